@@ -1,0 +1,32 @@
+// The Context: settings, the library's I/O thread and worker pool, the event sink, the child registry.
+#pragma once
+#include <memory>
+#include <optional>
+
+#include "pglift/events.hpp"
+#include "pglift/settings.hpp"
+
+namespace pglift {
+
+/// Thread safety: a Context may be used from any number of threads at once; operations on different
+/// instances run in parallel, a second mutation of the same instance fails with Busy.
+/// Blocking calls must not be made from the sink or from completion callbacks (library threads).
+class Context {
+ public:
+  /// Loads settings from the environment (Settings::load()).
+  explicit Context(EventSink sink = {});
+  explicit Context(Settings settings, EventSink sink = {});
+  ~Context();  ///< cancels pending operations and waits for them to end (their reverts run)
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  const Settings& settings() const noexcept;
+
+  class Impl;
+  Impl& impl() noexcept { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pglift

@@ -1,0 +1,108 @@
+// Errors of libpglift: one hierarchy, each class with a stable ErrorCode (the C ABI exposes the codes).
+#pragma once
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace pglift {
+
+/// Stable error codes: append only, never renumber (the C ABI's pglift_status mirrors them, negated).
+enum class ErrorCode : int {
+  internal = 1,
+  invalid_spec = 2,      ///< a spec or argument is invalid; field() names it
+  not_found = 3,
+  already_exists = 4,
+  command_failed = 5,    ///< a subprocess failed; argv(), exit_status(), stderr tail in message
+  unsupported = 6,
+  state = 7,             ///< the instance is not in a state allowing the operation
+  timeout = 8,
+  cancelled = 9,
+  dcs = 10,
+  http = 11,
+  settings = 12,         ///< invalid site settings
+  busy = 13,             ///< another operation is in progress on this instance
+  system = 14,           ///< unexpected state of the host (I/O, permissions)
+};
+
+const char* to_string(ErrorCode code) noexcept;
+
+class Error : public std::runtime_error {
+ public:
+  Error(ErrorCode code, const std::string& message) : std::runtime_error(message), code_(code) {}
+  ErrorCode code() const noexcept { return code_; }
+
+ private:
+  ErrorCode code_;
+};
+
+class InvalidSpec : public Error {
+ public:
+  /// "invalid value 'bad/name' for field 'name': must not contain slashes"
+  InvalidSpec(std::string field, std::string value, const std::string& reason);
+  const std::string& field() const noexcept { return field_; }
+  const std::string& value() const noexcept { return value_; }
+
+ private:
+  std::string field_, value_;
+};
+
+class NotFound : public Error {
+ public:
+  NotFound(const std::string& kind, const std::string& name, const std::string& hint = {});
+};
+
+class AlreadyExists : public Error {
+ public:
+  explicit AlreadyExists(const std::string& message) : Error(ErrorCode::already_exists, message) {}
+};
+
+class CommandError : public Error {
+ public:
+  CommandError(std::vector<std::string> argv, int exit_status, std::string output_tail);
+  const std::vector<std::string>& argv() const noexcept { return argv_; }
+  /// exit code, or 128 + signal number when the process was killed by a signal
+  int exit_status() const noexcept { return exit_status_; }
+  const std::string& output_tail() const noexcept { return tail_; }
+
+ private:
+  std::vector<std::string> argv_;
+  int exit_status_;
+  std::string tail_;
+};
+
+class Unsupported : public Error {
+ public:
+  explicit Unsupported(const std::string& message) : Error(ErrorCode::unsupported, message) {}
+};
+
+class StateError : public Error {
+ public:
+  explicit StateError(const std::string& message) : Error(ErrorCode::state, message) {}
+};
+
+class Timeout : public Error {
+ public:
+  explicit Timeout(const std::string& message) : Error(ErrorCode::timeout, message) {}
+};
+
+class Cancelled : public Error {
+ public:
+  explicit Cancelled(const std::string& message = "operation cancelled") : Error(ErrorCode::cancelled, message) {}
+};
+
+class SettingsError : public Error {
+ public:
+  explicit SettingsError(const std::string& message) : Error(ErrorCode::settings, message) {}
+};
+
+class Busy : public Error {
+ public:
+  Busy() : Error(ErrorCode::busy, "another operation is in progress") {}
+};
+
+class SystemError : public Error {
+ public:
+  explicit SystemError(const std::string& message) : Error(ErrorCode::system, message) {}
+};
+
+}  // namespace pglift

@@ -1,0 +1,100 @@
+// Instance values: what the user asks for (InstanceSpec) apart from what is observed (Instance).
+// Both round-trip through JSON in the shape of pglift's `instance get -o json`.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace pglift {
+
+/// A postgresql.conf value as written in the file: on/off become booleans, plain numbers integers or
+/// doubles, everything else a string ("6 GB", "iso, mdy").
+using ConfValue = std::variant<bool, std::int64_t, double, std::string>;
+using ConfParameters = std::map<std::string, ConfValue>;
+
+enum class InstanceState : int { stopped = 0, started = 1 };
+enum class StopMode : int { smart = 0, fast = 1, immediate = 2 };
+enum class RunStatus : int { running = 0, not_running = 3 };  ///< values are `instance status` exit codes
+
+const char* to_string(InstanceState) noexcept;  // "stopped" / "started"
+const char* to_string(StopMode) noexcept;       // "smart" / "fast" / "immediate"
+const char* to_string(RunStatus) noexcept;      // "running" / "not_running"
+
+struct AuthSpec {
+  std::optional<std::string> local, host, hostssl;
+};
+
+/// The manifest of an instance. Passwords are write-only: never returned, logged or serialised.
+struct InstanceSpec {
+  std::string name;
+  std::optional<std::string> version;  ///< default: settings' default version
+  std::optional<int> port;             ///< default: 5432
+  ConfParameters settings;             ///< extra postgresql.conf parameters
+  std::optional<bool> data_checksums;  ///< default: settings' initdb.data_checksums
+  std::optional<std::string> locale;
+  std::optional<std::string> encoding;
+  AuthSpec auth;
+  std::optional<std::string> surole_password;
+  std::optional<std::string> replrole_password;
+  InstanceState state = InstanceState::started;
+
+  /// Parses the JSON manifest; unknown fields and wrong types raise InvalidSpec naming the field.
+  static InstanceSpec from_json(const std::string& json);
+  std::string to_json() const;  ///< without passwords
+  /// Checks what can be checked without the host: name, port range, auth methods. Throws InvalidSpec.
+  void validate() const;
+  /// The JSON Schema of the manifest (`instance --schema`).
+  static std::string json_schema();
+};
+
+/// An instance as found on disk (and, when running, as PostgreSQL reports it).
+struct Instance {
+  std::string name;
+  std::string version;
+  int port = 5432;
+  ConfParameters settings;                 ///< managed postgresql.conf parameters (port excluded)
+  std::optional<bool> data_checksums;
+  std::optional<std::string> locale;       ///< null when not running or when lc_collate != lc_ctype
+  std::optional<std::string> encoding;     ///< null when not running
+  InstanceState state = InstanceState::stopped;
+  bool pending_restart = false;
+  std::filesystem::path data_directory;
+  std::filesystem::path wal_directory;
+
+  std::string qualname() const { return version + "-" + name; }  ///< "15-main"
+  std::string display() const { return version + "/" + name; }   ///< "15/main"
+  std::string to_json() const;
+  static Instance from_json(const std::string& json);
+};
+
+/// One row of `instance list`.
+struct InstanceListItem {
+  std::string name;
+  std::string version;
+  int port = 5432;
+  std::filesystem::path datadir;
+  RunStatus status = RunStatus::not_running;
+
+  std::string qualname() const { return version + "-" + name; }
+};
+
+std::string to_json(const std::vector<InstanceListItem>& items);
+
+/// How the user names an instance: "15/main" or "main" (the version is then looked up).
+struct InstanceRef {
+  std::string name;
+  std::optional<std::string> version;
+  static InstanceRef parse(const std::string& text);
+  std::string str() const { return version ? *version + "/" + name : name; }
+};
+
+struct InstanceStatus {
+  RunStatus postgresql = RunStatus::not_running;
+  std::optional<int> pid;  ///< postmaster PID when running
+};
+
+}  // namespace pglift

@@ -1,0 +1,116 @@
+// Instance operations. Each exists blocking (`create_instance`) and asynchronous with a callback
+// (`start_create_instance`); <pglift/async.hpp> adds Asio completion tokens (`async_create_instance`).
+#pragma once
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pglift/context.hpp"
+#include "pglift/instance.hpp"
+
+namespace pglift {
+
+namespace detail {
+/// A move-only std::function (std::move_only_function is C++23).
+template <class Sig>
+class UniqueFunction;
+template <class R, class... A>
+class UniqueFunction<R(A...)> {
+  struct Base {
+    virtual ~Base() = default;
+    virtual R call(A... a) = 0;
+  };
+  template <class F>
+  struct Holder final : Base {
+    explicit Holder(F&& f) : fn(std::move(f)) {}
+    R call(A... a) override { return fn(std::forward<A>(a)...); }
+    F fn;
+  };
+  std::unique_ptr<Base> impl_;
+
+ public:
+  UniqueFunction() = default;
+  template <class F>
+  UniqueFunction(F f) : impl_(std::make_unique<Holder<F>>(std::move(f))) {}  // NOLINT: implicit on purpose
+  R operator()(A... a) { return impl_->call(std::forward<A>(a)...); }
+  explicit operator bool() const noexcept { return static_cast<bool>(impl_); }
+};
+}  // namespace detail
+
+/// Completion of an asynchronous operation: an exception (pglift::Error subclasses) or the result.
+/// Called once, on a library thread.
+template <class... R>
+using Callback = detail::UniqueFunction<void(std::exception_ptr, R...)>;
+
+struct OpOptions {
+  std::uint64_t tag = 0;  ///< carried by every event the operation emits
+};
+
+/// A handle on an operation started asynchronously. Copyable; cancel() is thread-safe.
+class Operation {
+ public:
+  struct State;
+  Operation() = default;
+  explicit Operation(std::shared_ptr<State> state) : state_(std::move(state)) {}
+  /// Requests cancellation: a mutation reverts its completed steps, then completes with Cancelled.
+  void cancel() const noexcept;
+  explicit operator bool() const noexcept { return static_cast<bool>(state_); }
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+struct CreateOptions {
+  bool drop_on_error = true;  ///< revert completed steps when the creation fails
+};
+
+// --- blocking -------------------------------------------------------------------------------------
+Instance create_instance(Context& ctx, const InstanceSpec& spec, const CreateOptions& options = {});
+Instance get_instance(Context& ctx, const InstanceRef& ref);
+std::vector<InstanceListItem> list_instances(Context& ctx, const std::optional<std::string>& version = {});
+InstanceStatus instance_status(Context& ctx, const InstanceRef& ref);
+void start_instance(Context& ctx, const InstanceRef& ref);
+void stop_instance(Context& ctx, const InstanceRef& ref, StopMode mode = StopMode::fast);
+void restart_instance(Context& ctx, const InstanceRef& ref, StopMode mode = StopMode::fast);
+void reload_instance(Context& ctx, const InstanceRef& ref);
+void drop_instance(Context& ctx, const InstanceRef& ref);
+/// PG* variables, PSQLRC, PSQL_HISTORY and PATH (bindir first) for the instance.
+std::map<std::string, std::string> instance_env(Context& ctx, const InstanceRef& ref);
+
+/// Resolves INSTANCE as the CLI does: "15/main", "main" (one version only), or none (exactly one
+/// instance on the host). Throws NotFound or InvalidSpec("instance", ...).
+InstanceRef resolve_instance(Context& ctx, const std::optional<std::string>& text);
+
+/// Replaces the calling process by argv[0] (looked up in the instance bindir, then PATH) with the
+/// instance environment added where the caller's environment does not set it. Returns only on error.
+[[noreturn]] void exec_in_instance(Context& ctx, const InstanceRef& ref, const std::vector<std::string>& argv);
+/// Replaces the calling process by `postgres -D datadir` (start --foreground).
+[[noreturn]] void exec_postgres_foreground(Context& ctx, const InstanceRef& ref);
+
+/// The current log file of the instance (from current_logfiles).
+std::filesystem::path instance_log_file(Context& ctx, const InstanceRef& ref);
+/// Writes the current log file to `out` chunk by chunk; with follow, goes on following it across
+/// rotations until `out` returns false.
+void read_instance_logs(Context& ctx, const InstanceRef& ref, bool follow,
+                        const std::function<bool(std::string_view chunk)>& out);
+
+// --- asynchronous, with a callback ----------------------------------------------------------------
+Operation start_create_instance(Context& ctx, InstanceSpec spec, CreateOptions options, Callback<Instance> done,
+                                OpOptions op = {});
+Operation start_get_instance(Context& ctx, InstanceRef ref, Callback<Instance> done, OpOptions op = {});
+Operation start_list_instances(Context& ctx, std::optional<std::string> version,
+                               Callback<std::vector<InstanceListItem>> done, OpOptions op = {});
+Operation start_instance_status(Context& ctx, InstanceRef ref, Callback<InstanceStatus> done, OpOptions op = {});
+Operation start_start_instance(Context& ctx, InstanceRef ref, Callback<> done, OpOptions op = {});
+Operation start_stop_instance(Context& ctx, InstanceRef ref, StopMode mode, Callback<> done, OpOptions op = {});
+Operation start_restart_instance(Context& ctx, InstanceRef ref, StopMode mode, Callback<> done, OpOptions op = {});
+Operation start_reload_instance(Context& ctx, InstanceRef ref, Callback<> done, OpOptions op = {});
+Operation start_drop_instance(Context& ctx, InstanceRef ref, Callback<> done, OpOptions op = {});
+
+}  // namespace pglift

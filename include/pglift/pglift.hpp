@@ -1,0 +1,9 @@
+// libpglift public C++ API: include this, or the module headers it gathers.
+#pragma once
+#include "pglift/context.hpp"
+#include "pglift/errors.hpp"
+#include "pglift/events.hpp"
+#include "pglift/instance.hpp"
+#include "pglift/operations.hpp"
+#include "pglift/settings.hpp"
+#include "pglift/version.hpp"

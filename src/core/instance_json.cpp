@@ -1,0 +1,307 @@
+// JSON faces of the instance values, validation of the manifest, and its JSON Schema.
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "core/text.hpp"
+#include "core/value.hpp"
+#include "pglift/errors.hpp"
+#include "pglift/instance.hpp"
+
+namespace pglift {
+using core::Value;
+
+const char* to_string(InstanceState s) noexcept { return s == InstanceState::started ? "started" : "stopped"; }
+const char* to_string(StopMode m) noexcept {
+  return m == StopMode::smart ? "smart" : m == StopMode::fast ? "fast" : "immediate";
+}
+const char* to_string(RunStatus s) noexcept { return s == RunStatus::running ? "running" : "not_running"; }
+
+namespace {
+
+const std::set<std::string> local_methods = {"trust", "reject", "md5", "password", "scram-sha-256",
+                                              "sspi",  "ident",  "peer", "pam", "ldap", "radius"};
+const std::set<std::string> host_methods = {"trust", "reject", "md5", "password", "scram-sha-256", "gss",
+                                             "sspi",  "ident",  "pam", "ldap", "radius"};
+
+Value conf_to_value(const ConfValue& v) {
+  return std::visit([](const auto& x) -> Value { return Value(x); }, v);
+}
+
+ConfValue value_to_conf(const std::string& field, const Value& v) {
+  if (v.is_bool()) return v.as_bool();
+  if (v.is_int()) return v.as_int();
+  if (v.is_double()) return v.as_double();
+  if (v.is_string()) return v.as_string();
+  throw InvalidSpec(field, core::to_json(v), "expecting a string, number or boolean");
+}
+
+Value conf_object(const ConfParameters& params) {
+  core::Object o;
+  for (const auto& [k, v] : params) o.emplace_back(k, conf_to_value(v));
+  return o;
+}
+
+/// Reads a JSON object field by field; unknown fields are rejected naming them.
+class Fields {
+ public:
+  Fields(const Value& v, std::string what) : v_(v), what_(std::move(what)) {
+    if (!v.is_object()) throw InvalidSpec(what_, core::to_json(v), "expecting an object");
+  }
+  const Value* get(const std::string& key) {
+    used_.insert(key);
+    const Value* v = v_.find(key);
+    return v && !v->is_null() ? v : nullptr;
+  }
+  std::optional<std::string> str(const std::string& key) {
+    const Value* v = get(key);
+    if (!v) return std::nullopt;
+    if (!v->is_string()) throw InvalidSpec(key, core::to_json(*v), "expecting a string");
+    return v->as_string();
+  }
+  std::optional<std::int64_t> integer(const std::string& key) {
+    const Value* v = get(key);
+    if (!v) return std::nullopt;
+    if (v->is_int()) return v->as_int();
+    if (v->is_string()) {  // "5432" is accepted, like pydantic does
+      const auto& s = v->as_string();
+      if (!s.empty() && std::all_of(s.begin(), s.end(), ::isdigit) && s.size() < 10) return std::stoll(s);
+    }
+    throw InvalidSpec(key, core::to_json(*v), "expecting an integer");
+  }
+  std::optional<bool> boolean(const std::string& key) {
+    const Value* v = get(key);
+    if (!v) return std::nullopt;
+    if (!v->is_bool()) throw InvalidSpec(key, core::to_json(*v), "expecting a boolean");
+    return v->as_bool();
+  }
+  void reject_unknown(const std::set<std::string>& ignored = {}) const {
+    for (const auto& [k, _] : v_.as_object())
+      if (!used_.count(k) && !ignored.count(k)) throw InvalidSpec(k, "", "unknown field in " + what_);
+  }
+
+ private:
+  const Value& v_;
+  std::string what_;
+  std::set<std::string> used_;
+};
+
+Value parse(const std::string& json, const char* what) {
+  try {
+    return core::parse_json(json);
+  } catch (const core::ParseError& e) {
+    throw InvalidSpec(what, json.substr(0, 80), e.what());
+  }
+}
+
+InstanceState parse_state(const std::string& s) {
+  if (s == "started") return InstanceState::started;
+  if (s == "stopped") return InstanceState::stopped;
+  throw InvalidSpec("state", s, "expecting 'started' or 'stopped'");
+}
+
+}  // namespace
+
+InstanceSpec InstanceSpec::from_json(const std::string& json) {
+  Value doc = parse(json, "instance");
+  Fields f(doc, "instance");
+  InstanceSpec spec;
+  spec.name = f.str("name").value_or("");
+  spec.version = f.str("version");
+  if (!spec.version) {
+    if (auto v = f.integer("version")) spec.version = std::to_string(*v);
+  }
+  if (auto port = f.integer("port")) {
+    if (*port < 1 || *port > 65535) throw InvalidSpec("port", std::to_string(*port), "must be between 1 and 65535");
+    spec.port = static_cast<int>(*port);
+  }
+  if (const Value* settings = f.get("settings")) {
+    if (!settings->is_object()) throw InvalidSpec("settings", core::to_json(*settings), "expecting an object");
+    for (const auto& [k, v] : settings->as_object()) spec.settings[k] = value_to_conf("settings." + k, v);
+  }
+  spec.data_checksums = f.boolean("data_checksums");
+  spec.locale = f.str("locale");
+  spec.encoding = f.str("encoding");
+  if (const Value* auth = f.get("auth")) {
+    Fields a(*auth, "auth");
+    spec.auth.local = a.str("local");
+    spec.auth.host = a.str("host");
+    spec.auth.hostssl = a.str("hostssl");
+    a.reject_unknown();
+  }
+  spec.surole_password = f.str("surole_password");
+  spec.replrole_password = f.str("replrole_password");
+  if (auto state = f.str("state")) spec.state = parse_state(*state);
+  // Read-only fields of `get` output are accepted so that a `get -o json` document can be fed back.
+  f.reject_unknown({"pending_restart", "data_directory", "wal_directory", "standby"});
+  spec.validate();
+  return spec;
+}
+
+void InstanceSpec::validate() const {
+  if (name.empty()) throw InvalidSpec("name", name, "must not be empty");
+  if (name.find('/') != std::string::npos) throw InvalidSpec("name", name, "instance name must not contain slashes");
+  if (name.find('-') != std::string::npos) throw InvalidSpec("name", name, "instance name must not contain dashes");
+  if (name == "." || name == "..") throw InvalidSpec("name", name, "not a valid instance name");
+  if (std::any_of(name.begin(), name.end(), [](unsigned char c) { return std::iscntrl(c) || std::isspace(c); }))
+    throw InvalidSpec("name", name, "instance name must not contain spaces or control characters");
+  if (version && (version->empty() || !std::all_of(version->begin(), version->end(), ::isdigit)))
+    throw InvalidSpec("version", *version, "expecting a PostgreSQL major version such as 15");
+  if (port && (*port < 1 || *port > 65535)) throw InvalidSpec("port", std::to_string(*port), "must be between 1 and 65535");
+  if (auth.local && !local_methods.count(*auth.local))
+    throw InvalidSpec("auth.local", *auth.local, "not a valid local authentication method");
+  if (auth.host && !host_methods.count(*auth.host))
+    throw InvalidSpec("auth.host", *auth.host, "not a valid host authentication method");
+  if (auth.hostssl && !host_methods.count(*auth.hostssl) && *auth.hostssl != "cert")
+    throw InvalidSpec("auth.hostssl", *auth.hostssl, "not a valid hostssl authentication method");
+  if (settings.count("port")) {
+    const auto* p = std::get_if<std::int64_t>(&settings.at("port"));
+    if (!p) throw InvalidSpec("settings.port", "", "expecting an integer");
+    if (port && *port != *p) throw InvalidSpec("port", std::to_string(*port), "'port' field and settings['port'] mismatch");
+  }
+}
+
+std::string InstanceSpec::to_json() const {
+  auto opt = [](const auto& o) -> Value { return o ? Value(*o) : Value(); };
+  core::Object auth_obj{{"local", opt(auth.local)}, {"host", opt(auth.host)}, {"hostssl", opt(auth.hostssl)}};
+  Value doc = core::Object{
+      {"name", name},
+      {"version", opt(version)},
+      {"port", port ? Value(*port) : Value()},
+      {"settings", conf_object(settings)},
+      {"data_checksums", opt(data_checksums)},
+      {"locale", opt(locale)},
+      {"encoding", opt(encoding)},
+      {"auth", auth_obj},
+      {"state", to_string(state)},
+  };
+  return core::to_json(doc);
+}
+
+std::string Instance::to_json() const {
+  auto opt = [](const auto& o) -> Value { return o ? Value(*o) : Value(); };
+  Value doc = core::Object{
+      {"name", name},
+      {"version", version},
+      {"port", port},
+      {"settings", conf_object(settings)},
+      {"data_checksums", opt(data_checksums)},
+      {"locale", opt(locale)},
+      {"encoding", opt(encoding)},
+      {"standby", nullptr},
+      {"state", to_string(state)},
+      {"pending_restart", pending_restart},
+      {"data_directory", data_directory.string()},
+      {"wal_directory", wal_directory.string()},
+  };
+  return core::to_json(doc);
+}
+
+Instance Instance::from_json(const std::string& json) {
+  Value doc = parse(json, "instance");
+  Fields f(doc, "instance");
+  Instance i;
+  i.name = f.str("name").value_or("");
+  i.version = f.str("version").value_or("");
+  i.port = static_cast<int>(f.integer("port").value_or(5432));
+  if (const Value* settings = f.get("settings")) {
+    if (!settings->is_object()) throw InvalidSpec("settings", core::to_json(*settings), "expecting an object");
+    for (const auto& [k, v] : settings->as_object()) i.settings[k] = value_to_conf("settings." + k, v);
+  }
+  i.data_checksums = f.boolean("data_checksums");
+  i.locale = f.str("locale");
+  i.encoding = f.str("encoding");
+  i.state = parse_state(f.str("state").value_or("stopped"));
+  i.pending_restart = f.boolean("pending_restart").value_or(false);
+  i.data_directory = f.str("data_directory").value_or("");
+  i.wal_directory = f.str("wal_directory").value_or("");
+  f.reject_unknown({"standby"});
+  return i;
+}
+
+std::string to_json(const std::vector<InstanceListItem>& items) {
+  core::Array a;
+  for (const auto& item : items)
+    a.push_back(core::Object{{"name", item.name},
+                             {"version", item.version},
+                             {"port", item.port},
+                             {"datadir", item.datadir.string()},
+                             {"status", to_string(item.status)}});
+  return core::to_json(a);
+}
+
+InstanceRef InstanceRef::parse(const std::string& text) {
+  auto slash = text.find('/');
+  if (slash == std::string::npos) {
+    if (text.empty()) throw InvalidSpec("instance", text, "must not be empty");
+    return {text, std::nullopt};
+  }
+  std::string version = text.substr(0, slash), name = text.substr(slash + 1);
+  if (version.empty() || !std::all_of(version.begin(), version.end(), ::isdigit) || name.empty() ||
+      name.find('/') != std::string::npos)
+    throw InvalidSpec("instance", text, "expecting NAME or VERSION/NAME");
+  return {name, version};
+}
+
+std::string InstanceSpec::json_schema() {
+  auto nullable = [](const char* type, const char* desc) {
+    return Value(core::Object{{"type", core::Array{type, "null"}}, {"description", desc}});
+  };
+  core::Array local, host;
+  for (const auto& m : local_methods) local.push_back(m);
+  for (const auto& m : host_methods) host.push_back(m);
+  core::Array hostssl = host;
+  hostssl.push_back("cert");
+  Value schema = core::Object{
+      {"$schema", "https://json-schema.org/draft/2020-12/schema"},
+      {"title", "Instance"},
+      {"description", "A PostgreSQL instance"},
+      {"type", "object"},
+      {"additionalProperties", false},
+      {"required", core::Array{"name"}},
+      {"properties",
+       core::Object{
+           {"name", Value(core::Object{{"type", "string"},
+                                       {"description", "Instance name; no '-' nor '/'"},
+                                       {"pattern", "^[^/\\-\\s]+$"}})},
+           {"version", Value(core::Object{{"type", core::Array{"string", "null"}},
+                                          {"description", "PostgreSQL major version"},
+                                          {"pattern", "^[0-9]+$"}})},
+           {"port", Value(core::Object{{"type", core::Array{"integer", "null"}},
+                                       {"description", "TCP port the PostgreSQL instance listens to"},
+                                       {"minimum", 1},
+                                       {"maximum", 65535},
+                                       {"default", 5432}})},
+           {"settings", Value(core::Object{{"type", "object"},
+                                           {"description", "Settings for the PostgreSQL instance"},
+                                           {"additionalProperties",
+                                            core::Object{{"type", core::Array{"string", "integer", "number", "boolean"}}}}})},
+           {"data_checksums", nullable("boolean", "Enable or disable data checksums")},
+           {"locale", nullable("string", "Default locale")},
+           {"encoding", nullable("string", "Character encoding of the PostgreSQL instance")},
+           {"auth", Value(core::Object{
+                        {"type", "object"},
+                        {"additionalProperties", false},
+                        {"writeOnly", true},
+                        {"properties",
+                         core::Object{{"local", Value(core::Object{{"enum", local}})},
+                                      {"host", Value(core::Object{{"enum", host}})},
+                                      {"hostssl", Value(core::Object{{"enum", hostssl}})}}}})},
+           {"surole_password", Value(core::Object{{"type", core::Array{"string", "null"}},
+                                                  {"writeOnly", true},
+                                                  {"description", "Super-user role password"}})},
+           {"replrole_password", Value(core::Object{{"type", core::Array{"string", "null"}},
+                                                    {"writeOnly", true},
+                                                    {"description", "Replication role password"}})},
+           {"state", Value(core::Object{{"enum", core::Array{"started", "stopped"}},
+                                        {"default", "started"},
+                                        {"description", "Runtime state"}})},
+           {"pending_restart", Value(core::Object{{"type", "boolean"}, {"readOnly", true}})},
+           {"data_directory", Value(core::Object{{"type", "string"}, {"readOnly", true}})},
+           {"wal_directory", Value(core::Object{{"type", "string"}, {"readOnly", true}})},
+       }},
+  };
+  return core::to_json(schema, true);
+}
+
+}  // namespace pglift

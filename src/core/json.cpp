@@ -1,0 +1,90 @@
+// The only TU that includes RapidJSON.
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <string>
+
+#include "core/value.hpp"
+
+namespace pglift::core {
+namespace {
+
+Value from_rapidjson(const rapidjson::Value& v) {
+  switch (v.GetType()) {
+    case rapidjson::kNullType: return nullptr;
+    case rapidjson::kFalseType: return false;
+    case rapidjson::kTrueType: return true;
+    case rapidjson::kNumberType:
+      if (v.IsInt64()) return v.GetInt64();
+      return v.GetDouble();
+    case rapidjson::kStringType: return std::string(v.GetString(), v.GetStringLength());
+    case rapidjson::kArrayType: {
+      Array a;
+      a.reserve(v.Size());
+      for (const auto& item : v.GetArray()) a.push_back(from_rapidjson(item));
+      return a;
+    }
+    case rapidjson::kObjectType: {
+      Object o;
+      for (const auto& m : v.GetObject())
+        o.emplace_back(std::string(m.name.GetString(), m.name.GetStringLength()), from_rapidjson(m.value));
+      return o;
+    }
+  }
+  return nullptr;
+}
+
+template <class Writer>
+void write(Writer& w, const Value& value) {
+  std::visit(
+      [&w](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::nullptr_t>) w.Null();
+        else if constexpr (std::is_same_v<T, bool>) w.Bool(x);
+        else if constexpr (std::is_same_v<T, std::int64_t>) w.Int64(x);
+        else if constexpr (std::is_same_v<T, double>) w.Double(x);
+        else if constexpr (std::is_same_v<T, std::string>) w.String(x.data(), static_cast<rapidjson::SizeType>(x.size()));
+        else if constexpr (std::is_same_v<T, Array>) {
+          w.StartArray();
+          for (const auto& item : x) write(w, item);
+          w.EndArray();
+        } else {
+          w.StartObject();
+          for (const auto& [k, v] : x) {
+            w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+            write(w, v);
+          }
+          w.EndObject();
+        }
+      },
+      value.variant());
+}
+
+}  // namespace
+
+Value parse_json(std::string_view text) {
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
+  if (doc.HasParseError())
+    throw ParseError("invalid JSON at offset " + std::to_string(doc.GetErrorOffset()) + ": " +
+                     rapidjson::GetParseError_En(doc.GetParseError()));
+  return from_rapidjson(doc);
+}
+
+std::string to_json(const Value& value, bool pretty) {
+  rapidjson::StringBuffer buf;
+  if (pretty) {
+    rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
+    w.SetIndent(' ', 2);
+    write(w, value);
+  } else {
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    write(w, value);
+  }
+  return {buf.GetString(), buf.GetSize()};
+}
+
+}  // namespace pglift::core

@@ -1,0 +1,33 @@
+// What every layer receives from a running operation: settings, the event sink, the op tag, and the
+// pool for blocking calls (libpq). Light: no Asio here.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "pglift/events.hpp"
+#include "pglift/settings.hpp"
+
+namespace boost::asio {
+class thread_pool;
+}
+
+namespace pglift::core {
+
+struct Op {
+  const Settings& settings;
+  const EventSink& sink;
+  boost::asio::thread_pool& blocking_pool;
+  std::uint64_t tag = 0;
+
+  void log(LogLevel level, std::string target, std::string message) const {
+    if (sink) sink(LogRecord{level, std::move(target), std::move(message), tag});
+  }
+  void debug(std::string message, std::string target = "pglift") const { log(LogLevel::debug, std::move(target), std::move(message)); }
+  void info(std::string message, std::string target = "pglift") const { log(LogLevel::info, std::move(target), std::move(message)); }
+  void warning(std::string message, std::string target = "pglift") const { log(LogLevel::warning, std::move(target), std::move(message)); }
+  void progress(ProgressRecord::Phase phase, std::string title) const {
+    if (sink) sink(ProgressRecord{phase, std::move(title), tag});
+  }
+};
+
+}  // namespace pglift::core

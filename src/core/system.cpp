@@ -1,0 +1,88 @@
+#include "core/system.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <sstream>
+
+#include "core/files.hpp"
+#include "pglift/errors.hpp"
+
+namespace pglift::core {
+
+const User& current_user() {
+  static const User user = [] {
+    User u{::geteuid(), ::getegid(), {}, {}};
+    struct passwd pw{};
+    struct passwd* res = nullptr;
+    char buf[4096];
+    if (::getpwuid_r(u.uid, &pw, buf, sizeof buf, &res) == 0 && res) {
+      u.name = pw.pw_name;
+      u.home = pw.pw_dir;
+    } else {
+      u.name = std::to_string(u.uid);
+    }
+    if (auto home = env("HOME")) u.home = *home;
+    return u;
+  }();
+  return user;
+}
+
+std::optional<std::string> env(const char* name) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return std::nullopt;
+  return std::string(v);
+}
+
+std::uint64_t mem_total_bytes() {
+  std::istringstream in(read_file("/proc/meminfo"));
+  std::string key;
+  std::uint64_t kb = 0;
+  std::string unit;
+  while (in >> key >> kb >> unit)
+    if (key == "MemTotal:") return kb * 1024;
+  throw SystemError("could not retrieve memory information from /proc/meminfo");
+}
+
+std::string pg_memory_size(std::uint64_t bytes) {
+  constexpr std::uint64_t mb = 1024 * 1024, gb = mb * 1024;
+  if (bytes >= gb && bytes % gb == 0) return std::to_string(bytes / gb) + " GB";
+  return std::to_string(bytes / mb) + " MB";
+}
+
+namespace {
+bool can_bind(int family, int port) {
+  int fd = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return true;  // family unavailable (no IPv6): nothing can listen there either
+  int one = 1;
+  // Like PostgreSQL: with SO_REUSEADDR only a bound or listening socket blocks us, not TIME_WAIT.
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  int rc;
+  if (family == AF_INET) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    rc = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  } else {
+    sockaddr_in6 a{};
+    a.sin6_family = AF_INET6;
+    a.sin6_port = htons(static_cast<uint16_t>(port));
+    a.sin6_addr = in6addr_loopback;
+    ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    rc = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  }
+  int err = errno;
+  ::close(fd);
+  return rc == 0 || (err != EADDRINUSE && err != EACCES);
+}
+}  // namespace
+
+bool tcp_port_free(int port) { return can_bind(AF_INET, port) && can_bind(AF_INET6, port); }
+
+}  // namespace pglift::core

@@ -1,0 +1,27 @@
+// Facts about the host and the calling user.
+#pragma once
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace pglift::core {
+
+struct User {
+  uid_t uid;
+  gid_t gid;
+  std::string name;
+  std::filesystem::path home;
+};
+
+const User& current_user();
+std::optional<std::string> env(const char* name);  ///< unset and empty both give nullopt
+std::uint64_t mem_total_bytes();                   ///< from /proc/meminfo; throws SystemError
+/// A PostgreSQL memory size, in whole GB when exact, else in MB ("6 GB", "16220 MB").
+std::string pg_memory_size(std::uint64_t bytes);
+/// True when nothing listens on (or has bound) TCP `port` on the loopback addresses.
+bool tcp_port_free(int port);
+
+}  // namespace pglift::core

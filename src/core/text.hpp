@@ -1,0 +1,27 @@
+// Templates ("{version}", "{name}") and small string helpers.
+#pragma once
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pglift::core {
+
+/// Replaces every {key} by vars[key]; "{{" and "}}" stand for braces. Throws std::out_of_range naming an
+/// unknown key.
+std::string render(std::string_view tmpl, const std::map<std::string, std::string>& vars);
+/// The variables a template uses.
+std::set<std::string> template_variables(std::string_view tmpl);
+
+std::vector<std::string> split(std::string_view s, char sep);
+std::string trim(std::string_view s);
+std::string join(const std::vector<std::string>& parts, std::string_view sep);
+/// Single-quoted for postgresql.conf, SQL literals and shells alike (' doubled... for conf and SQL).
+std::string quote_conf(std::string_view s);
+/// A double-quoted SQL identifier.
+std::string quote_ident(std::string_view s);
+/// A single-quoted SQL string literal.
+std::string quote_literal(std::string_view s);
+
+}  // namespace pglift::core

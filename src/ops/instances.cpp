@@ -1,0 +1,454 @@
+// Instance operations: the coroutines, and their blocking and callback faces.
+#include <libpq-fe.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "core/coro.hpp"
+#include "core/files.hpp"
+#include "core/system.hpp"
+#include "core/text.hpp"
+#include "ops/context_impl.hpp"
+#include "ops/lock.hpp"
+#include "ops/transaction.hpp"
+#include "pglift/operations.hpp"
+#include "postgres/auth.hpp"
+#include "postgres/conf.hpp"
+#include "postgres/control.hpp"
+#include "postgres/layout.hpp"
+#include "postgres/session.hpp"
+#include "proc/process.hpp"
+
+namespace pglift {
+namespace fs = std::filesystem;
+using postgres::Layout;
+
+namespace ops {
+namespace {
+
+Layout lookup(const Settings& settings, const InstanceRef& ref) {
+  if (ref.version) {
+    settings.version(*ref.version);  // throws InvalidSpec when not installed
+    Layout l = Layout::of(settings, ref.name, *ref.version);
+    if (!postgres::exists(l)) throw NotFound("instance", ref.str());
+    return l;
+  }
+  std::vector<Layout> found;
+  for (const auto& v : settings.postgresql.versions) {
+    Layout l = Layout::of(settings, ref.name, v.version);
+    if (postgres::exists(l)) found.push_back(std::move(l));
+  }
+  if (found.empty()) throw NotFound("instance", ref.name);
+  if (found.size() > 1)
+    throw InvalidSpec("instance", ref.name,
+                      "instance '" + ref.name + "' exists in several PostgreSQL versions; please select version explicitly");
+  return found.front();
+}
+
+/// Where pg_wal really is: initdb --waldir makes pg_wal a symlink.
+fs::path wal_directory(const Layout& l) {
+  std::error_code ec;
+  fs::path pg_wal = l.datadir / "pg_wal";
+  if (fs::is_symlink(pg_wal, ec)) {
+    fs::path target = fs::read_symlink(pg_wal, ec);
+    return target.is_absolute() ? target : l.datadir / target;
+  }
+  return pg_wal;
+}
+
+fs::path stop_dir(const Settings& settings, const fs::path& p) {
+  auto rel = p.lexically_normal().lexically_relative(settings.prefix);
+  return (!rel.empty() && !rel.native().starts_with("..")) ? settings.prefix : p.parent_path();
+}
+
+void remove_instance_files(const Settings& settings, const Layout& l) {
+  core::remove_tree(l.datadir);
+  core::remove_tree(l.waldir);
+  core::remove_empty_dirs(l.datadir.parent_path(), stop_dir(settings, l.datadir));
+  core::remove_empty_dirs(l.waldir.parent_path(), stop_dir(settings, l.waldir));
+  std::error_code ec;
+  fs::remove(l.startup_log(), ec);
+}
+
+struct Observed {
+  bool pending_restart = false;
+  std::optional<std::string> locale, encoding;
+  std::optional<bool> checksums;
+};
+
+Observed query_running(const Settings& settings, const Layout& l, int port) {
+  postgres::Session s(postgres::conninfo(settings, l, port));
+  auto rows = s.query(
+      "SELECT coalesce((SELECT bool_or(pending_restart) FROM pg_settings), false), d.datcollate, d.datctype, "
+      "pg_encoding_to_char(d.encoding), current_setting('data_checksums') "
+      "FROM pg_database d WHERE d.datname = 'template1'");
+  Observed o;
+  if (rows.empty()) return o;
+  const auto& r = rows.front();
+  o.pending_restart = r[0] == "t";
+  if (r[1] && r[1] == r[2]) o.locale = r[1];
+  o.encoding = r[3];
+  o.checksums = r[4] == "on";
+  return o;
+}
+
+awaitable<std::optional<bool>> checksums_from_control(const core::Op& op, const Layout& l) {
+  // Built outside the co_await: g++ 12 mis-compiles braced temporaries in coroutine frames.
+  proc::Command cmd{.argv = {l.program("pg_controldata").string(), "-D", l.datadir.string()},
+                    .env = {{std::string("LC_ALL"), std::string("C")}},
+                    .timeout = std::chrono::seconds(30),
+                    .log_target = "pglift.pg_controldata",
+                    .check = false};
+  auto r = co_await proc::run(op, std::move(cmd));
+  if (r.status != 0) co_return std::nullopt;
+  for (const auto& line : core::split(r.output, '\n'))
+    if (line.starts_with("Data page checksum version:")) co_return core::trim(line.substr(27)) != "0";
+  co_return std::nullopt;
+}
+
+awaitable<Instance> observe(const core::Op& op, const Layout& l) {
+  Instance i;
+  i.name = l.name;
+  i.version = l.version;
+  i.data_directory = l.datadir;
+  i.wal_directory = wal_directory(l);
+  auto pm = postgres::running_postmaster(l);
+  int port = pm && pm->port > 0 ? pm->port : postgres::configured_port(l);
+  i.port = port;
+  if (pm) {
+    // Files and libpq in parallel: the query waits on the server, the files on the disk.
+    auto [observed, conf] = co_await (
+        core::blocking(op, [&] { return query_running(op.settings, l, port); }) &&
+        core::blocking(op, [&] { return postgres::parse_conf(core::read_file(l.conf())); }));
+    i.settings = std::move(conf);
+    i.state = InstanceState::started;
+    i.pending_restart = observed.pending_restart;
+    i.locale = observed.locale;
+    i.encoding = observed.encoding;
+    i.data_checksums = observed.checksums;
+  } else {
+    op.warning("instance " + l.display() +
+                   " is not running, information about locale, encoding and pending_restart may not be accurate",
+               "pglift.instances");
+    i.settings = postgres::parse_conf(core::read_file(l.conf()));
+    i.state = InstanceState::stopped;
+    i.data_checksums = co_await checksums_from_control(op, l);
+  }
+  i.settings.erase("port");
+  co_return i;
+}
+
+awaitable<void> create_replication_role(const core::Op& op, const Layout& l, int port,
+                                        const std::optional<std::string>& password) {
+  const std::string role = *op.settings.postgresql.replrole;
+  co_await core::blocking(op, [&] {
+    postgres::Session s(postgres::conninfo(op.settings, l, port));
+    std::string sql = "CREATE ROLE " + core::quote_ident(role) + " LOGIN REPLICATION IN ROLE pg_read_all_stats";
+    if (password) sql += " PASSWORD " + core::quote_literal(s.encrypt_password(*password, role));
+    s.execute(sql);
+    return 0;
+  });
+}
+
+void check_free(const Layout& l, int port) {
+  if (!core::tcp_port_free(port)) throw InvalidSpec("port", std::to_string(port), "port " + std::to_string(port) + " already in use");
+  // A server with the same port on our socket directory would make PostgreSQL refuse to start.
+  std::error_code ec;
+  if (fs::exists(l.socket_directory / (".s.PGSQL." + std::to_string(port) + ".lock"), ec))
+    throw InvalidSpec("port", std::to_string(port),
+                      "port " + std::to_string(port) + " already in use (socket in " + l.socket_directory.string() + ")");
+}
+
+awaitable<Instance> create(const core::Op& op, InstanceSpec spec, CreateOptions options) {
+  spec.validate();
+  const Settings& settings = op.settings;
+  const std::string version = spec.version.value_or(settings.default_version());
+  settings.version(version);
+  Layout l = Layout::of(settings, spec.name, version);
+  if (postgres::exists(l)) throw AlreadyExists("instance " + l.display() + " already exists");
+  std::error_code ec;
+  for (const auto& dir : {l.datadir, l.waldir})
+    if (fs::exists(dir, ec))
+      throw AlreadyExists("directory " + dir.string() + " of instance " + l.display() + " already exists");
+  int port = spec.port.value_or(5432);
+  if (auto it = spec.settings.find("port"); it != spec.settings.end()) port = static_cast<int>(std::get<std::int64_t>(it->second));
+  check_free(l, port);
+  // Computed before any step so that a bad setting fails with nothing done.
+  auto conf = postgres::compute_config(settings, l,
+                                       {spec.locale.value_or(settings.postgresql.initdb.locale), port, spec.settings});
+  auto auth = postgres::AuthMethods::of(settings, spec.auth);
+  InstanceLock lock(settings, l.qualname());
+
+  co_return co_await transactional<Instance>(op, options.drop_on_error, [&](Transaction& tx) -> awaitable<Instance> {
+    co_await tx.step(
+        "initializing PostgreSQL instance",
+        [&]() -> awaitable<void> {
+          core::make_dirs(l.datadir.parent_path(), 0750);
+          core::make_dirs(l.waldir.parent_path(), 0750);
+          // A named local, not a braced temporary: g++ 12 destroys aggregate temporaries of a co_await
+          // expression twice.
+          postgres::InitdbOptions initdb{
+              spec.locale.value_or(settings.postgresql.initdb.locale),
+              spec.encoding.value_or(settings.postgresql.initdb.encoding),
+              spec.data_checksums.value_or(settings.postgresql.initdb.data_checksums.value_or(false)),
+              spec.surole_password};
+          co_await postgres::initdb(op, l, initdb);
+        },
+        "deleting PostgreSQL cluster",
+        [&]() -> awaitable<void> {
+          remove_instance_files(settings, l);
+          co_return;
+        });
+    co_await tx.step("configuring PostgreSQL instance", [&]() -> awaitable<void> {
+      fs::rename(l.conf(), l.base_conf());
+      core::write_file_atomic(l.conf(), postgres::render_managed_conf(l, conf), 0600);
+      core::write_file_atomic(l.datadir / "pg_hba.conf", postgres::render_hba(settings, l, auth), 0600);
+      core::write_file_atomic(l.datadir / "pg_ident.conf", postgres::render_ident(settings, l), 0600);
+      core::write_file_atomic(l.psqlrc(), "\\set PROMPT1 '[" + l.display() + "] %n@%~%R%x%# '\n\\set PROMPT2 ' %R%x%# '\n", 0600);
+      co_return;
+    });
+    co_await tx.step(
+        "starting PostgreSQL " + l.display(), [&]() -> awaitable<void> { co_await postgres::start(op, l, port); },
+        "stopping PostgreSQL " + l.display(),
+        [&]() -> awaitable<void> { co_await postgres::stop(op, l, StopMode::immediate); });
+    if (settings.postgresql.replrole)
+      co_await tx.step("creating role '" + *settings.postgresql.replrole + "' on instance " + l.display(),
+                       [&]() -> awaitable<void> { co_await create_replication_role(op, l, port, spec.replrole_password); });
+    if (spec.state == InstanceState::stopped)
+      co_await tx.step("stopping PostgreSQL " + l.display(),
+                       [&]() -> awaitable<void> { co_await postgres::stop(op, l, StopMode::fast); });
+    co_return co_await observe(op, l);
+  });
+}
+
+awaitable<void> start(const core::Op& op, const Layout& l) {
+  if (postgres::running_postmaster(l)) {
+    op.warning("instance " + l.display() + " is already started", "pglift.instances");
+    co_return;
+  }
+  op.info("starting PostgreSQL " + l.display(), "pglift.instances");
+  co_await postgres::start(op, l, postgres::configured_port(l));
+}
+
+awaitable<void> stop(const core::Op& op, const Layout& l, StopMode mode) {
+  if (!postgres::running_postmaster(l)) {
+    op.warning("instance " + l.display() + " is already stopped", "pglift.instances");
+    co_return;
+  }
+  op.info("stopping PostgreSQL " + l.display(), "pglift.instances");
+  co_await postgres::stop(op, l, mode);
+}
+
+awaitable<void> drop(const core::Op& op, const Layout& l) {
+  op.info("dropping instance " + l.display(), "pglift.instances");
+  co_await ops::stop(op, l, StopMode::immediate);
+  op.info("deleting PostgreSQL cluster", "pglift.instances");
+  remove_instance_files(op.settings, l);
+}
+
+std::map<std::string, std::string> environment(const Settings& settings, const Layout& l) {
+  std::map<std::string, std::string> env{
+      {"PGDATA", l.datadir.string()},
+      {"PGHOST", l.socket_directory.string()},
+      {"PGPORT", std::to_string(postgres::configured_port(l))},
+      {"PGUSER", settings.postgresql.surole.name},
+      {"PSQLRC", l.psqlrc().string()},
+      {"PSQL_HISTORY", l.psql_history().string()},
+  };
+  if (settings.postgresql.auth.passfile) env["PGPASSFILE"] = settings.postgresql.auth.passfile->string();
+  auto path = core::env("PATH");
+  env["PATH"] = l.bindir.string() + (path ? ":" + *path : "");
+  return env;
+}
+
+}  // namespace
+}  // namespace ops
+
+// --- faces ---------------------------------------------------------------------------------------
+
+namespace {
+
+Context::Impl& impl(Context& ctx) { return ctx.impl(); }
+
+template <class Fn>
+auto mutation(InstanceRef ref, Fn fn) {
+  return [ref = std::move(ref), fn = std::move(fn)](const core::Op& op) mutable -> awaitable<void> {
+    Layout l = ops::lookup(op.settings, ref);
+    ops::InstanceLock lock(op.settings, l.qualname());
+    co_await fn(op, l);
+  };
+}
+
+auto create_body(InstanceSpec spec, CreateOptions options) {
+  return [spec = std::move(spec), options](const core::Op& op) mutable { return ops::create(op, std::move(spec), options); };
+}
+auto get_body(InstanceRef ref) {
+  return [ref = std::move(ref)](const core::Op& op) -> awaitable<Instance> {
+    co_return co_await ops::observe(op, ops::lookup(op.settings, ref));
+  };
+}
+auto list_body(std::optional<std::string> version) {
+  return [version = std::move(version)](const core::Op& op) -> awaitable<std::vector<InstanceListItem>> {
+    if (version) op.settings.version(*version);
+    std::vector<InstanceListItem> items;
+    for (const auto& l : postgres::find_instances(op.settings, version)) {
+      auto pm = postgres::running_postmaster(l);
+      items.push_back({l.name, l.version, pm && pm->port > 0 ? pm->port : postgres::configured_port(l), l.datadir,
+                       pm ? RunStatus::running : RunStatus::not_running});
+    }
+    co_return items;
+  };
+}
+auto status_body(InstanceRef ref) {
+  return [ref = std::move(ref)](const core::Op& op) -> awaitable<InstanceStatus> {
+    auto pm = postgres::running_postmaster(ops::lookup(op.settings, ref));
+    co_return pm ? InstanceStatus{RunStatus::running, pm->pid} : InstanceStatus{};
+  };
+}
+auto start_body(InstanceRef ref) {
+  return mutation(std::move(ref), [](const core::Op& op, const Layout& l) { return ops::start(op, l); });
+}
+auto stop_body(InstanceRef ref, StopMode mode) {
+  return mutation(std::move(ref), [mode](const core::Op& op, const Layout& l) { return ops::stop(op, l, mode); });
+}
+auto restart_body(InstanceRef ref, StopMode mode) {
+  return mutation(std::move(ref), [mode](const core::Op& op, const Layout& l) -> awaitable<void> {
+    op.info("restarting instance " + l.display(), "pglift.instances");
+    if (postgres::running_postmaster(l)) co_await postgres::stop(op, l, mode);
+    co_await postgres::start(op, l, postgres::configured_port(l));
+  });
+}
+auto reload_body(InstanceRef ref) {
+  return mutation(std::move(ref), [](const core::Op& op, const Layout& l) -> awaitable<void> {
+    op.info("reloading PostgreSQL configuration for " + l.qualname(), "pglift.instances");
+    postgres::reload(op, l);
+    co_return;
+  });
+}
+auto drop_body(InstanceRef ref) {
+  return mutation(std::move(ref), [](const core::Op& op, const Layout& l) { return ops::drop(op, l); });
+}
+
+}  // namespace
+
+Instance create_instance(Context& ctx, const InstanceSpec& spec, const CreateOptions& options) {
+  return impl(ctx).run<Instance>(create_body(spec, options));
+}
+Instance get_instance(Context& ctx, const InstanceRef& ref) { return impl(ctx).run<Instance>(get_body(ref)); }
+std::vector<InstanceListItem> list_instances(Context& ctx, const std::optional<std::string>& version) {
+  return impl(ctx).run<std::vector<InstanceListItem>>(list_body(version));
+}
+InstanceStatus instance_status(Context& ctx, const InstanceRef& ref) {
+  return impl(ctx).run<InstanceStatus>(status_body(ref));
+}
+void start_instance(Context& ctx, const InstanceRef& ref) { impl(ctx).run<void>(start_body(ref)); }
+void stop_instance(Context& ctx, const InstanceRef& ref, StopMode mode) { impl(ctx).run<void>(stop_body(ref, mode)); }
+void restart_instance(Context& ctx, const InstanceRef& ref, StopMode mode) {
+  impl(ctx).run<void>(restart_body(ref, mode));
+}
+void reload_instance(Context& ctx, const InstanceRef& ref) { impl(ctx).run<void>(reload_body(ref)); }
+void drop_instance(Context& ctx, const InstanceRef& ref) { impl(ctx).run<void>(drop_body(ref)); }
+
+Operation start_create_instance(Context& ctx, InstanceSpec spec, CreateOptions options, Callback<Instance> done, OpOptions op) {
+  return impl(ctx).launch<Instance>(op, create_body(std::move(spec), options), std::move(done));
+}
+Operation start_get_instance(Context& ctx, InstanceRef ref, Callback<Instance> done, OpOptions op) {
+  return impl(ctx).launch<Instance>(op, get_body(std::move(ref)), std::move(done));
+}
+Operation start_list_instances(Context& ctx, std::optional<std::string> version,
+                               Callback<std::vector<InstanceListItem>> done, OpOptions op) {
+  return impl(ctx).launch<std::vector<InstanceListItem>>(op, list_body(std::move(version)), std::move(done));
+}
+Operation start_instance_status(Context& ctx, InstanceRef ref, Callback<InstanceStatus> done, OpOptions op) {
+  return impl(ctx).launch<InstanceStatus>(op, status_body(std::move(ref)), std::move(done));
+}
+Operation start_start_instance(Context& ctx, InstanceRef ref, Callback<> done, OpOptions op) {
+  return impl(ctx).launch<void>(op, start_body(std::move(ref)), std::move(done));
+}
+Operation start_stop_instance(Context& ctx, InstanceRef ref, StopMode mode, Callback<> done, OpOptions op) {
+  return impl(ctx).launch<void>(op, stop_body(std::move(ref), mode), std::move(done));
+}
+Operation start_restart_instance(Context& ctx, InstanceRef ref, StopMode mode, Callback<> done, OpOptions op) {
+  return impl(ctx).launch<void>(op, restart_body(std::move(ref), mode), std::move(done));
+}
+Operation start_reload_instance(Context& ctx, InstanceRef ref, Callback<> done, OpOptions op) {
+  return impl(ctx).launch<void>(op, reload_body(std::move(ref)), std::move(done));
+}
+Operation start_drop_instance(Context& ctx, InstanceRef ref, Callback<> done, OpOptions op) {
+  return impl(ctx).launch<void>(op, drop_body(std::move(ref)), std::move(done));
+}
+
+// --- synchronous helpers (no I/O thread needed) -----------------------------------------------------
+
+std::map<std::string, std::string> instance_env(Context& ctx, const InstanceRef& ref) {
+  return ops::environment(ctx.settings(), ops::lookup(ctx.settings(), ref));
+}
+
+InstanceRef resolve_instance(Context& ctx, const std::optional<std::string>& text) {
+  if (text) {
+    Layout l = ops::lookup(ctx.settings(), InstanceRef::parse(*text));
+    return {l.name, l.version};
+  }
+  auto all = postgres::find_instances(ctx.settings());
+  if (all.empty()) throw NotFound("instance", "", "no instance found; create one first");
+  if (all.size() > 1) throw InvalidSpec("instance", "", "several instances found; an INSTANCE argument is required");
+  return {all.front().name, all.front().version};
+}
+
+void exec_in_instance(Context& ctx, const InstanceRef& ref, const std::vector<std::string>& argv) {
+  if (argv.empty()) throw InvalidSpec("command", "", "a command is required");
+  Layout l = ops::lookup(ctx.settings(), ref);
+  std::vector<std::pair<std::string, std::string>> env;
+  for (auto& [k, v] : ops::environment(ctx.settings(), l))
+    if (k == "PATH" || !core::env(k.c_str())) env.emplace_back(k, v);  // the caller's environment wins
+  std::vector<std::string> args = argv;
+  args[0] = proc::find_program(argv[0], {l.bindir}).string();
+  proc::exec(args, env);
+}
+
+void exec_postgres_foreground(Context& ctx, const InstanceRef& ref) {
+  Layout l = ops::lookup(ctx.settings(), ref);
+  if (postgres::running_postmaster(l)) throw StateError("instance " + l.display() + " is already started");
+  core::make_dirs(l.socket_directory, 0755);
+  proc::exec({l.program("postgres").string(), "-D", l.datadir.string()}, {});
+}
+
+fs::path instance_log_file(Context& ctx, const InstanceRef& ref) {
+  Layout l = ops::lookup(ctx.settings(), ref);
+  auto current = core::read_file_if_exists(l.datadir / "current_logfiles");
+  if (!current) throw NotFound("file 'current_logfiles' for instance", l.display());
+  auto first = core::split(core::trim(*current), '\n').front();
+  auto parts = core::split(first, ' ');
+  if (parts.size() < 2) throw SystemError("malformed current_logfiles of instance " + l.display());
+  fs::path file = parts[1];
+  return file.is_relative() ? l.datadir / file : file;
+}
+
+void read_instance_logs(Context& ctx, const InstanceRef& ref, bool follow,
+                        const std::function<bool(std::string_view)>& out) {
+  fs::path file = instance_log_file(ctx, ref);
+  std::uintmax_t offset = 0;
+  for (;;) {
+    if (auto content = core::read_file_if_exists(file); content && content->size() > offset) {
+      if (!out(std::string_view(*content).substr(offset))) return;
+      offset = content->size();
+    }
+    if (!follow) return;
+    // Following a log is not a readiness wait: a short steady cadence is what `tail -f` does too.
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    fs::path current = file;
+    try {
+      current = instance_log_file(ctx, ref);
+    } catch (const NotFound&) {
+    }
+    if (current != file) {  // rotated: finish the old file, then start the new one
+      if (auto content = core::read_file_if_exists(file); content && content->size() > offset)
+        if (!out(std::string_view(*content).substr(offset))) return;
+      file = current;
+      offset = 0;
+    }
+  }
+}
+
+}  // namespace pglift

@@ -1,0 +1,30 @@
+#include "ops/lock.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/files.hpp"
+#include "pglift/errors.hpp"
+
+namespace pglift::ops {
+
+InstanceLock::InstanceLock(const Settings& settings, const std::string& qualname) {
+  auto dir = settings.run_prefix / "locks";
+  core::make_dirs(dir, 0700);
+  auto path = dir / (qualname + ".lock");
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd_ < 0) throw SystemError("cannot open lock file " + path.string() + ": " + std::strerror(errno));
+  // flock belongs to the open file description: two operations of one process exclude each other too.
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd_);
+    throw Busy();
+  }
+}
+
+InstanceLock::~InstanceLock() { ::close(fd_); }
+
+}  // namespace pglift::ops

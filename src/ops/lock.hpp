@@ -1,0 +1,21 @@
+// One lock per instance ({run_prefix}/locks/<qualname>.lock): a second concurrent mutation of the same
+// instance fails with Busy ("another operation is in progress"), in this process or another.
+#pragma once
+#include <string>
+
+#include "pglift/settings.hpp"
+
+namespace pglift::ops {
+
+class InstanceLock {
+ public:
+  InstanceLock(const Settings& settings, const std::string& qualname);  ///< throws Busy
+  ~InstanceLock();
+  InstanceLock(const InstanceLock&) = delete;
+  InstanceLock& operator=(const InstanceLock&) = delete;
+
+ private:
+  int fd_;
+};
+
+}  // namespace pglift::ops

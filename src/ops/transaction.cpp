@@ -1,0 +1,35 @@
+#include "ops/transaction.hpp"
+
+namespace pglift::ops {
+
+awaitable<void> Transaction::step(std::string title, Action action, std::string undo_title, Action undo) {
+  op_.info(title);
+  op_.progress(ProgressRecord::Phase::begin, title);
+  try {
+    co_await action();
+  } catch (...) {
+    op_.progress(ProgressRecord::Phase::end, title);
+    throw;
+  }
+  op_.progress(ProgressRecord::Phase::end, title);
+  if (undo) undo_.emplace_back(undo_title.empty() ? title : std::move(undo_title), std::move(undo));
+}
+
+awaitable<void> Transaction::revert() {
+  co_await asio::this_coro::reset_cancellation_state();
+  co_await asio::this_coro::throw_if_cancelled(false);
+  while (!undo_.empty()) {
+    auto [title, undo] = std::move(undo_.back());
+    undo_.pop_back();
+    op_.warning("reverting '" + title + "'");
+    std::string failure;
+    try {
+      co_await undo();
+    } catch (const std::exception& e) {
+      failure = e.what();
+    }
+    if (!failure.empty()) op_.warning("failed to revert '" + title + "': " + failure);
+  }
+}
+
+}  // namespace pglift::ops

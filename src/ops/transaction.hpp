@@ -1,0 +1,49 @@
+// Every multi-step mutation is a transaction: each completed step may register its undo; on failure or
+// cancellation the undos run in reverse order, each logged "reverting '<title>'".
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/asio.hpp"
+#include "core/op.hpp"
+
+namespace pglift::ops {
+
+class Transaction {
+ public:
+  using Action = std::function<awaitable<void>()>;
+  explicit Transaction(const core::Op& op) : op_(op) {}
+
+  /// Logs `title` (INFO + progress), runs `action`, then registers `undo` (titled `undo_title`).
+  awaitable<void> step(std::string title, Action action, std::string undo_title = {}, Action undo = {});
+  /// Reverts completed steps, newest first. Cancellation is masked: a revert always runs to its end.
+  /// Failures of an undo are logged and do not stop the others.
+  awaitable<void> revert();
+  void commit() { undo_.clear(); }
+
+ private:
+  const core::Op& op_;
+  std::vector<std::pair<std::string, Action>> undo_;
+};
+
+/// Runs `body(tx)`; on an exception, reverts (when `revert_on_error`) and rethrows it.
+template <class T, class Body>
+awaitable<T> transactional(const core::Op& op, bool revert_on_error, Body body) {
+  Transaction tx(op);
+  std::exception_ptr failure;
+  std::optional<T> result;
+  try {
+    result.emplace(co_await body(tx));
+    tx.commit();
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (failure) {
+    if (revert_on_error) co_await tx.revert();
+    std::rethrow_exception(failure);
+  }
+  co_return std::move(*result);
+}
+
+}  // namespace pglift::ops

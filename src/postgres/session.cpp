@@ -1,0 +1,73 @@
+#include "postgres/session.hpp"
+
+#include <libpq-fe.h>
+
+#include "core/text.hpp"
+#include "pglift/errors.hpp"
+
+namespace pglift::postgres {
+
+namespace {
+std::string kv(const std::string& key, const std::string& value) {
+  std::string out = key + "='";
+  for (char c : value) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+}  // namespace
+
+std::string conninfo(const Settings& settings, const Layout& layout, int port, const std::string& dbname) {
+  std::string ci = kv("host", layout.socket_directory.string()) + " " + kv("port", std::to_string(port)) + " " +
+                   kv("user", settings.postgresql.surole.name) + " " + kv("dbname", dbname) +
+                   " application_name=pglift connect_timeout=10";
+  if (settings.postgresql.auth.passfile) ci += " " + kv("passfile", settings.postgresql.auth.passfile->string());
+  return ci;
+}
+
+bool ping(const std::string& ci) { return PQping(ci.c_str()) == PQPING_OK; }
+
+Session::Session(const std::string& ci) : conn_(PQconnectdb(ci.c_str())) {
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    std::string msg = core::trim(PQerrorMessage(conn_));
+    PQfinish(conn_);
+    throw StateError("could not connect to PostgreSQL: " + msg);
+  }
+}
+
+Session::~Session() { PQfinish(conn_); }
+
+std::vector<Row> Session::query(const std::string& sql, const std::vector<std::string>& params) {
+  std::vector<const char*> values;
+  for (const auto& p : params) values.push_back(p.c_str());
+  PGresult* res = PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
+                               nullptr, 0);
+  auto status = PQresultStatus(res);
+  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+    std::string msg = core::trim(PQresultErrorMessage(res));
+    PQclear(res);
+    throw StateError(msg);
+  }
+  std::vector<Row> rows;
+  for (int r = 0; r < PQntuples(res); ++r) {
+    Row row;
+    for (int c = 0; c < PQnfields(res); ++c)
+      row.push_back(PQgetisnull(res, r, c) ? std::nullopt : std::optional<std::string>(PQgetvalue(res, r, c)));
+    rows.push_back(std::move(row));
+  }
+  PQclear(res);
+  return rows;
+}
+
+void Session::execute(const std::string& sql, const std::vector<std::string>& params) { query(sql, params); }
+
+std::string Session::encrypt_password(const std::string& password, const std::string& role) {
+  char* enc = PQencryptPasswordConn(conn_, password.c_str(), role.c_str(), nullptr);
+  if (!enc) throw StateError("could not encrypt password: " + core::trim(PQerrorMessage(conn_)));
+  std::string out(enc);
+  PQfreemem(enc);
+  return out;
+}
+
+}  // namespace pglift::postgres

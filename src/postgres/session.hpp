@@ -1,0 +1,39 @@
+// A libpq session on an instance's Unix socket, as the superuser role. Blocking: call it through
+// core::blocking() from coroutines.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pglift/settings.hpp"
+#include "postgres/layout.hpp"
+
+struct pg_conn;
+
+namespace pglift::postgres {
+
+using Row = std::vector<std::optional<std::string>>;
+
+/// "host=<socket dir> port=<port> user=<surole> dbname=postgres ..." (values quoted for libpq).
+std::string conninfo(const Settings& settings, const Layout& layout, int port, const std::string& dbname = "postgres");
+
+/// PQping: true when the server accepts connections.
+bool ping(const std::string& conninfo);
+
+class Session {
+ public:
+  explicit Session(const std::string& conninfo);  ///< throws StateError with libpq's message
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  std::vector<Row> query(const std::string& sql, const std::vector<std::string>& params = {});
+  void execute(const std::string& sql, const std::vector<std::string>& params = {});
+  /// The password encrypted client-side (SCRAM by default): never send it in clear.
+  std::string encrypt_password(const std::string& password, const std::string& role);
+
+ private:
+  pg_conn* conn_;
+};
+
+}  // namespace pglift::postgres
