@@ -12,6 +12,8 @@ packages=(
   postgresql-15 postgresql-client-15 patroni etcd-server etcd-client
   # tests and demo: setpriv (util-linux), ps/pgrep (procps), ss (iproute2)
   util-linux procps iproute2 ca-certificates
+  # binding examples: Go 1.19 (cgo), Rust 1.63 (no crates.io), Python 3 (ctypes)
+  golang-go rustc cargo
 )
 
 export DEBIAN_FRONTEND=noninteractive

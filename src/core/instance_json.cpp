@@ -107,10 +107,8 @@ InstanceSpec InstanceSpec::from_json(const std::string& json) {
   Fields f(doc, "instance");
   InstanceSpec spec;
   spec.name = f.str("name").value_or("");
-  spec.version = f.str("version");
-  if (!spec.version) {
-    if (auto v = f.integer("version")) spec.version = std::to_string(*v);
-  }
+  if (const Value* v = f.get("version"); v && v->is_int()) spec.version = std::to_string(v->as_int());
+  else spec.version = f.str("version");
   if (auto port = f.integer("port")) {
     if (*port < 1 || *port > 65535) throw InvalidSpec("port", std::to_string(*port), "must be between 1 and 65535");
     spec.port = static_cast<int>(*port);

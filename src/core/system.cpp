@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pwd.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -53,6 +54,14 @@ std::string pg_memory_size(std::uint64_t bytes) {
   constexpr std::uint64_t mb = 1024 * 1024, gb = mb * 1024;
   if (bytes >= gb && bytes % gb == 0) return std::to_string(bytes / gb) + " GB";
   return std::to_string(bytes / mb) + " MB";
+}
+
+bool process_running(pid_t pid) {
+  if (pid <= 0 || (::kill(pid, 0) != 0 && errno != EPERM)) return false;
+  auto stat = read_file_if_exists("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat) return true;  // no /proc: trust kill()
+  auto close = stat->rfind(')');
+  return close == std::string::npos || close + 2 >= stat->size() || ((*stat)[close + 2] != 'Z' && (*stat)[close + 2] != 'X');
 }
 
 namespace {

@@ -21,6 +21,8 @@ std::optional<std::string> env(const char* name);  ///< unset and empty both giv
 std::uint64_t mem_total_bytes();                   ///< from /proc/meminfo; throws SystemError
 /// A PostgreSQL memory size, in whole GB when exact, else in MB ("6 GB", "16220 MB").
 std::string pg_memory_size(std::uint64_t bytes);
+/// True when the process exists and is not a zombie (a daemon is reaped by init, not at once).
+bool process_running(pid_t pid);
 /// True when nothing listens on (or has bound) TCP `port` on the loopback addresses.
 bool tcp_port_free(int port);
 

@@ -3,8 +3,11 @@
 namespace pglift::ops {
 
 awaitable<void> Transaction::step(std::string title, Action action, std::string undo_title, Action undo) {
-  op_.info(title);
+  op_.info(title, "pglift.instances");
   op_.progress(ProgressRecord::Phase::begin, title);
+  // Registered before the action runs: a step that fails half-way (initdb leaving a partial data
+  // directory) is reverted too. Undos must therefore cope with partial work.
+  if (undo) undo_.emplace_back(undo_title.empty() ? title : std::move(undo_title), std::move(undo));
   try {
     co_await action();
   } catch (...) {
@@ -12,7 +15,6 @@ awaitable<void> Transaction::step(std::string title, Action action, std::string 
     throw;
   }
   op_.progress(ProgressRecord::Phase::end, title);
-  if (undo) undo_.emplace_back(undo_title.empty() ? title : std::move(undo_title), std::move(undo));
 }
 
 awaitable<void> Transaction::revert() {
@@ -21,7 +23,7 @@ awaitable<void> Transaction::revert() {
   while (!undo_.empty()) {
     auto [title, undo] = std::move(undo_.back());
     undo_.pop_back();
-    op_.warning("reverting '" + title + "'");
+    op_.warning("reverting '" + title + "'", "pglift.instances");
     std::string failure;
     try {
       co_await undo();

@@ -15,7 +15,8 @@ class Transaction {
   using Action = std::function<awaitable<void>()>;
   explicit Transaction(const core::Op& op) : op_(op) {}
 
-  /// Logs `title` (INFO + progress), runs `action`, then registers `undo` (titled `undo_title`).
+  /// Logs `title` (INFO + progress), registers `undo` (titled `undo_title`), then runs `action`: a step
+  /// that fails half-way is reverted too.
   awaitable<void> step(std::string title, Action action, std::string undo_title = {}, Action undo = {});
   /// Reverts completed steps, newest first. Cancellation is masked: a revert always runs to its end.
   /// Failures of an undo are logged and do not stop the others.

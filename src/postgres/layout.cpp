@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "core/files.hpp"
+#include "core/system.hpp"
 #include "core/text.hpp"
 
 namespace pglift::postgres {
@@ -56,7 +57,7 @@ std::optional<Postmaster> running_postmaster(const Layout& layout) {
   }
   if (pid <= 0) return std::nullopt;
   // A stale file after a crash: the PID may be gone or reused by something else.
-  if (::kill(pid, 0) != 0 && errno != EPERM) return std::nullopt;
+  if (!core::process_running(pid)) return std::nullopt;
   if (auto cmdline = core::read_file_if_exists("/proc/" + std::to_string(pid) + "/cmdline");
       cmdline && cmdline->find("postgres") == std::string::npos)
     return std::nullopt;

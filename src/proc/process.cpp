@@ -199,8 +199,10 @@ awaitable<Result> run(const core::Op& op, Command command) {
                            exit_desc.async_wait(asio::posix::descriptor_base::wait_read, asio::use_awaitable)) ||
                           timer.async_wait(asio::use_awaitable));
     timed_out = done.index() == 1;
-  } catch (const boost::system::system_error&) {
-    cancelled = true;  // the operation was cancelled while the command ran
+  } catch (...) {
+    // operation_aborted, or asio's multiple_exceptions when both awaited branches were aborted:
+    // the operation was cancelled while the command ran.
+    cancelled = true;
   }
   if (timed_out || cancelled) {
     // Terminate, then kill if it does not comply: never leave a child behind.

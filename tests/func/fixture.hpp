@@ -1,0 +1,137 @@
+// Functional-test fixture: a temporary prefix, free ports, a Context recording its events, and a cleanup
+// that stops every postmaster found under the prefix (by the PID in postmaster.pid), even on failure.
+#pragma once
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "pglift/pglift.hpp"
+
+namespace fs = std::filesystem;
+
+inline int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+/// A listening socket holding a port, for "port in use" tests.
+struct PortHolder {
+  int fd = -1, port = 0;
+  PortHolder() {
+    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(fd, 1) == 0);
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    port = ntohs(a.sin_port);
+  }
+  ~PortHolder() { ::close(fd); }
+};
+
+/// Alive and not a zombie: stopped daemons are reaped by init, not at once.
+inline bool process_alive(pid_t pid) {
+  if (pid <= 0 || (::kill(pid, 0) != 0 && errno != EPERM)) return false;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), {});
+  auto close = stat.rfind(')');
+  return close == std::string::npos || close + 2 >= stat.size() || (stat[close + 2] != 'Z' && stat[close + 2] != 'X');
+}
+
+/// Every postgres process whose command line mentions `path` (from /proc, no pgrep subprocess).
+inline std::vector<pid_t> processes_mentioning(const std::string& path) {
+  std::vector<pid_t> found;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    std::string name = e.path().filename();
+    if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
+    std::ifstream in(e.path() / "cmdline");
+    std::string cmd((std::istreambuf_iterator<char>(in)), {});
+    if (cmd.find(path) != std::string::npos) found.push_back(std::stoi(name));
+  }
+  return found;
+}
+
+struct Env {
+  fs::path prefix;
+  std::mutex mutex;
+  std::vector<pglift::Event> events;
+  std::function<void(const pglift::Event&)> on_event;
+  std::unique_ptr<pglift::Context> ctx;
+
+  explicit Env(const std::string& extra_settings = "{}") {
+    std::string t = (fs::temp_directory_path() / "pglift-func-XXXXXX").string();
+    REQUIRE(::mkdtemp(t.data()));
+    prefix = t;
+    auto settings = pglift::Settings::from_documents(
+        {R"({"prefix": ")" + prefix.string() + R"(", "run_prefix": ")" + (prefix / "run").string() + R"("})", extra_settings});
+    ctx = std::make_unique<pglift::Context>(settings, [this](const pglift::Event& e) {
+      std::function<void(const pglift::Event&)> hook;
+      {
+        std::lock_guard l(mutex);
+        events.push_back(e);
+        hook = on_event;
+      }
+      if (hook) hook(e);
+    });
+  }
+  ~Env() {
+    ctx.reset();
+    kill_leftovers();
+    fs::remove_all(prefix);
+  }
+  pglift::Context& operator*() { return *ctx; }
+
+  fs::path srv() const { return prefix / "srv"; }
+  fs::path datadir(const std::string& name) const { return srv() / "pgsql/15" / name / "data"; }
+  bool nothing_in_srv() const {
+    std::error_code ec;
+    return !fs::exists(srv(), ec) || fs::is_empty(srv(), ec);
+  }
+  bool logged(const std::string& text) {
+    std::lock_guard l(mutex);
+    for (const auto& e : events)
+      if (auto* r = std::get_if<pglift::LogRecord>(&e); r && r->message.find(text) != std::string::npos) return true;
+    return false;
+  }
+  void kill_leftovers() {
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(prefix, ec); it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->path().filename() != "postmaster.pid") continue;
+      std::ifstream in(it->path());
+      pid_t pid = 0;
+      if (in >> pid && process_alive(pid)) {
+        MESSAGE("killing leftover postmaster " << pid);
+        ::kill(pid, SIGQUIT);
+      }
+    }
+  }
+};
+
+inline pglift::InstanceSpec spec(const std::string& name, int port) {
+  pglift::InstanceSpec s;
+  s.name = name;
+  s.port = port;
+  return s;
+}

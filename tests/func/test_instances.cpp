@@ -1,0 +1,220 @@
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <boost/asio/use_future.hpp>
+#include <future>
+
+#include "fixture.hpp"
+#include "pglift/async.hpp"
+
+using namespace pglift;
+using namespace std::chrono_literals;
+
+TEST_CASE("the whole lifecycle of a plain instance: create, get, list, env, stop, start, restart, reload, drop") {
+  Env env;
+  const int port = free_port();
+  Instance created = create_instance(*env, spec("main", port));
+  CHECK(created.state == InstanceState::started);
+  CHECK(env.logged("initializing PostgreSQL instance"));
+  CHECK(env.logged("creating role 'replication' on instance 15/main"));
+
+  Instance i = get_instance(*env, InstanceRef::parse("main"));
+  CHECK(i.name == "main");
+  CHECK(i.version == "15");
+  CHECK(i.port == port);
+  CHECK(i.state == InstanceState::started);
+  CHECK(i.locale == std::optional<std::string>("C"));
+  CHECK(i.encoding == std::optional<std::string>("UTF8"));
+  CHECK(i.data_checksums == std::optional<bool>(false));
+  CHECK_FALSE(i.pending_restart);
+  CHECK(i.data_directory == env.datadir("main"));
+  CHECK(i.wal_directory == env.srv() / "pgsql/15/main/wal");
+  CHECK(i.settings.count("port") == 0);
+  CHECK(std::get<std::string>(i.settings.at("cluster_name")) == "main");
+  CHECK(fs::is_symlink(i.data_directory / "pg_wal"));
+
+  auto list = list_instances(*env);
+  REQUIRE(list.size() == 1);
+  CHECK(list[0].status == RunStatus::running);
+  CHECK(list[0].port == port);
+
+  auto vars = instance_env(*env, InstanceRef::parse("15/main"));
+  CHECK(vars.at("PGPORT") == std::to_string(port));
+  CHECK(vars.at("PGDATA") == i.data_directory.string());
+  CHECK(vars.at("PATH").starts_with("/usr/lib/postgresql/15/bin:"));
+
+  auto hba = std::ifstream(i.data_directory / "pg_hba.conf");
+  std::string hba_text((std::istreambuf_iterator<char>(hba)), {});
+  CHECK(hba_text.find("trust") == std::string::npos);
+  CHECK((fs::status(i.data_directory / "pg_hba.conf").permissions() & fs::perms::others_all) == fs::perms::none);
+
+  auto pid = instance_status(*env, InstanceRef::parse("main")).pid;
+  REQUIRE(pid);
+  stop_instance(*env, InstanceRef::parse("main"));
+  CHECK_FALSE(process_alive(*pid));
+  CHECK(instance_status(*env, InstanceRef::parse("main")).postgresql == RunStatus::not_running);
+  Instance stopped = get_instance(*env, InstanceRef::parse("main"));
+  CHECK(stopped.state == InstanceState::stopped);
+  CHECK(stopped.port == port);
+  CHECK(stopped.data_checksums == std::optional<bool>(false));  // from pg_controldata
+  CHECK(env.logged("is not running, information about locale"));
+  stop_instance(*env, InstanceRef::parse("main"));  // already stopped: a warning, not an error
+  CHECK(env.logged("instance 15/main is already stopped"));
+
+  start_instance(*env, InstanceRef::parse("main"));
+  auto first = instance_status(*env, InstanceRef::parse("main")).pid;
+  restart_instance(*env, InstanceRef::parse("main"));
+  auto second = instance_status(*env, InstanceRef::parse("main")).pid;
+  REQUIRE(first);
+  REQUIRE(second);
+  CHECK(*first != *second);
+  CHECK_FALSE(process_alive(*first));
+  reload_instance(*env, InstanceRef::parse("main"));
+  CHECK(fs::exists(instance_log_file(*env, InstanceRef::parse("main"))));
+  // PostgreSQL handles SIGHUP asynchronously: follow the log until the line shows up (bounded).
+  std::string logs;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  read_instance_logs(*env, InstanceRef::parse("main"), true, [&](std::string_view c) {
+    logs += c;
+    return logs.find("received SIGHUP, reloading configuration files") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline;
+  });
+  CHECK(logs.find("received SIGHUP, reloading configuration files") != std::string::npos);
+
+  drop_instance(*env, InstanceRef::parse("main"));
+  CHECK_FALSE(process_alive(*second));
+  CHECK_FALSE(fs::exists(i.data_directory));
+  CHECK(env.nothing_in_srv());
+  CHECK(processes_mentioning(i.data_directory.string()).empty());
+  CHECK_THROWS_AS(get_instance(*env, InstanceRef::parse("main")), NotFound);
+}
+
+TEST_CASE("a create on a port in use fails naming the port and leaves nothing behind") {
+  Env env;
+  PortHolder taken;
+  try {
+    create_instance(*env, spec("main", taken.port));
+    FAIL("expected InvalidSpec");
+  } catch (const InvalidSpec& e) {
+    CHECK(e.field() == "port");
+    CHECK(std::string(e.what()).find(std::to_string(taken.port)) != std::string::npos);
+  }
+  CHECK(env.nothing_in_srv());
+}
+
+TEST_CASE("a bad name is refused before anything is done") {
+  Env env;
+  CHECK_THROWS_WITH_AS(create_instance(*env, spec("bad/name", free_port())),
+                       "invalid value 'bad/name' for field 'name': instance name must not contain slashes", InvalidSpec);
+  CHECK_THROWS_AS(create_instance(*env, spec("bad-name", free_port())), InvalidSpec);
+  auto s = spec("main", free_port());
+  s.version = "9";
+  CHECK_THROWS_WITH_AS(create_instance(*env, s), doctest::Contains("field 'version'"), InvalidSpec);
+  CHECK(env.nothing_in_srv());
+}
+
+TEST_CASE("an initdb failure reverts everything") {
+  Env env;
+  auto s = spec("main", free_port());
+  s.locale = "xx_XX.bogus";
+  CHECK_THROWS_AS(create_instance(*env, s), CommandError);
+  CHECK(env.logged("reverting 'deleting PostgreSQL cluster'"));
+  CHECK(env.nothing_in_srv());
+}
+
+TEST_CASE("a start failure reverts everything: no data directory, no process, and the error shows the log") {
+  Env env;
+  auto s = spec("main", free_port());
+  s.settings["shared_buffers"] = std::string("not a size");
+  try {
+    create_instance(*env, s);
+    FAIL("expected a start failure");
+  } catch (const Error& e) {
+    CHECK(std::string(e.what()).find("shared_buffers") != std::string::npos);
+  }
+  CHECK(env.nothing_in_srv());
+  CHECK(processes_mentioning(env.datadir("main").string()).empty());
+}
+
+TEST_CASE("without drop_on_error a failed create keeps what it made") {
+  Env env;
+  auto s = spec("main", free_port());
+  s.settings["shared_buffers"] = std::string("not a size");
+  CHECK_THROWS(create_instance(*env, s, CreateOptions{.drop_on_error = false}));
+  CHECK(fs::exists(env.datadir("main") / "PG_VERSION"));
+}
+
+TEST_CASE("an existing instance is not created again; an unknown one is not found") {
+  Env env;
+  auto s = spec("main", free_port());
+  s.state = InstanceState::stopped;
+  Instance i = create_instance(*env, s);
+  CHECK(i.state == InstanceState::stopped);
+  CHECK(list_instances(*env).at(0).status == RunStatus::not_running);
+  CHECK_THROWS_WITH_AS(create_instance(*env, s), "instance 15/main already exists", AlreadyExists);
+  CHECK_THROWS_WITH_AS(get_instance(*env, InstanceRef::parse("other")), "instance 'other' not found", NotFound);
+  CHECK_THROWS_AS(start_instance(*env, InstanceRef::parse("15/other")), NotFound);
+  drop_instance(*env, InstanceRef::parse("main"));  // a stopped instance
+  CHECK(env.nothing_in_srv());
+}
+
+TEST_CASE("a second concurrent mutation of one instance is refused; different instances run in parallel") {
+  Env env;
+  std::promise<void> a_done, b_done;
+  start_create_instance(*env, spec("a", free_port()), {}, [&](std::exception_ptr e, Instance) {
+    e ? a_done.set_exception(e) : a_done.set_value();
+  });
+  start_create_instance(*env, spec("b", free_port()), {}, [&](std::exception_ptr e, Instance) {
+    e ? b_done.set_exception(e) : b_done.set_value();
+  });
+  // While "a" is being created, its lock is held: another mutation of it is refused at once.
+  CHECK_THROWS_WITH_AS(create_instance(*env, spec("a", free_port())), "another operation is in progress", Busy);
+  a_done.get_future().get();
+  b_done.get_future().get();
+  CHECK(list_instances(*env).size() == 2);
+
+  std::promise<void> restarted;
+  start_restart_instance(*env, InstanceRef::parse("a"), StopMode::fast,
+                         [&](std::exception_ptr e) { e ? restarted.set_exception(e) : restarted.set_value(); });
+  CHECK_THROWS_AS(stop_instance(*env, InstanceRef::parse("a")), Busy);
+  stop_instance(*env, InstanceRef::parse("b"));  // another instance: not blocked
+  restarted.get_future().get();
+  drop_instance(*env, InstanceRef::parse("a"));
+  drop_instance(*env, InstanceRef::parse("b"));
+  CHECK(env.nothing_in_srv());
+}
+
+TEST_CASE("cancelling a create reverts it") {
+  Env env;
+  std::promise<void> initializing;
+  bool once = false;
+  env.on_event = [&](const Event& e) {
+    if (auto* p = std::get_if<ProgressRecord>(&e); p && p->title == "initializing PostgreSQL instance" && !once) {
+      once = true;
+      initializing.set_value();
+    }
+  };
+  std::promise<void> done;
+  Operation op = start_create_instance(
+      *env, spec("main", free_port()), {}, [&](std::exception_ptr e, Instance) { e ? done.set_exception(e) : done.set_value(); },
+      OpOptions{.tag = 42});
+  initializing.get_future().get();
+  std::this_thread::sleep_for(100ms);  // let initdb get going: the point is to cancel mid-way
+  op.cancel();
+  CHECK_THROWS_AS(done.get_future().get(), Cancelled);
+  CHECK(env.logged("reverting 'deleting PostgreSQL cluster'"));
+  CHECK(env.nothing_in_srv());
+  std::lock_guard l(env.mutex);
+  for (const auto& e : env.events)
+    if (auto* r = std::get_if<LogRecord>(&e); r && r->message.find("initializing") != std::string::npos) CHECK(r->op_tag == 42);
+}
+
+TEST_CASE("Asio completion tokens: use_future") {
+  Env env;
+  auto created = async_create_instance(*env, spec("main", free_port()), CreateOptions{}, boost::asio::use_future);
+  Instance i = created.get();
+  auto got = async_get_instance(*env, InstanceRef::parse("main"), boost::asio::use_future).get();
+  CHECK(got.port == i.port);
+  auto listed = async_list_instances(*env, std::nullopt, boost::asio::use_future).get();
+  CHECK(listed.size() == 1);
+  async_drop_instance(*env, InstanceRef::parse("main"), boost::asio::use_future).get();
+  CHECK(env.nothing_in_srv());
+}

@@ -1,0 +1,148 @@
+#include <doctest/doctest.h>
+#include <signal.h>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/io_context.hpp>
+#include <future>
+
+#include "core/coro.hpp"
+#include "core/files.hpp"
+#include "ops/transaction.hpp"
+#include "proc/process.hpp"
+
+using namespace pglift;
+using namespace std::chrono_literals;
+
+namespace {
+/// Runs a coroutine to completion on a private io_context, with an Op whose events are recorded.
+struct Harness {
+  Settings settings = Settings::from_documents({R"({"prefix": "/p", "run_prefix": "/r"})"});
+  std::vector<LogRecord> logs;
+  std::mutex mutex;
+  EventSink sink = [this](const Event& e) {
+    std::lock_guard l(mutex);
+    if (auto* r = std::get_if<LogRecord>(&e)) logs.push_back(*r);
+  };
+  asio::thread_pool pool{1};
+  core::Op op{settings, sink, pool, 7};
+  asio::io_context io;
+
+  template <class T>
+  T run(awaitable<T> a, std::function<void(asio::cancellation_signal&)> during = {}) {
+    asio::cancellation_signal signal;
+    std::promise<T> p;
+    auto fut = p.get_future();
+    asio::co_spawn(io, std::move(a), asio::bind_cancellation_slot(signal.slot(), [&](std::exception_ptr e, auto... v) {
+                     if (e) p.set_exception(e);
+                     else if constexpr (sizeof...(v) == 0) p.set_value();
+                     else p.set_value(std::move(v)...);
+                   }));
+    if (during) {
+      io.run_for(100ms);
+      during(signal);
+    }
+    io.run();
+    io.restart();
+    return fut.get();
+  }
+  bool logged(const std::string& text) {
+    for (const auto& r : logs)
+      if (r.message.find(text) != std::string::npos) return true;
+    return false;
+  }
+};
+}  // namespace
+
+TEST_CASE("proc::run streams output lines as DEBUG events tagged with the op") {
+  Harness h;
+  auto r = h.run(proc::run(h.op, {.argv = {"/bin/sh", "-c", "echo one; echo two >&2; printf three"}, .log_target = "t.sh"}));
+  CHECK(r.status == 0);
+  CHECK(r.output == "one\ntwo\nthree\n");
+  CHECK(h.logged("/bin/sh: one"));
+  CHECK(h.logged("/bin/sh: three"));
+  for (const auto& l : h.logs) CHECK(l.op_tag == 7);
+}
+
+TEST_CASE("proc::run reports failures with argv, status and the output tail") {
+  Harness h;
+  try {
+    h.run(proc::run(h.op, {.argv = {"/bin/sh", "-c", "echo boom >&2; exit 3"}}));
+    FAIL("expected CommandError");
+  } catch (const CommandError& e) {
+    CHECK(e.exit_status() == 3);
+    CHECK(e.argv().front() == "/bin/sh");
+    CHECK(e.output_tail() == "boom");
+  }
+  auto r = h.run(proc::run(h.op, {.argv = {"/bin/sh", "-c", "exit 4"}, .check = false}));
+  CHECK(r.status == 4);
+  CHECK_THROWS_WITH_AS(h.run(proc::run(h.op, {.argv = {"/nonexistent/program"}})), doctest::Contains("cannot execute"),
+                       CommandError);
+}
+
+TEST_CASE("proc::run kills a command at its deadline") {
+  Harness h;
+  auto start = std::chrono::steady_clock::now();
+  CHECK_THROWS_AS(h.run(proc::run(h.op, {.argv = {"/bin/sleep", "30"}, .timeout = 200ms})), Timeout);
+  CHECK(std::chrono::steady_clock::now() - start < 5s);
+}
+
+TEST_CASE("proc::run is cancellable: the child is terminated") {
+  Harness h;
+  CHECK_THROWS_AS(h.run(proc::run(h.op, {.argv = {"/bin/sleep", "30"}}),
+                        [](asio::cancellation_signal& s) { s.emit(asio::cancellation_type::terminal); }),
+                  Cancelled);
+}
+
+TEST_CASE("daemons are detached from us, watched through a pidfd, and their exec failures reported") {
+  Harness h;
+  std::string log = (std::filesystem::temp_directory_path() / ("pglift-daemon-" + std::to_string(::getpid()) + ".log")).string();
+  auto d = proc::spawn_daemon(h.op, {.argv = {"/bin/sh", "-c", "echo started; exec sleep 30"}, .log_file = log});
+  CHECK(d.pid > 0);
+  CHECK_FALSE(d.exited());
+  CHECK(::getsid(d.pid) != ::getsid(0));  // a session of its own, not ours
+  CHECK(::getppid() != d.pid);
+  CHECK(proc::send_signal(d, SIGTERM));
+  CHECK(h.run(proc::wait_exit(d, 5s)));
+  CHECK(d.exited());
+  CHECK_THROWS_AS(proc::spawn_daemon(h.op, {.argv = {"/nonexistent/daemon"}, .log_file = log}), CommandError);
+  std::filesystem::remove(log);
+}
+
+TEST_CASE("wait_until fails fast and reports a deadline with details") {
+  Harness h;
+  CHECK_THROWS_WITH_AS(h.run(core::wait_until(core::Clock::now() + 50ms, "readiness of X", [] { return false; }, {},
+                                              [] { return std::string("last log line"); })),
+                       doctest::Contains("readiness of X not reached after"), Timeout);
+  CHECK_THROWS_WITH_AS(
+      h.run(core::wait_until(core::Clock::now() + 10s, "r", [] { return false; }, [] { throw StateError("died"); })),
+      "died", StateError);
+  int probes = 0;
+  h.run(core::wait_until(core::Clock::now() + 10s, "r", [&] { return ++probes == 3; }));
+  CHECK(probes == 3);
+}
+
+TEST_CASE("a failed transaction reverts its steps, the failed one included, in reverse order, logging each") {
+  Harness h;
+  std::vector<std::string> done;
+  auto body = [&](ops::Transaction& tx) -> awaitable<int> {
+    co_await tx.step("one", [&]() -> awaitable<void> { done.push_back("do one"); co_return; }, "undo one",
+                     [&]() -> awaitable<void> { done.push_back("undo one"); co_return; });
+    co_await tx.step("two", [&]() -> awaitable<void> { done.push_back("do two"); co_return; }, "undo two",
+                     [&]() -> awaitable<void> {
+                       done.push_back("undo two");
+                       throw StateError("undo failure is logged, not fatal");
+                     });
+    co_await tx.step("three", [&]() -> awaitable<void> { throw StateError("three failed"); }, "undo three",
+                     [&]() -> awaitable<void> { done.push_back("undo three"); co_return; });
+    co_return 1;
+  };
+  CHECK_THROWS_WITH(h.run(ops::transactional<int>(h.op, true, body)), "three failed");
+  CHECK(done == std::vector<std::string>{"do one", "do two", "undo three", "undo two", "undo one"});
+  CHECK(h.logged("reverting 'undo two'"));
+  CHECK(h.logged("failed to revert 'undo two'"));
+
+  done.clear();
+  CHECK_THROWS(h.run(ops::transactional<int>(h.op, false, body)));
+  CHECK(done == std::vector<std::string>{"do one", "do two"});  // --no-drop-on-error keeps everything
+}

@@ -1,0 +1,143 @@
+#include <doctest/doctest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/files.hpp"
+#include "pglift/errors.hpp"
+#include "pglift/settings.hpp"
+
+using namespace pglift;
+namespace fs = std::filesystem;
+
+namespace {
+/// Sets environment variables for one test and restores them after.
+struct EnvGuard {
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved;
+  void set(const std::string& k, const std::optional<std::string>& v) {
+    const char* old = std::getenv(k.c_str());
+    saved.emplace_back(k, old ? std::optional<std::string>(old) : std::nullopt);
+    if (v) ::setenv(k.c_str(), v->c_str(), 1);
+    else ::unsetenv(k.c_str());
+  }
+  ~EnvGuard() {
+    for (auto it = saved.rbegin(); it != saved.rend(); ++it)
+      if (it->second) ::setenv(it->first.c_str(), it->second->c_str(), 1);
+      else ::unsetenv(it->first.c_str());
+  }
+};
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string t = (fs::temp_directory_path() / "pglift-unit-XXXXXX").string();
+    REQUIRE(::mkdtemp(t.data()));
+    path = t;
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+const std::string base = R"({"prefix": "/srv/p", "run_prefix": "/run/p"})";
+}  // namespace
+
+TEST_CASE("settings: defaults resolve relative paths under prefix and run_prefix") {
+  auto s = Settings::from_documents({base});
+  CHECK(s.prefix == "/srv/p");
+  CHECK(s.postgresql.datadir == "/srv/p/srv/pgsql/{version}/{name}/data");
+  CHECK(s.postgresql.waldir == "/srv/p/srv/pgsql/{version}/{name}/wal");
+  CHECK(s.postgresql.logpath == "/srv/p/log/postgresql");
+  CHECK(s.postgresql.socket_directory == "/run/p/postgresql");
+  CHECK(s.postgresql.auth.local == "peer");
+  CHECK(s.postgresql.auth.host == "scram-sha-256");
+  CHECK(s.postgresql.surole.name == "postgres");
+  CHECK(s.postgresql.replrole == std::optional<std::string>("replication"));
+  CHECK(s.postgresql.initdb.locale == "C");
+  CHECK_FALSE(s.postgresql.versions.empty());
+  CHECK(s.default_version() == s.postgresql.versions.back().version);
+}
+
+TEST_CASE("settings: later documents win, recursively") {
+  auto s = Settings::from_documents({base, R"({"postgresql": {"auth": {"local": "md5"}}})",
+                                     "postgresql:\n  auth:\n    host: reject\n  surole:\n    name: admin\n"});
+  CHECK(s.postgresql.auth.local == "md5");
+  CHECK(s.postgresql.auth.host == "reject");
+  CHECK(s.postgresql.surole.name == "admin");
+}
+
+TEST_CASE("settings: unknown keys are rejected with their path") {
+  CHECK_THROWS_WITH_AS(Settings::from_documents({base, R"({"postgresql": {"bogus": 1}})"}),
+                       "unknown setting 'postgresql.bogus'", SettingsError);
+  CHECK_THROWS_WITH_AS(Settings::from_documents({base, R"({"nope": true})"}), "unknown setting 'nope'", SettingsError);
+  CHECK_THROWS_WITH_AS(Settings::from_documents({base, R"({"postgresql": {"initdb": {"x": 1}}})"}),
+                       "unknown setting 'postgresql.initdb.x'", SettingsError);
+}
+
+TEST_CASE("settings: invalid values name the key and value") {
+  CHECK_THROWS_WITH_AS(Settings::from_documents({base, R"({"postgresql": {"auth": {"local": "bogus"}}})"}),
+                       doctest::Contains("'postgresql.auth.local': 'bogus' is not one of"), SettingsError);
+  CHECK_THROWS_WITH_AS(Settings::from_documents({base, R"({"postgresql": {"datadir": "pgsql/{name}"}})"}),
+                       doctest::Contains("expecting: name, version"), SettingsError);
+  CHECK_THROWS_WITH_AS(Settings::from_documents({R"({"prefix": "relative"})"}),
+                       doctest::Contains("'prefix' = relative: must be an absolute path"), SettingsError);
+  CHECK_THROWS_WITH_AS(Settings::from_documents({base, R"({"postgresql": {"default_version": "9"}})"}),
+                       doctest::Contains("default_version"), SettingsError);
+  CHECK_THROWS_AS(Settings::from_documents({"[1, 2"}), SettingsError);
+}
+
+TEST_CASE("settings: layering of files, SETTINGS and PGLIFT_ environment variables") {
+  TempDir etc, xdg, cfg;
+  fs::create_directories(xdg.path / "pglift");
+  EnvGuard env;
+  env.set("PGLIFT_CONFIG_DIR", std::nullopt);
+  env.set("SETTINGS", std::nullopt);
+  env.set("XDG_CONFIG_HOME", xdg.path.string());
+  core::write_file_atomic(xdg.path / "pglift/settings.yaml", "prefix: /from/xdg\nrun_prefix: /run/xdg\n");
+
+  SUBCASE("the user's settings.yaml") {
+    auto s = Settings::load();
+    CHECK(s.prefix == "/from/xdg");
+  }
+  SUBCASE("SETTINGS overrides the file, PGLIFT_ overrides SETTINGS") {
+    env.set("SETTINGS", R"({"prefix": "/from/env", "postgresql": {"auth": {"host": "md5"}}})");
+    env.set("PGLIFT_POSTGRESQL__AUTH__HOST", "reject");
+    env.set("PGLIFT_RUN_PREFIX", "/run/var");
+    auto s = Settings::load();
+    CHECK(s.prefix == "/from/env");
+    CHECK(s.run_prefix == "/run/var");
+    CHECK(s.postgresql.auth.host == "reject");
+  }
+  SUBCASE("SETTINGS=@file") {
+    core::write_file_atomic(cfg.path / "s.json", R"({"prefix": "/from/file"})");
+    env.set("SETTINGS", "@" + (cfg.path / "s.json").string());
+    CHECK(Settings::load().prefix == "/from/file");
+  }
+  SUBCASE("PGLIFT_CONFIG_DIR is exclusive") {
+    env.set("PGLIFT_CONFIG_DIR", cfg.path.string());
+    core::write_file_atomic(cfg.path / "settings.yaml", "run_prefix: /run/cfg\n");
+    auto s = Settings::load();
+    CHECK(s.run_prefix == "/run/cfg");
+    CHECK(s.prefix != "/from/xdg");
+    REQUIRE(s.config_dirs.size() == 1);
+    CHECK(s.config_dirs[0] == cfg.path);
+  }
+  SUBCASE("an unknown PGLIFT_ variable is an unknown setting") {
+    env.set("PGLIFT_POSTGRESQL__NOPE", "1");
+    CHECK_THROWS_WITH_AS(Settings::load(), "unknown setting 'postgresql.nope'", SettingsError);
+  }
+  SUBCASE("invalid SETTINGS JSON") {
+    env.set("SETTINGS", "{oops");
+    CHECK_THROWS_WITH_AS(Settings::load(), doctest::Contains("SETTINGS environment variable"), SettingsError);
+  }
+}
+
+TEST_CASE("settings: an uninstalled version is an InvalidSpec naming 'version'") {
+  auto s = Settings::from_documents({base});
+  try {
+    s.version("9");
+    FAIL("expected InvalidSpec");
+  } catch (const InvalidSpec& e) {
+    CHECK(e.field() == "version");
+    CHECK(e.value() == "9");
+  }
+}
