@@ -12,7 +12,7 @@ ensure_user
 src=$(readable_tree "$here")
 build=${PGLIFT_DEMO_BUILD:-/var/tmp/pglift-demo-build}
 echo "== building the pglift CLI in $build"
-build_as_user "$src" "$build" -Dtests=false >/dev/null
+build_as_user "$src" "$build" -Dtests=false
 
 as_user bash -s "$build/examples/cli/pglift" <<'DEMO'
 set -euo pipefail

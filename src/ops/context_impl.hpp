@@ -14,6 +14,7 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/multiple_exceptions.hpp>
 #include <boost/asio/post.hpp>
 
 #include "core/asio.hpp"
@@ -63,6 +64,24 @@ class Context::Impl {
   std::set<std::shared_ptr<Operation::State>> pending_;
 };
 
+/// Asio reports cancellation as operation_aborted, or as multiple_exceptions when several awaited
+/// branches ended at once: give callers our typed errors.
+inline std::exception_ptr typed_error(std::exception_ptr e) {
+  for (int depth = 0; depth < 4; ++depth) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const asio::multiple_exceptions& me) {
+      e = me.first_exception();
+      continue;
+    } catch (const boost::system::system_error& se) {
+      if (se.code() == asio::error::operation_aborted) return std::make_exception_ptr(Cancelled());
+    } catch (...) {
+    }
+    break;
+  }
+  return e;
+}
+
 template <class T, class Body, class Done>
 Operation Context::Impl::launch(OpOptions options, Body body, Done done) {
   auto state = std::make_shared<Operation::State>(io);
@@ -76,12 +95,7 @@ Operation Context::Impl::launch(OpOptions options, Body body, Done done) {
                      state->signal.slot(), [this, state, done = std::move(done)](std::exception_ptr e, auto... r) mutable {
                        // Asio reports cancellation as operation_aborted: give callers our typed error.
                        if (e) {
-                         try {
-                           std::rethrow_exception(e);
-                         } catch (const boost::system::system_error& se) {
-                           if (se.code() == asio::error::operation_aborted) e = std::make_exception_ptr(Cancelled());
-                         } catch (...) {
-                         }
+                         e = typed_error(e);
                          if constexpr (std::is_void_v<T>) done(e);
                          else done(e, T{});
                        } else {

@@ -107,7 +107,7 @@ awaitable<std::optional<bool>> checksums_from_control(const core::Op& op, const 
   co_return std::nullopt;
 }
 
-awaitable<Instance> observe(const core::Op& op, const Layout& l) {
+awaitable<Instance> observe(const core::Op& op, const Layout& l, bool warn_when_stopped = true) {
   Instance i;
   i.name = l.name;
   i.version = l.version;
@@ -128,7 +128,8 @@ awaitable<Instance> observe(const core::Op& op, const Layout& l) {
     i.encoding = observed.encoding;
     i.data_checksums = observed.checksums;
   } else {
-    op.warning("instance " + l.display() +
+    if (warn_when_stopped)
+      op.warning("instance " + l.display() +
                    " is not running, information about locale, encoding and pending_restart may not be accurate",
                "pglift.instances");
     i.settings = postgres::parse_conf(core::read_file(l.conf()));
@@ -218,7 +219,7 @@ awaitable<Instance> create(const core::Op& op, InstanceSpec spec, CreateOptions 
     if (spec.state == InstanceState::stopped)
       co_await tx.step("stopping PostgreSQL " + l.display(),
                        [&]() -> awaitable<void> { co_await postgres::stop(op, l, StopMode::fast); });
-    co_return co_await observe(op, l);
+    co_return co_await observe(op, l, /*warn_when_stopped=*/false);
   });
 }
 
@@ -391,8 +392,8 @@ InstanceRef resolve_instance(Context& ctx, const std::optional<std::string>& tex
     return {l.name, l.version};
   }
   auto all = postgres::find_instances(ctx.settings());
-  if (all.empty()) throw NotFound("instance", "", "no instance found; create one first");
-  if (all.size() > 1) throw InvalidSpec("instance", "", "several instances found; an INSTANCE argument is required");
+  if (all.empty()) throw Error(ErrorCode::not_found, "no instance found; create one first.");
+  if (all.size() > 1) throw Error(ErrorCode::invalid_spec, "several instances found; argument INSTANCE is required.");
   return {all.front().name, all.front().version};
 }
 

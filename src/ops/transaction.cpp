@@ -7,7 +7,7 @@ awaitable<void> Transaction::step(std::string title, Action action, std::string 
   op_.progress(ProgressRecord::Phase::begin, title);
   // Registered before the action runs: a step that fails half-way (initdb leaving a partial data
   // directory) is reverted too. Undos must therefore cope with partial work.
-  if (undo) undo_.emplace_back(undo_title.empty() ? title : std::move(undo_title), std::move(undo));
+  if (undo) undo_.push_back({title, std::move(undo_title), std::move(undo)});
   try {
     co_await action();
   } catch (...) {
@@ -21,9 +21,10 @@ awaitable<void> Transaction::revert() {
   co_await asio::this_coro::reset_cancellation_state();
   co_await asio::this_coro::throw_if_cancelled(false);
   while (!undo_.empty()) {
-    auto [title, undo] = std::move(undo_.back());
+    auto [title, undo_title, undo] = std::move(undo_.back());
     undo_.pop_back();
     op_.warning("reverting '" + title + "'", "pglift.instances");
+    if (!undo_title.empty()) op_.info(undo_title, "pglift.instances");
     std::string failure;
     try {
       co_await undo();

@@ -1,5 +1,5 @@
 // Every multi-step mutation is a transaction: each completed step may register its undo; on failure or
-// cancellation the undos run in reverse order, each logged "reverting '<title>'".
+// cancellation the undos run in reverse order, each logged "reverting '<step title>'", then its undo title.
 #pragma once
 #include <functional>
 #include <string>
@@ -25,7 +25,11 @@ class Transaction {
 
  private:
   const core::Op& op_;
-  std::vector<std::pair<std::string, Action>> undo_;
+  struct Undo {
+    std::string title, undo_title;
+    Action action;
+  };
+  std::vector<Undo> undo_;
 };
 
 /// Runs `body(tx)`; on an exception, reverts (when `revert_on_error`) and rethrows it.

@@ -161,6 +161,9 @@ awaitable<Result> run(const core::Op& op, Command command) {
   int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   pid_t pid = ::fork();
   if (pid == 0) {
+    // Its own process group, so that a timeout or a cancellation also ends what it started
+    // (initdb's postgres --single, say).
+    ::setpgid(0, 0);
     reset_signals();
     ::dup2(devnull, 0);
     ::dup2(out[1], 1);
@@ -208,10 +211,12 @@ awaitable<Result> run(const core::Op& op, Command command) {
     // Terminate, then kill if it does not comply: never leave a child behind.
     co_await asio::this_coro::reset_cancellation_state();
     co_await asio::this_coro::throw_if_cancelled(false);
-    send_signal(child, SIGTERM);
-    if (!co_await wait_exit(child, 5s)) send_signal(child, SIGKILL);
+    // The group: the leader is our unreaped child, so its PID (the group's ID) cannot be reused yet.
+    ::kill(-pid, SIGTERM);
+    if (!co_await wait_exit(child, 5s)) ::kill(-pid, SIGKILL);
     int ws;
     ::waitpid(pid, &ws, 0);
+    ::kill(-pid, SIGKILL);  // stragglers of the group, if any
     if (cancelled) throw Cancelled("cancelled while running " + label);
     throw Timeout("command '" + core::join(command.argv, " ") + "' timed out after " +
                   std::to_string(command.timeout.count() / 1000) + "s\n" + core::tail_of(result.output));

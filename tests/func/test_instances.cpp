@@ -116,7 +116,7 @@ TEST_CASE("an initdb failure reverts everything") {
   auto s = spec("main", free_port());
   s.locale = "xx_XX.bogus";
   CHECK_THROWS_AS(create_instance(*env, s), CommandError);
-  CHECK(env.logged("reverting 'deleting PostgreSQL cluster'"));
+  CHECK(env.logged("reverting 'initializing PostgreSQL instance'"));
   CHECK(env.nothing_in_srv());
 }
 
@@ -200,7 +200,7 @@ TEST_CASE("cancelling a create reverts it") {
   std::this_thread::sleep_for(100ms);  // let initdb get going: the point is to cancel mid-way
   op.cancel();
   CHECK_THROWS_AS(done.get_future().get(), Cancelled);
-  CHECK(env.logged("reverting 'deleting PostgreSQL cluster'"));
+  CHECK(env.logged("reverting 'initializing PostgreSQL instance'"));
   CHECK(env.nothing_in_srv());
   std::lock_guard l(env.mutex);
   for (const auto& e : env.events)

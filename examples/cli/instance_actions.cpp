@@ -1,0 +1,256 @@
+#include "instance_actions.hpp"
+
+#include <cstdio>
+#include <exception>
+#include <string_view>
+
+#include <pglift/errors.hpp>
+
+#include "cli_errors.hpp"
+#include "concurrently.hpp"
+#include "json_text.hpp"
+#include "table.hpp"
+#include "terminal.hpp"
+
+namespace cli {
+namespace {
+
+void print(std::string_view text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
+
+// --- naming instances ------------------------------------------------------------------------------
+
+bool is_bad_instance_argument(const pglift::Error& e) {
+  return e.code() == pglift::ErrorCode::not_found || e.code() == pglift::ErrorCode::invalid_spec;
+}
+
+/// An unknown or ambiguous INSTANCE is a usage error (exit 2), as click's BadParameter in pglift.
+pglift::InstanceRef resolve(Session& session, const CLI::App& command, const std::optional<std::string>& text) {
+  try {
+    return pglift::resolve_instance(session.context(), text);
+  } catch (const pglift::Error& e) {
+    if (!is_bad_instance_argument(e)) throw;
+    throw UsageError(command, text ? "Invalid value for 'INSTANCE': " + std::string(e.what()) : e.what());
+  }
+}
+
+pglift::InstanceRef resolve(Session& session, const Target& target) {
+  return resolve(session, *target.command, target.instance);
+}
+
+std::vector<pglift::InstanceRef> every_instance(Session& session) {
+  std::vector<pglift::InstanceRef> refs;
+  for (const auto& item : pglift::list_instances(session.context())) refs.push_back({item.name, item.version});
+  return refs;
+}
+
+/// All named instances are resolved before acting on any, so that a typo changes nothing.
+std::vector<pglift::InstanceRef> resolve(Session& session, const Targets& targets) {
+  if (targets.all) return every_instance(session);
+  if (targets.instances.empty()) return {resolve(session, *targets.command, std::nullopt)};
+  std::vector<pglift::InstanceRef> refs;
+  for (const auto& name : targets.instances) refs.push_back(resolve(session, *targets.command, name));
+  return refs;
+}
+
+// --- acting ---------------------------------------------------------------------------------------
+
+/// Runs one operation and waits for it, cancellable by Ctrl-C.
+void run_on(Session& session, const pglift::InstanceRef& ref, const Launch& launch) {
+  run_interruptible(session.interrupts(), [&](pglift::Callback<> done) { return launch(ref, std::move(done), {}); });
+}
+
+/// Named instances one after the other, stopping at the first error (as pglift); --all concurrently,
+/// reporting every failure.
+int control(Session& session, const ControlArgs& args, const Launch& launch) {
+  auto refs = resolve(session, args.targets);
+  if (!args.targets.all) {
+    for (const auto& ref : refs) run_on(session, ref, launch);
+    return 0;
+  }
+  auto failures = run_concurrently(session.interrupts(), refs, launch);
+  for (const auto& failure : failures) {
+    try {
+      std::rethrow_exception(failure.error);
+    } catch (const std::exception& e) {
+      session.console().print_error("Error: " + failure.instance.str() + ": " + e.what());
+    }
+  }
+  return failures.empty() ? 0 : 1;
+}
+
+// --- presenting -------------------------------------------------------------------------------------
+
+std::string text_of(bool value) { return value ? "true" : "false"; }
+std::string text_of(const std::optional<bool>& value) { return value ? text_of(*value) : ""; }
+std::string text_of(const std::optional<std::string>& value) { return value.value_or(""); }
+
+/// pglift leaves settings, state and the directories out of the table form.
+std::string instance_table(const pglift::Instance& instance) {
+  return render_key_values({
+      {"name", instance.name},
+      {"version", instance.version},
+      {"port", std::to_string(instance.port)},
+      {"data_checksums", text_of(instance.data_checksums)},
+      {"locale", text_of(instance.locale)},
+      {"encoding", text_of(instance.encoding)},
+      {"pending_restart", text_of(instance.pending_restart)},
+  });
+}
+
+std::string list_table(const std::vector<pglift::InstanceListItem>& items) {
+  if (items.empty()) return {};
+  std::vector<Row> rows;
+  for (const auto& item : items)
+    rows.push_back({item.name, item.version, std::to_string(item.port), item.datadir.string(),
+                    pglift::to_string(item.status)});
+  return render_table({"name", "version", "port", "datadir", "status"}, rows);
+}
+
+std::string env_lines(const std::map<std::string, std::string>& env) {
+  std::string out;
+  for (const auto& [key, value] : env) out += key + '=' + value + '\n';
+  return out;
+}
+
+/// "not_running" reads "not running" in `instance status`.
+std::string status_words(pglift::RunStatus status) {
+  std::string words = pglift::to_string(status);
+  for (char& c : words)
+    if (c == '_') c = ' ';
+  return words;
+}
+
+// --- prompting --------------------------------------------------------------------------------------
+
+std::string ask_password(Session& session, const CLI::App& command, const std::string& option,
+                         const std::string& prompt) {
+  if (!session.interactive()) throw UsageError(command, "option " + option + " requires a value in non-interactive mode");
+  return Terminal().new_secret(prompt);
+}
+
+void confirm_drop(Session& session, const pglift::InstanceRef& ref) {
+  if (!session.interactive()) return;  // the default answer is yes
+  if (Terminal().confirm("Confirm complete deletion of instance " + ref.str() + "?", true)) return;
+  session.console().log(pglift::LogLevel::warning, "pglift.cli", "deletion of instance " + ref.str() + " cancelled");
+  throw Aborted();
+}
+
+}  // namespace
+
+int create_instance(Session& session, CreateArgs args) {
+  if (args.ask_surole_password)
+    args.spec.surole_password = ask_password(session, *args.command, "--surole-password", "Super-user password");
+  if (args.ask_replrole_password)
+    args.spec.replrole_password =
+        ask_password(session, *args.command, "--replrole-password", "Replication role password");
+  auto& ctx = session.context();
+  run_interruptible(session.interrupts(), [&](pglift::Callback<> done) {
+    return pglift::start_create_instance(ctx, args.spec, args.options,
+                                         [done = std::move(done)](std::exception_ptr e, const pglift::Instance&) mutable {
+                                           done(std::move(e));  // the CLI prints nothing on success
+                                         });
+  });
+  return 0;
+}
+
+int get_instance(Session& session, const GetArgs& args) {
+  auto instance = pglift::get_instance(session.context(), resolve(session, args.target));
+  print(args.json ? indent_json(instance.to_json()) : instance_table(instance));
+  return 0;
+}
+
+int list_instances(Session& session, const ListArgs& args) {
+  auto items = pglift::list_instances(session.context(), args.version);
+  print(args.json ? indent_json(pglift::to_json(items)) : list_table(items));
+  return 0;
+}
+
+/// One line per component, as pglift ≥ 0.34; exit 3 when any of them is not running.
+int instance_status(Session& session, const Target& target) {
+  auto status = pglift::instance_status(session.context(), resolve(session, target));
+  std::string lines = "PostgreSQL: " + status_words(status.postgresql) + '\n';
+  bool all_running = status.postgresql == pglift::RunStatus::running;
+  if (status.patroni_api) {
+    lines += "Patroni API: " + status_words(*status.patroni_api) + '\n';
+    all_running = all_running && *status.patroni_api == pglift::RunStatus::running;
+  }
+  print(lines);
+  return static_cast<int>(all_running ? pglift::RunStatus::running : pglift::RunStatus::not_running);
+}
+
+int start_instances(Session& session, const ControlArgs& args) {
+  if (args.foreground) {
+    if (args.targets.all || args.targets.instances.size() > 1)
+      throw UsageError(*args.targets.command, "--foreground can only be used with one instance");
+    auto ref = resolve(session, args.targets).front();
+    std::fflush(nullptr);
+    pglift::exec_postgres_foreground(session.context(), ref);
+  }
+  auto& ctx = session.context();
+  return control(session, args, [&ctx](const pglift::InstanceRef& ref, pglift::Callback<> done, pglift::OpOptions op) {
+    return pglift::start_start_instance(ctx, ref, std::move(done), op);
+  });
+}
+
+int stop_instances(Session& session, const ControlArgs& args) {
+  auto& ctx = session.context();
+  return control(session, args,
+                 [&ctx, mode = args.mode](const pglift::InstanceRef& ref, pglift::Callback<> done, pglift::OpOptions op) {
+                   return pglift::start_stop_instance(ctx, ref, mode, std::move(done), op);
+                 });
+}
+
+int restart_instances(Session& session, const ControlArgs& args) {
+  auto& ctx = session.context();
+  return control(session, args,
+                 [&ctx, mode = args.mode](const pglift::InstanceRef& ref, pglift::Callback<> done, pglift::OpOptions op) {
+                   return pglift::start_restart_instance(ctx, ref, mode, std::move(done), op);
+                 });
+}
+
+int reload_instances(Session& session, const ControlArgs& args) {
+  auto& ctx = session.context();
+  return control(session, args, [&ctx](const pglift::InstanceRef& ref, pglift::Callback<> done, pglift::OpOptions op) {
+    return pglift::start_reload_instance(ctx, ref, std::move(done), op);
+  });
+}
+
+int drop_instances(Session& session, const Targets& targets) {
+  auto& ctx = session.context();
+  for (const auto& ref : resolve(session, targets)) {
+    confirm_drop(session, ref);
+    run_on(session, ref, [&ctx](const pglift::InstanceRef& r, pglift::Callback<> done, pglift::OpOptions op) {
+      return pglift::start_drop_instance(ctx, r, std::move(done), op);
+    });
+  }
+  return 0;
+}
+
+int instance_env(Session& session, const GetArgs& args) {
+  auto env = pglift::instance_env(session.context(), resolve(session, args.target));
+  print(args.json ? indent_json(json_object(env)) : env_lines(env));
+  return 0;
+}
+
+int exec_in_instance(Session& session, const ExecArgs& args) {
+  auto ref = resolve(session, args.target);
+  std::fflush(nullptr);
+  pglift::exec_in_instance(session.context(), ref, args.command);
+}
+
+int instance_logs(Session& session, const LogsArgs& args) {
+  auto ref = resolve(session, args.target);
+  auto file = pglift::instance_log_file(session.context(), ref);
+  session.console().log(pglift::LogLevel::info, "pglift.instances",
+                        "reading logs of instance '" + ref.str() + "' from " + file.string());
+  pglift::read_instance_logs(session.context(), ref, args.follow, [](std::string_view chunk) {
+    std::fwrite(chunk.data(), 1, chunk.size(), stdout);
+    return std::fflush(stdout) == 0;  // a closed pipe ends --follow
+  });
+  return 0;
+}
+
+}  // namespace cli

@@ -1,0 +1,80 @@
+// What `pglift instance <command>` does, given its parsed arguments. The command line itself is
+// declared in instance_commands.cpp.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <pglift/instance.hpp>
+#include <pglift/operations.hpp>
+
+#include "session.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace cli {
+
+/// An optional [INSTANCE] argument, with its command for usage errors.
+struct Target {
+  const CLI::App* command = nullptr;
+  std::optional<std::string> instance;
+};
+
+/// [INSTANCE]... [--all]
+struct Targets {
+  const CLI::App* command = nullptr;
+  std::vector<std::string> instances;
+  bool all = false;
+};
+
+struct CreateArgs {
+  const CLI::App* command = nullptr;
+  pglift::InstanceSpec spec;
+  bool ask_surole_password = false;     ///< --surole-password given without a value
+  bool ask_replrole_password = false;
+  pglift::CreateOptions options;
+};
+
+struct GetArgs {
+  Target target;
+  bool json = false;
+};
+
+struct ListArgs {
+  std::optional<std::string> version;
+  bool json = false;
+};
+
+/// start, stop, restart, reload.
+struct ControlArgs {
+  Targets targets;
+  pglift::StopMode mode = pglift::StopMode::fast;
+  bool foreground = false;
+};
+
+struct ExecArgs {
+  Target target;
+  std::vector<std::string> command;
+};
+
+struct LogsArgs {
+  Target target;
+  bool follow = false;
+};
+
+int create_instance(Session& session, CreateArgs args);
+int get_instance(Session& session, const GetArgs& args);
+int list_instances(Session& session, const ListArgs& args);
+int instance_status(Session& session, const Target& target);
+int start_instances(Session& session, const ControlArgs& args);
+int stop_instances(Session& session, const ControlArgs& args);
+int restart_instances(Session& session, const ControlArgs& args);
+int reload_instances(Session& session, const ControlArgs& args);
+int drop_instances(Session& session, const Targets& targets);
+int instance_env(Session& session, const GetArgs& args);
+int exec_in_instance(Session& session, const ExecArgs& args);
+int instance_logs(Session& session, const LogsArgs& args);
+
+}  // namespace cli

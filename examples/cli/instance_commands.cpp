@@ -1,0 +1,224 @@
+#include "instance_commands.hpp"
+
+#include <iostream>
+#include <memory>
+
+#include "instance_actions.hpp"
+#include "json_text.hpp"
+
+namespace cli {
+namespace {
+
+// Choices as pglift lists them (PostgreSQL's pg_hba methods valid for each connection type).
+const std::vector<std::string> local_auth_methods = {"trust", "reject", "md5",  "password", "scram-sha-256", "sspi",
+                                                     "ident", "peer",   "pam", "ldap",     "radius"};
+const std::vector<std::string> host_auth_methods = {"trust", "reject", "md5", "password", "scram-sha-256", "gss",
+                                                    "sspi",  "ident",  "pam", "ldap",     "radius"};
+
+std::vector<std::string> hostssl_auth_methods() {
+  auto methods = host_auth_methods;
+  methods.push_back("cert");
+  return methods;
+}
+
+constexpr const char* instance_help =
+    "Instance identifier; the <version>/ prefix may be omitted if there's only one instance matching <name>. "
+    "Required if there is more than one instance on system.";
+
+void add_instance_argument(CLI::App& command, Target& target) {
+  target.command = &command;
+  command.add_option("INSTANCE", target.instance, instance_help);
+}
+
+void add_instances_arguments(CLI::App& command, Targets& targets) {
+  targets.command = &command;
+  auto* names = command.add_option("INSTANCE", targets.instances, instance_help);
+  command.add_flag("--all", targets.all, "Apply to all instances.")->excludes(names);
+}
+
+void add_output_format(CLI::App& command, bool& json) {
+  command.add_option_function<std::string>(
+             "-o,--output-format", [&json](const std::string& format) { json = format == "json"; },
+             "Specify the output format.")
+      ->transform(CLI::IsMember({"json"}, CLI::ignore_case));
+}
+
+void add_stop_mode(CLI::App& command, pglift::StopMode& mode) {
+  command
+      .add_option_function<std::string>(
+          "-m,--mode",
+          [&mode](const std::string& name) {
+            mode = name == "smart" ? pglift::StopMode::smart
+                   : name == "immediate" ? pglift::StopMode::immediate
+                                         : pglift::StopMode::fast;
+          },
+          "Shutdown mode (default: fast).")
+      ->check(CLI::IsMember({"smart", "fast", "immediate"}));
+}
+
+// --- create -----------------------------------------------------------------------------------------
+
+/// --surole-password[=VALUE]: without a value the password is asked on the terminal.
+void add_password_option(CLI::App& command, const std::string& name, std::optional<std::string>& value, bool& ask,
+                         const std::string& help) {
+  command
+      .add_option_function<std::vector<std::string>>(
+          name,
+          [&value, &ask](const std::vector<std::string>& given) {
+            ask = given.empty() || given.front().empty();
+            if (!ask) value = given.front();
+          },
+          help)
+      ->expected(0, 1);
+}
+
+void add_create_options(CLI::App& command, CreateArgs& args) {
+  auto& spec = args.spec;
+  command.add_option("NAME", spec.name, "Instance name.")->required();
+  command.add_option("--version", spec.version, "PostgreSQL version.");
+  command.add_option("--port", spec.port, "TCP port the PostgreSQL instance will be listening to.");
+  command.add_flag_function(
+      "--data-checksums,!--no-data-checksums", [&spec](std::int64_t count) { spec.data_checksums = count > 0; },
+      "Enable or disable data checksums. If unspecified, fall back to site settings choice.");
+  command.add_option("--locale", spec.locale, "Default locale.");
+  command.add_option("--encoding", spec.encoding, "Character encoding of the PostgreSQL instance.");
+  command.add_option("--auth-local", spec.auth.local, "Authentication method for local-socket connections.")
+      ->check(CLI::IsMember(local_auth_methods));
+  command.add_option("--auth-host", spec.auth.host, "Authentication method for local TCP/IP connections.")
+      ->check(CLI::IsMember(host_auth_methods));
+  command.add_option("--auth-hostssl", spec.auth.hostssl, "Authentication method for SSL-encrypted TCP/IP connections.")
+      ->check(CLI::IsMember(hostssl_auth_methods()));
+  add_password_option(command, "--surole-password", spec.surole_password, args.ask_surole_password,
+                      "Super-user role password (asked when given without a value).");
+  add_password_option(command, "--replrole-password", spec.replrole_password, args.ask_replrole_password,
+                      "Replication role password (asked when given without a value).");
+  command
+      .add_option_function<std::string>(
+          "--state",
+          [&spec](const std::string& state) {
+            spec.state = state == "stopped" ? pglift::InstanceState::stopped : pglift::InstanceState::started;
+          },
+          "Runtime state (default: started).")
+      ->check(CLI::IsMember({"started", "stopped"}));
+  command.add_flag("--drop-on-error,!--no-drop-on-error", args.options.drop_on_error,
+                   "On error, drop partially initialized instance by possibly rolling back operations (default).");
+}
+
+void add_create(CLI::App& group, Commands& commands) {
+  auto* command = group.add_subcommand("create", "Initialize a PostgreSQL instance");
+  auto args = std::make_shared<CreateArgs>();  // lives until the action runs
+  args->command = command;
+  add_create_options(*command, *args);
+  commands.add(*command, [args](Session& s) { return create_instance(s, *args); });
+}
+
+// --- reading ----------------------------------------------------------------------------------------
+
+void add_get(CLI::App& group, Commands& commands) {
+  auto* command = group.add_subcommand("get", "Get the description of PostgreSQL instance.");
+  auto args = std::make_shared<GetArgs>();
+  add_instance_argument(*command, args->target);
+  add_output_format(*command, args->json);
+  commands.add(*command, [args](Session& s) { return get_instance(s, *args); });
+}
+
+void add_list(CLI::App& group, Commands& commands) {
+  auto* command = group.add_subcommand("list", "List the available instances.");
+  auto args = std::make_shared<ListArgs>();
+  command->add_option("--version", args->version, "Only list instances of specified version.");
+  add_output_format(*command, args->json);
+  commands.add(*command, [args](Session& s) { return list_instances(s, *args); });
+}
+
+void add_status(CLI::App& group, Commands& commands) {
+  auto* command = group.add_subcommand("status", "Check the status of instance and all satellite components.");
+  auto target = std::make_shared<Target>();
+  add_instance_argument(*command, *target);
+  commands.add(*command, [target](Session& s) { return instance_status(s, *target); });
+}
+
+void add_env(CLI::App& group, Commands& commands) {
+  auto* command = group.add_subcommand("env", "Output environment variables suitable to handle to PostgreSQL instance.");
+  auto args = std::make_shared<GetArgs>();
+  add_instance_argument(*command, args->target);
+  add_output_format(*command, args->json);
+  commands.add(*command, [args](Session& s) { return instance_env(s, *args); });
+}
+
+void add_logs(CLI::App& group, Commands& commands) {
+  auto* command = group.add_subcommand("logs", "Output PostgreSQL logs of INSTANCE.");
+  auto args = std::make_shared<LogsArgs>();
+  add_instance_argument(*command, args->target);
+  command->add_flag("-f,--follow,!--no-follow", args->follow, "Follow log output.");
+  commands.add(*command, [args](Session& s) { return instance_logs(s, *args); });
+}
+
+// --- controlling ------------------------------------------------------------------------------------
+
+using ControlAction = int (*)(Session&, const ControlArgs&);
+
+struct ControlCommand {
+  CLI::App& command;
+  ControlArgs& args;
+};
+
+ControlCommand add_control(CLI::App& group, Commands& commands, const std::string& name, const std::string& help,
+                           ControlAction action) {
+  auto* command = group.add_subcommand(name, help);
+  auto args = std::make_shared<ControlArgs>();
+  add_instances_arguments(*command, args->targets);
+  commands.add(*command, [args, action](Session& s) { return action(s, *args); });
+  return {*command, *args};
+}
+
+void add_controls(CLI::App& group, Commands& commands) {
+  auto start = add_control(group, commands, "start", "Start PostgreSQL instance.", start_instances);
+  start.command.add_flag("--foreground", start.args.foreground, "Start the program in foreground.");
+  auto stop = add_control(group, commands, "stop", "Stop PostgreSQL instance.", stop_instances);
+  add_stop_mode(stop.command, stop.args.mode);
+  auto restart = add_control(group, commands, "restart", "Restart PostgreSQL instance.", restart_instances);
+  add_stop_mode(restart.command, restart.args.mode);
+  add_control(group, commands, "reload", "Reload PostgreSQL instance.", reload_instances);
+}
+
+void add_drop(CLI::App& group, Commands& commands) {
+  auto* command = group.add_subcommand("drop", "Drop PostgreSQL instance.");
+  auto targets = std::make_shared<Targets>();
+  targets->command = command;
+  command->add_option("INSTANCE", targets->instances, instance_help);
+  commands.add(*command, [targets](Session& s) { return drop_instances(s, *targets); });
+}
+
+void add_exec(CLI::App& group, Commands& commands) {
+  auto* command = group.add_subcommand("exec", "Execute command in the libpq environment for PostgreSQL instance.");
+  auto args = std::make_shared<ExecArgs>();
+  args->target.command = command;
+  command->add_option("INSTANCE", args->target.instance, instance_help)->required();
+  command->add_option("COMMAND", args->command, "The command and its arguments (after '--' if they have options).")
+      ->required();
+  commands.add(*command, [args](Session& s) { return exec_in_instance(s, *args); });
+}
+
+[[noreturn]] void print_schema() {
+  std::cout << indent_json(pglift::InstanceSpec::json_schema()) << std::flush;
+  throw CLI::Success();  // eager, like click's: nothing else runs, no settings are loaded
+}
+
+}  // namespace
+
+void add_instance_commands(CLI::App& root, Commands& commands) {
+  auto* group = root.add_subcommand("instance", "Manage instances.");
+  group->require_subcommand(1);
+  group->add_flag_callback("--schema", print_schema, "Print the JSON schema of instance model and exit.");
+  add_create(*group, commands);
+  add_get(*group, commands);
+  add_list(*group, commands);
+  add_status(*group, commands);
+  add_controls(*group, commands);
+  add_drop(*group, commands);
+  add_env(*group, commands);
+  add_exec(*group, commands);
+  add_logs(*group, commands);
+}
+
+}  // namespace cli

@@ -1,0 +1,114 @@
+// pglift: the command line of libpglift, shaped like Dalibo's pglift. Exit statuses: 0 success, 1 error,
+// 2 usage error (including an unknown INSTANCE), 3 from `instance status` when PostgreSQL is not running.
+#include <iostream>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+#include <pglift/errors.hpp>
+#include <pglift/version.hpp>
+
+#include "cli_errors.hpp"
+#include "commands.hpp"
+#include "instance_commands.hpp"
+
+namespace {
+
+constexpr int usage_status = 2;
+
+void add_global_options(CLI::App& app, cli::GlobalOptions& globals) {
+  app.set_version_flag("--version", std::string("pglift version ") + pglift::version(), "Show program version.");
+  app.add_option_function<std::string>(
+         "-L,--log-level",
+         [&globals](const std::string& level) { globals.console.threshold = cli::parse_threshold(level); },
+         "Set log threshold (default to INFO when logging to stderr or WARNING when logging to a file).")
+      ->trigger_on_parse()  // checked at once: a bad level is reported with the usage of `pglift`
+      ->transform(CLI::IsMember({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}, CLI::ignore_case));
+  app.add_option("-l,--log-file", globals.console.log_file, "Write logs to LOGFILE, instead of stderr.")
+      ->type_name("LOGFILE");
+  app.add_flag("--interactive,!--non-interactive", globals.interactive,
+               "Interactively prompt for confirmation when needed (the default), "
+               "or automatically pick the default option for all choices.");
+  app.require_subcommand(1);
+}
+
+/// "pglift instance get"
+std::string command_path(const CLI::App& command) {
+  std::string path = command.get_name();
+  for (const CLI::App* parent = command.get_parent(); parent; parent = parent->get_parent())
+    path = parent->get_name() + " " + path;
+  return path;
+}
+
+/// The deepest subcommand on the command line: the one whose usage a usage error shows.
+const CLI::App& chosen_command(const CLI::App& root) {
+  const CLI::App* command = &root;
+  while (!command->get_subcommands().empty()) command = command->get_subcommands().front();
+  return *command;
+}
+
+// click's form, which pglift users know.
+void print_usage_error(const CLI::App& command, const std::string& message) {
+  std::string path = command_path(command);
+  std::cerr << CLI::Formatter().make_usage(&command, path) << "Try '" << path << " --help' for help.\n\n"
+            << "Error: " << message << std::endl;
+}
+
+int parse_failure(CLI::App& app, const CLI::ParseError& e) {
+  if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version, --schema
+  print_usage_error(chosen_command(app), e.what());
+  return usage_status;
+}
+
+/// Runs the chosen command and turns what it throws into a message and an exit status.
+int run(const cli::Action& action, const cli::GlobalOptions& globals) {
+  std::unique_ptr<cli::Session> session;  // outlives the handlers below: they print through its console
+  auto report = [&session](const std::string& line) {
+    if (session) {
+      session->console().print_error(line);
+    } else {
+      std::cerr << line << std::endl;
+    }
+  };
+  try {
+    session = std::make_unique<cli::Session>(globals);
+    return action(*session);
+  } catch (const cli::UsageError& e) {
+    print_usage_error(e.command(), e.what());
+    return usage_status;
+  } catch (const cli::Aborted& e) {
+    report(e.what());
+    return 1;
+  } catch (const pglift::Cancelled& e) {
+    if (session) session->console().log(pglift::LogLevel::warning, "pglift.cli", e.what());
+    report("Aborted!");
+    return 1;
+  } catch (const pglift::Error& e) {
+    report(std::string("Error: ") + e.what());
+    return e.code() == pglift::ErrorCode::not_found ? usage_status : 1;
+  } catch (const std::exception& e) {
+    report(std::string("Error: ") + e.what());
+    return 1;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Deploy production-ready instances of PostgreSQL", "pglift"};
+  cli::GlobalOptions globals;
+  cli::Commands commands;
+  add_global_options(app, globals);
+  cli::add_instance_commands(app, commands);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return parse_failure(app, e);
+  }
+  const CLI::App& chosen = chosen_command(app);
+  const cli::Action* action = commands.find(chosen);
+  if (!action) {  // a group without its subcommand; require_subcommand normally reports it first
+    print_usage_error(chosen, "Missing command.");
+    return usage_status;
+  }
+  return run(*action, globals);
+}

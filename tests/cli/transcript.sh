@@ -1,0 +1,365 @@
+#!/usr/bin/env bash
+# CLI transcript: drives the pglift executable through an instance's life in a throw-away prefix and
+# checks what a user sees: stdout, the gist of stderr, exit statuses, and what is left on the host.
+# Usage: transcript.sh PGLIFT_EXE      (as an unprivileged user; PostgreSQL 15 in /usr/lib/postgresql/15/bin)
+set -u -o pipefail
+
+if [[ $# -ne 1 ]]; then
+  echo "usage: $0 PGLIFT_EXE" >&2
+  exit 2
+fi
+PGLIFT=$(realpath "$1")
+if [[ $(id -u) -eq 0 ]]; then
+  echo "FAIL: this test must run as an unprivileged user (pglift refuses root); run it e.g. with" \
+    "setpriv --reuid=pglift-test --regid=pglift-test --init-groups" >&2
+  exit 1
+fi
+# root's PATH may lead to a python3 shim this user cannot run
+PYTHON=/usr/bin/python3
+[[ -x $PYTHON ]] || PYTHON=$(command -v python3)
+
+PREFIX=$(mktemp -d)
+SCRATCH=$PREFIX/transcript  # our own files, apart from what pglift creates
+mkdir -p "$SCRATCH" "$SCRATCH/config" "$SCRATCH/xdg"
+LISTENER_PID=
+
+# --- cleanup: whatever happened, no postgres and no listener survive, the prefix goes -----------------
+
+# The postmaster of each postmaster.pid under the prefix, if it still runs that data directory.
+our_postmasters() {
+  local pidfile pid datadir
+  while IFS= read -r pidfile; do
+    datadir=$(dirname "$pidfile")
+    pid=$(head -n 1 "$pidfile" 2>/dev/null)
+    [[ $pid =~ ^[0-9]+$ ]] || continue
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$datadir" && echo "$pid"
+  done < <(find "$PREFIX" -name postmaster.pid 2>/dev/null)
+}
+
+stop_postmasters() {
+  local pids pid alive
+  pids=$(our_postmasters)
+  [[ -z $pids ]] && return
+  echo "cleanup: stopping postgres (PID $pids)" >&2
+  for pid in $pids; do kill -QUIT "$pid" 2>/dev/null; done  # immediate shutdown
+  for _ in $(seq 50); do
+    alive=
+    for pid in $pids; do kill -0 "$pid" 2>/dev/null && alive=$pid; done
+    [[ -z $alive ]] && return
+    sleep 0.1
+  done
+  for pid in $pids; do kill -KILL "$pid" 2>/dev/null; done
+}
+
+cleanup() {
+  stop_postmasters
+  if [[ -n $LISTENER_PID ]]; then kill "$LISTENER_PID" 2>/dev/null; wait "$LISTENER_PID" 2>/dev/null; fi
+  rm -rf "$PREFIX"
+}
+trap cleanup EXIT
+
+# --- environment: only this prefix counts -------------------------------------------------------------
+
+for var in $(compgen -e); do
+  case $var in PG* | PGLIFT_* | PSQL*) unset "$var" ;; esac
+done
+export SETTINGS="{\"prefix\": \"$PREFIX\", \"run_prefix\": \"$PREFIX/run\"}"
+export PGLIFT_CONFIG_DIR=$SCRATCH/config  # exclusive when set: /etc/pglift is not read
+export XDG_CONFIG_HOME=$SCRATCH/xdg
+
+free_port() {
+  "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# --- running and checking -----------------------------------------------------------------------------
+
+PASSED=0
+FAILED=0
+OUT= ERR= STATUS= COMMAND=
+
+# pglift ARGS...: runs the CLI (stdin from /dev/null: it must never wait for an answer), keeps OUT, ERR, STATUS.
+pglift() {
+  COMMAND="pglift $*"
+  timeout 120 "$PGLIFT" "$@" </dev/null >"$SCRATCH/stdout" 2>"$SCRATCH/stderr"
+  STATUS=$?
+  OUT=$(cat "$SCRATCH/stdout")
+  ERR=$(cat "$SCRATCH/stderr")
+}
+
+# on_terminal COMMAND_LINE: the same with a pseudo-terminal for stdin, stdout and stderr (merged in OUT).
+on_terminal() {
+  local input=$1 line=$2
+  COMMAND="(terminal) $line"
+  printf '%s' "$input" | timeout 120 script --quiet --return --command "$line" /dev/null >"$SCRATCH/stdout" 2>&1
+  STATUS=$?
+  OUT=$(tr -d '\r' <"$SCRATCH/stdout")
+  ERR=
+}
+
+pass() {
+  PASSED=$((PASSED + 1))
+  echo "ok - $1"
+}
+
+# fail DESCRIPTION [DETAIL]: reports with the command's stderr.
+fail() {
+  FAILED=$((FAILED + 1))
+  echo "not ok - $1"
+  echo "  command: $COMMAND (exit status $STATUS)"
+  [[ $# -gt 1 ]] && echo "$2" | sed 's/^/  /'
+  [[ -n $ERR ]] && echo "  stderr:" && echo "$ERR" | sed 's/^/  | /'
+  return 0
+}
+
+expect_status() {
+  local want=$1
+  if [[ $STATUS -eq $want ]]; then pass "$COMMAND: exits $want"; else fail "$COMMAND: exits $want" "got $STATUS"; fi
+}
+
+# expect_equal WHAT EXPECTED ACTUAL: exact text, shown as a diff on failure.
+expect_equal() {
+  local what=$1 expected=$2 actual=$3
+  if [[ "$expected" == "$actual" ]]; then
+    pass "$COMMAND: $what"
+  else
+    fail "$COMMAND: $what" "$(diff -u --label expected --label actual <(printf '%s\n' "$expected") <(printf '%s\n' "$actual"))"
+  fi
+}
+
+expect_stdout() { expect_equal "stdout" "$1" "$OUT"; }
+
+# expect_match WHAT REGEX TEXT: some line of TEXT matches the extended REGEX.
+expect_match() {
+  local what=$1 regex=$2 text=$3
+  if grep -qE -- "$regex" <<<"$text"; then
+    pass "$COMMAND: $what"
+  else
+    fail "$COMMAND: $what" "no line matches /$regex/ in:
+$text"
+  fi
+}
+
+expect_no_match() {
+  local what=$1 regex=$2 text=$3
+  if grep -qE -- "$regex" <<<"$text"; then
+    fail "$COMMAND: $what" "a line matches /$regex/:
+$(grep -E -- "$regex" <<<"$text")"
+  else
+    pass "$COMMAND: $what"
+  fi
+}
+
+# json_summary PYTHON_EXPR: evaluates the expression with `d` bound to OUT parsed as JSON.
+json_summary() {
+  "$PYTHON" -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+print(eval(sys.argv[1]))' "$1" <<<"$OUT" 2>&1
+}
+
+# Files and instance directories under srv/ (empty parent directories do not count).
+leftovers() {
+  find "$PREFIX/srv" -mindepth 1 \( -type f -o -name "$1" \) 2>/dev/null
+}
+
+# --- the transcript -----------------------------------------------------------------------------------
+
+PORT=$(free_port)
+DATADIR=$PREFIX/srv/pgsql/15/main/data
+echo "# prefix $PREFIX, port $PORT"
+
+pglift --version
+expect_status 0
+expect_match "prints 'pglift version X.Y.Z'" '^pglift version [0-9]+\.[0-9]+\.[0-9]+$' "$OUT"
+
+pglift instance --schema
+expect_status 0
+expect_equal "prints a JSON schema with a 'name' property" "True" "$(json_summary '"name" in d.get("properties", {})')"
+
+# Usage errors: exit 2 before anything is done.
+pglift instance
+expect_status 2
+pglift -L LOUD instance list
+expect_status 2
+pglift instance get -o yaml
+expect_status 2
+pglift instance exec main
+expect_status 2
+expect_match "says which argument is missing" 'COMMAND' "$ERR"
+
+pglift instance list -o JSON
+expect_status 0
+expect_stdout "[]"
+
+# Invalid names fail before any work: nothing is left behind.
+pglift instance create bad/name --port "$PORT"
+expect_status 1
+expect_match "names the field and the value" "name.*bad/name|bad/name.*name" "$ERR"
+expect_equal "leaves nothing in srv/" "" "$(leftovers 'bad*')"
+
+# A port taken by another program: refused, nothing left behind.
+TAKEN_PORT=$(free_port)
+"$PYTHON" -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); time.sleep(600)' "$TAKEN_PORT" &
+LISTENER_PID=$!
+for _ in $(seq 50); do
+  "$PYTHON" -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$TAKEN_PORT" \
+    2>/dev/null && break
+  sleep 0.1
+done
+pglift instance create taken --port "$TAKEN_PORT"
+if [[ $STATUS -ne 0 ]]; then pass "$COMMAND: fails"; else fail "$COMMAND: fails"; fi
+expect_match "names the port" "$TAKEN_PORT" "$ERR"
+expect_equal "leaves nothing in srv/" "" "$(leftovers 'taken')"
+expect_equal "leaves no postgres running" "" "$(our_postmasters)"
+kill "$LISTENER_PID" 2>/dev/null
+wait "$LISTENER_PID" 2>/dev/null
+LISTENER_PID=
+
+# A signal during a create cancels it: its steps are reverted, nothing is left. (SIGTERM: a background job
+# of a script ignores SIGINT.)
+COMMAND="pglift -L INFO instance create cancelled, then SIGTERM"
+"$PGLIFT" -L INFO instance create cancelled --port "$(free_port)" </dev/null >"$SCRATCH/stdout" 2>"$SCRATCH/stderr" &
+CREATE_PID=$!
+for _ in $(seq 500); do
+  grep -q "initializing" "$SCRATCH/stderr" && break
+  sleep 0.02
+done
+kill -TERM "$CREATE_PID"
+wait "$CREATE_PID"
+STATUS=$?
+OUT=$(cat "$SCRATCH/stdout")
+ERR=$(cat "$SCRATCH/stderr")
+expect_status 1
+expect_match "aborts" '^Aborted!$' "$ERR"
+expect_equal "leaves nothing in srv/" "" "$(leftovers 'cancelled')"
+expect_equal "leaves no postgres running" "" "$(our_postmasters)"
+
+pglift instance create main --port "$PORT"
+expect_status 0
+expect_stdout ""
+
+pglift instance get main -o json
+expect_status 0
+expect_equal "is indented by 2 spaces" '{
+  "name": "main",' "$(head -n 2 <<<"$OUT")"
+expect_equal "describes the instance" "name=main
+version=15
+port=$PORT
+settings=dict
+data_checksums=bool
+locale=C
+encoding=UTF8
+state=started
+pending_restart=False
+data_directory=$DATADIR
+wal_directory=$PREFIX/srv/pgsql/15/main/wal" "$(json_summary '"\n".join([
+  "name=%s" % d["name"], "version=%s" % d["version"], "port=%s" % d["port"],
+  "settings=%s" % type(d["settings"]).__name__, "data_checksums=%s" % type(d["data_checksums"]).__name__,
+  "locale=%s" % d["locale"], "encoding=%s" % d["encoding"], "state=%s" % d["state"],
+  "pending_restart=%s" % d["pending_restart"], "data_directory=%s" % d["data_directory"],
+  "wal_directory=%s" % d["wal_directory"]])')"
+
+pglift instance get main
+expect_status 0
+expect_match "shows the port in a table" "^port +$PORT\$" "$OUT"
+expect_no_match "hides the directories in the table" "data_directory|wal_directory" "$OUT"
+
+pglift instance list -o json
+expect_status 0
+expect_equal "lists it running" "main 15 $PORT $DATADIR running" \
+  "$(json_summary '"\n".join("%(name)s %(version)s %(port)s %(datadir)s %(status)s" % i for i in d)')"
+
+pglift instance list
+expect_status 0
+expect_match "has a header" '^name +version +port +datadir +status$' "$OUT"
+expect_match "has a row" "^main +15 +$PORT +$DATADIR +running\$" "$OUT"
+
+pglift instance status main
+expect_status 0
+expect_stdout "PostgreSQL: running"
+
+pglift instance exec main -- psql -tAc 'select 1'
+expect_status 0
+expect_stdout "1"
+
+pglift instance env main
+expect_status 0
+expect_match "sets PGPORT" "^PGPORT=$PORT\$" "$OUT"
+pglift instance env main -o json
+expect_status 0
+expect_equal "sets PGPORT" "$PORT" "$(json_summary 'd["PGPORT"]')"
+
+pglift instance get nosuch
+expect_status 2
+expect_match "says it is not found" "nosuch" "$ERR"
+
+pglift -L INFO instance logs main
+expect_status 0
+expect_match "prints the log" "." "$OUT"
+expect_match "says where it reads" \
+  "^[0-9-]+ [0-9:]+ INFO +pglift\.[a-z.]+ - reading logs of instance '15/main' from /" "$ERR"
+
+pglift instance stop main
+expect_status 0
+expect_stdout ""
+pglift instance status main
+expect_status 3
+expect_stdout "PostgreSQL: not running"
+pglift instance get main -o json
+expect_status 0
+expect_equal "says stopped" "stopped" "$(json_summary 'd["state"]')"
+expect_match "warns that it is not running" "^[0-9-]+ [0-9:]+ WARNING +pglift\.[a-z.]+ - instance 15/main is not running" "$ERR"
+
+pglift instance start main
+expect_status 0
+expect_stdout ""
+pglift instance status
+expect_status 0
+
+pglift instance restart main
+expect_status 0
+expect_stdout ""
+pglift instance reload main
+expect_status 0
+expect_stdout ""
+
+pglift instance stop --all
+expect_status 0
+pglift instance status main
+expect_status 3
+pglift instance start --all
+expect_status 0
+pglift instance status main
+expect_status 0
+
+# On a terminal: logs in the short form; declining the deletion aborts and keeps the instance.
+on_terminal "" "$PGLIFT instance reload main"
+expect_status 0
+expect_match "logs in the terminal form" '^INFO {5}[^ ]' "$OUT"
+on_terminal $'n\n' "$PGLIFT instance drop main"
+expect_status 1
+expect_match "asks for confirmation" 'Confirm complete deletion of instance 15/main\? \[y/n\] \(y\): ' "$OUT"
+expect_match "warns" '(^|: )WARNING  deletion of instance 15/main cancelled$' "$OUT"
+expect_match "aborts" '^Aborted!$' "$OUT"
+pglift instance status main
+expect_status 0
+
+HBA=$(cat "$DATADIR/pg_hba.conf" 2>/dev/null)
+COMMAND="pg_hba.conf"
+if [[ -n $HBA ]]; then pass "pg_hba.conf exists"; else fail "pg_hba.conf exists"; fi
+expect_no_match "has no trust method" '^[^#]*\btrust\b' "$HBA"
+
+pglift --non-interactive instance drop main
+expect_status 0
+expect_stdout ""
+COMMAND="after drop"
+if [[ ! -e $DATADIR ]]; then pass "no data directory"; else fail "no data directory" "$DATADIR exists"; fi
+expect_equal "no postgres process" "" "$(pgrep -af -- "$DATADIR")"
+pglift instance list -o json
+expect_status 0
+expect_stdout "[]"
+
+echo "$PASSED passed, $FAILED failed"
+[[ $FAILED -eq 0 ]]
