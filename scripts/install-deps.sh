@@ -7,11 +7,11 @@ set -euo pipefail
 packages=(
   # build stack (never the unversioned libboost-dev: it is 1.74 and conflicts with 1.81)
   g++ meson ninja-build pkg-config cmake python3 git
-  libboost1.81-dev libyaml-cpp-dev rapidjson-dev libfmt-dev libpq-dev doctest-dev libcli11-dev
+  libboost1.81-dev libyaml-cpp-dev rapidjson-dev libfmt-dev libpq-dev doctest-dev libcli11-dev libssl-dev
   # what we manage
   postgresql-15 postgresql-client-15 patroni etcd-server etcd-client
   # tests and demo: setpriv (util-linux), ps/pgrep (procps), ss (iproute2)
-  util-linux procps iproute2 ca-certificates
+  util-linux procps iproute2 ca-certificates openssl
   # binding examples: Go 1.19 (cgo), Rust 1.63 (no crates.io), Python 3 (ctypes)
   golang-go rustc cargo
 )

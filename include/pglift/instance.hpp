@@ -9,6 +9,8 @@
 #include <variant>
 #include <vector>
 
+#include "pglift/patroni.hpp"
+
 namespace pglift {
 
 /// A postgresql.conf value as written in the file: on/off become booleans, plain numbers integers or
@@ -41,6 +43,8 @@ struct InstanceSpec {
   std::optional<std::string> surole_password;
   std::optional<std::string> replrole_password;
   InstanceState state = InstanceState::started;
+  /// Managed by Patroni, as a member of this cluster (needs the `patroni` settings).
+  std::optional<PatroniSpec> patroni;
 
   /// Parses the JSON manifest; unknown fields and wrong types raise InvalidSpec naming the field.
   static InstanceSpec from_json(const std::string& json);
@@ -64,6 +68,7 @@ struct Instance {
   bool pending_restart = false;
   std::filesystem::path data_directory;
   std::filesystem::path wal_directory;
+  std::optional<PatroniInfo> patroni;  ///< for a Patroni member
 
   std::string qualname() const { return version + "-" + name; }  ///< "15-main"
   std::string display() const { return version + "/" + name; }   ///< "15/main"
@@ -95,6 +100,9 @@ struct InstanceRef {
 struct InstanceStatus {
   RunStatus postgresql = RunStatus::not_running;
   std::optional<int> pid;  ///< postmaster PID when running
+  /// For a Patroni member: its REST API answers (nullopt for a plain instance).
+  std::optional<RunStatus> patroni_api;
+  std::optional<std::string> patroni_role, patroni_state;  ///< from GET /patroni
 };
 
 }  // namespace pglift

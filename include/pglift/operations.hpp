@@ -70,6 +70,34 @@ struct CreateOptions {
   bool drop_on_error = true;  ///< revert completed steps when the creation fails
 };
 
+struct DropOptions {
+  /// For the last member of a Patroni cluster: also delete the cluster's keys from the DCS (refused
+  /// while another member is alive).
+  bool remove_cluster = false;
+};
+
+struct SwitchoverOptions {
+  std::optional<std::string> candidate;     ///< default: any healthy replica
+  std::optional<std::string> scheduled_at;  ///< ISO 8601 with a time zone: schedule instead of now
+};
+
+/// The outcome of a topology change: the leader observed at the end (empty when only scheduled).
+struct TopologyResult {
+  std::string previous_leader, new_leader;
+  bool scheduled = false;
+};
+
+/// A change of postgresql.conf parameters (set, or removed when the value is nullopt).
+using ParameterChanges = std::map<std::string, std::optional<ConfValue>>;
+
+struct ConfigurationResult {
+  /// name -> (old, new) for each parameter whose managed value changed.
+  std::map<std::string, std::pair<std::optional<ConfValue>, std::optional<ConfValue>>> changes;
+  bool reloaded = false;                    ///< the running instance re-read its configuration
+  std::vector<std::string> needs_restart;   ///< changed parameters that take effect at restart only
+  bool pending_restart = false;             ///< as PostgreSQL reports it afterwards (when running)
+};
+
 // --- blocking -------------------------------------------------------------------------------------
 Instance create_instance(Context& ctx, const InstanceSpec& spec, const CreateOptions& options = {});
 Instance get_instance(Context& ctx, const InstanceRef& ref);
@@ -80,8 +108,30 @@ void stop_instance(Context& ctx, const InstanceRef& ref, StopMode mode = StopMod
 void restart_instance(Context& ctx, const InstanceRef& ref, StopMode mode = StopMode::fast);
 void reload_instance(Context& ctx, const InstanceRef& ref);
 void drop_instance(Context& ctx, const InstanceRef& ref);
+void drop_instance(Context& ctx, const InstanceRef& ref, const DropOptions& options);
+/// Patroni member: a switchover to it. Plain instances: unsupported (no standby support yet).
+void promote_instance(Context& ctx, const InstanceRef& ref);
 /// PG* variables, PSQLRC, PSQL_HISTORY and PATH (bindir first) for the instance.
 std::map<std::string, std::string> instance_env(Context& ctx, const InstanceRef& ref);
+
+/// Sets or removes managed postgresql.conf parameters. Plain instances: postgresql.conf is rewritten,
+/// then reloaded when running. Patroni members: the YAML's postgresql.parameters (the single source of
+/// truth) is rewritten, then POST /reload, confirmed. Parameters needing a restart are reported, not
+/// applied by a restart.
+ConfigurationResult configure_instance(Context& ctx, const InstanceRef& ref, const ParameterChanges& changes);
+/// The managed parameters (postgresql.conf's, or the Patroni YAML's postgresql.parameters).
+ConfParameters instance_parameters(Context& ctx, const InstanceRef& ref);
+
+// --- Patroni members ---------------------------------------------------------------------------------
+/// Switchover, returning once the new leader is observed (or the switchover is scheduled).
+TopologyResult patroni_switchover(Context& ctx, const InstanceRef& ref, const SwitchoverOptions& options = {});
+/// Manual failover to `candidate`, returning once it is the leader.
+TopologyResult patroni_failover(Context& ctx, const InstanceRef& ref, const std::string& candidate);
+/// Pauses (or resumes) automatic failover for the whole cluster; returns once the member reports it.
+void patroni_pause(Context& ctx, const InstanceRef& ref);
+void patroni_resume(Context& ctx, const InstanceRef& ref);
+/// {patroni.logpath}/<qualname>/patroni.log; NotFound when the instance is not a Patroni member.
+std::filesystem::path patroni_log_file(Context& ctx, const InstanceRef& ref);
 
 /// Resolves INSTANCE as the CLI does: "15/main", "main" (one version only), or none (exactly one
 /// instance on the host). Throws NotFound or InvalidSpec("instance", ...).
@@ -90,7 +140,8 @@ InstanceRef resolve_instance(Context& ctx, const std::optional<std::string>& tex
 /// Replaces the calling process by argv[0] (looked up in the instance bindir, then PATH) with the
 /// instance environment added where the caller's environment does not set it. Returns only on error.
 [[noreturn]] void exec_in_instance(Context& ctx, const InstanceRef& ref, const std::vector<std::string>& argv);
-/// Replaces the calling process by `postgres -D datadir` (start --foreground).
+/// Replaces the calling process by `postgres -D datadir`, or by Patroni for a Patroni member
+/// (start --foreground).
 [[noreturn]] void exec_postgres_foreground(Context& ctx, const InstanceRef& ref);
 
 /// The current log file of the instance (from current_logfiles).
@@ -112,5 +163,14 @@ Operation start_stop_instance(Context& ctx, InstanceRef ref, StopMode mode, Call
 Operation start_restart_instance(Context& ctx, InstanceRef ref, StopMode mode, Callback<> done, OpOptions op = {});
 Operation start_reload_instance(Context& ctx, InstanceRef ref, Callback<> done, OpOptions op = {});
 Operation start_drop_instance(Context& ctx, InstanceRef ref, Callback<> done, OpOptions op = {});
+Operation start_drop_instance(Context& ctx, InstanceRef ref, DropOptions options, Callback<> done, OpOptions op = {});
+Operation start_promote_instance(Context& ctx, InstanceRef ref, Callback<> done, OpOptions op = {});
+Operation start_configure_instance(Context& ctx, InstanceRef ref, ParameterChanges changes,
+                                   Callback<ConfigurationResult> done, OpOptions op = {});
+Operation start_patroni_switchover(Context& ctx, InstanceRef ref, SwitchoverOptions options,
+                                   Callback<TopologyResult> done, OpOptions op = {});
+Operation start_patroni_failover(Context& ctx, InstanceRef ref, std::string candidate, Callback<TopologyResult> done,
+                                 OpOptions op = {});
+Operation start_patroni_pause(Context& ctx, InstanceRef ref, bool pause, Callback<> done, OpOptions op = {});
 
 }  // namespace pglift

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "pglift/patroni.hpp"
+
 namespace pglift {
 
 struct PostgreSQLVersion {
@@ -50,6 +52,8 @@ struct Settings {
   std::filesystem::path prefix;
   std::filesystem::path run_prefix;
   PostgreSQLSettings postgresql;
+  /// Non-null enables Patroni (`patroni: {}` with defaults).
+  std::optional<PatroniSettings> patroni;
   /// Site configuration directories searched for templates (postgresql/postgresql.conf, ...), most
   /// specific first; empty entries are skipped. Filled by load().
   std::vector<std::filesystem::path> config_dirs;

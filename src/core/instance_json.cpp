@@ -94,6 +94,116 @@ Value parse(const std::string& json, const char* what) {
   }
 }
 
+PatroniSpec parse_patroni_spec(const Value& v) {
+  Fields f(v, "patroni");
+  PatroniSpec p;
+  p.cluster = f.str("cluster").value_or("");
+  p.node = f.str("node");
+  if (const Value* api = f.get("restapi")) {
+    Fields a(*api, "patroni.restapi");
+    p.restapi_connect_address = a.str("connect_address");
+    p.restapi_listen = a.str("listen");
+    a.reject_unknown({"cafile", "certfile", "keyfile", "verify_client"});
+  }
+  if (const Value* pg = f.get("postgresql")) {
+    Fields g(*pg, "patroni.postgresql");
+    p.postgresql_connect_host = g.str("connect_host");
+    if (const Value* repl = g.get("replication")) {
+      Fields r(*repl, "patroni.postgresql.replication");
+      if (const Value* ssl = r.get("ssl")) {
+        Fields t(*ssl, "patroni.postgresql.replication.ssl");
+        if (auto c = t.str("cert")) p.replication_ssl_cert = *c;
+        if (auto k = t.str("key")) p.replication_ssl_key = *k;
+        t.reject_unknown();
+      }
+      r.reject_unknown();
+    }
+    g.reject_unknown();
+  }
+  if (auto legacy = f.str("postgresql_connect_host")) p.postgresql_connect_host = legacy;
+  f.reject_unknown({"cluster_members", "is_paused"});
+  return p;
+}
+
+Value patroni_spec_value(const PatroniSpec& p) {
+  auto opt = [](const auto& o) -> Value { return o ? Value(*o) : Value(); };
+  auto path = [](const auto& o) -> Value { return o ? Value(o->string()) : Value(); };
+  return core::Object{
+      {"cluster", p.cluster},
+      {"node", opt(p.node)},
+      {"restapi", core::Object{{"connect_address", opt(p.restapi_connect_address)}, {"listen", opt(p.restapi_listen)}}},
+      {"postgresql",
+       core::Object{{"connect_host", opt(p.postgresql_connect_host)},
+                    {"replication", core::Object{{"ssl", core::Object{{"cert", path(p.replication_ssl_cert)},
+                                                                      {"key", path(p.replication_ssl_key)}}}}}}},
+  };
+}
+
+/// HOST:PORT with a non-empty host and a port in range; IPv6 literals in brackets.
+void check_address(const std::string& field, const std::string& value) {
+  auto colon = value.rfind(':');
+  bool ok = colon != std::string::npos && colon > 0 && colon + 1 < value.size();
+  if (ok) {
+    std::string host = value.substr(0, colon), port = value.substr(colon + 1);
+    ok = std::all_of(port.begin(), port.end(), ::isdigit) && port.size() <= 5 && std::stoi(port) >= 1 &&
+         std::stoi(port) <= 65535 && (host.find(':') == std::string::npos || (host.front() == '[' && host.back() == ']'));
+  }
+  if (!ok) throw InvalidSpec(field, value, "expecting HOST:PORT (IPv6 addresses in brackets: [::1]:8008)");
+}
+
+void check_patroni_name(const std::string& field, const std::string& value) {
+  if (value.empty()) throw InvalidSpec(field, value, "must not be empty");
+  if (std::any_of(value.begin(), value.end(),
+                  [](unsigned char c) { return c == '/' || std::isspace(c) || std::iscntrl(c); }))
+    throw InvalidSpec(field, value, "must not contain slashes, spaces or control characters");
+}
+
+Value member_value(const ClusterMember& m) {
+  core::Object o{{"host", m.host}, {"name", m.name}, {"port", m.port}, {"role", m.role}, {"state", m.state}};
+  if (m.api_url) o.emplace_back("api_url", *m.api_url);
+  if (m.timeline) o.emplace_back("timeline", *m.timeline);
+  if (m.lag) o.emplace_back("lag", std::visit([](const auto& x) -> Value { return Value(x); }, *m.lag));
+  for (const auto& [k, json] : m.extra) {
+    try {
+      o.emplace_back(k, core::parse_json(json));
+    } catch (const core::ParseError&) {
+      o.emplace_back(k, json);
+    }
+  }
+  return o;
+}
+
+Value patroni_info_value(const PatroniInfo& p) {
+  core::Array members;
+  for (const auto& m : p.cluster_members) members.push_back(member_value(m));
+  core::Object o{
+      {"cluster", p.cluster},
+      {"node", p.node},
+      {"restapi", core::Object{{"connect_address", p.restapi_connect_address}, {"listen", p.restapi_listen}}},
+      {"postgresql", core::Object{{"connect_host", p.postgresql_connect_host ? Value(*p.postgresql_connect_host) : Value()}}},
+      {"cluster_members", members},
+  };
+  if (p.is_paused) o.emplace_back("is_paused", *p.is_paused);
+  return o;
+}
+
+ClusterMember member_from(const Value& v) {
+  ClusterMember m;
+  for (const auto& [k, x] : v.as_object()) {
+    if (k == "name" && x.is_string()) m.name = x.as_string();
+    else if (k == "host" && x.is_string()) m.host = x.as_string();
+    else if (k == "role" && x.is_string()) m.role = x.as_string();
+    else if (k == "state" && x.is_string()) m.state = x.as_string();
+    else if (k == "port" && x.is_int()) m.port = static_cast<int>(x.as_int());
+    else if (k == "api_url" && x.is_string()) m.api_url = x.as_string();
+    else if (k == "timeline" && x.is_int()) m.timeline = x.as_int();
+    else if (k == "lag" && x.is_int()) m.lag = x.as_int();
+    else if (k == "lag" && x.is_string()) m.lag = x.as_string();
+    else m.extra.emplace_back(k, core::to_json(x));
+  }
+  return m;
+}
+
 InstanceState parse_state(const std::string& s) {
   if (s == "started") return InstanceState::started;
   if (s == "stopped") return InstanceState::stopped;
@@ -130,6 +240,7 @@ InstanceSpec InstanceSpec::from_json(const std::string& json) {
   spec.surole_password = f.str("surole_password");
   spec.replrole_password = f.str("replrole_password");
   if (auto state = f.str("state")) spec.state = parse_state(*state);
+  if (const Value* patroni = f.get("patroni")) spec.patroni = parse_patroni_spec(*patroni);
   // Read-only fields of `get` output are accepted so that a `get -o json` document can be fed back.
   f.reject_unknown({"pending_restart", "data_directory", "wal_directory", "standby"});
   spec.validate();
@@ -152,6 +263,16 @@ void InstanceSpec::validate() const {
     throw InvalidSpec("auth.host", *auth.host, "not a valid host authentication method");
   if (auth.hostssl && !host_methods.count(*auth.hostssl) && *auth.hostssl != "cert")
     throw InvalidSpec("auth.hostssl", *auth.hostssl, "not a valid hostssl authentication method");
+  if (patroni) {
+    check_patroni_name("patroni.cluster", patroni->cluster);
+    if (patroni->node) check_patroni_name("patroni.node", *patroni->node);
+    if (patroni->restapi_connect_address) check_address("patroni.restapi.connect_address", *patroni->restapi_connect_address);
+    if (patroni->restapi_listen) check_address("patroni.restapi.listen", *patroni->restapi_listen);
+    if (patroni->postgresql_connect_host && patroni->postgresql_connect_host->empty())
+      throw InvalidSpec("patroni.postgresql.connect_host", "", "must not be empty");
+    if (patroni->replication_ssl_cert.has_value() != patroni->replication_ssl_key.has_value())
+      throw InvalidSpec("patroni.postgresql.replication.ssl", "", "cert and key go together");
+  }
   if (settings.count("port")) {
     const auto* p = std::get_if<std::int64_t>(&settings.at("port"));
     if (!p) throw InvalidSpec("settings.port", "", "expecting an integer");
@@ -173,6 +294,7 @@ std::string InstanceSpec::to_json() const {
       {"auth", auth_obj},
       {"state", to_string(state)},
   };
+  if (patroni) doc.set("patroni", patroni_spec_value(*patroni));
   return core::to_json(doc);
 }
 
@@ -192,6 +314,7 @@ std::string Instance::to_json() const {
       {"data_directory", data_directory.string()},
       {"wal_directory", wal_directory.string()},
   };
+  if (patroni) doc.set("patroni", patroni_info_value(*patroni));
   return core::to_json(doc);
 }
 
@@ -213,6 +336,23 @@ Instance Instance::from_json(const std::string& json) {
   i.pending_restart = f.boolean("pending_restart").value_or(false);
   i.data_directory = f.str("data_directory").value_or("");
   i.wal_directory = f.str("wal_directory").value_or("");
+  if (const Value* p = f.get("patroni")) {
+    Fields pf(*p, "patroni");
+    PatroniInfo info;
+    info.cluster = pf.str("cluster").value_or("");
+    info.node = pf.str("node").value_or("");
+    if (const Value* api = pf.get("restapi")) {
+      Fields a(*api, "patroni.restapi");
+      info.restapi_connect_address = a.str("connect_address").value_or("");
+      info.restapi_listen = a.str("listen").value_or("");
+    }
+    if (const Value* pg = pf.get("postgresql")) info.postgresql_connect_host = Fields(*pg, "patroni.postgresql").str("connect_host");
+    if (const Value* members = pf.get("cluster_members"); members && members->is_array())
+      for (const auto& m : members->as_array())
+        if (m.is_object()) info.cluster_members.push_back(member_from(m));
+    info.is_paused = pf.boolean("is_paused");
+    i.patroni = std::move(info);
+  }
   f.reject_unknown({"standby"});
   return i;
 }

@@ -60,6 +60,40 @@ class Section {
     else if (v->is_bool()) out = v->as_bool();
     else throw bad(key, *v, "expecting a boolean");
   }
+  void integer(const std::string& key, int& out) {
+    auto* v = get(key);
+    if (!v || v->is_null()) return;
+    if (!v->is_int() || v->as_int() < 0 || v->as_int() > 1000000) throw bad(key, *v, "expecting a positive integer");
+    out = static_cast<int>(v->as_int());
+  }
+  void boolean(const std::string& key, bool& out) {
+    auto* v = get(key);
+    if (!v || v->is_null()) return;
+    if (!v->is_bool()) throw bad(key, *v, "expecting a boolean");
+    out = v->as_bool();
+  }
+  void optional_path(const std::string& key, std::optional<fs::path>& out, bool must_exist = true) {
+    std::optional<std::string> text;
+    optional_string(key, text);
+    if (!text) return;
+    if (must_exist && !fs::exists(*text))
+      throw SettingsError("invalid setting '" + key_path(key) + "' = " + *text + ": file not found");
+    out = fs::path(*text);
+  }
+  void string_list(const std::string& key, std::vector<std::string>& out) {
+    auto* v = get(key);
+    if (!v || v->is_null()) return;
+    if (v->is_string()) {
+      out = {v->as_string()};
+      return;
+    }
+    if (!v->is_array()) throw bad(key, *v, "expecting a list of strings");
+    out.clear();
+    for (const auto& item : v->as_array()) {
+      if (!item.is_string()) throw bad(key, *v, "expecting a list of strings");
+      out.push_back(item.as_string());
+    }
+  }
   void choice(const std::string& key, std::string& out, const std::set<std::string>& allowed) {
     string(key, out);
     if (!allowed.count(out)) throw SettingsError("invalid setting '" + key_path(key) + "': '" + out + "' is not one of " +
@@ -174,6 +208,80 @@ std::vector<PostgreSQLVersion> detect_versions(const std::string& bindir_templat
   return found;
 }
 
+PatroniSettings read_patroni(Section&& ps, const Settings& s) {
+  PatroniSettings p;
+  std::string execpath = p.execpath, ctlpath = p.ctlpath;
+  ps.string("execpath", execpath);
+  ps.string("ctlpath", ctlpath);
+  p.execpath = execpath;
+  p.ctlpath = ctlpath;
+  if (::access(p.execpath.c_str(), X_OK) != 0)
+    throw SettingsError("invalid setting 'patroni.execpath' = " + execpath + ": not an executable file");
+  std::string configpath = "patroni/{name}.yaml", logpath = "patroni", pid_file = "patroni/{name}.pid",
+              passfile = "patroni/{name}.pgpass";
+  ps.string("configpath", configpath);
+  ps.string("logpath", logpath);
+  ps.string("pid_file", pid_file);
+  ps.string("passfile", passfile);
+  check_template("patroni.configpath", configpath, {"name"});
+  check_template("patroni.pid_file", pid_file, {"name"});
+  check_template("patroni.passfile", passfile, {"name"});
+  p.configpath = resolve_under(configpath, s.prefix / "etc").string();
+  p.logpath = resolve_under(logpath, s.prefix / "log");
+  p.pid_file = resolve_under(pid_file, s.run_prefix).string();
+  p.passfile = resolve_under(passfile, s.prefix / "etc").string();
+  {
+    Section etcd = ps.section("etcd");
+    etcd.string_list("hosts", p.etcd.hosts);
+    if (p.etcd.hosts.empty()) throw SettingsError("invalid setting 'patroni.etcd.hosts': at least one HOST:PORT is required");
+    etcd.choice("protocol", p.etcd.protocol, {"http", "https"});
+    etcd.optional_path("cacert", p.etcd.cacert);
+    etcd.optional_path("cert", p.etcd.cert);
+    etcd.optional_path("key", p.etcd.key);
+    etcd.optional_string("username", p.etcd.username);
+    etcd.optional_string("password", p.etcd.password);
+    if ((p.etcd.cacert || p.etcd.cert) && p.etcd.protocol != "https")
+      throw SettingsError("invalid setting 'patroni.etcd.protocol' = " + p.etcd.protocol +
+                          ": 'https' protocol is required with cacert or cert");
+    if (p.etcd.username.has_value() != p.etcd.password.has_value())
+      throw SettingsError("invalid setting 'patroni.etcd': username and password go together");
+  }
+  {
+    Section api = ps.section("restapi");
+    api.optional_path("cafile", p.restapi.cafile);
+    api.optional_path("certfile", p.restapi.certfile);
+    api.optional_path("keyfile", p.restapi.keyfile);
+    api.optional_string("verify_client", p.restapi.verify_client);
+    if (p.restapi.verify_client && *p.restapi.verify_client != "optional" && *p.restapi.verify_client != "required")
+      throw SettingsError("invalid setting 'patroni.restapi.verify_client' = " + *p.restapi.verify_client +
+                          ": expecting 'optional' or 'required'");
+    if (p.restapi.verify_client && !p.restapi.certfile)
+      throw SettingsError("invalid setting 'patroni.restapi.verify_client': requires 'certfile' to enable TLS");
+    Section auth = api.section("authentication");
+    auth.optional_string("username", p.restapi.username);
+    auth.optional_string("password", p.restapi.password);
+    if (p.restapi.username.has_value() != p.restapi.password.has_value())
+      throw SettingsError("invalid setting 'patroni.restapi.authentication': username and password go together");
+  }
+  {
+    Section wd = ps.section("watchdog");
+    wd.choice("mode", p.watchdog_mode, {"off", "automatic", "required"});
+    wd.optional_path("device", p.watchdog_device);
+  }
+  ps.boolean("use_pg_rewind", p.use_pg_rewind);
+  ps.integer("loop_wait", p.loop_wait);
+  ps.integer("ttl", p.ttl);
+  ps.integer("retry_timeout", p.retry_timeout);
+  ps.integer("create_timeout", p.create_timeout);
+  if (p.loop_wait < 1 || p.retry_timeout < 1) throw SettingsError("invalid setting 'patroni': loop_wait and retry_timeout must be >= 1");
+  if (p.loop_wait + 2 * p.retry_timeout > p.ttl)
+    throw SettingsError("invalid setting 'patroni.ttl' = " + std::to_string(p.ttl) +
+                        ": loop_wait + 2*retry_timeout must not exceed ttl (" + std::to_string(p.loop_wait) + " + 2*" +
+                        std::to_string(p.retry_timeout) + ")");
+  if (!s.postgresql.replrole) throw SettingsError("'postgresql.replrole' must be provided to use 'patroni'");
+  return p;
+}
+
 Settings build(const Value& doc, std::vector<fs::path> config_dirs) {
   const auto& user = core::current_user();
   Settings s;
@@ -258,6 +366,8 @@ Settings build(const Value& doc, std::vector<fs::path> config_dirs) {
   pg.waldir = resolve_under(waldir, s.prefix / "srv").string();
   pg.logpath = resolve_under(logpath, s.prefix / "log");
   pg.socket_directory = resolve_under(socket_directory, s.run_prefix);
+
+  if (const Value* p = root.get("patroni"); p && !p->is_null()) s.patroni = read_patroni(Section(p, "patroni"), s);
   return s;
 }
 
@@ -337,6 +447,36 @@ std::string Settings::to_json() const {
            {"socket_directory", pg.socket_directory.string()},
        }},
   };
+  if (patroni) {
+    const auto& p = *patroni;
+    core::Array hosts;
+    for (const auto& h : p.etcd.hosts) hosts.push_back(h);
+    auto path = [](const std::optional<fs::path>& o) -> Value { return o ? Value(o->string()) : Value(); };
+    doc.set("patroni", core::Object{
+                           {"execpath", p.execpath.string()},
+                           {"ctlpath", p.ctlpath.string()},
+                           {"configpath", p.configpath},
+                           {"logpath", p.logpath.string()},
+                           {"pid_file", p.pid_file},
+                           {"passfile", p.passfile},
+                           {"etcd", core::Object{{"hosts", hosts},
+                                                 {"protocol", p.etcd.protocol},
+                                                 {"cacert", path(p.etcd.cacert)},
+                                                 {"cert", path(p.etcd.cert)},
+                                                 {"key", path(p.etcd.key)},
+                                                 {"username", opt(p.etcd.username)}}},
+                           {"restapi", core::Object{{"cafile", path(p.restapi.cafile)},
+                                                    {"certfile", path(p.restapi.certfile)},
+                                                    {"keyfile", path(p.restapi.keyfile)},
+                                                    {"verify_client", opt(p.restapi.verify_client)}}},
+                           {"watchdog", core::Object{{"mode", p.watchdog_mode}, {"device", path(p.watchdog_device)}}},
+                           {"use_pg_rewind", p.use_pg_rewind},
+                           {"loop_wait", p.loop_wait},
+                           {"ttl", p.ttl},
+                           {"retry_timeout", p.retry_timeout},
+                           {"create_timeout", p.create_timeout},
+                       });
+  }
   return core::to_json(doc, true);
 }
 

@@ -1,6 +1,7 @@
 #include "core/system.hpp"
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
@@ -91,6 +92,25 @@ bool can_bind(int family, int port) {
   return rc == 0 || (err != EADDRINUSE && err != EACCES);
 }
 }  // namespace
+
+bool tcp_port_free_on(const std::string& host, int port) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  addrinfo* res = nullptr;
+  if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res) != 0) return true;  // let the server say
+  bool free = true;
+  for (addrinfo* a = res; a && free; a = a->ai_next) {
+    int fd = ::socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) continue;
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (::bind(fd, a->ai_addr, a->ai_addrlen) != 0 && errno == EADDRINUSE) free = false;
+    ::close(fd);
+  }
+  ::freeaddrinfo(res);
+  return free;
+}
 
 bool tcp_port_free(int port) { return can_bind(AF_INET, port) && can_bind(AF_INET6, port); }
 

@@ -17,6 +17,7 @@ struct User {
 };
 
 const User& current_user();
+inline const std::string& current_user_name() { return current_user().name; }
 std::optional<std::string> env(const char* name);  ///< unset and empty both give nullopt
 std::uint64_t mem_total_bytes();                   ///< from /proc/meminfo; throws SystemError
 /// A PostgreSQL memory size, in whole GB when exact, else in MB ("6 GB", "16220 MB").
@@ -25,5 +26,7 @@ std::string pg_memory_size(std::uint64_t bytes);
 bool process_running(pid_t pid);
 /// True when nothing listens on (or has bound) TCP `port` on the loopback addresses.
 bool tcp_port_free(int port);
+/// True when `port` can be bound on `host` (an IP literal; a name is resolved).
+bool tcp_port_free_on(const std::string& host, int port);
 
 }  // namespace pglift::core

@@ -67,6 +67,8 @@ struct ParseError : std::runtime_error {
 Value parse_json(std::string_view text);                  // throws ParseError
 std::string to_json(const Value& value, bool pretty = false);
 Value parse_yaml(std::string_view text);                  // throws ParseError
+/// Block-style YAML; every string double-quoted so that PyYAML never reads 'on' or '5432' as non-strings.
+std::string to_yaml(const Value& value);
 
 /// Recursive merge: objects merge member by member, anything else in overlay replaces base.
 void merge(Value& base, const Value& overlay);

@@ -43,7 +43,39 @@ Value convert(const YAML::Node& node) {
   return nullptr;
 }
 
+void emit(YAML::Emitter& out, const Value& value) {
+  std::visit(
+      [&out](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::nullptr_t>) out << YAML::Null;
+        else if constexpr (std::is_same_v<T, bool>) out << (x ? "true" : "false");
+        else if constexpr (std::is_same_v<T, std::int64_t>) out << x;
+        else if constexpr (std::is_same_v<T, double>) out << x;
+        else if constexpr (std::is_same_v<T, std::string>) out << YAML::DoubleQuoted << x;
+        else if constexpr (std::is_same_v<T, Array>) {
+          out << YAML::BeginSeq;
+          for (const auto& item : x) emit(out, item);
+          out << YAML::EndSeq;
+        } else {
+          out << YAML::BeginMap;
+          for (const auto& [k, v] : x) {
+            out << YAML::Key << k << YAML::Value;
+            emit(out, v);
+          }
+          out << YAML::EndMap;
+        }
+      },
+      value.variant());
+}
+
 }  // namespace
+
+std::string to_yaml(const Value& value) {
+  YAML::Emitter out;
+  out.SetIndent(2);
+  emit(out, value);
+  return std::string(out.c_str()) + "\n";
+}
 
 Value parse_yaml(std::string_view text) {
   try {

@@ -10,7 +10,11 @@
 #include "core/system.hpp"
 #include "core/text.hpp"
 #include "ops/context_impl.hpp"
+#include "ops/configure.hpp"
 #include "ops/lock.hpp"
+#include "ops/patroni_ops.hpp"
+#include "patroni/config.hpp"
+#include "patroni/member.hpp"
 #include "ops/transaction.hpp"
 #include "pglift/operations.hpp"
 #include "postgres/auth.hpp"
@@ -44,6 +48,15 @@ Layout lookup(const Settings& settings, const InstanceRef& ref) {
     throw InvalidSpec("instance", ref.name,
                       "instance '" + ref.name + "' exists in several PostgreSQL versions; please select version explicitly");
   return found.front();
+}
+
+/// The port of the instance: the running postmaster's, else the Patroni YAML's (Patroni passes it on
+/// the command line, not in postgresql.conf), else postgresql.conf's.
+int port_of(const Settings& settings, const Layout& l) {
+  if (auto pm = postgres::running_postmaster(l); pm && pm->port > 0) return pm->port;
+  if (patroni::is_member(settings, l))
+    if (int port = patroni::member_of(patroni::read(patroni::Files::of(*settings.patroni, l).config)).port; port > 0) return port;
+  return postgres::configured_port(l);
 }
 
 /// Where pg_wal really is: initdb --waldir makes pg_wal a symlink.
@@ -114,7 +127,7 @@ awaitable<Instance> observe(const core::Op& op, const Layout& l, bool warn_when_
   i.data_directory = l.datadir;
   i.wal_directory = wal_directory(l);
   auto pm = postgres::running_postmaster(l);
-  int port = pm && pm->port > 0 ? pm->port : postgres::configured_port(l);
+  int port = port_of(op.settings, l);
   i.port = port;
   if (pm) {
     // Files and libpq in parallel: the query waits on the server, the files on the disk.
@@ -137,6 +150,7 @@ awaitable<Instance> observe(const core::Op& op, const Layout& l, bool warn_when_
     i.data_checksums = co_await checksums_from_control(op, l);
   }
   i.settings.erase("port");
+  if (patroni::is_member(op.settings, l)) co_await patroni_member::observe(op, l, i);
   co_return i;
 }
 
@@ -180,6 +194,12 @@ awaitable<Instance> create(const core::Op& op, InstanceSpec spec, CreateOptions 
                                        {spec.locale.value_or(settings.postgresql.initdb.locale), port, spec.settings});
   auto auth = postgres::AuthMethods::of(settings, spec.auth);
   InstanceLock lock(settings, l.qualname());
+  if (spec.patroni) {
+    if (!settings.patroni)
+      throw InvalidSpec("patroni.cluster", spec.patroni->cluster, "Patroni is not enabled in site settings ('patroni' key)");
+    co_await patroni_member::create(op, spec, options, l, port, conf);
+    co_return co_await observe(op, l, /*warn_when_stopped=*/false);
+  }
 
   co_return co_await transactional<Instance>(op, options.drop_on_error, [&](Transaction& tx) -> awaitable<Instance> {
     co_await tx.step(
@@ -224,6 +244,7 @@ awaitable<Instance> create(const core::Op& op, InstanceSpec spec, CreateOptions 
 }
 
 awaitable<void> start(const core::Op& op, const Layout& l) {
+  if (patroni::is_member(op.settings, l)) co_return co_await patroni_member::start(op, l);
   if (postgres::running_postmaster(l)) {
     op.warning("instance " + l.display() + " is already started", "pglift.instances");
     co_return;
@@ -233,6 +254,8 @@ awaitable<void> start(const core::Op& op, const Layout& l) {
 }
 
 awaitable<void> stop(const core::Op& op, const Layout& l, StopMode mode) {
+  // Patroni stops PostgreSQL its own way (a leader hands over first): the mode does not apply.
+  if (patroni::is_member(op.settings, l)) co_return co_await patroni_member::stop(op, l);
   if (!postgres::running_postmaster(l)) {
     op.warning("instance " + l.display() + " is already stopped", "pglift.instances");
     co_return;
@@ -241,23 +264,81 @@ awaitable<void> stop(const core::Op& op, const Layout& l, StopMode mode) {
   co_await postgres::stop(op, l, mode);
 }
 
-awaitable<void> drop(const core::Op& op, const Layout& l) {
+awaitable<void> drop(const core::Op& op, const Layout& l, const DropOptions& options) {
+  if (patroni::is_member(op.settings, l)) co_return co_await patroni_member::drop(op, l, options);
+  if (options.remove_cluster)
+    throw InvalidSpec("remove_cluster", "true", "instance " + l.display() + " is not managed by Patroni");
   op.info("dropping instance " + l.display(), "pglift.instances");
   co_await ops::stop(op, l, StopMode::immediate);
   op.info("deleting PostgreSQL cluster", "pglift.instances");
   remove_instance_files(op.settings, l);
 }
 
+void check_parameter_names(const ParameterChanges& changes) {
+  for (const auto& [name, _] : changes)
+    if (name.empty() || !std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '.'; }))
+      throw InvalidSpec("parameter", name, "not a valid PostgreSQL parameter name");
+}
+
+ConfParameters managed_parameters(const Settings& settings, const Layout& l) {
+  if (patroni::is_member(settings, l)) return patroni_member::parameters(settings, l);
+  return postgres::parse_conf(core::read_file(l.conf()));
+}
+
+awaitable<ConfigurationResult> configure(const core::Op& op, const Layout& l, const ParameterChanges& changes) {
+  check_parameter_names(changes);
+  if (patroni::is_member(op.settings, l)) co_return co_await patroni_member::configure(op, l, changes);
+  ConfParameters params = postgres::parse_conf(core::read_file(l.conf()));
+  ConfigurationResult result;
+  result.changes = apply_changes(params, changes);
+  if (result.changes.empty()) co_return result;
+  if (auto it = params.find("port"); it != params.end() && !std::holds_alternative<std::int64_t>(it->second))
+    throw InvalidSpec("port", postgres::render_conf_value(it->second), "expecting an integer");
+  core::write_file_atomic(l.conf(), postgres::render_managed_conf(l, params), 0600);
+  auto pm = postgres::running_postmaster(l);
+  if (!pm) co_return result;
+  std::vector<std::string> names;
+  for (const auto& [k, _] : result.changes) names.push_back(k);
+  auto before = co_await core::blocking(op, [&] { return reload_state(op.settings, l, pm->port); });
+  result.needs_restart = co_await core::blocking(op, [&] { return restart_only(op.settings, l, pm->port, names); });
+  std::vector<std::string> reloadable;
+  for (const auto& n : names)
+    if (std::find(result.needs_restart.begin(), result.needs_restart.end(), n) == result.needs_restart.end()) reloadable.push_back(n);
+  if (!reloadable.empty())
+    op.info("instance " + l.display() + " needs reload due to parameter changes: " + core::join(reloadable, ", "), "pglift.instances");
+  postgres::reload(op, l);
+  // Confirmed: PostgreSQL handles SIGHUP asynchronously; wait (bounded) until it re-read its files.
+  co_await core::wait_until(
+      core::Clock::now() + std::chrono::seconds(30), "configuration reload of " + l.display(),
+      [&] {
+        auto now = reload_state(op.settings, l, pm->port);
+        result.pending_restart = now.second;
+        return now.first != before.first;
+      });
+  result.reloaded = true;
+  if (!result.needs_restart.empty())
+    op.warning("instance " + l.display() + " needs restart due to parameter changes: " + core::join(result.needs_restart, ", "),
+               "pglift.instances");
+  co_return result;
+}
+
 std::map<std::string, std::string> environment(const Settings& settings, const Layout& l) {
   std::map<std::string, std::string> env{
       {"PGDATA", l.datadir.string()},
       {"PGHOST", l.socket_directory.string()},
-      {"PGPORT", std::to_string(postgres::configured_port(l))},
+      {"PGPORT", std::to_string(port_of(settings, l))},
       {"PGUSER", settings.postgresql.surole.name},
       {"PSQLRC", l.psqlrc().string()},
       {"PSQL_HISTORY", l.psql_history().string()},
   };
   if (settings.postgresql.auth.passfile) env["PGPASSFILE"] = settings.postgresql.auth.passfile->string();
+  if (patroni::is_member(settings, l)) {
+    auto files = patroni::Files::of(*settings.patroni, l);
+    auto member = patroni::member_of(patroni::read(files.config));
+    env["PATRONICTL_CONFIG_FILE"] = files.config.string();
+    env["PATRONI_NAME"] = member.node;
+    env["PATRONI_SCOPE"] = member.cluster;
+  }
   auto path = core::env("PATH");
   env["PATH"] = l.bindir.string() + (path ? ":" + *path : "");
   return env;
@@ -295,7 +376,7 @@ auto list_body(std::optional<std::string> version) {
     std::vector<InstanceListItem> items;
     for (const auto& l : postgres::find_instances(op.settings, version)) {
       auto pm = postgres::running_postmaster(l);
-      items.push_back({l.name, l.version, pm && pm->port > 0 ? pm->port : postgres::configured_port(l), l.datadir,
+      items.push_back({l.name, l.version, ops::port_of(op.settings, l), l.datadir,
                        pm ? RunStatus::running : RunStatus::not_running});
     }
     co_return items;
@@ -303,8 +384,15 @@ auto list_body(std::optional<std::string> version) {
 }
 auto status_body(InstanceRef ref) {
   return [ref = std::move(ref)](const core::Op& op) -> awaitable<InstanceStatus> {
-    auto pm = postgres::running_postmaster(ops::lookup(op.settings, ref));
-    co_return pm ? InstanceStatus{RunStatus::running, pm->pid} : InstanceStatus{};
+    Layout l = ops::lookup(op.settings, ref);
+    auto pm = postgres::running_postmaster(l);
+    InstanceStatus st;
+    if (pm) {
+      st.postgresql = RunStatus::running;
+      st.pid = pm->pid;
+    }
+    if (patroni::is_member(op.settings, l)) co_await ops::patroni_member::status(op, l, st);
+    co_return st;
   };
 }
 auto start_body(InstanceRef ref) {
@@ -315,6 +403,7 @@ auto stop_body(InstanceRef ref, StopMode mode) {
 }
 auto restart_body(InstanceRef ref, StopMode mode) {
   return mutation(std::move(ref), [mode](const core::Op& op, const Layout& l) -> awaitable<void> {
+    if (patroni::is_member(op.settings, l)) co_return co_await ops::patroni_member::restart(op, l);
     op.info("restarting instance " + l.display(), "pglift.instances");
     if (postgres::running_postmaster(l)) co_await postgres::stop(op, l, mode);
     co_await postgres::start(op, l, postgres::configured_port(l));
@@ -322,13 +411,48 @@ auto restart_body(InstanceRef ref, StopMode mode) {
 }
 auto reload_body(InstanceRef ref) {
   return mutation(std::move(ref), [](const core::Op& op, const Layout& l) -> awaitable<void> {
+    if (patroni::is_member(op.settings, l)) co_return co_await ops::patroni_member::reload(op, l);
     op.info("reloading PostgreSQL configuration for " + l.qualname(), "pglift.instances");
     postgres::reload(op, l);
     co_return;
   });
 }
-auto drop_body(InstanceRef ref) {
-  return mutation(std::move(ref), [](const core::Op& op, const Layout& l) { return ops::drop(op, l); });
+auto drop_body(InstanceRef ref, DropOptions options = {}) {
+  return mutation(std::move(ref), [options](const core::Op& op, const Layout& l) { return ops::drop(op, l, options); });
+}
+auto promote_body(InstanceRef ref) {
+  return mutation(std::move(ref), [](const core::Op& op, const Layout& l) -> awaitable<void> {
+    if (!patroni::is_member(op.settings, l))
+      throw StateError(l.display() + " is not a standby");  // plain standbys are not supported yet
+    co_await ops::patroni_member::promote(op, l);
+  });
+}
+auto configure_body(InstanceRef ref, ParameterChanges changes) {
+  return [ref = std::move(ref), changes = std::move(changes)](const core::Op& op) -> awaitable<ConfigurationResult> {
+    Layout l = ops::lookup(op.settings, ref);
+    ops::InstanceLock lock(op.settings, l.qualname());
+    co_return co_await ops::configure(op, l, changes);
+  };
+}
+Layout patroni_member(const core::Op& op, const InstanceRef& ref) {
+  Layout l = ops::lookup(op.settings, ref);
+  if (!patroni::is_member(op.settings, l)) throw StateError("instance " + l.display() + " is not managed by Patroni");
+  return l;
+}
+auto switchover_body(InstanceRef ref, SwitchoverOptions options) {
+  return [ref = std::move(ref), options = std::move(options)](const core::Op& op) -> awaitable<TopologyResult> {
+    co_return co_await ops::patroni_member::switchover(op, patroni_member(op, ref), options);
+  };
+}
+auto failover_body(InstanceRef ref, std::string candidate) {
+  return [ref = std::move(ref), candidate = std::move(candidate)](const core::Op& op) -> awaitable<TopologyResult> {
+    co_return co_await ops::patroni_member::failover(op, patroni_member(op, ref), candidate);
+  };
+}
+auto pause_body(InstanceRef ref, bool pause) {
+  return [ref = std::move(ref), pause](const core::Op& op) -> awaitable<void> {
+    co_await ops::patroni_member::pause(op, patroni_member(op, ref), pause);
+  };
 }
 
 }  // namespace
@@ -350,6 +474,21 @@ void restart_instance(Context& ctx, const InstanceRef& ref, StopMode mode) {
 }
 void reload_instance(Context& ctx, const InstanceRef& ref) { impl(ctx).run<void>(reload_body(ref)); }
 void drop_instance(Context& ctx, const InstanceRef& ref) { impl(ctx).run<void>(drop_body(ref)); }
+void drop_instance(Context& ctx, const InstanceRef& ref, const DropOptions& options) {
+  impl(ctx).run<void>(drop_body(ref, options));
+}
+void promote_instance(Context& ctx, const InstanceRef& ref) { impl(ctx).run<void>(promote_body(ref)); }
+ConfigurationResult configure_instance(Context& ctx, const InstanceRef& ref, const ParameterChanges& changes) {
+  return impl(ctx).run<ConfigurationResult>(configure_body(ref, changes));
+}
+TopologyResult patroni_switchover(Context& ctx, const InstanceRef& ref, const SwitchoverOptions& options) {
+  return impl(ctx).run<TopologyResult>(switchover_body(ref, options));
+}
+TopologyResult patroni_failover(Context& ctx, const InstanceRef& ref, const std::string& candidate) {
+  return impl(ctx).run<TopologyResult>(failover_body(ref, candidate));
+}
+void patroni_pause(Context& ctx, const InstanceRef& ref) { impl(ctx).run<void>(pause_body(ref, true)); }
+void patroni_resume(Context& ctx, const InstanceRef& ref) { impl(ctx).run<void>(pause_body(ref, false)); }
 
 Operation start_create_instance(Context& ctx, InstanceSpec spec, CreateOptions options, Callback<Instance> done, OpOptions op) {
   return impl(ctx).launch<Instance>(op, create_body(std::move(spec), options), std::move(done));
@@ -378,6 +517,27 @@ Operation start_reload_instance(Context& ctx, InstanceRef ref, Callback<> done, 
 }
 Operation start_drop_instance(Context& ctx, InstanceRef ref, Callback<> done, OpOptions op) {
   return impl(ctx).launch<void>(op, drop_body(std::move(ref)), std::move(done));
+}
+Operation start_drop_instance(Context& ctx, InstanceRef ref, DropOptions options, Callback<> done, OpOptions op) {
+  return impl(ctx).launch<void>(op, drop_body(std::move(ref), options), std::move(done));
+}
+Operation start_promote_instance(Context& ctx, InstanceRef ref, Callback<> done, OpOptions op) {
+  return impl(ctx).launch<void>(op, promote_body(std::move(ref)), std::move(done));
+}
+Operation start_configure_instance(Context& ctx, InstanceRef ref, ParameterChanges changes, Callback<ConfigurationResult> done,
+                                   OpOptions op) {
+  return impl(ctx).launch<ConfigurationResult>(op, configure_body(std::move(ref), std::move(changes)), std::move(done));
+}
+Operation start_patroni_switchover(Context& ctx, InstanceRef ref, SwitchoverOptions options, Callback<TopologyResult> done,
+                                   OpOptions op) {
+  return impl(ctx).launch<TopologyResult>(op, switchover_body(std::move(ref), std::move(options)), std::move(done));
+}
+Operation start_patroni_failover(Context& ctx, InstanceRef ref, std::string candidate, Callback<TopologyResult> done,
+                                 OpOptions op) {
+  return impl(ctx).launch<TopologyResult>(op, failover_body(std::move(ref), std::move(candidate)), std::move(done));
+}
+Operation start_patroni_pause(Context& ctx, InstanceRef ref, bool pause, Callback<> done, OpOptions op) {
+  return impl(ctx).launch<void>(op, pause_body(std::move(ref), pause), std::move(done));
 }
 
 // --- synchronous helpers (no I/O thread needed) -----------------------------------------------------
@@ -408,8 +568,23 @@ void exec_in_instance(Context& ctx, const InstanceRef& ref, const std::vector<st
   proc::exec(args, env);
 }
 
+ConfParameters instance_parameters(Context& ctx, const InstanceRef& ref) {
+  return ops::managed_parameters(ctx.settings(), ops::lookup(ctx.settings(), ref));
+}
+
+fs::path patroni_log_file(Context& ctx, const InstanceRef& ref) {
+  Layout l = ops::lookup(ctx.settings(), ref);
+  if (!patroni::is_member(ctx.settings(), l)) throw NotFound("Patroni configuration for instance", l.display());
+  return patroni::Files::of(*ctx.settings().patroni, l).log();
+}
+
 void exec_postgres_foreground(Context& ctx, const InstanceRef& ref) {
   Layout l = ops::lookup(ctx.settings(), ref);
+  if (patroni::is_member(ctx.settings(), l)) {
+    auto files = patroni::Files::of(*ctx.settings().patroni, l);
+    if (patroni::running(files)) throw StateError("instance " + l.display() + " is already started");
+    proc::exec({ctx.settings().patroni->execpath.string(), files.config.string()}, {});
+  }
   if (postgres::running_postmaster(l)) throw StateError("instance " + l.display() + " is already started");
   core::make_dirs(l.socket_directory, 0755);
   proc::exec({l.program("postgres").string(), "-D", l.datadir.string()}, {});

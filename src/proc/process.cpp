@@ -39,10 +39,11 @@ int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pi
 struct ExecArgs {
   std::vector<std::string> argv_s, env_s;
   std::vector<char*> argv, envp;
-  ExecArgs(const std::vector<std::string>& args, const std::vector<std::pair<std::string, std::string>>& extra)
+  ExecArgs(const std::vector<std::string>& args, const std::vector<std::pair<std::string, std::string>>& extra,
+           bool clean = false)
       : argv_s(args) {
     std::map<std::string, std::string> env;
-    for (char** e = environ; e && *e; ++e) {
+    for (char** e = clean ? nullptr : environ; e && *e; ++e) {
       std::string_view kv(*e);
       auto eq = kv.find('=');
       if (eq != std::string_view::npos) env[std::string(kv.substr(0, eq))] = std::string(kv.substr(eq + 1));
@@ -232,7 +233,7 @@ awaitable<Result> run(const core::Op& op, Command command) {
 
 Watched spawn_daemon(const core::Op& op, const DaemonSpec& spec) {
   op.debug("starting program '" + core::join(spec.argv, " ") + "'", "pglift.cmd");
-  ExecArgs args(spec.argv, spec.env);
+  ExecArgs args(spec.argv, spec.env, spec.clean_env);
   int log = ::open(spec.log_file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (log < 0) throw SystemError("cannot open " + spec.log_file.string() + ": " + std::strerror(errno));
   int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);

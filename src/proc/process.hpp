@@ -67,6 +67,9 @@ struct DaemonSpec {
   std::vector<std::string> argv;
   std::filesystem::path log_file;  ///< stdout and stderr, appended
   std::vector<std::pair<std::string, std::string>> env = {};
+  /// Start from an empty environment (plus `env`) instead of ours: Patroni reads PATRONI_* variables
+  /// as configuration, etcd every ETCD_* one.
+  bool clean_env = false;
 };
 
 /// Starts a daemon in its own session, detached from us; throws CommandError when exec fails.

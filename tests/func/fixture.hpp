@@ -9,6 +9,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -117,6 +118,21 @@ struct Env {
   }
   void kill_leftovers() {
     std::error_code ec;
+    // Patroni first (it would restart its PostgreSQL), by the PIDs in its pid files.
+    std::vector<pid_t> patronis;
+    for (auto it = fs::directory_iterator(prefix / "run/patroni", ec); it != fs::directory_iterator(); it.increment(ec)) {
+      std::ifstream in(it->path());
+      pid_t pid = 0;
+      if (in >> pid && process_alive(pid)) {
+        MESSAGE("stopping leftover Patroni " << pid);
+        ::kill(pid, SIGTERM);
+        patronis.push_back(pid);
+      }
+    }
+    for (int i = 0; i < 400 && std::any_of(patronis.begin(), patronis.end(), process_alive); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    for (pid_t pid : patronis)
+      if (process_alive(pid)) ::kill(pid, SIGKILL);
     for (auto it = fs::recursive_directory_iterator(prefix, ec); it != fs::recursive_directory_iterator(); it.increment(ec)) {
       if (it->path().filename() != "postmaster.pid") continue;
       std::ifstream in(it->path());

@@ -1,0 +1,182 @@
+#include "dcs/etcd.hpp"
+
+#include <charconv>
+
+#include "core/asio.hpp"
+#include "core/text.hpp"
+#include "net/base64.hpp"
+#include "pglift/errors.hpp"
+
+namespace pglift::dcs {
+namespace {
+
+using core::Object;
+using core::Value;
+
+bool succeeded(const net::Response& response) { return response.status >= 200 && response.status < 300; }
+
+/// The gateway's error replies are {"error": ..., "message": ..., "code": <gRPC code>}.
+std::string describe_failure(const net::Response& response) {
+  std::string reason;
+  try {
+    Value reply = core::parse_json(response.body);
+    if (const Value* message = reply.find("message"); message && message->is_string()) reason = message->as_string();
+  } catch (const core::ParseError&) {
+  }
+  if (reason.empty()) reason = core::trim(response.body.substr(0, 200));
+  return reason + " (HTTP " + std::to_string(response.status) + ")";
+}
+
+/// `where` is "etcd at http://host:port", for the error.
+Value parse_reply(const std::string& where, const std::string& path, const std::string& body) {
+  try {
+    return core::parse_json(body);
+  } catch (const core::ParseError& e) {
+    throw Error(ErrorCode::dcs, where + ": invalid reply to " + path + ": " + e.what());
+  }
+}
+
+/// proto3's JSON mapping writes int64 as strings and leaves out zeros.
+std::int64_t int64_field(const Value& reply, std::string_view name) {
+  const Value* field = reply.find(name);
+  if (!field || field->is_null()) return 0;
+  if (field->is_int()) return field->as_int();
+  if (field->is_string()) {
+    const std::string& text = field->as_string();
+    std::int64_t number = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+    if (ec == std::errc{} && end == text.data() + text.size()) return number;
+  }
+  throw Error(ErrorCode::dcs, "etcd: '" + std::string(name) + "' is not an integer in a reply");
+}
+
+/// Keys and values are bytes, carried as base64; empty ones are left out.
+std::string bytes_field(const Value& object, std::string_view name) {
+  const Value* field = object.find(name);
+  if (!field || field->is_null()) return {};
+  std::optional<std::string> bytes = field->is_string() ? net::base64_decode(field->as_string()) : std::nullopt;
+  if (!bytes) throw Error(ErrorCode::dcs, "etcd: '" + std::string(name) + "' is not base64 in a reply");
+  return std::move(*bytes);
+}
+
+Value prefix_range(std::string_view prefix) {
+  return Object{{"key", net::base64_encode(prefix)}, {"range_end", net::base64_encode(prefix_range_end(prefix))}};
+}
+
+/// Worth trying the next host: this one could not be reached or did not answer in time.
+bool host_unavailable(const Error& e) { return e.code() == ErrorCode::http || e.code() == ErrorCode::timeout; }
+
+}  // namespace
+
+std::string prefix_range_end(std::string_view prefix) {
+  std::string end(prefix);
+  while (!end.empty()) {
+    if (static_cast<unsigned char>(end.back()) < 0xff) {
+      end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+      return end;
+    }
+    end.pop_back();
+  }
+  return std::string(1, '\0');
+}
+
+Etcd::Etcd(EtcdOptions options) : options_(std::move(options)) {
+  if (options_.hosts.empty()) throw InvalidSpec("etcd.hosts", "", "at least one host is required");
+  if (options_.protocol != "http" && options_.protocol != "https")
+    throw InvalidSpec("etcd.protocol", options_.protocol, "expected 'http' or 'https'");
+  if (options_.protocol == "https" && !options_.tls) options_.tls = net::Tls{};
+  if (options_.protocol == "http") options_.tls.reset();
+}
+
+std::string Etcd::url(const net::Endpoint& host) const { return net::base_url(host, options_.tls.has_value()); }
+
+net::RequestOptions Etcd::request_options() const {
+  net::RequestOptions options{.timeout = options_.timeout, .tls = options_.tls};
+  if (token_) options.headers.emplace_back("Authorization", *token_);
+  return options;
+}
+
+awaitable<bool> Etcd::healthy() {
+  for (const auto& host : options_.hosts) {
+    try {
+      auto response = co_await net::request("GET", host, "/health", {}, request_options());
+      if (response.status != 200) continue;
+      const Value reply = core::parse_json(response.body);
+      const Value* health = reply.find("health");
+      if (health && health->is_string() && health->as_string() == "true") co_return true;
+    } catch (const Cancelled&) {
+      throw;
+    } catch (const std::exception&) {
+      // unreachable or not JSON: not healthy; try the next host
+    }
+  }
+  co_return false;
+}
+
+awaitable<void> Etcd::authenticate(const net::Endpoint& host) {
+  Value credentials = Object{{"name", options_.auth->username}, {"password", options_.auth->password}};
+  token_.reset();
+  auto response =
+      co_await net::request("POST", host, "/v3/auth/authenticate", core::to_json(credentials), request_options());
+  if (!succeeded(response))
+    throw Error(ErrorCode::dcs, "etcd at " + url(host) + ": authentication of '" + options_.auth->username +
+                                    "' failed: " + describe_failure(response));
+  const Value reply = parse_reply("etcd at " + url(host), "/v3/auth/authenticate", response.body);
+  const Value* token = reply.find("token");
+  if (!token || !token->is_string())
+    throw Error(ErrorCode::dcs, "etcd at " + url(host) + ": no token in the authentication reply");
+  token_ = token->as_string();
+}
+
+awaitable<net::Response> Etcd::post(const net::Endpoint& host, const std::string& path, const std::string& body) {
+  if (options_.auth && !token_) co_await authenticate(host);
+  auto response = co_await net::request("POST", host, path, body, request_options());
+  if (response.status == 401 && options_.auth) {  // the token expired (--auth-token-ttl): once more, afresh
+    co_await authenticate(host);
+    response = co_await net::request("POST", host, path, body, request_options());
+  }
+  co_return response;
+}
+
+awaitable<Value> Etcd::call(std::string path, Value body) {
+  const std::string json = core::to_json(body);
+  std::vector<std::string> failures;
+  for (const auto& host : options_.hosts) {
+    net::Response response;
+    try {
+      response = co_await post(host, path, json);
+    } catch (const Error& e) {
+      if (!host_unavailable(e)) throw;
+      failures.push_back("etcd at " + url(host) + ": " + e.what());
+      continue;
+    }
+    if (response.status >= 500) {
+      failures.push_back("etcd at " + url(host) + ": " + describe_failure(response));
+      continue;
+    }
+    if (!succeeded(response)) throw Error(ErrorCode::dcs, "etcd at " + url(host) + ": " + describe_failure(response));
+    co_return parse_reply("etcd at " + url(host), path, response.body);
+  }
+  throw Error(ErrorCode::dcs, core::join(failures, "\n"));
+}
+
+awaitable<KeyValues> Etcd::get_prefix(std::string prefix) {
+  Value reply = co_await call("/v3/kv/range", prefix_range(prefix));
+  KeyValues result;
+  if (const Value* kvs = reply.find("kvs"); kvs && kvs->is_array())
+    for (const Value& kv : kvs->as_array()) result.emplace_back(bytes_field(kv, "key"), bytes_field(kv, "value"));
+  co_return result;
+}
+
+awaitable<std::int64_t> Etcd::delete_prefix(std::string prefix) {
+  Value reply = co_await call("/v3/kv/deleterange", prefix_range(prefix));
+  co_return int64_field(reply, "deleted");
+}
+
+awaitable<void> Etcd::put(std::string key, std::string value) {
+  // Built apart from the co_await: GCC 12 rejects an initializer list inside it ("array used as initializer").
+  Value pair = Object{{"key", net::base64_encode(key)}, {"value", net::base64_encode(value)}};
+  co_await call("/v3/kv/put", std::move(pair));
+}
+
+}  // namespace pglift::dcs

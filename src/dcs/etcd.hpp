@@ -1,0 +1,60 @@
+// A client of etcd's v3 JSON gateway (etcd 3.4: /v3/...; keys and values travel as base64), for what
+// pglift does with the DCS: health checks and removing a Patroni cluster's keys.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/value.hpp"
+#include "net/http.hpp"
+
+namespace pglift::dcs {
+
+struct EtcdOptions {
+  std::vector<net::Endpoint> hosts;  ///< tried in order; the next one when a host cannot be reached
+  std::string protocol = "http";     ///< "http" or "https"
+  std::optional<net::Tls> tls = {};  ///< for https; absent: the system's CAs, peer verified
+  std::optional<net::BasicAuth> auth = {};
+  std::chrono::milliseconds timeout{5000};  ///< per request and host
+};
+
+using KeyValues = std::vector<std::pair<std::string, std::string>>;
+
+/// Methods are coroutines on `this`: keep the Etcd alive until they complete. Errors: Error(dcs) naming
+/// the host ("etcd at http://127.0.0.1:2379: ..."), Cancelled.
+class Etcd {
+ public:
+  /// Throws InvalidSpec on an empty host list or an unknown protocol.
+  explicit Etcd(EtcdOptions options);
+
+  /// Whether any host answers GET /health with {"health":"true"}; never throws but Cancelled.
+  awaitable<bool> healthy();
+  /// Keys and values under `prefix`, in key order.
+  awaitable<KeyValues> get_prefix(std::string prefix);
+  /// Deletes the keys under `prefix`; returns how many there were.
+  awaitable<std::int64_t> delete_prefix(std::string prefix);
+  awaitable<void> put(std::string key, std::string value);
+
+ private:
+  /// POSTs `body` to `path` on the first host that can be reached; returns the reply of a 2xx.
+  awaitable<core::Value> call(std::string path, core::Value body);
+  /// One attempt on one host, authenticating first when credentials are configured.
+  awaitable<net::Response> post(const net::Endpoint& host, const std::string& path, const std::string& body);
+  awaitable<void> authenticate(const net::Endpoint& host);
+  net::RequestOptions request_options() const;
+  std::string url(const net::Endpoint& host) const;
+
+  EtcdOptions options_;
+  std::optional<std::string> token_;  ///< valid on every member: etcd replicates it through raft
+};
+
+/// The end of the key range that holds exactly the keys starting with `prefix` (etcd's
+/// clientv3.GetPrefixRangeEnd): the prefix with its last byte below 0xff incremented; "\0" (every key)
+/// when there is no such byte.
+std::string prefix_range_end(std::string_view prefix);
+
+}  // namespace pglift::dcs

@@ -1,0 +1,22 @@
+// What plain and Patroni configuration changes share: applying a change set, and asking PostgreSQL
+// which changed parameters wait for a restart.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "pglift/operations.hpp"
+#include "postgres/layout.hpp"
+
+namespace pglift::ops {
+
+/// Applies `changes` to `params`, returning the effective (old, new) differences.
+std::map<std::string, std::pair<std::optional<ConfValue>, std::optional<ConfValue>>> apply_changes(
+    ConfParameters& params, const ParameterChanges& changes);
+
+/// Of `names`, those PostgreSQL applies only at restart (context 'postmaster'); blocking (libpq).
+std::vector<std::string> restart_only(const Settings& settings, const postgres::Layout& layout, int port,
+                                      const std::vector<std::string>& names);
+/// pg_conf_load_time() as text, and bool_or(pending_restart); blocking (libpq).
+std::pair<std::string, bool> reload_state(const Settings& settings, const postgres::Layout& layout, int port);
+
+}  // namespace pglift::ops

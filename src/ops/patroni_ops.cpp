@@ -1,0 +1,552 @@
+#include "ops/patroni_ops.hpp"
+
+#include <chrono>
+#include <filesystem>
+
+#include "core/coro.hpp"
+#include "core/files.hpp"
+#include "core/system.hpp"
+#include "core/text.hpp"
+#include "ops/configure.hpp"
+#include "ops/transaction.hpp"
+#include "patroni/config.hpp"
+#include "patroni/member.hpp"
+#include "patroni/rest.hpp"
+#include "postgres/conf.hpp"
+#include "postgres/session.hpp"
+
+namespace pglift::ops::patroni_member {
+namespace fs = std::filesystem;
+using postgres::Layout;
+using namespace std::chrono_literals;
+using patroni::Files;
+using patroni::Rest;
+
+namespace {
+
+const PatroniSettings& patroni_settings(const core::Op& op) {
+  if (!op.settings.patroni) throw Unsupported("Patroni is not enabled in site settings ('patroni' key)");
+  return *op.settings.patroni;
+}
+
+/// Everything about an existing member that its configuration file tells.
+struct Existing {
+  Files files;
+  core::Value config;
+  patroni::Member member;
+  Rest rest;
+};
+
+Existing existing(const core::Op& op, const Layout& l) {
+  const auto& ps = patroni_settings(op);
+  Files files = Files::of(ps, l);
+  core::Value config = patroni::read(files.config);
+  patroni::Member member = patroni::member_of(config);
+  Rest rest(ps, member.restapi_connect_address, member.restapi_listen);
+  return {std::move(files), std::move(config), std::move(member), std::move(rest)};
+}
+
+/// The other local members' configuration of `cluster`, to join it with the same credentials.
+std::optional<patroni::Credentials> local_cluster_credentials(const PatroniSettings& ps, const std::string& cluster) {
+  fs::path dir = fs::path(core::render(ps.configpath, {{"name", "x"}})).parent_path();
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.path().extension() != ".yaml") continue;
+    try {
+      auto config = patroni::read(entry.path());
+      if (const auto* scope = config.find("scope"); scope && scope->is_string() && scope->as_string() == cluster)
+        return patroni::credentials_of(config);
+    } catch (const std::exception&) {
+    }
+  }
+  return std::nullopt;
+}
+
+/// A member key's JSON value ("conn_url", "api_url", ...).
+std::optional<core::Value> member_data(const dcs::KeyValues& keys, const std::string& prefix, const std::string& node) {
+  for (const auto& [k, v] : keys)
+    if (k == prefix + "members/" + node) try {
+        return core::parse_json(v);
+      } catch (const core::ParseError&) {
+      }
+  return std::nullopt;
+}
+
+std::optional<std::string> key_value(const dcs::KeyValues& keys, const std::string& key) {
+  for (const auto& [k, v] : keys)
+    if (k == key) return v;
+  return std::nullopt;
+}
+
+/// "postgres://127.0.1.1:55432/postgres" -> ("127.0.1.1", "55432")
+std::pair<std::string, std::string> host_port_of(const std::string& conn_url) {
+  auto start = conn_url.find("://");
+  std::string rest = conn_url.substr(start == std::string::npos ? 0 : start + 3);
+  rest = rest.substr(0, rest.find('/'));
+  if (auto at = rest.rfind('@'); at != std::string::npos) rest = rest.substr(at + 1);
+  auto colon = rest.rfind(':');
+  std::string host = rest.substr(0, colon), port = colon == std::string::npos ? "5432" : rest.substr(colon + 1);
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  return {host, port};
+}
+
+std::string replication_conninfo(const std::string& host, const std::string& port, const std::string& user,
+                                 const std::string& password) {
+  auto q = [](const std::string& v) {
+    std::string out = "'";
+    for (char c : v) {
+      if (c == '\'' || c == '\\') out += '\\';
+      out += c;
+    }
+    return out + "'";
+  };
+  return "host=" + q(host) + " port=" + q(port) + " user=" + q(user) + " password=" + q(password) +
+         " dbname=replication replication=true connect_timeout=5 application_name=pglift";
+}
+
+void check_bind(const std::string& field, const std::string& host, int port) {
+  // The addresses we are about to listen on: a second listener there would make Patroni or
+  // PostgreSQL fail late, after a bootstrap.
+  if (!core::tcp_port_free_on(host, port))
+    throw InvalidSpec(field, host + ":" + std::to_string(port), "port " + std::to_string(port) + " already in use on " + host);
+}
+
+void remove_member_files(const Settings& settings, const Layout& l, const Files& files) {
+  core::remove_tree(l.datadir);
+  core::remove_tree(l.waldir);
+  auto stop_at = [&](const fs::path& p) {
+    auto rel = p.lexically_normal().lexically_relative(settings.prefix);
+    return (!rel.empty() && !rel.native().starts_with("..")) ? settings.prefix : p.parent_path();
+  };
+  core::remove_empty_dirs(l.datadir.parent_path(), stop_at(l.datadir));
+  core::remove_empty_dirs(l.waldir.parent_path(), stop_at(l.waldir));
+  std::error_code ec;
+  fs::remove(files.config, ec);
+  fs::remove(files.passfile, ec);
+  fs::remove(files.pidfile, ec);
+  core::remove_tree(files.logdir);
+}
+
+awaitable<std::string> leader_of(const Rest& rest, const std::string& cluster) {
+  for (const auto& m : co_await rest.cluster())
+    if (m.role == "leader" || m.role == "standby_leader") co_return m.name;
+  throw StateError("cluster '" + cluster + "' has no leader at the moment (" + rest.url() + "/cluster)");
+}
+
+/// Waits until `node` answers GET /primary 200 through its own API.
+awaitable<void> wait_leader(const PatroniSettings& ps, const Rest& via, const std::string& node, std::chrono::seconds timeout) {
+  const auto deadline = core::Clock::now() + timeout;
+  for (;;) {
+    for (const auto& m : co_await via.cluster(1s))
+      if (m.name == node && m.api_url && co_await Rest::from_api_url(ps, *m.api_url).probe("/primary", 1s) == 200) co_return;
+    if (core::Clock::now() >= deadline)
+      throw Timeout("member '" + node + "' did not become the leader within " + std::to_string(timeout.count()) + "s");
+    co_await core::sleep_for(50ms);
+  }
+}
+
+}  // namespace
+
+awaitable<void> create(const core::Op& op, const InstanceSpec& spec, const CreateOptions& options, const Layout& l, int port,
+                       const ConfParameters& parameters) {
+  const auto& ps = patroni_settings(op);
+  const Files files = Files::of(ps, l);
+  patroni::Member member = patroni::resolve_member(*spec.patroni, port, spec.settings);
+  if (fs::exists(files.config)) throw AlreadyExists("Patroni configuration " + files.config.string() + " already exists");
+  const auto rest_listen = net::Endpoint::parse(member.restapi_listen);
+  check_bind("patroni.restapi.listen", rest_listen.host, rest_listen.port);
+  if (member.listen_host.find(',') == std::string::npos && member.listen_host != "*")
+    check_bind("port", member.listen_host, port);
+
+  // The DCS first: is it there, does the cluster exist, is this node new to it?
+  auto etcd = patroni::etcd(ps);
+  const std::string prefix = patroni::dcs_prefix(member.cluster);
+  if (!co_await etcd.healthy())
+    throw Error(ErrorCode::dcs, "etcd is not reachable at " + core::join(ps.etcd.hosts, ", ") +
+                                    ": cannot create a member of Patroni cluster '" + member.cluster + "'");
+  dcs::KeyValues keys = co_await etcd.get_prefix(prefix);
+  const bool cluster_exists = key_value(keys, prefix + "initialize").has_value() || key_value(keys, prefix + "leader").has_value();
+  if (auto data = member_data(keys, prefix, member.node)) {
+    const auto* api = data->find("api_url");
+    if (api && api->is_string() && co_await Rest::from_api_url(ps, api->as_string()).probe("/liveness", 1s) != 0)
+      throw AlreadyExists("node '" + member.node + "' is already a running member of cluster '" + member.cluster + "'");
+  }
+
+  patroni::Credentials creds;
+  if (auto local = local_cluster_credentials(ps, member.cluster)) creds = *local;
+  else if (cluster_exists && !(spec.surole_password && spec.replrole_password))
+    throw InvalidSpec("replrole_password", "",
+                      "joining the existing cluster '" + member.cluster +
+                          "' needs its superuser and replication passwords (--surole-password, --replrole-password)");
+  else creds = patroni::Credentials::generate();
+  if (spec.surole_password) creds.superuser = *spec.surole_password;
+  if (spec.replrole_password) creds.replication = *spec.replrole_password;
+
+  patroni::BootstrapOptions boot{spec.locale.value_or(op.settings.postgresql.initdb.locale),
+                                 spec.encoding.value_or(op.settings.postgresql.initdb.encoding),
+                                 spec.data_checksums.value_or(op.settings.postgresql.initdb.data_checksums.value_or(false))};
+  core::Value config = patroni::build(op.settings, l, member, parameters, creds, boot);
+  Rest rest(ps, member.restapi_connect_address, member.restapi_listen);
+
+  co_await transactional<bool>(op, options.drop_on_error, [&](Transaction& tx) -> awaitable<bool> {
+    co_await tx.step(
+        "setting up Patroni service",
+        [&]() -> awaitable<void> {
+          core::make_dirs(l.datadir.parent_path(), 0750);
+          core::make_dirs(l.waldir.parent_path(), 0750);
+          core::make_dirs(files.logdir, 0700);
+          patroni::write(files.config, config);
+          co_await patroni::validate(op, ps, files);
+        },
+        "deconfiguring Patroni service",
+        [&]() -> awaitable<void> {
+          remove_member_files(op.settings, l, files);
+          co_return;
+        });
+
+    if (cluster_exists) {
+      // The slot exists on the leader before the clone starts streaming: no wait for the leader's
+      // next HA loop plus wal_retrieve_retry_interval (11 s with bare Patroni here).
+      auto leader = key_value(keys, prefix + "leader");
+      auto data = leader ? member_data(keys, prefix, *leader) : std::nullopt;
+      const auto* conn_url = data ? data->find("conn_url") : nullptr;
+      if (conn_url && conn_url->is_string()) {
+        auto [host, lport] = host_port_of(conn_url->as_string());
+        const std::string slot = patroni::slot_name(member.node);
+        const std::string ci = replication_conninfo(host, lport, *op.settings.postgresql.replrole, creds.replication);
+        co_await tx.step(
+            "creating replication slot '" + slot + "' on leader " + *leader,
+            [&]() -> awaitable<void> {
+              co_await core::blocking(op, [&] {
+                try {
+                  postgres::Session s(ci);
+                  s.execute("CREATE_REPLICATION_SLOT " + core::quote_ident(slot) + " PHYSICAL RESERVE_WAL");
+                } catch (const StateError& e) {
+                  if (std::string(e.what()).find("already exists") == std::string::npos)
+                    op.warning("could not create replication slot '" + slot + "' on the leader in advance: " + e.what(),
+                               "pglift.patroni");
+                }
+                return 0;
+              });
+            },
+            "dropping replication slot '" + slot + "' on leader " + *leader,
+            [&]() -> awaitable<void> {
+              co_await core::blocking(op, [&] {
+                try {
+                  postgres::Session s(ci);
+                  s.execute("DROP_REPLICATION_SLOT " + core::quote_ident(slot));
+                } catch (const std::exception&) {
+                }
+                return 0;
+              });
+            });
+      }
+    }
+
+    // Titles are locals: g++ 12 destroys the temporaries of a conditional expression inside a
+    // co_await expression twice.
+    const std::string title = cluster_exists ? "creating replica of cluster '" + member.cluster + "' with Patroni"
+                                             : std::string("bootstrapping PostgreSQL with Patroni");
+    const std::string undo_title = "stopping Patroni " + l.qualname();
+    co_await tx.step(
+        title,
+        [&]() -> awaitable<void> {
+          proc::Watched patroni_process = patroni::spawn(op, ps, files);
+          op.info("waiting for instance " + l.display() + " creation by Patroni", "pglift.patroni");
+          co_await patroni::wait_ready(op, l, files, rest, patroni_process,
+                                       cluster_exists ? patroni::Readiness::replica : patroni::Readiness::leader,
+                                       std::chrono::seconds(ps.create_timeout));
+        },
+        undo_title,
+        [&]() -> awaitable<void> {
+          co_await patroni::stop(op, l, files, rest);
+          // What this member wrote in the DCS: the whole cluster when it was bootstrapping it.
+          try {
+            if (!cluster_exists) co_await etcd.delete_prefix(prefix);
+            else co_await etcd.delete_prefix(prefix + "members/" + member.node);
+          } catch (const Error& e) {
+            op.warning(std::string("could not clean the DCS up: ") + e.what(), "pglift.patroni");
+          }
+        });
+    op.info("instance " + l.display() + " successfully created by Patroni", "pglift.patroni");
+    if (spec.state == InstanceState::stopped) co_await patroni::stop(op, l, files, rest);
+    co_return true;
+  });
+}
+
+awaitable<void> observe(const core::Op& op, const Layout& l, Instance& instance) {
+  auto e = existing(op, l);
+  PatroniInfo info;
+  info.cluster = e.member.cluster;
+  info.node = e.member.node;
+  info.restapi_connect_address = e.member.restapi_connect_address;
+  info.restapi_listen = e.member.restapi_listen;
+  info.postgresql_connect_host = e.member.connect_host;
+  if (patroni::running(e.files)) {
+    auto [members, status] = co_await (e.rest.cluster() && e.rest.status());
+    info.cluster_members = std::move(members);
+    if (status) {
+      const auto* pause = status->find("pause");
+      info.is_paused = pause && pause->is_bool() && pause->as_bool();
+    }
+  }
+  // Patroni renames initdb's file to postgresql.base.conf and includes it: show both, like pglift.
+  ConfParameters merged;
+  if (auto base = core::read_file_if_exists(l.base_conf())) merged = postgres::parse_conf(*base);
+  for (auto& [k, v] : instance.settings) merged[k] = v;
+  merged.erase("port");
+  instance.settings = std::move(merged);
+  instance.patroni = std::move(info);
+}
+
+awaitable<void> status(const core::Op& op, const Layout& l, InstanceStatus& st) {
+  auto e = existing(op, l);
+  st.patroni_api = RunStatus::not_running;
+  if (auto s = co_await e.rest.status()) {
+    st.patroni_api = RunStatus::running;
+    if (const auto* role = s->find("role"); role && role->is_string()) st.patroni_role = role->as_string();
+    if (const auto* state = s->find("state"); state && state->is_string()) st.patroni_state = state->as_string();
+  }
+}
+
+awaitable<void> start(const core::Op& op, const Layout& l) {
+  auto e = existing(op, l);
+  if (patroni::running(e.files)) {
+    op.warning("instance " + l.display() + " is already started", "pglift.instances");
+    co_return;
+  }
+  op.info("starting Patroni " + l.qualname(), "pglift.patroni");
+  proc::Watched process = patroni::spawn(op, *op.settings.patroni, e.files);
+  co_await patroni::wait_ready(op, l, e.files, e.rest, process, patroni::Readiness::running,
+                               std::chrono::seconds(op.settings.patroni->create_timeout));
+}
+
+awaitable<void> stop(const core::Op& op, const Layout& l) {
+  auto e = existing(op, l);
+  if (!co_await patroni::stop(op, l, e.files, e.rest))
+    op.warning("instance " + l.display() + " is already stopped", "pglift.instances");
+}
+
+awaitable<void> restart(const core::Op& op, const Layout& l) {
+  auto e = existing(op, l);
+  auto before = co_await e.rest.status();
+  if (!before) throw StateError("REST API of Patroni " + l.qualname() + " is unreachable at " + e.rest.url() + "; is the instance running?");
+  op.info("restarting Patroni " + l.qualname(), "pglift.patroni");
+  auto started = [](const core::Value& s) {
+    const auto* t = s.find("postmaster_start_time");
+    return t && t->is_string() ? t->as_string() : std::string();
+  };
+  auto r = co_await e.rest.call("POST", "/restart", core::Object{}, std::chrono::minutes(5));
+  if (r.status != 200) throw StateError("restart of " + l.display() + " through Patroni failed: HTTP " + std::to_string(r.status) + " " + core::trim(r.body));
+  // POST /restart answers when PostgreSQL is back; confirm with a new postmaster start time.
+  const std::string old_start = started(*before);
+  const auto deadline = core::Clock::now() + 60s;
+  for (;;) {
+    auto now = co_await e.rest.status();
+    if (now && started(*now) != old_start && !started(*now).empty()) co_return;
+    if (core::Clock::now() >= deadline) throw Timeout("Patroni did not report a restarted PostgreSQL " + l.display() + " within 60s");
+    co_await core::sleep_for(50ms);
+  }
+}
+
+awaitable<void> reload(const core::Op& op, const Layout& l) {
+  auto e = existing(op, l);
+  op.info("reloading Patroni " + l.qualname(), "pglift.patroni");
+  auto r = co_await e.rest.call("POST", "/reload", core::Object{}, 10s);
+  if (r.status != 202 && r.status != 200)
+    throw StateError("reload of " + l.display() + " through Patroni failed: HTTP " + std::to_string(r.status) + " " + core::trim(r.body));
+}
+
+awaitable<void> drop(const core::Op& op, const Layout& l, const DropOptions& options) {
+  const auto& ps = patroni_settings(op);
+  auto e = existing(op, l);
+  op.info("dropping instance " + l.display(), "pglift.instances");
+  // Who else is alive? Ask the DCS (the API of this member may be down), then each member's own API.
+  auto etcd = patroni::etcd(ps);
+  const std::string prefix = patroni::dcs_prefix(e.member.cluster);
+  std::vector<std::string> others_alive;
+  bool dcs_reachable = true;
+  try {
+    for (const auto& [key, value] : co_await etcd.get_prefix(prefix + "members/")) {
+      std::string node = key.substr((prefix + "members/").size());
+      if (node == e.member.node) continue;
+      try {
+        auto data = core::parse_json(value);
+        const auto* api = data.find("api_url");
+        if (api && api->is_string() && co_await Rest::from_api_url(ps, api->as_string()).probe("/liveness", 1s) != 0)
+          others_alive.push_back(node);
+      } catch (const core::ParseError&) {
+      }
+    }
+  } catch (const Error& err) {
+    if (err.code() == ErrorCode::cancelled) throw;
+    dcs_reachable = false;
+    op.warning(std::string("cannot reach the DCS: ") + err.what(), "pglift.patroni");
+  }
+  if (options.remove_cluster) {
+    if (!dcs_reachable) throw Error(ErrorCode::dcs, "cannot remove cluster '" + e.member.cluster + "': the DCS is unreachable");
+    if (!others_alive.empty())
+      throw StateError("cannot remove cluster '" + e.member.cluster + "': member(s) " + core::join(others_alive, ", ") +
+                       " still alive");
+  }
+  if (others_alive.empty()) {
+    // Secrets are in there: the copy is 0600, and we say where it is.
+    const auto stamp = std::to_string(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
+    fs::path backup = e.files.config.parent_path() / (e.member.cluster + "-" + e.member.node + "-" + stamp + ".yaml");
+    op.warning("'" + e.member.node + "' appears to be the last member of cluster '" + e.member.cluster +
+                   "', saving Patroni configuration file to " + backup.string(),
+               "pglift.patroni");
+    core::write_file_atomic(backup, core::read_file(e.files.config), 0600);
+    if (auto pgpass = core::read_file_if_exists(e.files.passfile)) {
+      fs::path pgpass_backup = backup;
+      pgpass_backup.replace_extension(".pgpass");
+      core::write_file_atomic(pgpass_backup, *pgpass, 0600);
+    }
+  }
+  if (!co_await patroni::stop(op, l, e.files, e.rest))
+    op.warning("instance " + l.display() + " is already stopped", "pglift.instances");
+  op.info("deleting PostgreSQL cluster", "pglift.instances");
+  remove_member_files(op.settings, l, e.files);
+  if (options.remove_cluster) {
+    auto n = co_await etcd.delete_prefix(prefix);
+    op.info("removed cluster '" + e.member.cluster + "' from the DCS (" + std::to_string(n) + " keys)", "pglift.patroni");
+  }
+}
+
+awaitable<TopologyResult> switchover(const core::Op& op, const Layout& l, const SwitchoverOptions& options) {
+  const auto& ps = patroni_settings(op);
+  auto e = existing(op, l);
+  auto members = co_await e.rest.cluster();
+  if (members.empty()) throw StateError("REST API of Patroni " + l.qualname() + " is unreachable at " + e.rest.url() + "; is the instance running?");
+  std::string leader, candidate = options.candidate.value_or("");
+  for (const auto& m : members)
+    if (m.role == "leader") leader = m.name;
+  if (leader.empty()) throw StateError("cluster '" + e.member.cluster + "' has no leader at the moment");
+  if (candidate.empty())
+    for (const auto& m : members)
+      if (m.name != leader && (m.state == "running" || m.state == "streaming")) {
+        candidate = m.name;
+        break;
+      }
+  if (candidate.empty()) throw StateError("cluster '" + e.member.cluster + "' has no healthy replica to switch over to");
+  if (candidate == leader) throw InvalidSpec("candidate", candidate, "already the leader of cluster '" + e.member.cluster + "'");
+  if (std::none_of(members.begin(), members.end(), [&](const ClusterMember& m) { return m.name == candidate; }))
+    throw InvalidSpec("candidate", candidate, "not a member of cluster '" + e.member.cluster + "'");
+  // A member that has just been demoted is not a candidate until it streams again (Patroni answers
+  // "no good candidates"): wait for it, bounded, instead of failing.
+  for (const auto ready_deadline = core::Clock::now() + 60s;;) {
+    bool ready = false;
+    for (const auto& m : co_await e.rest.cluster(1s))
+      if (m.name == candidate)
+        ready = (m.state == "running" || m.state == "streaming") && m.lag && std::holds_alternative<std::int64_t>(*m.lag);
+    if (ready) break;
+    if (core::Clock::now() >= ready_deadline)
+      throw Timeout("member '" + candidate + "' of cluster '" + e.member.cluster + "' is not a healthy replica after 60s");
+    co_await core::sleep_for(50ms);
+  }
+  core::Object body{{"leader", leader}, {"candidate", candidate}};
+  if (options.scheduled_at) body.emplace_back("scheduled_at", *options.scheduled_at);
+  op.info("switching over cluster '" + e.member.cluster + "' from " + leader + " to " + candidate, "pglift.patroni");
+  auto r = co_await e.rest.call("POST", "/switchover", body, 2min);
+  const std::string text = core::trim(r.body);
+  if (r.status == 202) co_return TopologyResult{leader, "", true};
+  if (r.status == 412 && text.find("candidate") != std::string::npos) throw InvalidSpec("candidate", candidate, text);
+  if (r.status != 200) throw StateError("switchover failed: HTTP " + std::to_string(r.status) + ": " + text);
+  co_await wait_leader(ps, e.rest, candidate, 60s);
+  op.info("switchover done: " + candidate + " is the leader", "pglift.patroni");
+  co_return TopologyResult{leader, candidate, false};
+}
+
+awaitable<TopologyResult> failover(const core::Op& op, const Layout& l, const std::string& candidate) {
+  const auto& ps = patroni_settings(op);
+  auto e = existing(op, l);
+  std::string leader;
+  try {
+    leader = co_await leader_of(e.rest, e.member.cluster);
+  } catch (const StateError&) {
+  }
+  if (leader == candidate) throw InvalidSpec("candidate", candidate, "already the leader of cluster '" + e.member.cluster + "'");
+  op.info("failing over cluster '" + e.member.cluster + "' to " + candidate, "pglift.patroni");
+  // Bodies are built outside co_await expressions: g++ 12 mishandles initializer lists there.
+  const core::Value body = core::Object{{"candidate", candidate}};
+  auto r = co_await e.rest.call("POST", "/failover", body, 2min);
+  const std::string text = core::trim(r.body);
+  if (r.status == 412 && text.find("candidate") != std::string::npos) throw InvalidSpec("candidate", candidate, text);
+  if (r.status != 200) throw StateError("failover failed: HTTP " + std::to_string(r.status) + ": " + text);
+  co_await wait_leader(ps, e.rest, candidate, 60s);
+  co_return TopologyResult{leader, candidate, false};
+}
+
+awaitable<void> pause(const core::Op& op, const Layout& l, bool pause) {
+  auto e = existing(op, l);
+  op.info(std::string(pause ? "pausing" : "resuming") + " automatic failover of cluster '" + e.member.cluster + "'", "pglift.patroni");
+  const core::Value body = core::Object{{"pause", pause}};
+  auto r = co_await e.rest.call("PATCH", "/config", body, 10s);
+  if (r.status != 200) throw StateError("PATCH /config failed: HTTP " + std::to_string(r.status) + ": " + core::trim(r.body));
+  const auto deadline = core::Clock::now() + 30s;
+  for (;;) {
+    if (auto s = co_await e.rest.status()) {
+      const auto* p = s->find("pause");
+      if ((p && p->is_bool() && p->as_bool()) == pause) co_return;
+    }
+    if (core::Clock::now() >= deadline) throw Timeout("Patroni " + l.qualname() + " did not report pause=" + (pause ? "true" : "false") + " within 30s");
+    co_await core::sleep_for(50ms);
+  }
+}
+
+awaitable<void> promote(const core::Op& op, const Layout& l) {
+  auto e = existing(op, l);
+  if (co_await leader_of(e.rest, e.member.cluster) == e.member.node) {
+    op.warning("instance " + l.display() + " is already the leader of cluster '" + e.member.cluster + "'", "pglift.patroni");
+    co_return;
+  }
+  SwitchoverOptions options;
+  options.candidate = e.member.node;
+  co_await switchover(op, l, options);
+}
+
+ConfParameters parameters(const Settings& settings, const Layout& l) {
+  if (!settings.patroni) throw Unsupported("Patroni is not enabled in site settings ('patroni' key)");
+  return patroni::parameters_of(patroni::read(Files::of(*settings.patroni, l).config));
+}
+
+awaitable<ConfigurationResult> configure(const core::Op& op, const Layout& l, const ParameterChanges& changes) {
+  auto e = existing(op, l);
+  ConfParameters params = patroni::parameters_of(e.config);
+  ConfigurationResult result;
+  result.changes = apply_changes(params, changes);
+  if (result.changes.empty()) co_return result;
+  // The YAML is the single source of truth: never read Patroni-injected values back into it.
+  patroni::write_parameters(e.files.config, params);
+  auto pm = postgres::running_postmaster(l);
+  if (!patroni::running(e.files) || !pm) co_return result;
+  std::vector<std::string> names;
+  for (const auto& [k, _] : result.changes) names.push_back(k);
+  auto before = co_await core::blocking(op, [&] { return reload_state(op.settings, l, pm->port); });
+  result.needs_restart = co_await core::blocking(op, [&] { return restart_only(op.settings, l, pm->port, names); });
+  op.info("reloading Patroni " + l.qualname(), "pglift.patroni");
+  auto r = co_await e.rest.call("POST", "/reload", core::Object{}, 10s);
+  if (r.status != 202 && r.status != 200)
+    throw StateError("reload through Patroni failed: HTTP " + std::to_string(r.status) + ": " + core::trim(r.body));
+  // Confirmed when PostgreSQL re-read its files, or reports the pending restart.
+  const auto deadline = core::Clock::now() + 30s;
+  for (;;) {
+    auto now = co_await core::blocking(op, [&] { return reload_state(op.settings, l, pm->port); });
+    if (now.first != before.first || (!result.needs_restart.empty() && now.second)) {
+      result.reloaded = now.first != before.first;
+      result.pending_restart = now.second;
+      break;
+    }
+    if (core::Clock::now() >= deadline) {
+      op.warning("Patroni " + l.qualname() + " did not apply the new configuration within 30s", "pglift.patroni");
+      break;
+    }
+    co_await core::sleep_for(50ms);
+  }
+  if (!result.needs_restart.empty())
+    op.warning("instance " + l.display() + " needs restart due to parameter changes: " + core::join(result.needs_restart, ", "),
+               "pglift.instances");
+  co_return result;
+}
+
+}  // namespace pglift::ops::patroni_member

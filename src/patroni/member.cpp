@@ -1,0 +1,198 @@
+#include "patroni/member.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "core/coro.hpp"
+#include "core/files.hpp"
+#include "core/system.hpp"
+#include "core/text.hpp"
+#include "postgres/session.hpp"
+
+namespace pglift::patroni {
+
+bool is_member(const Settings& settings, const postgres::Layout& layout) {
+  if (!settings.patroni) return false;
+  std::error_code ec;
+  return std::filesystem::exists(Files::of(*settings.patroni, layout).config, ec);
+}
+
+std::optional<pid_t> running(const Files& files) {
+  auto text = core::read_file_if_exists(files.pidfile);
+  if (!text) return std::nullopt;
+  pid_t pid = 0;
+  try {
+    pid = static_cast<pid_t>(std::stol(core::trim(*text)));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (!core::process_running(pid)) return std::nullopt;
+  auto cmdline = core::read_file_if_exists("/proc/" + std::to_string(pid) + "/cmdline");
+  if (cmdline && (cmdline->find("patroni") == std::string::npos || cmdline->find(files.config.string()) == std::string::npos))
+    return std::nullopt;  // a reused PID
+  return pid;
+}
+
+awaitable<void> validate(const core::Op& op, const PatroniSettings& settings, const Files& files) {
+  proc::Command cmd{.argv = {settings.execpath.string(), "--validate-config", files.config.string()},
+                    .env = {{"PATH", "/usr/bin:/bin"}},
+                    .timeout = std::chrono::seconds(60),
+                    .log_target = "pglift.patroni",
+                    .check = false};
+  auto r = co_await proc::run(op, std::move(cmd));
+  if (r.status == 0) co_return;
+  std::string lines = core::trim(r.output);
+  if (lines.find("hosts") != std::string::npos && lines.find("is not reachable") != std::string::npos)
+    throw Error(ErrorCode::dcs, "invalid Patroni configuration: the DCS cannot be reached\n" + lines);
+  std::string msg = "invalid Patroni configuration:\n" + lines;
+  if (lines.find("must not contain \"127.0.0.1\"") != std::string::npos)
+    msg += "\nhint: Patroni refuses 127.0.0.1 and localhost as connect addresses; on a single host, give each "
+           "member another loopback address (127.0.1.1, 127.0.1.2, ...)";
+  throw Error(ErrorCode::invalid_spec, msg);
+}
+
+proc::Watched spawn(const core::Op& op, const PatroniSettings& settings, const Files& files) {
+  core::make_dirs(files.logdir, 0700);
+  core::make_dirs(files.pidfile.parent_path(), 0700);
+  const auto& user = core::current_user();
+  proc::Watched w = proc::spawn_daemon(op, {.argv = {settings.execpath.string(), files.config.string()},
+                                            .log_file = files.stderr_log(),
+                                            .env = {{"PATH", "/usr/bin:/bin"},
+                                                    {"LANG", "C.UTF-8"},
+                                                    {"HOME", user.home.string()},
+                                                    {"USER", user.name},
+                                                    {"LOGNAME", user.name}},
+                                            .clean_env = true});
+  core::write_file_atomic(files.pidfile, std::to_string(w.pid) + "\n", 0600);
+  return w;
+}
+
+std::string log_tails(const postgres::Layout& layout, const Files& files) {
+  std::string out;
+  auto add = [&out](const std::string& title, const std::string& text) {
+    if (text.empty()) return;
+    out += (out.empty() ? "" : "\n") + title + ":\n" + text;
+  };
+  add("last lines of " + files.log().string(), core::tail(files.log(), 15));
+  add("last lines of " + files.stderr_log().string(), core::tail(files.stderr_log(), 10));
+  // PostgreSQL's own log, when the logging collector has started.
+  if (auto current = core::read_file_if_exists(layout.datadir / "current_logfiles")) {
+    auto parts = core::split(core::trim(*current), ' ');
+    if (parts.size() >= 2) {
+      std::filesystem::path file = parts[1];
+      if (file.is_relative()) file = layout.datadir / file;
+      add("last lines of " + file.string(), core::tail(file, 10));
+    }
+  }
+  return out;
+}
+
+namespace {
+bool streaming(const Settings& settings, const postgres::Layout& layout, int port) {
+  try {
+    postgres::Session s(postgres::conninfo(settings, layout, port));
+    auto rows = s.query("SELECT status FROM pg_stat_wal_receiver");
+    return !rows.empty() && rows[0][0] == "streaming";
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+}  // namespace
+
+awaitable<void> wait_ready(const core::Op& op, const postgres::Layout& layout, const Files& files, const Rest& rest,
+                           proc::Watched& patroni, Readiness readiness, std::chrono::milliseconds timeout) {
+  const auto deadline = core::Clock::now() + timeout;
+  const std::string path = readiness == Readiness::leader    ? "/primary"
+                           : readiness == Readiness::replica ? "/replica"
+                                                             : "/health";
+  const std::string what = readiness == Readiness::leader    ? "leader"
+                           : readiness == Readiness::replica ? "streaming replica"
+                                                             : "running";
+  const int port = member_of(read(files.config)).port;
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  auto interval = std::chrono::milliseconds(20);
+  const auto start = core::Clock::now();
+  for (;;) {
+    if (patroni.exited())
+      throw StateError("Patroni " + layout.qualname() + " exited before " + layout.display() + " was " + what + "\n" +
+                       log_tails(layout, files));
+    if (co_await rest.probe(path, 1s) == 200) {
+      if (readiness != Readiness::replica) co_return;
+      if (co_await core::blocking(op, [&] { return streaming(op.settings, layout, port); })) co_return;
+    }
+    if (core::Clock::now() >= deadline) {
+      auto secs = std::chrono::duration_cast<std::chrono::seconds>(core::Clock::now() - start).count();
+      throw Timeout("Patroni " + layout.qualname() + ": " + layout.display() + " not " + what + " after " +
+                    std::to_string(secs) + "s (" + rest.url() + path + ")\n" + log_tails(layout, files));
+    }
+    timer.expires_after(interval);
+    co_await timer.async_wait(asio::use_awaitable);
+    interval = std::min(interval * 2, std::chrono::milliseconds(100));
+  }
+}
+
+awaitable<bool> stop(const core::Op& op, const postgres::Layout& layout, const Files& files, const Rest& rest) {
+  bool stopped_something = false;
+  if (auto pid = running(files)) {
+    stopped_something = true;
+    op.info("stopping Patroni " + layout.qualname(), "pglift.patroni");
+    proc::Watched patroni = proc::watch(*pid);
+    proc::send_signal(patroni, SIGTERM);  // Patroni stops PostgreSQL, then releases its leader key
+    if (!co_await proc::wait_exit(patroni, std::chrono::seconds(60))) {
+      op.warning("Patroni " + layout.qualname() + " did not stop within 60s; killing it", "pglift.patroni");
+      proc::send_signal(patroni, SIGKILL);
+      co_await proc::wait_exit(patroni, std::chrono::seconds(10));
+    }
+    op.info("waiting for Patroni REST API to stop", "pglift.patroni");
+    const auto deadline = core::Clock::now() + std::chrono::seconds(10);
+    while (co_await rest.probe("/liveness", std::chrono::milliseconds(200)) != 0) {
+      if (core::Clock::now() >= deadline)
+        throw Timeout("REST API of Patroni " + layout.qualname() + " still answers at " + rest.url() +
+                      " after its process exited (another Patroni on the same address?)");
+      co_await core::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  std::error_code ec;
+  std::filesystem::remove(files.pidfile, ec);
+  // A postmaster that outlived its Patroni (killed, crashed) would keep the port and the data.
+  if (auto pm = postgres::running_postmaster(layout)) {
+    op.warning("PostgreSQL " + layout.display() + " still runs without Patroni (PID " + std::to_string(pm->pid) +
+                   "); stopping it",
+               "pglift.patroni");
+    proc::Watched postmaster = proc::watch(pm->pid);
+    proc::send_signal(postmaster, SIGINT);
+    if (!co_await proc::wait_exit(postmaster, std::chrono::seconds(60))) {
+      proc::send_signal(postmaster, SIGQUIT);
+      co_await proc::wait_exit(postmaster, std::chrono::seconds(10));
+    }
+    stopped_something = true;
+  }
+  co_return stopped_something;
+}
+
+dcs::Etcd etcd(const PatroniSettings& s) {
+  dcs::EtcdOptions o;
+  for (const auto& h : s.etcd.hosts) o.hosts.push_back(net::Endpoint::parse(h));
+  o.protocol = s.etcd.protocol;
+  if (s.etcd.protocol == "https") {
+    net::Tls tls;
+    tls.cafile = s.etcd.cacert;
+    tls.certfile = s.etcd.cert;
+    tls.keyfile = s.etcd.key;
+    o.tls = tls;
+  }
+  if (s.etcd.username) o.auth = net::BasicAuth{*s.etcd.username, *s.etcd.password};
+  o.timeout = std::chrono::seconds(3);
+  return dcs::Etcd(std::move(o));
+}
+
+std::string slot_name(const std::string& node) {
+  std::string out;
+  for (unsigned char c : node) out += std::isalnum(c) || c == '_' ? static_cast<char>(std::tolower(c)) : '_';
+  return out.substr(0, 63);
+}
+
+}  // namespace pglift::patroni

@@ -1,0 +1,56 @@
+// One Patroni member on this host: its process (pid file, spawn, stop), its readiness, its
+// configuration check, and the DCS client built from the site settings.
+#pragma once
+#include <sys/types.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "core/asio.hpp"
+#include "core/op.hpp"
+#include "dcs/etcd.hpp"
+#include "patroni/config.hpp"
+#include "patroni/rest.hpp"
+#include "postgres/layout.hpp"
+#include "proc/process.hpp"
+
+namespace pglift::patroni {
+
+/// The instance has a Patroni configuration (and Patroni is enabled).
+bool is_member(const Settings& settings, const postgres::Layout& layout);
+
+/// The Patroni process of the pid file, when it runs (checked against /proc: no stale PID).
+std::optional<pid_t> running(const Files& files);
+
+/// `patroni --validate-config`: before the first start, with the DCS up. Throws Error(invalid_spec)
+/// carrying Patroni's own lines (and a hint for loopback connect addresses), Error(dcs) when the DCS
+/// cannot be reached.
+awaitable<void> validate(const core::Op& op, const PatroniSettings& settings, const Files& files);
+
+/// Starts Patroni as a daemon (clean environment, its own session) and writes the pid file.
+proc::Watched spawn(const core::Op& op, const PatroniSettings& settings, const Files& files);
+
+enum class Readiness { leader, replica, running };
+
+/// Waits for the member to be ready: leader = GET /primary 200; replica = GET /replica 200 and WAL
+/// streaming; running = GET /health 200. Fails fast when Patroni exits; on deadline or failure, the
+/// error carries the last Patroni and PostgreSQL log lines.
+awaitable<void> wait_ready(const core::Op& op, const postgres::Layout& layout, const Files& files, const Rest& rest,
+                           proc::Watched& patroni, Readiness readiness, std::chrono::milliseconds timeout);
+
+/// Stops Patroni (SIGTERM, bounded wait for the process and its REST API), then the postmaster if it
+/// outlived Patroni. False when nothing was running.
+awaitable<bool> stop(const core::Op& op, const postgres::Layout& layout, const Files& files, const Rest& rest);
+
+/// The last lines of the Patroni log and of PostgreSQL's, for error messages.
+std::string log_tails(const postgres::Layout& layout, const Files& files);
+
+/// A client of the DCS named in the site settings.
+dcs::Etcd etcd(const PatroniSettings& settings);
+/// "/service/<cluster>/"
+inline std::string dcs_prefix(const std::string& cluster) { return "/service/" + cluster + "/"; }
+/// Patroni's name for a member's replication slot.
+std::string slot_name(const std::string& node);
+
+}  // namespace pglift::patroni

@@ -1,0 +1,199 @@
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <libpq-fe.h>
+
+#include <random>
+
+#include "etcd_fixture.hpp"
+
+using namespace pglift;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string unique(const std::string& base) {
+  static std::mt19937 rng{std::random_device{}()};
+  return base + std::to_string(rng() % 100000);
+}
+
+InstanceSpec member(const std::string& name, const std::string& cluster, const std::string& address, int port) {
+  InstanceSpec s;
+  s.name = name;
+  s.port = port;
+  PatroniSpec p;
+  p.cluster = cluster;
+  p.node = name;
+  p.restapi_connect_address = address + ":" + std::to_string(free_port());
+  p.postgresql_connect_host = address;
+  s.patroni = p;
+  return s;
+}
+
+std::string leader_of(const Instance& i) {
+  for (const auto& m : i.patroni->cluster_members)
+    if (m.role == "leader") return m.name;
+  return {};
+}
+
+/// SQL over the instance's socket, as the superuser (peer authentication).
+std::string sql(Context& ctx, const std::string& name, const std::string& query) {
+  auto env = instance_env(ctx, InstanceRef::parse(name));
+  std::string ci = "host=" + env["PGHOST"] + " port=" + env["PGPORT"] + " user=" + env["PGUSER"] + " dbname=postgres";
+  PGconn* c = PQconnectdb(ci.c_str());
+  std::string out;
+  if (PQstatus(c) == CONNECTION_OK) {
+    PGresult* r = PQexec(c, query.c_str());
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0) out = PQgetvalue(r, 0, 0);
+    else if (PQresultStatus(r) != PGRES_COMMAND_OK) out = std::string("ERROR: ") + PQresultErrorMessage(r);
+    PQclear(r);
+  } else {
+    out = std::string("ERROR: ") + PQerrorMessage(c);
+  }
+  PQfinish(c);
+  return out;
+}
+
+template <class F>
+bool eventually(std::chrono::seconds timeout, F f) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (auto interval = 10ms;; interval = std::min(interval * 2, std::chrono::milliseconds(200))) {
+    if (f()) return true;
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(interval);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("the seed scenario: a leader and a replica, data flows, switchover and back, kill -9 failover, drop with cluster removal") {
+  EtcdServer etcd;
+  Env env(patroni_settings(etcd));
+  const std::string cluster = unique("pgdemo");
+
+  Instance pg1 = create_instance(*env, member("pg1", cluster, "127.0.1.1", free_port()));
+  CHECK(env.logged("bootstrapping PostgreSQL with Patroni"));
+  CHECK(env.logged("instance 15/pg1 successfully created by Patroni"));
+  const auto t0 = std::chrono::steady_clock::now();
+  Instance pg2 = create_instance(*env, member("pg2", cluster, "127.0.1.2", free_port()));
+  MESSAGE("replica created (streaming) in " << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count() << " ms");
+
+  Instance got = get_instance(*env, InstanceRef::parse("pg1"));
+  REQUIRE(got.patroni);
+  CHECK(got.patroni->cluster == cluster);
+  CHECK(got.patroni->node == "pg1");
+  REQUIRE(got.patroni->cluster_members.size() == 2);
+  CHECK(leader_of(got) == "pg1");
+  for (const auto& m : got.patroni->cluster_members)
+    if (m.name == "pg2") CHECK(m.role == "replica");
+  CHECK(got.to_json().find("\"cluster_members\"") != std::string::npos);
+  CHECK(fs::is_symlink(got.data_directory / "pg_wal"));  // initdb --waldir, through Patroni
+
+  auto vars = instance_env(*env, InstanceRef::parse("pg2"));
+  CHECK(vars.at("PATRONI_SCOPE") == cluster);
+  CHECK(vars.at("PATRONI_NAME") == "pg2");
+  CHECK(fs::exists(vars.at("PATRONICTL_CONFIG_FILE")));
+  CHECK((fs::status(vars.at("PATRONICTL_CONFIG_FILE")).permissions() & fs::perms::group_all) == fs::perms::none);
+  CHECK(fs::exists(patroni_log_file(*env, InstanceRef::parse("pg1"))));
+  auto st = instance_status(*env, InstanceRef::parse("pg2"));
+  CHECK(st.postgresql == RunStatus::running);
+  CHECK(st.patroni_api == std::optional(RunStatus::running));
+
+  CHECK(sql(*env, "pg1", "CREATE TABLE t (x text); INSERT INTO t VALUES ('written on pg1')") == "");
+  std::string read_back;
+  CHECK_MESSAGE(eventually(20s, [&] { return (read_back = sql(*env, "pg2", "SELECT x FROM t")) == "written on pg1"; }), read_back);
+
+  // A parameter change goes to the YAML, is reloaded through the REST API, and is confirmed.
+  auto conf = configure_instance(*env, InstanceRef::parse("pg1"), {{"work_mem", ConfValue(std::string("8MB"))}});
+  CHECK(conf.changes.count("work_mem"));
+  CHECK(sql(*env, "pg1", "SHOW work_mem") == "8MB");
+  CHECK(std::get<std::string>(instance_parameters(*env, InstanceRef::parse("pg1")).at("work_mem")) == "8MB");
+
+  auto sw = patroni_switchover(*env, InstanceRef::parse("pg1"), {.candidate = "pg2"});
+  CHECK(sw.previous_leader == "pg1");
+  CHECK(sw.new_leader == "pg2");
+  CHECK(leader_of(get_instance(*env, InstanceRef::parse("pg1"))) == "pg2");
+  auto back = patroni_switchover(*env, InstanceRef::parse("pg2"), {.candidate = "pg1"});
+  CHECK(back.new_leader == "pg1");
+
+  // Hard crash of the leader: its Patroni and its postmaster, kill -9.
+  auto pm = instance_status(*env, InstanceRef::parse("pg1")).pid;
+  REQUIRE(pm);
+  std::ifstream pidfile(env.prefix / "run/patroni/15-pg1.pid");
+  pid_t patroni_pid = 0;
+  pidfile >> patroni_pid;
+  REQUIRE(patroni_pid > 0);
+  ::kill(patroni_pid, SIGKILL);
+  ::kill(*pm, SIGKILL);
+  CHECK(eventually(45s, [&] {
+    try {
+      return leader_of(get_instance(*env, InstanceRef::parse("pg2"))) == "pg2";
+    } catch (const Error&) {
+      return false;
+    }
+  }));
+  // The old leader comes back as a replica (rewound).
+  start_instance(*env, InstanceRef::parse("pg1"));
+  CHECK(eventually(60s, [&] {
+    auto members = get_instance(*env, InstanceRef::parse("pg2")).patroni->cluster_members;
+    return members.size() == 2 && leader_of(get_instance(*env, InstanceRef::parse("pg2"))) == "pg2";
+  }));
+
+  CHECK_THROWS_AS(drop_instance(*env, InstanceRef::parse("pg2"), {.remove_cluster = true}), StateError);  // pg1 alive
+  drop_instance(*env, InstanceRef::parse("pg2"));
+  drop_instance(*env, InstanceRef::parse("pg1"), {.remove_cluster = true});
+  CHECK(env.logged("appears to be the last member of cluster '" + cluster + "'"));
+  CHECK(etcd.keys("/service/" + cluster + "/").empty());
+  CHECK(env.nothing_in_srv());
+  CHECK(processes_mentioning((env.prefix / "etc/patroni").string()).empty());
+  CHECK(processes_mentioning(env.prefix.string()).empty());
+}
+
+TEST_CASE("etcd down at create: a clear error and nothing left behind") {
+  EtcdServer etcd;
+  Env env(patroni_settings(etcd));
+  etcd.stop();
+  try {
+    create_instance(*env, member("pg1", unique("down"), "127.0.1.1", free_port()));
+    FAIL("expected a DCS error");
+  } catch (const Error& e) {
+    CHECK(e.code() == ErrorCode::dcs);
+    CHECK(std::string(e.what()).find("etcd") != std::string::npos);
+  }
+  CHECK(env.nothing_in_srv());
+  CHECK_FALSE(fs::exists(env.prefix / "etc/patroni/15-pg1.yaml"));
+}
+
+TEST_CASE("a Patroni failure after the configuration is written reverts everything") {
+  EtcdServer etcd;
+  SUBCASE("a wrong bin_dir") {
+    Env env(patroni_settings(etcd, R"("postgresql": {"versions": [{"version": "15", "bindir": "/nonexistent/15/bin"}]})"));
+    CHECK_THROWS_AS(create_instance(*env, member("pg1", unique("bad"), "127.0.1.1", free_port())), Error);
+    CHECK(env.nothing_in_srv());
+    CHECK_FALSE(fs::exists(env.prefix / "etc/patroni/15-pg1.yaml"));
+  }
+  SUBCASE("127.0.0.1 as connect address: Patroni's validator, turned into a clear error") {
+    Env env(patroni_settings(etcd));
+    try {
+      create_instance(*env, member("pg1", unique("lo"), "127.0.0.1", free_port()));
+      FAIL("expected invalid configuration");
+    } catch (const Error& e) {
+      CHECK(e.code() == ErrorCode::invalid_spec);
+      CHECK(std::string(e.what()).find("127.0.1.1") != std::string::npos);  // the hint
+    }
+    CHECK(env.nothing_in_srv());
+  }
+}
+
+TEST_CASE("a taken REST API port is refused before anything is done") {
+  EtcdServer etcd;
+  Env env(patroni_settings(etcd));
+  PortHolder taken;
+  auto spec = member("pg1", unique("port"), "127.0.0.1", free_port());
+  spec.patroni->restapi_connect_address = "127.0.0.1:" + std::to_string(taken.port);
+  try {
+    create_instance(*env, spec);
+    FAIL("expected InvalidSpec");
+  } catch (const InvalidSpec& e) {
+    CHECK(e.field() == "patroni.restapi.listen");
+  }
+  CHECK(env.nothing_in_srv());
+}
