@@ -90,9 +90,12 @@ awaitable<void> start(const core::Op& op, const Layout& layout, int port, std::c
     if (postmaster.exited())
       throw StateError("PostgreSQL " + layout.display() + " exited while starting\n" + log_tails(layout));
   };
+  // A PQping on the Unix socket costs well under a millisecond: probe every 10 ms at most, so that
+  // we notice readiness within 10 ms (pg_ctl start -w polls every 100 ms).
+  const std::string reason = "readiness of PostgreSQL " + layout.display();
   co_await core::wait_until(
-      core::Clock::now() + timeout, "readiness of PostgreSQL " + layout.display(), [&] { return ping(ci); }, fail_fast,
-      [&] { return log_tails(layout); });
+      core::Clock::now() + timeout, reason, [&] { return ping(ci); }, fail_fast, [&] { return log_tails(layout); },
+      std::chrono::milliseconds(10));
 }
 
 awaitable<bool> stop(const core::Op& op, const Layout& layout, StopMode mode, std::chrono::milliseconds timeout) {
