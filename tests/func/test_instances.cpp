@@ -218,3 +218,34 @@ TEST_CASE("Asio completion tokens: use_future") {
   async_drop_instance(*env, InstanceRef::parse("main"), boost::asio::use_future).get();
   CHECK(env.nothing_in_srv());
 }
+
+TEST_CASE("configuration changes of a running plain instance: reloaded and confirmed; restart-only ones reported") {
+  Env env;
+  create_instance(*env, spec("main", free_port()));
+  auto ref = InstanceRef::parse("main");
+  auto r = configure_instance(*env, ref, {{"work_mem", ConfValue(std::string("8MB"))}});
+  REQUIRE(r.changes.count("work_mem"));
+  CHECK_FALSE(r.changes.at("work_mem").first);
+  CHECK(r.reloaded);
+  CHECK(r.needs_restart.empty());
+  CHECK(std::get<std::string>(instance_parameters(*env, ref).at("work_mem")) == "8MB");
+  CHECK(env.logged("needs reload due to parameter changes: work_mem"));
+
+  auto again = configure_instance(*env, ref, {{"work_mem", ConfValue(std::string("8MB"))}});
+  CHECK(again.changes.empty());  // nothing to do, nothing done
+
+  auto restart = configure_instance(*env, ref, {{"max_connections", ConfValue(std::int64_t{50})}});
+  CHECK(restart.needs_restart == std::vector<std::string>{"max_connections"});
+  CHECK(restart.pending_restart);
+  CHECK(env.logged("needs restart due to parameter changes: max_connections"));
+  restart_instance(*env, ref);
+  CHECK_FALSE(get_instance(*env, ref).pending_restart);
+
+  auto removed = configure_instance(*env, ref, {{"work_mem", std::nullopt}});
+  CHECK(removed.changes.count("work_mem"));
+  CHECK(instance_parameters(*env, ref).count("work_mem") == 0);
+  CHECK_THROWS_AS(configure_instance(*env, ref, {{"bad name", ConfValue(true)}}), InvalidSpec);
+  CHECK_THROWS_AS(promote_instance(*env, ref), StateError);  // not a standby
+  CHECK_THROWS_AS(patroni_switchover(*env, ref), StateError);  // not a Patroni member
+  drop_instance(*env, ref);
+}
