@@ -1,19 +1,375 @@
-/* libpglift C ABI. Stable: append only. */
+/*
+ * libpglift C ABI: manage PostgreSQL instances (create, get, list, status, start, stop, restart, reload,
+ * drop, env) from C and from any language with a C FFI. Installed as <pglift/pglift.h>; C11 and C++.
+ *
+ * Stability: append only. Functions are never removed or changed within a SONAME; enum values are
+ * explicit and never renumbered or reused. capi/CONVENTIONS.md is the long form of what follows.
+ *
+ * Conventions, in short
+ * - Handles are opaque: pglift_settings, pglift_ctx, pglift_op, pglift_event, pglift_error. Each has a
+ *   destructor next to its type; every `_free(NULL)` is a no-op.
+ * - A function that can fail returns `int`: 0 (PGLIFT_OK) on success, a negative pglift_status otherwise.
+ *   Its last parameter is `pglift_error **err`: on failure, when err is not NULL, *err receives a new error
+ *   object (free it with pglift_error_free); on success *err is not touched. Pass NULL to only get the code.
+ *   There is no thread-local "last error".
+ * - Parameter order: the context first, then inputs, then outputs, then err.
+ * - Strings are UTF-8. An input `const char *` is NUL-terminated, unless a `size_t ..._len` follows it:
+ *   then it is (pointer, length) and needs no terminator (JSON documents are passed this way).
+ * - `char **out...` outputs are owned by the caller and released with pglift_free() (never free()).
+ *   `const char *` results of getters are borrowed: valid as long as the object they come from.
+ * - Specs go in and results come out as JSON, with the schema of the pglift CLI's `-o json`.
+ * - Infallible getters (pglift_op_state_of, pglift_event_kind_of, pglift_error_code...) return their value.
+ *   The two waits (pglift_op_wait, pglift_ctx_next_event) return 1 (ready), 0 (timed out or woken) or
+ *   a negative status on misuse (a NULL handle); they take no err.
+ * - No C++ exception (nor longjmp) ever reaches the caller; no function writes to stdout or stderr.
+ *
+ * Process-wide effects (what embedding libpglift does to your process)
+ * - Each context runs library threads (currently one I/O thread and a pool of 4 for blocking work),
+ *   from pglift_ctx_new until pglift_ctx_free returns. They inherit the signal mask of the thread calling
+ *   pglift_ctx_new: block the signals you handle with sigwait() before it.
+ * - It spawns processes (initdb, pg_controldata, postgres) with fork+exec, argv only (no shell),
+ *   with default signal dispositions and an empty signal mask in the child. It waits only for the PIDs it
+ *   forked, with waitpid(pid) on each: do not set SIGCHLD to SIG_IGN and do not reap with wait()/
+ *   waitpid(-1, ...) (a SIGCHLD handler that reaps specific PIDs is fine). These children run in their
+ *   own process group: a terminal's Ctrl-C reaches your process, not them (cancel the op instead).
+ * - PostgreSQL servers are daemons: double-forked into their own session, never children of your
+ *   process, so they are not reaped by you and outlive it by design (stop or drop instances to end them).
+ * - No signal handler is installed, no signal mask or disposition of your process is changed, no
+ *   environment variable is set, no locale is changed, the current directory is not changed.
+ * - Every file descriptor the library opens is O_CLOEXEC (including pglift_ctx_event_fd's eventfd).
+ * - It refuses to run as root (euid 0): pglift_settings_load and pglift_ctx_new fail with
+ *   PGLIFT_E_UNSUPPORTED. Instances run as the calling user.
+ * - Settings come from the environment when not given explicitly (see pglift_settings_load).
+ */
 #ifndef PGLIFT_H
 #define PGLIFT_H
 
-#if defined(__GNUC__) || defined(__clang__)
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(_WIN32) && !defined(PGLIFT_STATIC)
+#if defined(PGLIFT_BUILDING)
+#define PGLIFT_API __declspec(dllexport)
+#else
+#define PGLIFT_API __declspec(dllimport)
+#endif
+#elif defined(__GNUC__) || defined(__clang__)
 #define PGLIFT_API __attribute__((visibility("default")))
 #else
 #define PGLIFT_API
+#endif
+
+/* C++ callers see that no function throws: exceptions never leave the library. */
+#if defined(__cplusplus)
+#define PGLIFT_NOEXCEPT noexcept
+#else
+#define PGLIFT_NOEXCEPT
 #endif
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/** The version of the loaded library, "MAJOR.MINOR.PATCH" (static storage). */
-PGLIFT_API const char *pglift_version(void);
+/* ---- Version and features ------------------------------------------------------------------------ */
+
+/* The version of this header (checked against the meson project version at build time). */
+#define PGLIFT_VERSION_MAJOR 0
+#define PGLIFT_VERSION_MINOR 1
+#define PGLIFT_VERSION_PATCH 0
+#define PGLIFT_VERSION_NUMBER \
+  ((PGLIFT_VERSION_MAJOR << 16) | (PGLIFT_VERSION_MINOR << 8) | PGLIFT_VERSION_PATCH)
+/* True when this header is at least version ma.mi.pa. */
+#define PGLIFT_VERSION_CHECK(ma, mi, pa) (PGLIFT_VERSION_NUMBER >= (((ma) << 16) | ((mi) << 8) | (pa)))
+
+/* Features, for code that must build against several versions: defined (to 1) when present. */
+#define PGLIFT_HAS_INSTANCE_OPS 1 /* create/get/list/status/start/stop/restart/reload/drop/env */
+#define PGLIFT_HAS_ASYNC 1        /* *_async, pglift_op, the event queue */
+#define PGLIFT_HAS_EVENT_FD 1     /* pglift_ctx_event_fd */
+#define PGLIFT_HAS_LOG_LEVEL 1    /* pglift_ctx_set_log_level */
+#define PGLIFT_HAS_SETTINGS 1     /* pglift_settings_* */
+
+/* The version of the library actually loaded, "MAJOR.MINOR.PATCH" (static storage, never NULL). */
+PGLIFT_API const char *pglift_version(void) PGLIFT_NOEXCEPT;
+
+/* ---- Status codes -------------------------------------------------------------------------------- */
+
+/* 0 is success. -1..-99 are the negated pglift::ErrorCode values of the C++ core; -100 and below are
+ * errors of the C boundary itself. Functions return `int`: expect values not listed here in the future
+ * and treat any negative value as a failure. */
+typedef enum pglift_status {
+  PGLIFT_OK = 0,
+  PGLIFT_E_INTERNAL = -1,         /* a bug, or an unexpected failure inside the library */
+  PGLIFT_E_INVALID_SPEC = -2,     /* a spec or argument value is invalid; pglift_error_field names it */
+  PGLIFT_E_NOT_FOUND = -3,        /* no such instance (or program, file...) */
+  PGLIFT_E_ALREADY_EXISTS = -4,   /* the instance or one of its directories already exists */
+  PGLIFT_E_COMMAND_FAILED = -5,   /* a subprocess failed; see pglift_error_exit_status and _detail */
+  PGLIFT_E_UNSUPPORTED = -6,      /* e.g. running as root */
+  PGLIFT_E_STATE = -7,            /* the instance is not in a state allowing the operation */
+  PGLIFT_E_TIMEOUT = -8,          /* a deadline passed */
+  PGLIFT_E_CANCELLED = -9,        /* the operation was cancelled (and reverted) */
+  PGLIFT_E_DCS = -10,             /* the distributed configuration store (etcd) failed */
+  PGLIFT_E_HTTP = -11,            /* an HTTP API (Patroni) failed */
+  PGLIFT_E_SETTINGS = -12,        /* invalid site settings */
+  PGLIFT_E_BUSY = -13,            /* another operation is in progress on this instance; retriable */
+  PGLIFT_E_SYSTEM = -14,          /* unexpected state of the host (I/O, permissions) */
+  PGLIFT_E_INVALID_ARGUMENT = -100, /* misuse of the C API: a NULL handle or output pointer... */
+  PGLIFT_E_NO_MEMORY = -101       /* allocation failed */
+} pglift_status;
+
+/* The stable name of a status, e.g. "not_found" (static storage, never NULL; "unknown" if unknown). */
+PGLIFT_API const char *pglift_status_name(int status) PGLIFT_NOEXCEPT;
+
+/* ---- Memory -------------------------------------------------------------------------------------- */
+
+/* Releases a string returned through a `char **` output. NULL is a no-op. */
+PGLIFT_API void pglift_free(void *ptr) PGLIFT_NOEXCEPT;
+
+/* ---- Errors -------------------------------------------------------------------------------------- */
+
+/* An error: immutable after creation, so it may be read from any thread. Free it exactly once with
+ * pglift_error_free; an error borrowed from an op (pglift_op_error) belongs to the op. */
+typedef struct pglift_error pglift_error;
+
+/* The status code (negative). */
+PGLIFT_API int pglift_error_code(const pglift_error *err) PGLIFT_NOEXCEPT;
+/* The message, one or more lines (borrowed, never NULL). Never contains passwords. */
+PGLIFT_API const char *pglift_error_message(const pglift_error *err) PGLIFT_NOEXCEPT;
+/* For PGLIFT_E_INVALID_SPEC: the field at fault, e.g. "name" or "settings.port"; "" otherwise. */
+PGLIFT_API const char *pglift_error_field(const pglift_error *err) PGLIFT_NOEXCEPT;
+/* For PGLIFT_E_COMMAND_FAILED: the tail of the command's output; "" otherwise. */
+PGLIFT_API const char *pglift_error_detail(const pglift_error *err) PGLIFT_NOEXCEPT;
+/* For PGLIFT_E_COMMAND_FAILED: the exit status, 128 + N when killed by signal N; -1 otherwise. */
+PGLIFT_API int pglift_error_exit_status(const pglift_error *err) PGLIFT_NOEXCEPT;
+/* 1 when trying again later may succeed (PGLIFT_E_BUSY, PGLIFT_E_TIMEOUT), else 0. */
+PGLIFT_API int pglift_error_is_retriable(const pglift_error *err) PGLIFT_NOEXCEPT;
+PGLIFT_API void pglift_error_free(pglift_error *err) PGLIFT_NOEXCEPT;
+
+/* ---- Settings ------------------------------------------------------------------------------------ */
+
+/* Site settings, immutable once made: may be shared between threads and used for several contexts. */
+typedef struct pglift_settings pglift_settings;
+
+/* Loads settings as pglift does: built-in defaults <- /etc/pglift/settings.yaml <-
+ * $XDG_CONFIG_HOME/pglift/settings.yaml (these two are replaced by $PGLIFT_CONFIG_DIR/settings.yaml when
+ * PGLIFT_CONFIG_DIR is set) <- $SETTINGS (JSON, or @FILE) <- PGLIFT_<KEY>__<SUB> variables.
+ * Fails with PGLIFT_E_SETTINGS naming the key or the file, PGLIFT_E_UNSUPPORTED as root. */
+PGLIFT_API int pglift_settings_load(pglift_settings **out, pglift_error **err) PGLIFT_NOEXCEPT;
+/* Settings from one JSON (or YAML) document over the built-in defaults; the environment is not read. */
+PGLIFT_API int pglift_settings_from_json(const char *json, size_t json_len, pglift_settings **out,
+                                         pglift_error **err) PGLIFT_NOEXCEPT;
+/* The effective settings as JSON (what `pglift site-settings -o json` shows). */
+PGLIFT_API int pglift_settings_to_json(const pglift_settings *settings, char **out_json,
+                                       pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API void pglift_settings_free(pglift_settings *settings) PGLIFT_NOEXCEPT;
+
+/* ---- Context ------------------------------------------------------------------------------------- */
+
+/* A context: settings, library threads, the event queue. Thread-safe: any function taking a context may
+ * be called from any number of threads at once (operations on different instances run in parallel; a
+ * second mutation of the same instance fails with PGLIFT_E_BUSY), except pglift_ctx_free, which must be
+ * the last call on it: no other call on the context may run or start, and no thread may be blocked in
+ * pglift_ctx_next_event (wake it with pglift_ctx_wakeup and let it return first). */
+typedef struct pglift_ctx pglift_ctx;
+
+/* A context using `settings` (copied; NULL: pglift_settings_load()). Refuses root. */
+PGLIFT_API int pglift_ctx_new(const pglift_settings *settings, pglift_ctx **out,
+                              pglift_error **err) PGLIFT_NOEXCEPT;
+/* Cancels the pending operations, waits for them to end (their reverts run), stops the library threads
+ * and frees the context. Ops and events obtained from it remain valid until freed. NULL is a no-op. */
+PGLIFT_API void pglift_ctx_free(pglift_ctx *ctx) PGLIFT_NOEXCEPT;
+/* The context's effective settings as JSON. */
+PGLIFT_API int pglift_ctx_settings_json(pglift_ctx *ctx, char **out_json, pglift_error **err) PGLIFT_NOEXCEPT;
+
+/* ---- Instance operations ------------------------------------------------------------------------- */
+
+/* An INSTANCE argument is "VERSION/NAME" ("15/main") or "NAME" when only one version has it; it must
+ * not be NULL. Blocking calls run on library threads and return when the operation ended; they log to
+ * the event queue with tag 0. Each has an asynchronous twin (below). */
+
+typedef enum pglift_stop_mode {
+  PGLIFT_STOP_SMART = 0,
+  PGLIFT_STOP_FAST = 1, /* pglift's default */
+  PGLIFT_STOP_IMMEDIATE = 2
+} pglift_stop_mode;
+
+/* Flags of pglift_instance_create. */
+typedef enum pglift_create_flags {
+  PGLIFT_CREATE_DEFAULT = 0,
+  /* Keep what was done when the creation fails or is cancelled, instead of reverting it
+   * (the CLI's --no-drop-on-error). */
+  PGLIFT_CREATE_KEEP_ON_ERROR = 1
+} pglift_create_flags;
+
+/* Creates an instance from its manifest, e.g. {"name": "main", "version": "15", "port": 5433}
+ * (schema: pglift_instance_schema), and starts it unless "state": "stopped". Every step is reverted on
+ * failure or cancellation. *out_json: the instance, as pglift_instance_get returns it. */
+PGLIFT_API int pglift_instance_create(pglift_ctx *ctx, const char *spec_json, size_t spec_len, uint32_t flags,
+                                      char **out_json, pglift_error **err) PGLIFT_NOEXCEPT;
+/* The instance: {"name", "version", "port", "settings", "data_checksums", "locale", "encoding", "standby",
+ * "state", "pending_restart", "data_directory", "wal_directory"} (`pglift instance get -o json`). */
+PGLIFT_API int pglift_instance_get(pglift_ctx *ctx, const char *instance, char **out_json,
+                                   pglift_error **err) PGLIFT_NOEXCEPT;
+/* A JSON array of {"name", "version", "port", "datadir", "status": "running" | "not_running"};
+ * `version` NULL: every version. */
+PGLIFT_API int pglift_instance_list(pglift_ctx *ctx, const char *version, char **out_json,
+                                    pglift_error **err) PGLIFT_NOEXCEPT;
+/* {"postgresql": "running" | "not_running", "pid": <postmaster PID> | null}. */
+PGLIFT_API int pglift_instance_status(pglift_ctx *ctx, const char *instance, char **out_json,
+                                      pglift_error **err) PGLIFT_NOEXCEPT;
+/* Starting a started instance (or stopping a stopped one) succeeds with a WARNING log event. */
+PGLIFT_API int pglift_instance_start(pglift_ctx *ctx, const char *instance,
+                                     pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_instance_stop(pglift_ctx *ctx, const char *instance, int mode,
+                                    pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_instance_restart(pglift_ctx *ctx, const char *instance, int mode,
+                                       pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_instance_reload(pglift_ctx *ctx, const char *instance,
+                                      pglift_error **err) PGLIFT_NOEXCEPT;
+/* Stops the instance (immediate) and deletes its files. */
+PGLIFT_API int pglift_instance_drop(pglift_ctx *ctx, const char *instance,
+                                    pglift_error **err) PGLIFT_NOEXCEPT;
+/* A JSON object of environment variables for the instance: PGDATA, PGHOST, PGPORT, PGUSER, PSQLRC,
+ * PSQL_HISTORY, PATH (bindir first) and PGPASSFILE when configured (`pglift instance env -o json`). */
+PGLIFT_API int pglift_instance_env(pglift_ctx *ctx, const char *instance, char **out_json,
+                                   pglift_error **err) PGLIFT_NOEXCEPT;
+/* The JSON Schema of the manifest taken by pglift_instance_create. */
+PGLIFT_API int pglift_instance_schema(char **out_json, pglift_error **err) PGLIFT_NOEXCEPT;
+
+/* ---- Asynchronous operations --------------------------------------------------------------------- */
+
+/* Each `*_async` function starts the operation and returns at once with *out set to a new op. When it
+ * fails (bad argument, invalid spec...), it returns the error, *out is untouched and nothing is ever
+ * delivered for it. When it succeeds, exactly one PGLIFT_EVENT_OP_DONE event carrying `tag` is queued
+ * on the context when the operation ends (also when the op was cancelled or freed meanwhile), after
+ * every log and progress event of the operation; by then the op's state is final.
+ * `tag` is yours: it is carried by the op's events so that you can route them. Use non-zero tags
+ * (blocking calls log with tag 0); the library does not require them to be unique.
+ * Results are those of the blocking twins, as JSON from pglift_op_result. */
+typedef struct pglift_op pglift_op;
+
+PGLIFT_API int pglift_instance_create_async(pglift_ctx *ctx, const char *spec_json, size_t spec_len,
+                                            uint32_t flags, uint64_t tag, pglift_op **out,
+                                            pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_instance_get_async(pglift_ctx *ctx, const char *instance, uint64_t tag, pglift_op **out,
+                                         pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_instance_list_async(pglift_ctx *ctx, const char *version, uint64_t tag, pglift_op **out,
+                                          pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_instance_status_async(pglift_ctx *ctx, const char *instance, uint64_t tag,
+                                            pglift_op **out, pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_instance_start_async(pglift_ctx *ctx, const char *instance, uint64_t tag,
+                                           pglift_op **out, pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_instance_stop_async(pglift_ctx *ctx, const char *instance, int mode, uint64_t tag,
+                                          pglift_op **out, pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_instance_restart_async(pglift_ctx *ctx, const char *instance, int mode, uint64_t tag,
+                                             pglift_op **out, pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_instance_reload_async(pglift_ctx *ctx, const char *instance, uint64_t tag,
+                                            pglift_op **out, pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_instance_drop_async(pglift_ctx *ctx, const char *instance, uint64_t tag,
+                                          pglift_op **out, pglift_error **err) PGLIFT_NOEXCEPT;
+/* env only reads files: it completes before returning (state SUCCEEDED or FAILED); its OP_DONE event
+ * is queued all the same. */
+PGLIFT_API int pglift_instance_env_async(pglift_ctx *ctx, const char *instance, uint64_t tag, pglift_op **out,
+                                         pglift_error **err) PGLIFT_NOEXCEPT;
+
+typedef enum pglift_op_state {
+  PGLIFT_OP_PENDING = 0,
+  PGLIFT_OP_SUCCEEDED = 1,
+  PGLIFT_OP_FAILED = 2,
+  PGLIFT_OP_CANCELLED = 3 /* ended by pglift_op_cancel (or pglift_op_free, pglift_ctx_free); reverted */
+} pglift_op_state;
+
+/* A pending or finished operation. Thread-safe: pglift_op_wait, _state, _cancel, _tag, _result and
+ * _error may be called from any threads at once; pglift_op_free must be the last call on it. An op may
+ * outlive its context. */
+
+/* The current state (a pglift_op_state); PGLIFT_E_INVALID_ARGUMENT for NULL. */
+PGLIFT_API int pglift_op_state_of(const pglift_op *op) PGLIFT_NOEXCEPT;
+/* Waits until the op ends: 1 when it has ended, 0 when timeout_ms passed first. timeout_ms < 0 waits
+ * without limit, 0 only polls. */
+PGLIFT_API int pglift_op_wait(pglift_op *op, int timeout_ms) PGLIFT_NOEXCEPT;
+/* Requests cancellation and returns at once. A pending mutation reverts the steps it completed, then
+ * ends CANCELLED (PGLIFT_E_CANCELLED); an op that ends before noticing ends as it would have. Idempotent;
+ * a no-op on an ended op. */
+PGLIFT_API void pglift_op_cancel(pglift_op *op) PGLIFT_NOEXCEPT;
+PGLIFT_API uint64_t pglift_op_tag(const pglift_op *op) PGLIFT_NOEXCEPT;
+/* When SUCCEEDED: the result as JSON (borrowed, valid until pglift_op_free), or NULL for operations
+ * without a result (start, stop, restart, reload, drop). NULL in every other state. */
+PGLIFT_API const char *pglift_op_result(const pglift_op *op) PGLIFT_NOEXCEPT;
+/* When FAILED or CANCELLED: the error (borrowed, valid until pglift_op_free); NULL otherwise. */
+PGLIFT_API const pglift_error *pglift_op_error(const pglift_op *op) PGLIFT_NOEXCEPT;
+/* Frees the op; a pending op is cancelled first (without waiting: its OP_DONE event still comes).
+ * NULL is a no-op. */
+PGLIFT_API void pglift_op_free(pglift_op *op) PGLIFT_NOEXCEPT;
+
+/* ---- Events -------------------------------------------------------------------------------------- */
+
+/* Completions, log records and progress steps are events on a per-context queue that you drain with
+ * pglift_ctx_next_event: no callback ever runs on a library thread. The queue is bounded (1024 events
+ * by default): when it is full, the oldest log or progress event is dropped to make room (counted by
+ * pglift_ctx_dropped_events); OP_DONE events are never dropped (they may exceed the bound).
+ * An event is immutable and owned by you: read it from any thread, free it exactly once. */
+typedef struct pglift_event pglift_event;
+
+typedef enum pglift_event_kind {
+  PGLIFT_EVENT_OP_DONE = 1,  /* an async op ended: tag, op state, status */
+  PGLIFT_EVENT_LOG = 2,      /* a log record: tag, level, target, message */
+  PGLIFT_EVENT_PROGRESS = 3  /* a step began or ended: tag, phase, message (the step title) */
+} pglift_event_kind;
+
+/* Log levels, ordered as Python's logging levels. */
+typedef enum pglift_log_level {
+  PGLIFT_LOG_DEBUG = 10, /* includes the output lines of subprocesses: verbose */
+  PGLIFT_LOG_INFO = 20,  /* the default threshold */
+  PGLIFT_LOG_WARNING = 30,
+  PGLIFT_LOG_ERROR = 40,
+  PGLIFT_LOG_OFF = 100 /* as a threshold: no log events at all */
+} pglift_log_level;
+
+typedef enum pglift_progress_phase {
+  PGLIFT_PROGRESS_BEGIN = 0,
+  PGLIFT_PROGRESS_END = 1
+} pglift_progress_phase;
+
+/* Takes the oldest event: returns 1 and sets *out (free it with pglift_event_free); returns 0 when
+ * timeout_ms passed with no event, or when pglift_ctx_wakeup was called (a wakeup is never lost: one
+ * made while nobody waits ends the next wait at once). timeout_ms < 0 waits without limit, 0 only polls.
+ * Several threads may wait at once; each event goes to one of them. */
+PGLIFT_API int pglift_ctx_next_event(pglift_ctx *ctx, int timeout_ms, pglift_event **out) PGLIFT_NOEXCEPT;
+/* Makes one pending or next pglift_ctx_next_event return 0. Async-signal-safe: no; thread-safe: yes. */
+PGLIFT_API void pglift_ctx_wakeup(pglift_ctx *ctx) PGLIFT_NOEXCEPT;
+/* A file descriptor (an eventfd) that polls readable while events are queued or a wakeup is pending,
+ * for event loops (asyncio add_reader, Go, tokio AsyncFd): on readiness, call pglift_ctx_next_event with
+ * timeout 0 until it returns 0. Owned by the context: do not read, write or close it; it is O_CLOEXEC and
+ * non-blocking. -1 for a NULL context. */
+PGLIFT_API int pglift_ctx_event_fd(pglift_ctx *ctx) PGLIFT_NOEXCEPT;
+/* Log events below `level` (a pglift_log_level) are not queued; default PGLIFT_LOG_INFO. Takes effect at
+ * once, for every operation of the context. */
+PGLIFT_API int pglift_ctx_set_log_level(pglift_ctx *ctx, int level, pglift_error **err) PGLIFT_NOEXCEPT;
+/* The bound of the queue (>= 1; default 1024). Events already queued are kept. */
+PGLIFT_API int pglift_ctx_set_event_capacity(pglift_ctx *ctx, size_t capacity,
+                                             pglift_error **err) PGLIFT_NOEXCEPT;
+/* How many log and progress events were dropped because the queue was full, since the context began. */
+PGLIFT_API uint64_t pglift_ctx_dropped_events(const pglift_ctx *ctx) PGLIFT_NOEXCEPT;
+
+/* A pglift_event_kind; PGLIFT_E_INVALID_ARGUMENT for NULL. */
+PGLIFT_API int pglift_event_kind_of(const pglift_event *ev) PGLIFT_NOEXCEPT;
+/* The tag of the operation the event belongs to (0: a blocking call). */
+PGLIFT_API uint64_t pglift_event_tag(const pglift_event *ev) PGLIFT_NOEXCEPT;
+/* OP_DONE: the op's final pglift_op_state; -1 for other kinds. */
+PGLIFT_API int pglift_event_op_state(const pglift_event *ev) PGLIFT_NOEXCEPT;
+/* OP_DONE: 0 or the op's (negative) status code; 0 for other kinds. */
+PGLIFT_API int pglift_event_status(const pglift_event *ev) PGLIFT_NOEXCEPT;
+/* LOG: a pglift_log_level; 0 for other kinds. */
+PGLIFT_API int pglift_event_log_level(const pglift_event *ev) PGLIFT_NOEXCEPT;
+/* LOG: the logger name, e.g. "pglift.instances", "pglift.initdb"; "" for other kinds (borrowed). */
+PGLIFT_API const char *pglift_event_target(const pglift_event *ev) PGLIFT_NOEXCEPT;
+/* LOG: the message; PROGRESS: the step title; OP_DONE: the error message, or "" (borrowed). */
+PGLIFT_API const char *pglift_event_message(const pglift_event *ev) PGLIFT_NOEXCEPT;
+/* PROGRESS: a pglift_progress_phase; -1 for other kinds. */
+PGLIFT_API int pglift_event_progress_phase(const pglift_event *ev) PGLIFT_NOEXCEPT;
+/* The name of a level: "DEBUG", "INFO", "WARNING", "ERROR", "OFF"; "UNKNOWN" otherwise (static storage). */
+PGLIFT_API const char *pglift_log_level_name(int level) PGLIFT_NOEXCEPT;
+PGLIFT_API void pglift_event_free(pglift_event *ev) PGLIFT_NOEXCEPT;
 
 #ifdef __cplusplus
 }

@@ -19,6 +19,16 @@ class UsageError : public std::runtime_error {
   const CLI::App* command_;
 };
 
+/// A failure shown as "Error: <message>" with its own exit status (click's ClickException.exit_code).
+class ExitError : public std::runtime_error {
+ public:
+  explicit ExitError(const std::string& message, int status = 1) : std::runtime_error(message), status_(status) {}
+  int status() const noexcept { return status_; }
+
+ private:
+  int status_;
+};
+
 /// The user declined or interrupted a prompt (exit 1, "Aborted!").
 class Aborted : public std::runtime_error {
  public:

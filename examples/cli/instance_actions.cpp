@@ -1,8 +1,6 @@
 #include "instance_actions.hpp"
 
-#include <cstdio>
 #include <exception>
-#include <string_view>
 
 #include <pglift/errors.hpp>
 
@@ -14,46 +12,6 @@
 
 namespace cli {
 namespace {
-
-void print(std::string_view text) {
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);
-}
-
-// --- naming instances ------------------------------------------------------------------------------
-
-bool is_bad_instance_argument(const pglift::Error& e) {
-  return e.code() == pglift::ErrorCode::not_found || e.code() == pglift::ErrorCode::invalid_spec;
-}
-
-/// An unknown or ambiguous INSTANCE is a usage error (exit 2), as click's BadParameter in pglift.
-pglift::InstanceRef resolve(Session& session, const CLI::App& command, const std::optional<std::string>& text) {
-  try {
-    return pglift::resolve_instance(session.context(), text);
-  } catch (const pglift::Error& e) {
-    if (!is_bad_instance_argument(e)) throw;
-    throw UsageError(command, text ? "Invalid value for 'INSTANCE': " + std::string(e.what()) : e.what());
-  }
-}
-
-pglift::InstanceRef resolve(Session& session, const Target& target) {
-  return resolve(session, *target.command, target.instance);
-}
-
-std::vector<pglift::InstanceRef> every_instance(Session& session) {
-  std::vector<pglift::InstanceRef> refs;
-  for (const auto& item : pglift::list_instances(session.context())) refs.push_back({item.name, item.version});
-  return refs;
-}
-
-/// All named instances are resolved before acting on any, so that a typo changes nothing.
-std::vector<pglift::InstanceRef> resolve(Session& session, const Targets& targets) {
-  if (targets.all) return every_instance(session);
-  if (targets.instances.empty()) return {resolve(session, *targets.command, std::nullopt)};
-  std::vector<pglift::InstanceRef> refs;
-  for (const auto& name : targets.instances) refs.push_back(resolve(session, *targets.command, name));
-  return refs;
-}
 
 // --- acting ---------------------------------------------------------------------------------------
 
@@ -131,6 +89,26 @@ std::string ask_password(Session& session, const CLI::App& command, const std::s
   return Terminal().new_secret(prompt);
 }
 
+/// --patroni-* options into the spec; none of them without --patroni-cluster.
+void add_patroni_spec(CreateArgs& args) {
+  const auto& given = args.patroni;
+  if (!given.cluster) {
+    if (given.node || given.restapi_connect_address || given.restapi_listen || given.postgresql_connect_host ||
+        given.replication_ssl_cert || given.replication_ssl_key)
+      throw UsageError(*args.command, "--patroni-cluster is required with --patroni-* options");
+    return;
+  }
+  args.spec.patroni = pglift::PatroniSpec{
+      .cluster = *given.cluster,
+      .node = given.node,
+      .restapi_connect_address = given.restapi_connect_address,
+      .restapi_listen = given.restapi_listen,
+      .postgresql_connect_host = given.postgresql_connect_host,
+      .replication_ssl_cert = given.replication_ssl_cert,
+      .replication_ssl_key = given.replication_ssl_key,
+  };
+}
+
 void confirm_drop(Session& session, const pglift::InstanceRef& ref) {
   if (!session.interactive()) return;  // the default answer is yes
   if (Terminal().confirm("Confirm complete deletion of instance " + ref.str() + "?", true)) return;
@@ -141,6 +119,7 @@ void confirm_drop(Session& session, const pglift::InstanceRef& ref) {
 }  // namespace
 
 int create_instance(Session& session, CreateArgs args) {
+  add_patroni_spec(args);
   if (args.ask_surole_password)
     args.spec.surole_password = ask_password(session, *args.command, "--surole-password", "Super-user password");
   if (args.ask_replrole_password)
@@ -218,14 +197,25 @@ int reload_instances(Session& session, const ControlArgs& args) {
   });
 }
 
-int drop_instances(Session& session, const Targets& targets) {
+int drop_instances(Session& session, const DropArgs& args) {
   auto& ctx = session.context();
-  for (const auto& ref : resolve(session, targets)) {
+  for (const auto& ref : resolve(session, args.targets)) {
     confirm_drop(session, ref);
-    run_on(session, ref, [&ctx](const pglift::InstanceRef& r, pglift::Callback<> done, pglift::OpOptions op) {
-      return pglift::start_drop_instance(ctx, r, std::move(done), op);
-    });
+    run_on(session, ref,
+           [&ctx, &args](const pglift::InstanceRef& r, pglift::Callback<> done, pglift::OpOptions op) {
+             return pglift::start_drop_instance(ctx, r, args.options, std::move(done), op);
+           });
   }
+  return 0;
+}
+
+/// Plain instances have no standby support yet: the library refuses them ("... is not a standby").
+int promote_instance(Session& session, const Target& target) {
+  auto& ctx = session.context();
+  run_on(session, resolve(session, target),
+         [&ctx](const pglift::InstanceRef& r, pglift::Callback<> done, pglift::OpOptions op) {
+           return pglift::start_promote_instance(ctx, r, std::move(done), op);
+         });
   return 0;
 }
 
@@ -238,7 +228,12 @@ int instance_env(Session& session, const GetArgs& args) {
 int exec_in_instance(Session& session, const ExecArgs& args) {
   auto ref = resolve(session, args.target);
   std::fflush(nullptr);
-  pglift::exec_in_instance(session.context(), ref, args.command);
+  try {
+    pglift::exec_in_instance(session.context(), ref, args.command);
+  } catch (const pglift::Error& e) {
+    if (e.code() == pglift::ErrorCode::not_found) throw ExitError(e.what(), 2);  // no such program, as pglift ≥ 0.36
+    throw;
+  }
 }
 
 int instance_logs(Session& session, const LogsArgs& args) {

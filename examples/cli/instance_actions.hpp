@@ -1,6 +1,7 @@
 // What `pglift instance <command>` does, given its parsed arguments. The command line itself is
 // declared in instance_commands.cpp.
 #pragma once
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -9,29 +10,20 @@
 #include <pglift/operations.hpp>
 
 #include "session.hpp"
-
-namespace CLI {
-class App;
-}
+#include "targets.hpp"
 
 namespace cli {
 
-/// An optional [INSTANCE] argument, with its command for usage errors.
-struct Target {
-  const CLI::App* command = nullptr;
-  std::optional<std::string> instance;
-};
-
-/// [INSTANCE]... [--all]
-struct Targets {
-  const CLI::App* command = nullptr;
-  std::vector<std::string> instances;
-  bool all = false;
+/// The --patroni-* options of `create`, all optional on the command line.
+struct PatroniOptions {
+  std::optional<std::string> cluster, node, restapi_connect_address, restapi_listen, postgresql_connect_host;
+  std::optional<std::filesystem::path> replication_ssl_cert, replication_ssl_key;
 };
 
 struct CreateArgs {
   const CLI::App* command = nullptr;
   pglift::InstanceSpec spec;
+  PatroniOptions patroni;  ///< goes into spec.patroni when --patroni-cluster is given
   bool ask_surole_password = false;     ///< --surole-password given without a value
   bool ask_replrole_password = false;
   pglift::CreateOptions options;
@@ -54,6 +46,11 @@ struct ControlArgs {
   bool foreground = false;
 };
 
+struct DropArgs {
+  Targets targets;
+  pglift::DropOptions options;
+};
+
 struct ExecArgs {
   Target target;
   std::vector<std::string> command;
@@ -72,7 +69,8 @@ int start_instances(Session& session, const ControlArgs& args);
 int stop_instances(Session& session, const ControlArgs& args);
 int restart_instances(Session& session, const ControlArgs& args);
 int reload_instances(Session& session, const ControlArgs& args);
-int drop_instances(Session& session, const Targets& targets);
+int drop_instances(Session& session, const DropArgs& args);
+int promote_instance(Session& session, const Target& target);
 int instance_env(Session& session, const GetArgs& args);
 int exec_in_instance(Session& session, const ExecArgs& args);
 int instance_logs(Session& session, const LogsArgs& args);

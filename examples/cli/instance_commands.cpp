@@ -21,15 +21,6 @@ std::vector<std::string> hostssl_auth_methods() {
   return methods;
 }
 
-constexpr const char* instance_help =
-    "Instance identifier; the <version>/ prefix may be omitted if there's only one instance matching <name>. "
-    "Required if there is more than one instance on system.";
-
-void add_instance_argument(CLI::App& command, Target& target) {
-  target.command = &command;
-  command.add_option("INSTANCE", target.instance, instance_help);
-}
-
 void add_instances_arguments(CLI::App& command, Targets& targets) {
   targets.command = &command;
   auto* names = command.add_option("INSTANCE", targets.instances, instance_help);
@@ -72,6 +63,29 @@ void add_password_option(CLI::App& command, const std::string& name, std::option
       ->expected(0, 1);
 }
 
+/// The seed's --patroni-* options (pglift's patroni plugin); --patroni-cluster makes the instance a member.
+void add_patroni_options(CLI::App& command, PatroniOptions& patroni) {
+  command.add_option("--patroni-cluster", patroni.cluster, "Name (scope) of the Patroni cluster.")
+      ->type_name("CLUSTER");
+  command.add_option("--patroni-node", patroni.node, "Name of the node (usually the host name).")->type_name("NODE");
+  command
+      .add_option("--patroni-restapi-connect-address", patroni.restapi_connect_address,
+                  "IP address (or hostname) and port, to access the Patroni's REST API.")
+      ->type_name("CONNECT_ADDRESS");
+  command
+      .add_option("--patroni-restapi-listen", patroni.restapi_listen,
+                  "IP address (or hostname) and port that Patroni will listen to for the REST API.")
+      ->type_name("LISTEN");
+  command
+      .add_option("--patroni-postgresql-connect-host", patroni.postgresql_connect_host,
+                  "Host or IP address through which PostgreSQL is externally accessible.")
+      ->type_name("CONNECT_HOST");
+  command.add_option("--patroni-postgresql-replication-ssl-cert", patroni.replication_ssl_cert, "Client certificate.")
+      ->type_name("CERT");
+  command.add_option("--patroni-postgresql-replication-ssl-key", patroni.replication_ssl_key, "Private key.")
+      ->type_name("KEY");
+}
+
 void add_create_options(CLI::App& command, CreateArgs& args) {
   auto& spec = args.spec;
   command.add_option("NAME", spec.name, "Instance name.")->required();
@@ -100,6 +114,7 @@ void add_create_options(CLI::App& command, CreateArgs& args) {
           },
           "Runtime state (default: started).")
       ->check(CLI::IsMember({"started", "stopped"}));
+  add_patroni_options(command, args.patroni);
   command.add_flag("--drop-on-error,!--no-drop-on-error", args.options.drop_on_error,
                    "On error, drop partially initialized instance by possibly rolling back operations (default).");
 }
@@ -183,10 +198,19 @@ void add_controls(CLI::App& group, Commands& commands) {
 
 void add_drop(CLI::App& group, Commands& commands) {
   auto* command = group.add_subcommand("drop", "Drop PostgreSQL instance.");
-  auto targets = std::make_shared<Targets>();
-  targets->command = command;
-  command->add_option("INSTANCE", targets->instances, instance_help);
-  commands.add(*command, [targets](Session& s) { return drop_instances(s, *targets); });
+  auto args = std::make_shared<DropArgs>();
+  args->targets.command = command;
+  command->add_option("INSTANCE", args->targets.instances, instance_help);
+  command->add_flag("--remove-cluster", args->options.remove_cluster,
+                    "Also remove the Patroni cluster's keys from the DCS when dropping its last member");
+  commands.add(*command, [args](Session& s) { return drop_instances(s, *args); });
+}
+
+void add_promote(CLI::App& group, Commands& commands) {
+  auto* command = group.add_subcommand("promote", "Promote standby PostgreSQL instance.");
+  auto target = std::make_shared<Target>();
+  add_instance_argument(*command, *target);
+  commands.add(*command, [target](Session& s) { return promote_instance(s, *target); });
 }
 
 void add_exec(CLI::App& group, Commands& commands) {
@@ -216,6 +240,7 @@ void add_instance_commands(CLI::App& root, Commands& commands) {
   add_status(*group, commands);
   add_controls(*group, commands);
   add_drop(*group, commands);
+  add_promote(*group, commands);
   add_env(*group, commands);
   add_exec(*group, commands);
   add_logs(*group, commands);

@@ -3,6 +3,8 @@
 // With no operation in progress, or on a second signal, the signal kills the process as usual.
 #pragma once
 #include <functional>
+#include <future>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -37,5 +39,22 @@ class Interrupts {
 
 /// Starts an operation (a pglift::start_* call), waits for it and throws what it failed with.
 void run_interruptible(Interrupts& interrupts, const std::function<pglift::Operation(pglift::Callback<> done)>& launch);
+
+/// The same for an operation with a result (e.g. pglift::start_configure_instance), which it returns.
+template <class T>
+T run_interruptible(Interrupts& interrupts, const std::function<pglift::Operation(pglift::Callback<T> done)>& launch) {
+  auto completion = std::make_shared<std::promise<T>>();  // shared: the library thread may still be in set_value
+  auto completed = completion->get_future();
+  interrupts.watch(launch([completion](std::exception_ptr error, T result) {
+    if (error) {
+      completion->set_exception(error);
+    } else {
+      completion->set_value(std::move(result));
+    }
+  }));
+  completed.wait();
+  interrupts.forget_all();
+  return completed.get();
+}
 
 }  // namespace cli

@@ -10,6 +10,8 @@
 #include "cli_errors.hpp"
 #include "commands.hpp"
 #include "instance_commands.hpp"
+#include "patroni_commands.hpp"
+#include "pgconf_commands.hpp"
 
 namespace {
 
@@ -75,6 +77,9 @@ int run(const cli::Action& action, const cli::GlobalOptions& globals) {
   } catch (const cli::UsageError& e) {
     print_usage_error(e.command(), e.what());
     return usage_status;
+  } catch (const cli::ExitError& e) {
+    report(std::string("Error: ") + e.what());
+    return e.status();
   } catch (const cli::Aborted& e) {
     report(e.what());
     return 1;
@@ -84,7 +89,7 @@ int run(const cli::Action& action, const cli::GlobalOptions& globals) {
     return 1;
   } catch (const pglift::Error& e) {
     report(std::string("Error: ") + e.what());
-    return e.code() == pglift::ErrorCode::not_found ? usage_status : 1;
+    return 1;  // an unknown INSTANCE is a UsageError already, thrown by resolve()
   } catch (const std::exception& e) {
     report(std::string("Error: ") + e.what());
     return 1;
@@ -99,6 +104,8 @@ int main(int argc, char** argv) {
   cli::Commands commands;
   add_global_options(app, globals);
   cli::add_instance_commands(app, commands);
+  cli::add_pgconf_commands(app, commands);
+  cli::add_patroni_commands(app, commands);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -267,7 +267,7 @@ awaitable<void> stop(const core::Op& op, const Layout& l, StopMode mode) {
 awaitable<void> drop(const core::Op& op, const Layout& l, const DropOptions& options) {
   if (patroni::is_member(op.settings, l)) co_return co_await patroni_member::drop(op, l, options);
   if (options.remove_cluster)
-    throw InvalidSpec("remove_cluster", "true", "instance " + l.display() + " is not managed by Patroni");
+    throw StateError("instance " + l.display() + " is not managed by Patroni: there is no cluster to remove");
   op.info("dropping instance " + l.display(), "pglift.instances");
   co_await ops::stop(op, l, StopMode::immediate);
   op.info("deleting PostgreSQL cluster", "pglift.instances");
@@ -423,7 +423,7 @@ auto drop_body(InstanceRef ref, DropOptions options = {}) {
 auto promote_body(InstanceRef ref) {
   return mutation(std::move(ref), [](const core::Op& op, const Layout& l) -> awaitable<void> {
     if (!patroni::is_member(op.settings, l))
-      throw StateError(l.display() + " is not a standby");  // plain standbys are not supported yet
+      throw StateError(l.display() + " is not a standby (only members of a Patroni cluster can be promoted)");
     co_await ops::patroni_member::promote(op, l);
   });
 }
@@ -574,7 +574,7 @@ ConfParameters instance_parameters(Context& ctx, const InstanceRef& ref) {
 
 fs::path patroni_log_file(Context& ctx, const InstanceRef& ref) {
   Layout l = ops::lookup(ctx.settings(), ref);
-  if (!patroni::is_member(ctx.settings(), l)) throw NotFound("Patroni configuration for instance", l.display());
+  if (!patroni::is_member(ctx.settings(), l)) throw StateError("instance " + l.display() + " is not managed by Patroni");
   return patroni::Files::of(*ctx.settings().patroni, l).log();
 }
 

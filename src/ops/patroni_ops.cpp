@@ -145,6 +145,31 @@ awaitable<void> wait_leader(const PatroniSettings& ps, const Rest& via, const st
   }
 }
 
+/// A member that has just been demoted is not a candidate until it streams again (Patroni answers
+/// "no good candidates"): wait for it, bounded, instead of failing.
+awaitable<void> wait_candidate(const Rest& rest, const std::string& cluster, const std::string& candidate) {
+  for (const auto deadline = core::Clock::now() + 60s;;) {
+    bool known = false, ready = false;
+    for (const auto& m : co_await rest.cluster(1s))
+      if (m.name == candidate) {
+        known = true;
+        ready = (m.state == "running" || m.state == "streaming") && m.lag && std::holds_alternative<std::int64_t>(*m.lag);
+      }
+    if (ready) co_return;
+    if (!known) throw InvalidSpec("candidate", candidate, "not a member of cluster '" + cluster + "'");
+    if (core::Clock::now() >= deadline)
+      throw Timeout("member '" + candidate + "' of cluster '" + cluster + "' is not a healthy replica after 60s");
+    co_await core::sleep_for(50ms);
+  }
+}
+
+/// Patroni's 412 answers: an unknown candidate is the caller's mistake, the rest is the cluster's state.
+[[noreturn]] void topology_failure(const char* what, const std::string& candidate, int status, const std::string& text) {
+  if (status == 412 && (text.find("does not exist") != std::string::npos || text.find("not exists") != std::string::npos))
+    throw InvalidSpec("candidate", candidate, text);
+  throw StateError(std::string(what) + " failed: HTTP " + std::to_string(status) + ": " + text);
+}
+
 }  // namespace
 
 awaitable<void> create(const core::Op& op, const InstanceSpec& spec, const CreateOptions& options, const Layout& l, int port,
@@ -220,7 +245,7 @@ awaitable<void> create(const core::Op& op, const InstanceSpec& spec, const Creat
               co_await core::blocking(op, [&] {
                 try {
                   postgres::Session s(ci);
-                  s.execute("CREATE_REPLICATION_SLOT " + core::quote_ident(slot) + " PHYSICAL RESERVE_WAL");
+                  s.execute_simple("CREATE_REPLICATION_SLOT " + core::quote_ident(slot) + " PHYSICAL RESERVE_WAL");
                 } catch (const StateError& e) {
                   if (std::string(e.what()).find("already exists") == std::string::npos)
                     op.warning("could not create replication slot '" + slot + "' on the leader in advance: " + e.what(),
@@ -234,7 +259,7 @@ awaitable<void> create(const core::Op& op, const InstanceSpec& spec, const Creat
               co_await core::blocking(op, [&] {
                 try {
                   postgres::Session s(ci);
-                  s.execute("DROP_REPLICATION_SLOT " + core::quote_ident(slot));
+                  s.execute_simple("DROP_REPLICATION_SLOT " + core::quote_ident(slot));
                 } catch (const std::exception&) {
                 }
                 return 0;
@@ -338,12 +363,15 @@ awaitable<void> restart(const core::Op& op, const Layout& l) {
   };
   auto r = co_await e.rest.call("POST", "/restart", core::Object{}, std::chrono::minutes(5));
   if (r.status != 200) throw StateError("restart of " + l.display() + " through Patroni failed: HTTP " + std::to_string(r.status) + " " + core::trim(r.body));
-  // POST /restart answers when PostgreSQL is back; confirm with a new postmaster start time.
+  // POST /restart answers when PostgreSQL is back; confirm with a new postmaster start time and no
+  // pending restart left.
   const std::string old_start = started(*before);
   const auto deadline = core::Clock::now() + 60s;
   for (;;) {
     auto now = co_await e.rest.status();
-    if (now && started(*now) != old_start && !started(*now).empty()) co_return;
+    const core::Value* pending = now ? now->find("pending_restart") : nullptr;
+    if (now && started(*now) != old_start && !started(*now).empty() && !(pending && pending->is_bool() && pending->as_bool()))
+      co_return;
     if (core::Clock::now() >= deadline) throw Timeout("Patroni did not report a restarted PostgreSQL " + l.display() + " within 60s");
     co_await core::sleep_for(50ms);
   }
@@ -432,26 +460,14 @@ awaitable<TopologyResult> switchover(const core::Op& op, const Layout& l, const 
   if (candidate == leader) throw InvalidSpec("candidate", candidate, "already the leader of cluster '" + e.member.cluster + "'");
   if (std::none_of(members.begin(), members.end(), [&](const ClusterMember& m) { return m.name == candidate; }))
     throw InvalidSpec("candidate", candidate, "not a member of cluster '" + e.member.cluster + "'");
-  // A member that has just been demoted is not a candidate until it streams again (Patroni answers
-  // "no good candidates"): wait for it, bounded, instead of failing.
-  for (const auto ready_deadline = core::Clock::now() + 60s;;) {
-    bool ready = false;
-    for (const auto& m : co_await e.rest.cluster(1s))
-      if (m.name == candidate)
-        ready = (m.state == "running" || m.state == "streaming") && m.lag && std::holds_alternative<std::int64_t>(*m.lag);
-    if (ready) break;
-    if (core::Clock::now() >= ready_deadline)
-      throw Timeout("member '" + candidate + "' of cluster '" + e.member.cluster + "' is not a healthy replica after 60s");
-    co_await core::sleep_for(50ms);
-  }
+  co_await wait_candidate(e.rest, e.member.cluster, candidate);
   core::Object body{{"leader", leader}, {"candidate", candidate}};
   if (options.scheduled_at) body.emplace_back("scheduled_at", *options.scheduled_at);
   op.info("switching over cluster '" + e.member.cluster + "' from " + leader + " to " + candidate, "pglift.patroni");
   auto r = co_await e.rest.call("POST", "/switchover", body, 2min);
   const std::string text = core::trim(r.body);
   if (r.status == 202) co_return TopologyResult{leader, "", true};
-  if (r.status == 412 && text.find("candidate") != std::string::npos) throw InvalidSpec("candidate", candidate, text);
-  if (r.status != 200) throw StateError("switchover failed: HTTP " + std::to_string(r.status) + ": " + text);
+  if (r.status != 200) topology_failure("switchover", candidate, r.status, text);
   co_await wait_leader(ps, e.rest, candidate, 60s);
   op.info("switchover done: " + candidate + " is the leader", "pglift.patroni");
   co_return TopologyResult{leader, candidate, false};
@@ -466,13 +482,13 @@ awaitable<TopologyResult> failover(const core::Op& op, const Layout& l, const st
   } catch (const StateError&) {
   }
   if (leader == candidate) throw InvalidSpec("candidate", candidate, "already the leader of cluster '" + e.member.cluster + "'");
+  co_await wait_candidate(e.rest, e.member.cluster, candidate);
   op.info("failing over cluster '" + e.member.cluster + "' to " + candidate, "pglift.patroni");
   // Bodies are built outside co_await expressions: g++ 12 mishandles initializer lists there.
   const core::Value body = core::Object{{"candidate", candidate}};
   auto r = co_await e.rest.call("POST", "/failover", body, 2min);
   const std::string text = core::trim(r.body);
-  if (r.status == 412 && text.find("candidate") != std::string::npos) throw InvalidSpec("candidate", candidate, text);
-  if (r.status != 200) throw StateError("failover failed: HTTP " + std::to_string(r.status) + ": " + text);
+  if (r.status != 200) topology_failure("failover", candidate, r.status, text);
   co_await wait_leader(ps, e.rest, candidate, 60s);
   co_return TopologyResult{leader, candidate, false};
 }

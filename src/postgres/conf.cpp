@@ -63,6 +63,19 @@ bool split_entry(std::string_view line, std::string& name, std::string& raw) {
 
 }  // namespace
 
+namespace {
+/// Booleans and integers, whether quoted or not (Patroni quotes every value it writes).
+std::optional<ConfValue> typed(std::string_view text) {
+  std::string v = lower(std::string(text));
+  if (v == "on" || v == "true" || v == "yes") return true;
+  if (v == "off" || v == "false" || v == "no") return false;
+  std::int64_t i = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), i);
+  if (!text.empty() && ec == std::errc() && p == text.data() + text.size()) return i;
+  return std::nullopt;
+}
+}  // namespace
+
 ConfValue parse_conf_value(std::string_view raw) {
   if (raw.size() >= 2 && raw.front() == '\'' && raw.back() == '\'') {
     std::string out;
@@ -78,6 +91,7 @@ ConfValue parse_conf_value(std::string_view raw) {
         out += c;
       }
     }
+    if (auto t = typed(out)) return *t;
     return out;
   }
   std::string v = lower(std::string(raw));

@@ -62,6 +62,14 @@ std::vector<Row> Session::query(const std::string& sql, const std::vector<std::s
 
 void Session::execute(const std::string& sql, const std::vector<std::string>& params) { query(sql, params); }
 
+void Session::execute_simple(const std::string& command) {
+  PGresult* res = PQexec(conn_, command.c_str());
+  auto status = PQresultStatus(res);
+  std::string msg = status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK ? "" : core::trim(PQresultErrorMessage(res));
+  PQclear(res);
+  if (!msg.empty()) throw StateError(msg);
+}
+
 std::string Session::encrypt_password(const std::string& password, const std::string& role) {
   char* enc = PQencryptPasswordConn(conn_, password.c_str(), role.c_str(), nullptr);
   if (!enc) throw StateError("could not encrypt password: " + core::trim(PQerrorMessage(conn_)));

@@ -29,6 +29,8 @@ class Session {
 
   std::vector<Row> query(const std::string& sql, const std::vector<std::string>& params = {});
   void execute(const std::string& sql, const std::vector<std::string>& params = {});
+  /// The simple query protocol: the only one a replication connection accepts (CREATE_REPLICATION_SLOT).
+  void execute_simple(const std::string& command);
   /// The password encrypted client-side (SCRAM by default): never send it in clear.
   std::string encrypt_password(const std::string& password, const std::string& role);
 

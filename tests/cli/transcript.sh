@@ -14,9 +14,8 @@ if [[ $(id -u) -eq 0 ]]; then
     "setpriv --reuid=pglift-test --regid=pglift-test --init-groups" >&2
   exit 1
 fi
-# root's PATH may lead to a python3 shim this user cannot run
-PYTHON=/usr/bin/python3
-[[ -x $PYTHON ]] || PYTHON=$(command -v python3)
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PREFIX=$(mktemp -d)
 SCRATCH=$PREFIX/transcript  # our own files, apart from what pglift creates
@@ -24,32 +23,6 @@ mkdir -p "$SCRATCH" "$SCRATCH/config" "$SCRATCH/xdg"
 LISTENER_PID=
 
 # --- cleanup: whatever happened, no postgres and no listener survive, the prefix goes -----------------
-
-# The postmaster of each postmaster.pid under the prefix, if it still runs that data directory.
-our_postmasters() {
-  local pidfile pid datadir
-  while IFS= read -r pidfile; do
-    datadir=$(dirname "$pidfile")
-    pid=$(head -n 1 "$pidfile" 2>/dev/null)
-    [[ $pid =~ ^[0-9]+$ ]] || continue
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$datadir" && echo "$pid"
-  done < <(find "$PREFIX" -name postmaster.pid 2>/dev/null)
-}
-
-stop_postmasters() {
-  local pids pid alive
-  pids=$(our_postmasters)
-  [[ -z $pids ]] && return
-  echo "cleanup: stopping postgres (PID $pids)" >&2
-  for pid in $pids; do kill -QUIT "$pid" 2>/dev/null; done  # immediate shutdown
-  for _ in $(seq 50); do
-    alive=
-    for pid in $pids; do kill -0 "$pid" 2>/dev/null && alive=$pid; done
-    [[ -z $alive ]] && return
-    sleep 0.1
-  done
-  for pid in $pids; do kill -KILL "$pid" 2>/dev/null; done
-}
 
 cleanup() {
   stop_postmasters
@@ -61,106 +34,11 @@ trap cleanup EXIT
 # --- environment: only this prefix counts -------------------------------------------------------------
 
 for var in $(compgen -e); do
-  case $var in PG* | PGLIFT_* | PSQL*) unset "$var" ;; esac
+  case $var in PG* | PSQL*) unset "$var" ;; esac  # PG* takes PGLIFT_* too
 done
 export SETTINGS="{\"prefix\": \"$PREFIX\", \"run_prefix\": \"$PREFIX/run\"}"
 export PGLIFT_CONFIG_DIR=$SCRATCH/config  # exclusive when set: /etc/pglift is not read
 export XDG_CONFIG_HOME=$SCRATCH/xdg
-
-free_port() {
-  "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# --- running and checking -----------------------------------------------------------------------------
-
-PASSED=0
-FAILED=0
-OUT= ERR= STATUS= COMMAND=
-
-# pglift ARGS...: runs the CLI (stdin from /dev/null: it must never wait for an answer), keeps OUT, ERR, STATUS.
-pglift() {
-  COMMAND="pglift $*"
-  timeout 120 "$PGLIFT" "$@" </dev/null >"$SCRATCH/stdout" 2>"$SCRATCH/stderr"
-  STATUS=$?
-  OUT=$(cat "$SCRATCH/stdout")
-  ERR=$(cat "$SCRATCH/stderr")
-}
-
-# on_terminal COMMAND_LINE: the same with a pseudo-terminal for stdin, stdout and stderr (merged in OUT).
-on_terminal() {
-  local input=$1 line=$2
-  COMMAND="(terminal) $line"
-  printf '%s' "$input" | timeout 120 script --quiet --return --command "$line" /dev/null >"$SCRATCH/stdout" 2>&1
-  STATUS=$?
-  OUT=$(tr -d '\r' <"$SCRATCH/stdout")
-  ERR=
-}
-
-pass() {
-  PASSED=$((PASSED + 1))
-  echo "ok - $1"
-}
-
-# fail DESCRIPTION [DETAIL]: reports with the command's stderr.
-fail() {
-  FAILED=$((FAILED + 1))
-  echo "not ok - $1"
-  echo "  command: $COMMAND (exit status $STATUS)"
-  [[ $# -gt 1 ]] && echo "$2" | sed 's/^/  /'
-  [[ -n $ERR ]] && echo "  stderr:" && echo "$ERR" | sed 's/^/  | /'
-  return 0
-}
-
-expect_status() {
-  local want=$1
-  if [[ $STATUS -eq $want ]]; then pass "$COMMAND: exits $want"; else fail "$COMMAND: exits $want" "got $STATUS"; fi
-}
-
-# expect_equal WHAT EXPECTED ACTUAL: exact text, shown as a diff on failure.
-expect_equal() {
-  local what=$1 expected=$2 actual=$3
-  if [[ "$expected" == "$actual" ]]; then
-    pass "$COMMAND: $what"
-  else
-    fail "$COMMAND: $what" "$(diff -u --label expected --label actual <(printf '%s\n' "$expected") <(printf '%s\n' "$actual"))"
-  fi
-}
-
-expect_stdout() { expect_equal "stdout" "$1" "$OUT"; }
-
-# expect_match WHAT REGEX TEXT: some line of TEXT matches the extended REGEX.
-expect_match() {
-  local what=$1 regex=$2 text=$3
-  if grep -qE -- "$regex" <<<"$text"; then
-    pass "$COMMAND: $what"
-  else
-    fail "$COMMAND: $what" "no line matches /$regex/ in:
-$text"
-  fi
-}
-
-expect_no_match() {
-  local what=$1 regex=$2 text=$3
-  if grep -qE -- "$regex" <<<"$text"; then
-    fail "$COMMAND: $what" "a line matches /$regex/:
-$(grep -E -- "$regex" <<<"$text")"
-  else
-    pass "$COMMAND: $what"
-  fi
-}
-
-# json_summary PYTHON_EXPR: evaluates the expression with `d` bound to OUT parsed as JSON.
-json_summary() {
-  "$PYTHON" -c '
-import json, sys
-d = json.loads(sys.stdin.read())
-print(eval(sys.argv[1]))' "$1" <<<"$OUT" 2>&1
-}
-
-# Files and instance directories under srv/ (empty parent directories do not count).
-leftovers() {
-  find "$PREFIX/srv" -mindepth 1 \( -type f -o -name "$1" \) 2>/dev/null
-}
 
 # --- the transcript -----------------------------------------------------------------------------------
 
@@ -186,6 +64,21 @@ expect_status 2
 pglift instance exec main
 expect_status 2
 expect_match "says which argument is missing" 'COMMAND' "$ERR"
+
+pglift instance create pg1 --patroni-node pg1
+expect_status 2
+expect_match "requires the cluster" '^Error: --patroni-cluster is required with --patroni-\* options$' "$ERR"
+expect_equal "leaves nothing in srv/" "" "$(leftovers 'pg1')"
+pglift instance create pg1 --patroni-cluster demo
+expect_status 1
+expect_match "says Patroni is not enabled" "^Error: .*Patroni is not enabled" "$ERR"
+expect_equal "leaves nothing in srv/" "" "$(leftovers 'pg1')"
+pglift pgconf set work_mem
+expect_status 2
+expect_match "names the bad pair" "^Error: Invalid value for 'PARAMETER=VALUE...': work_mem\$" "$ERR"
+pglift patroni failover
+expect_status 2
+expect_match "says the candidate is required" 'candidate' "$ERR"
 
 pglift instance list -o JSON
 expect_status 0
@@ -283,6 +176,9 @@ expect_stdout "PostgreSQL: running"
 pglift instance exec main -- psql -tAc 'select 1'
 expect_status 0
 expect_stdout "1"
+pglift instance exec main -- nosuchprogram
+expect_status 2
+expect_match "names the missing program" "^Error: .*'nosuchprogram' not found" "$ERR"
 
 pglift instance env main
 expect_status 0
@@ -290,6 +186,86 @@ expect_match "sets PGPORT" "^PGPORT=$PORT\$" "$OUT"
 pglift instance env main -o json
 expect_status 0
 expect_equal "sets PGPORT" "$PORT" "$(json_summary 'd["PGPORT"]')"
+
+# Configuration (pgconf) of a running plain instance: reload-only and restart-only parameters.
+pglift pgconf -i main set work_mem=8MB
+expect_status 0
+expect_stdout ""
+expect_match "reports the change on stderr" '^work_mem: None -> 8MB$' "$ERR"
+pglift pgconf -i main show work_mem
+expect_status 0
+expect_stdout "work_mem = '8MB'"
+pglift pgconf show
+expect_status 0
+expect_match "shows every managed parameter, the only instance by default" "^work_mem = '8MB'\$" "$OUT"
+expect_match "renders integers bare" "^port = $PORT\$" "$OUT"
+pglift instance exec main -- psql -tAc 'show work_mem'
+expect_status 0
+expect_stdout "8MB"
+pglift pgconf -i main set WORK_MEM="'8MB'"
+expect_status 0
+expect_no_match "reports no change" ' -> ' "$ERR"
+expect_match "says it was not applied" "^changes in 'work_mem' not applied\$" "$ERR"
+expect_match "gives pglift's hint" '^ hint: either these changes have no effect \(values already set\) or ' "$ERR"
+pglift --non-interactive pgconf -i main set max_connections=50
+expect_status 0
+expect_match "reports the change" '^max_connections: None -> 50$' "$ERR"
+expect_match "warns that a restart is needed" \
+  "^[0-9-]+ [0-9:]+ WARNING +pglift\.[a-z.]+ - instance 15/main needs restart due to parameter changes: max_connections\$" "$ERR"
+pglift instance exec main -- psql -tAc 'show max_connections'
+expect_equal "is not restarted without being asked" "100" "$OUT"
+on_terminal $'y\n' "$PGLIFT pgconf -i main set max_connections=60"
+expect_status 0
+expect_match "asks for a restart" 'PostgreSQL needs to be restarted; restart now\? \[y/n\] \(n\): ' "$OUT"
+pglift instance exec main -- psql -tAc 'show max_connections'
+expect_equal "restarted when accepted" "60" "$OUT"
+# Values are read as postgresql.conf reads them, shown as it writes them, reported as pglift does.
+pglift pgconf -i main set jit=OFF random_page_cost=1.5 "datestyle='iso, dmy'" lock_timeout=0
+expect_status 0
+expect_equal "reports each change" "datestyle: None -> iso, dmy
+jit: None -> False
+lock_timeout: None -> 0
+random_page_cost: None -> 1.5" "$(grep -- ' -> ' <<<"$ERR")"
+pglift pgconf -i main show jit random_page_cost datestyle lock_timeout
+expect_status 0
+expect_stdout "jit = off
+random_page_cost = 1.5
+datestyle = 'iso, dmy'
+lock_timeout = 0"
+pglift instance exec main -- psql -tAc 'show datestyle'
+expect_stdout "ISO, DMY"
+pglift pgconf -i main remove jit random_page_cost datestyle lock_timeout
+expect_status 0
+expect_match "reports the removals" '^datestyle: iso, dmy -> None$' "$ERR"
+
+pglift pgconf -i main remove work_mem
+expect_status 0
+expect_match "reports the removal" '^work_mem: 8MB -> None$' "$ERR"
+pglift pgconf -i main show work_mem
+expect_status 0
+expect_stdout ""
+pglift pgconf -i main remove nope
+expect_status 1
+expect_match "says it is not managed" "^Error: 'nope' not found in managed configuration\$" "$ERR"
+pglift pgconf -i main set =5
+expect_status 2
+pglift pgconf -i nosuch show
+expect_status 2
+expect_match "names the option" "Invalid value for '-i' / '--instance'" "$ERR"
+
+# Patroni commands on a plain instance: refused, nothing changes.
+pglift instance promote main
+expect_status 1
+expect_match "says why" '^Error: .*15/main.*(standby|Patroni)' "$ERR"
+pglift patroni -i main logs
+expect_status 1
+expect_match "says it is not a Patroni member" '^Error: .*Patroni' "$ERR"
+pglift patroni -i main switchover
+expect_status 1
+expect_match "says it is not managed by Patroni" '^Error: .*Patroni' "$ERR"
+pglift instance status main
+expect_status 0
+expect_stdout "PostgreSQL: running"
 
 pglift instance get nosuch
 expect_status 2

@@ -1,0 +1,143 @@
+// The C ABI's handles and its one exception guard. Private to capi/: built on the public C++ API only.
+#pragma once
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "pglift.h"
+#include "pglift/context.hpp"
+#include "pglift/operations.hpp"
+#include "pglift/settings.hpp"
+
+struct pglift_error {
+  int code = PGLIFT_E_INTERNAL;
+  std::string message;
+  std::string field;   // InvalidSpec
+  std::string detail;  // CommandError output tail
+  int exit_status = -1;
+};
+
+struct pglift_settings {
+  pglift::Settings settings;
+};
+
+struct pglift_event {
+  int kind = 0;
+  std::uint64_t tag = 0;
+  int op_state = -1;
+  int status = 0;
+  int level = 0;
+  int phase = -1;
+  std::string target;
+  std::string message;
+};
+
+namespace capi {
+
+/// Misuse of the C API (a NULL handle or output): PGLIFT_E_INVALID_ARGUMENT.
+struct InvalidArgument : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+
+/// The error object for an exception; never throws, never NULL (falls back to a static out-of-memory
+/// error that pglift_error_free knows not to free).
+pglift_error* to_error(std::exception_ptr e) noexcept;
+
+/// Reports the exception being handled: returns its status and hands the error to `err` (or frees it).
+int fail(pglift_error** err) noexcept;
+
+/// The one guard: every fallible entry point runs its body through it, so no exception crosses.
+template <class Body>
+int guard(pglift_error** err, Body&& body) noexcept {
+  try {
+    body();
+    return PGLIFT_OK;
+  } catch (...) {
+    return fail(err);
+  }
+}
+
+template <class T>
+T& require(T* p, const char* what) {
+  if (!p) throw InvalidArgument(std::string(what) + " must not be NULL");
+  return *p;
+}
+
+/// A malloc'ed NUL-terminated copy, released by pglift_free.
+char* dup(std::string_view s);
+/// Sets *out to dup(s) (out was checked by the caller).
+void put(char** out, std::string_view s);
+
+std::string json_string(std::string_view s);
+
+/// The per-context event queue: bounded for log and progress events (oldest dropped), unbounded for
+/// completions; an eventfd mirrors "something to take" for event loops.
+class EventQueue {
+ public:
+  EventQueue();
+  ~EventQueue();
+  EventQueue(const EventQueue&) = delete;
+  EventQueue& operator=(const EventQueue&) = delete;
+
+  /// From library threads (the core's sink) and completions; never throws.
+  void push(std::unique_ptr<pglift_event> ev) noexcept;
+  /// The core's EventSink: filters by level, converts, pushes.
+  void sink(const pglift::Event& event) noexcept;
+  int next(int timeout_ms, pglift_event** out);
+  void wakeup() noexcept;
+  int fd() const noexcept { return fd_; }
+  void set_log_level(int level) noexcept { log_level_ = level; }
+  void set_capacity(std::size_t capacity);
+  std::uint64_t dropped() const noexcept { return dropped_; }
+
+ private:
+  void sync_fd();  // with mutex_ held: the eventfd readable iff something to take
+
+  std::mutex mutex_;
+  std::condition_variable cond_;
+  std::deque<std::unique_ptr<pglift_event>> events_;
+  std::size_t capacity_ = 1024;
+  bool wakeup_pending_ = false;
+  bool fd_ready_ = false;
+  int fd_ = -1;
+  std::atomic<int> log_level_{PGLIFT_LOG_INFO};
+  std::atomic<std::uint64_t> dropped_{0};
+};
+
+/// The state of an async op, shared by the pglift_op handle and the core's completion callback.
+struct OpState {
+  explicit OpState(std::uint64_t t) : tag(t), done_event(std::make_unique<pglift_event>()) {
+    done_event->kind = PGLIFT_EVENT_OP_DONE;
+    done_event->tag = t;
+  }
+  const std::uint64_t tag;
+  std::unique_ptr<pglift_event> done_event;  // allocated up front: a completion must not fail to queue
+  std::mutex mutex;
+  std::condition_variable done;
+  int state = PGLIFT_OP_PENDING;
+  std::optional<std::string> result;
+  std::unique_ptr<pglift_error, void (*)(pglift_error*)> error{nullptr, pglift_error_free};
+  pglift::Operation operation;  // reset when the op ends: the core's state must not outlive the context
+
+  /// Records the outcome, wakes the waiters, then queues OP_DONE (after the op's other events).
+  void complete(std::exception_ptr e, std::optional<std::string> json, EventQueue& queue) noexcept;
+};
+
+}  // namespace capi
+
+struct pglift_ctx {
+  std::shared_ptr<capi::EventQueue> queue;    // shared with the sink and completions
+  std::unique_ptr<pglift::Context> context;   // destroyed first: its pending ops end into the queue
+};
+
+struct pglift_op {
+  std::shared_ptr<capi::OpState> state;
+};

@@ -1,0 +1,278 @@
+// Instance operations, blocking and asynchronous, over pglift/operations.hpp.
+#include <map>
+#include <vector>
+
+#include "handles.hpp"
+#include "pglift/errors.hpp"
+#include "pglift/instance.hpp"
+
+namespace {
+
+using capi::guard;
+using capi::require;
+using pglift::Instance;
+using pglift::InstanceListItem;
+using pglift::InstanceRef;
+using pglift::InstanceStatus;
+
+static_assert(PGLIFT_STOP_SMART == static_cast<int>(pglift::StopMode::smart));
+static_assert(PGLIFT_STOP_FAST == static_cast<int>(pglift::StopMode::fast));
+static_assert(PGLIFT_STOP_IMMEDIATE == static_cast<int>(pglift::StopMode::immediate));
+
+pglift::Context& context(pglift_ctx* ctx) { return *require(ctx, "ctx").context; }
+
+InstanceRef ref_of(const char* instance) {
+  require(instance, "instance");
+  return InstanceRef::parse(instance);
+}
+
+std::optional<std::string> version_of(const char* version) {
+  return version ? std::optional<std::string>(version) : std::nullopt;
+}
+
+pglift::StopMode mode_of(int mode) {
+  if (mode < PGLIFT_STOP_SMART || mode > PGLIFT_STOP_IMMEDIATE)
+    throw pglift::InvalidSpec("mode", std::to_string(mode), "expecting PGLIFT_STOP_SMART, _FAST or _IMMEDIATE");
+  return static_cast<pglift::StopMode>(mode);
+}
+
+pglift::InstanceSpec spec_of(const char* json, size_t len) {
+  require(json, "spec_json");
+  return pglift::InstanceSpec::from_json(std::string(json, len));
+}
+
+pglift::CreateOptions options_of(uint32_t flags) {
+  if (flags & ~static_cast<uint32_t>(PGLIFT_CREATE_KEEP_ON_ERROR))
+    throw pglift::InvalidSpec("flags", std::to_string(flags), "unknown flags");
+  return pglift::CreateOptions{.drop_on_error = !(flags & PGLIFT_CREATE_KEEP_ON_ERROR)};
+}
+
+// --- results as JSON: the CLI's `-o json` ------------------------------------------------------------
+
+std::string json_of(const Instance& i) { return i.to_json(); }
+std::string json_of(const std::vector<InstanceListItem>& items) { return pglift::to_json(items); }
+std::string json_of(const InstanceStatus& s) {
+  return "{\"postgresql\":" + capi::json_string(pglift::to_string(s.postgresql)) +
+         ",\"pid\":" + (s.pid ? std::to_string(*s.pid) : "null") + "}";
+}
+std::string json_of(const std::map<std::string, std::string>& env) {
+  std::string r = "{";
+  for (const auto& [k, v] : env) r += (r.size() > 1 ? "," : "") + capi::json_string(k) + ":" + capi::json_string(v);
+  return r + "}";
+}
+
+// --- async -------------------------------------------------------------------------------------------
+
+/// Starts an operation whose completion fills the op and queues OP_DONE. Everything that may fail is
+/// done before `start` runs: once the core has the callback, the call succeeds.
+template <class... R, class Start>
+void launch(pglift_ctx* ctx, uint64_t tag, pglift_op** out, Start start) {
+  require(ctx, "ctx");
+  require(out, "out");
+  auto state = std::make_shared<capi::OpState>(tag);
+  auto op = std::make_unique<pglift_op>(pglift_op{state});
+  pglift::Callback<R...> done = [state, queue = ctx->queue](std::exception_ptr e, R... r) {
+    std::optional<std::string> json;
+    if (!e) {
+      if constexpr (sizeof...(R) == 1) {
+        try {
+          json = json_of(r...);
+        } catch (...) {
+          e = std::current_exception();
+        }
+      }
+    }
+    state->complete(e, std::move(json), *queue);
+  };
+  pglift::Operation operation = start(std::move(done), pglift::OpOptions{tag});
+  {
+    std::lock_guard lock(state->mutex);
+    if (state->state == PGLIFT_OP_PENDING) state->operation = operation;
+  }
+  *out = op.release();
+}
+
+}  // namespace
+
+extern "C" {
+
+// --- blocking ----------------------------------------------------------------------------------------
+
+int pglift_instance_create(pglift_ctx* ctx, const char* spec_json, size_t spec_len, uint32_t flags,
+                           char** out_json, pglift_error** err) noexcept {
+  return guard(err, [&] {
+    require(out_json, "out_json");
+    auto instance = pglift::create_instance(context(ctx), spec_of(spec_json, spec_len), options_of(flags));
+    capi::put(out_json, json_of(instance));
+  });
+}
+
+int pglift_instance_get(pglift_ctx* ctx, const char* instance, char** out_json, pglift_error** err) noexcept {
+  return guard(err, [&] {
+    require(out_json, "out_json");
+    capi::put(out_json, json_of(pglift::get_instance(context(ctx), ref_of(instance))));
+  });
+}
+
+int pglift_instance_list(pglift_ctx* ctx, const char* version, char** out_json, pglift_error** err) noexcept {
+  return guard(err, [&] {
+    require(out_json, "out_json");
+    capi::put(out_json, json_of(pglift::list_instances(context(ctx), version_of(version))));
+  });
+}
+
+int pglift_instance_status(pglift_ctx* ctx, const char* instance, char** out_json, pglift_error** err) noexcept {
+  return guard(err, [&] {
+    require(out_json, "out_json");
+    capi::put(out_json, json_of(pglift::instance_status(context(ctx), ref_of(instance))));
+  });
+}
+
+int pglift_instance_start(pglift_ctx* ctx, const char* instance, pglift_error** err) noexcept {
+  return guard(err, [&] { pglift::start_instance(context(ctx), ref_of(instance)); });
+}
+
+int pglift_instance_stop(pglift_ctx* ctx, const char* instance, int mode, pglift_error** err) noexcept {
+  return guard(err, [&] { pglift::stop_instance(context(ctx), ref_of(instance), mode_of(mode)); });
+}
+
+int pglift_instance_restart(pglift_ctx* ctx, const char* instance, int mode, pglift_error** err) noexcept {
+  return guard(err, [&] { pglift::restart_instance(context(ctx), ref_of(instance), mode_of(mode)); });
+}
+
+int pglift_instance_reload(pglift_ctx* ctx, const char* instance, pglift_error** err) noexcept {
+  return guard(err, [&] { pglift::reload_instance(context(ctx), ref_of(instance)); });
+}
+
+int pglift_instance_drop(pglift_ctx* ctx, const char* instance, pglift_error** err) noexcept {
+  return guard(err, [&] { pglift::drop_instance(context(ctx), ref_of(instance)); });
+}
+
+int pglift_instance_env(pglift_ctx* ctx, const char* instance, char** out_json, pglift_error** err) noexcept {
+  return guard(err, [&] {
+    require(out_json, "out_json");
+    capi::put(out_json, json_of(pglift::instance_env(context(ctx), ref_of(instance))));
+  });
+}
+
+int pglift_instance_schema(char** out_json, pglift_error** err) noexcept {
+  return guard(err, [&] { capi::put(&require(out_json, "out_json"), pglift::InstanceSpec::json_schema()); });
+}
+
+// --- asynchronous ------------------------------------------------------------------------------------
+
+int pglift_instance_create_async(pglift_ctx* ctx, const char* spec_json, size_t spec_len, uint32_t flags,
+                                 uint64_t tag, pglift_op** out, pglift_error** err) noexcept {
+  return guard(err, [&] {
+    auto spec = spec_of(spec_json, spec_len);
+    auto options = options_of(flags);
+    launch<Instance>(ctx, tag, out, [&](auto done, auto op) {
+      return pglift::start_create_instance(*ctx->context, std::move(spec), options, std::move(done), op);
+    });
+  });
+}
+
+int pglift_instance_get_async(pglift_ctx* ctx, const char* instance, uint64_t tag, pglift_op** out,
+                              pglift_error** err) noexcept {
+  return guard(err, [&] {
+    auto ref = ref_of(instance);
+    launch<Instance>(ctx, tag, out, [&](auto done, auto op) {
+      return pglift::start_get_instance(*ctx->context, std::move(ref), std::move(done), op);
+    });
+  });
+}
+
+int pglift_instance_list_async(pglift_ctx* ctx, const char* version, uint64_t tag, pglift_op** out,
+                               pglift_error** err) noexcept {
+  return guard(err, [&] {
+    auto v = version_of(version);
+    launch<std::vector<InstanceListItem>>(ctx, tag, out, [&](auto done, auto op) {
+      return pglift::start_list_instances(*ctx->context, std::move(v), std::move(done), op);
+    });
+  });
+}
+
+int pglift_instance_status_async(pglift_ctx* ctx, const char* instance, uint64_t tag, pglift_op** out,
+                                 pglift_error** err) noexcept {
+  return guard(err, [&] {
+    auto ref = ref_of(instance);
+    launch<InstanceStatus>(ctx, tag, out, [&](auto done, auto op) {
+      return pglift::start_instance_status(*ctx->context, std::move(ref), std::move(done), op);
+    });
+  });
+}
+
+int pglift_instance_start_async(pglift_ctx* ctx, const char* instance, uint64_t tag, pglift_op** out,
+                                pglift_error** err) noexcept {
+  return guard(err, [&] {
+    auto ref = ref_of(instance);
+    launch<>(ctx, tag, out, [&](auto done, auto op) {
+      return pglift::start_start_instance(*ctx->context, std::move(ref), std::move(done), op);
+    });
+  });
+}
+
+int pglift_instance_stop_async(pglift_ctx* ctx, const char* instance, int mode, uint64_t tag, pglift_op** out,
+                               pglift_error** err) noexcept {
+  return guard(err, [&] {
+    auto ref = ref_of(instance);
+    auto m = mode_of(mode);
+    launch<>(ctx, tag, out, [&](auto done, auto op) {
+      return pglift::start_stop_instance(*ctx->context, std::move(ref), m, std::move(done), op);
+    });
+  });
+}
+
+int pglift_instance_restart_async(pglift_ctx* ctx, const char* instance, int mode, uint64_t tag, pglift_op** out,
+                                  pglift_error** err) noexcept {
+  return guard(err, [&] {
+    auto ref = ref_of(instance);
+    auto m = mode_of(mode);
+    launch<>(ctx, tag, out, [&](auto done, auto op) {
+      return pglift::start_restart_instance(*ctx->context, std::move(ref), m, std::move(done), op);
+    });
+  });
+}
+
+int pglift_instance_reload_async(pglift_ctx* ctx, const char* instance, uint64_t tag, pglift_op** out,
+                                 pglift_error** err) noexcept {
+  return guard(err, [&] {
+    auto ref = ref_of(instance);
+    launch<>(ctx, tag, out, [&](auto done, auto op) {
+      return pglift::start_reload_instance(*ctx->context, std::move(ref), std::move(done), op);
+    });
+  });
+}
+
+int pglift_instance_drop_async(pglift_ctx* ctx, const char* instance, uint64_t tag, pglift_op** out,
+                               pglift_error** err) noexcept {
+  return guard(err, [&] {
+    auto ref = ref_of(instance);
+    launch<>(ctx, tag, out, [&](auto done, auto op) {
+      return pglift::start_drop_instance(*ctx->context, std::move(ref), std::move(done), op);
+    });
+  });
+}
+
+int pglift_instance_env_async(pglift_ctx* ctx, const char* instance, uint64_t tag, pglift_op** out,
+                              pglift_error** err) noexcept {
+  return guard(err, [&] {
+    auto ref = ref_of(instance);
+    require(ctx, "ctx");
+    require(out, "out");
+    // No I/O thread needed: it only reads files. It completes here, yet ends like any other op.
+    auto state = std::make_shared<capi::OpState>(tag);
+    auto op = std::make_unique<pglift_op>(pglift_op{state});
+    std::exception_ptr e;
+    std::optional<std::string> json;
+    try {
+      json = json_of(pglift::instance_env(*ctx->context, ref));
+    } catch (...) {
+      e = std::current_exception();
+    }
+    state->complete(e, std::move(json), *ctx->queue);
+    *out = op.release();
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,132 @@
+#include "patroni_actions.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <thread>
+
+#include "cli_errors.hpp"
+#include "interrupts.hpp"
+
+namespace cli {
+namespace {
+
+constexpr auto follow_interval = std::chrono::milliseconds(200);
+
+/// An open log file, read from where the previous read stopped.
+class LogReader {
+ public:
+  explicit LogReader(const std::filesystem::path& path) : path_(path), fd_(open_log(path)) {
+    struct stat st {};
+    if (::fstat(fd_, &st) == 0) inode_ = st.st_ino;
+  }
+  ~LogReader() { ::close(fd_); }
+  LogReader(const LogReader&) = delete;
+  LogReader& operator=(const LogReader&) = delete;
+
+  /// Copies what is left of the file to stdout; false when stdout is closed.
+  bool drain() {
+    char buffer[65536];
+    for (;;) {
+      ssize_t n = ::read(fd_, buffer, sizeof buffer);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      if (std::fwrite(buffer, 1, static_cast<std::size_t>(n), stdout) != static_cast<std::size_t>(n)) return false;
+    }
+    return std::fflush(stdout) == 0;
+  }
+
+  /// After a rotation (a new file at the path) finishes the old file and opens the new one; after a
+  /// truncation starts again from the beginning.
+  bool follow_changes() {
+    struct stat st {};
+    if (::stat(path_.c_str(), &st) != 0) return true;  // between the rename and the new file
+    if (st.st_ino != inode_) {
+      if (!drain()) return false;
+      int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) return true;  // next time
+      ::close(fd_);
+      fd_ = fd;
+      inode_ = st.st_ino;
+    } else if (st.st_size < ::lseek(fd_, 0, SEEK_CUR)) {
+      ::lseek(fd_, 0, SEEK_SET);
+    }
+    return true;
+  }
+
+ private:
+  static int open_log(const std::filesystem::path& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) return fd;
+    if (errno == ENOENT) throw ExitError("no Patroni logs found at " + path.string());
+    throw ExitError("cannot read " + path.string() + ": " + std::strerror(errno));
+  }
+
+  std::filesystem::path path_;
+  int fd_;
+  ino_t inode_ = 0;
+};
+
+std::string leadership_change(const std::string& what, const pglift::TopologyResult& result) {
+  return what + " to " + result.new_leader + " done (previous leader: " + result.previous_leader + ")\n";
+}
+
+pglift::TopologyResult change_topology(
+    Session& session, const std::function<pglift::Operation(pglift::Callback<pglift::TopologyResult>)>& launch) {
+  return run_interruptible<pglift::TopologyResult>(session.interrupts(), launch);
+}
+
+}  // namespace
+
+int patroni_logs(Session& session, const Target& target, bool follow) {
+  auto file = pglift::patroni_log_file(session.context(), resolve(session, target));
+  LogReader log(file);
+  if (!log.drain()) return 0;
+  if (!follow) return 0;
+  for (;;) {  // until Ctrl-C (which kills us: there is nothing to revert) or a closed stdout
+    std::this_thread::sleep_for(follow_interval);
+    if (!log.follow_changes() || !log.drain()) return 0;
+  }
+}
+
+int patroni_switchover(Session& session, const Target& target, const pglift::SwitchoverOptions& options) {
+  auto ref = resolve(session, target);
+  auto& ctx = session.context();
+  auto result = change_topology(session, [&](pglift::Callback<pglift::TopologyResult> done) {
+    return pglift::start_patroni_switchover(ctx, ref, options, std::move(done));
+  });
+  if (result.scheduled) {
+    print("switchover scheduled at " + options.scheduled_at.value_or("") + "\n");
+  } else {
+    print(leadership_change("switchover", result));
+  }
+  return 0;
+}
+
+int patroni_failover(Session& session, const Target& target, const std::string& candidate) {
+  auto ref = resolve(session, target);
+  auto& ctx = session.context();
+  auto result = change_topology(session, [&](pglift::Callback<pglift::TopologyResult> done) {
+    return pglift::start_patroni_failover(ctx, ref, candidate, std::move(done));
+  });
+  print(leadership_change("failover", result));
+  return 0;
+}
+
+int patroni_pause(Session& session, const Target& target, bool pause) {
+  auto ref = resolve(session, target);
+  auto& ctx = session.context();
+  run_interruptible(session.interrupts(), [&](pglift::Callback<> done) {
+    return pglift::start_patroni_pause(ctx, ref, pause, std::move(done));
+  });
+  return 0;
+}
+
+}  // namespace cli

@@ -1,0 +1,133 @@
+# shellcheck shell=bash
+# Helpers shared by the CLI transcripts (transcript.sh, patroni_transcript.sh): running the pglift
+# executable, checking what it printed, and finding the postgres processes left under the prefix.
+# Sourced; the caller sets PGLIFT (the executable), PREFIX (its throw-away prefix) and SCRATCH (a directory
+# of its own for captured output).
+
+# root's PATH may lead to a python3 shim this user cannot run
+PYTHON=/usr/bin/python3
+[[ -x $PYTHON ]] || PYTHON=$(command -v python3)
+
+# --- processes under the prefix ------------------------------------------------------------------------
+
+# The postmaster of each postmaster.pid under the prefix, if it still runs that data directory.
+our_postmasters() {
+  local pidfile pid datadir
+  while IFS= read -r pidfile; do
+    datadir=$(dirname "$pidfile")
+    pid=$(head -n 1 "$pidfile" 2>/dev/null)
+    [[ $pid =~ ^[0-9]+$ ]] || continue
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$datadir" && echo "$pid"
+  done < <(find "$PREFIX" -name postmaster.pid 2>/dev/null)
+}
+
+stop_postmasters() {
+  local pids pid alive
+  pids=$(our_postmasters)
+  [[ -z $pids ]] && return
+  echo "cleanup: stopping postgres (PID $pids)" >&2
+  for pid in $pids; do kill -QUIT "$pid" 2>/dev/null; done  # immediate shutdown
+  for _ in $(seq 50); do
+    alive=
+    for pid in $pids; do kill -0 "$pid" 2>/dev/null && alive=$pid; done
+    [[ -z $alive ]] && return
+    sleep 0.1
+  done
+  for pid in $pids; do kill -KILL "$pid" 2>/dev/null; done
+}
+
+# --- running and checking -----------------------------------------------------------------------------
+
+free_port() {
+  "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+PASSED=0
+FAILED=0
+OUT='' ERR='' STATUS='' COMMAND=''
+
+# pglift ARGS...: runs the CLI (stdin from /dev/null: it must never wait for an answer), keeps OUT, ERR, STATUS.
+pglift() {
+  COMMAND="pglift $*"
+  timeout 120 "$PGLIFT" "$@" </dev/null >"$SCRATCH/stdout" 2>"$SCRATCH/stderr"
+  STATUS=$?
+  OUT=$(cat "$SCRATCH/stdout")
+  ERR=$(cat "$SCRATCH/stderr")
+}
+
+# on_terminal INPUT COMMAND_LINE: runs COMMAND_LINE on a pseudo-terminal (stdin, stdout and stderr; the output
+# in OUT), typing INPUT.
+on_terminal() {
+  local input=$1 line=$2
+  COMMAND="(terminal) $line"
+  printf '%s' "$input" | timeout 120 script --quiet --return --command "$line" /dev/null >"$SCRATCH/stdout" 2>&1
+  STATUS=$?
+  OUT=$(tr -d '\r' <"$SCRATCH/stdout")
+  ERR=
+}
+
+pass() {
+  PASSED=$((PASSED + 1))
+  echo "ok - $1"
+}
+
+# fail DESCRIPTION [DETAIL]: reports with the command's stderr.
+fail() {
+  FAILED=$((FAILED + 1))
+  echo "not ok - $1"
+  echo "  command: $COMMAND (exit status $STATUS)"
+  [[ $# -gt 1 ]] && echo "$2" | sed 's/^/  /'
+  [[ -n $ERR ]] && echo "  stderr:" && echo "$ERR" | sed 's/^/  | /'
+  return 0
+}
+
+expect_status() {
+  local want=$1
+  if [[ $STATUS -eq $want ]]; then pass "$COMMAND: exits $want"; else fail "$COMMAND: exits $want" "got $STATUS"; fi
+}
+
+# expect_equal WHAT EXPECTED ACTUAL: exact text, shown as a diff on failure.
+expect_equal() {
+  local what=$1 expected=$2 actual=$3
+  if [[ "$expected" == "$actual" ]]; then
+    pass "$COMMAND: $what"
+  else
+    fail "$COMMAND: $what" "$(diff -u --label expected --label actual <(printf '%s\n' "$expected") <(printf '%s\n' "$actual"))"
+  fi
+}
+
+expect_stdout() { expect_equal "stdout" "$1" "$OUT"; }
+
+# expect_match WHAT REGEX TEXT: some line of TEXT matches the extended REGEX.
+expect_match() {
+  local what=$1 regex=$2 text=$3
+  if grep -qE -- "$regex" <<<"$text"; then
+    pass "$COMMAND: $what"
+  else
+    fail "$COMMAND: $what" "no line matches /$regex/ in:
+$text"
+  fi
+}
+
+expect_no_match() {
+  local what=$1 regex=$2 text=$3
+  if grep -qE -- "$regex" <<<"$text"; then
+    fail "$COMMAND: $what" "a line matches /$regex/:
+$(grep -E -- "$regex" <<<"$text")"
+  else
+    pass "$COMMAND: $what"
+  fi
+}
+
+# json_summary PYTHON_EXPR: evaluates the expression with `d` bound to OUT parsed as JSON.
+json_summary() {
+  "$PYTHON" -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+print(eval(sys.argv[1]))' "$1" <<<"$OUT" 2>&1
+}
+
+# Files and instance directories under srv/ (empty parent directories do not count).
+leftovers() {
+  find "$PREFIX/srv" -mindepth 1 \( -type f -o -name "$1" \) 2>/dev/null
+}

@@ -1,0 +1,292 @@
+#!/usr/bin/env bash
+# CLI transcript of high availability: drives the pglift executable through the life of a two-member Patroni
+# cluster (the seed's high-availability page) on a private etcd, in a throw-away prefix, and checks what a
+# user sees. Members listen on 127.0.1.1 and 127.0.1.2 (Linux routes all of 127/8 to lo).
+# Usage: patroni_transcript.sh PGLIFT_EXE   (as an unprivileged user; PostgreSQL 15, /usr/bin/patroni, /usr/bin/etcd)
+# Exit status 77 (meson's "skipped") when Patroni or etcd is not installed.
+set -u -o pipefail
+
+if [[ $# -ne 1 ]]; then
+  echo "usage: $0 PGLIFT_EXE" >&2
+  exit 2
+fi
+PGLIFT=$(realpath "$1")
+if [[ $(id -u) -eq 0 ]]; then
+  echo "FAIL: this test must run as an unprivileged user (pglift refuses root); run it e.g. with" \
+    "setpriv --reuid=pglift-test --regid=pglift-test --init-groups" >&2
+  exit 1
+fi
+for program in /usr/bin/patroni /usr/bin/etcd /usr/bin/etcdctl; do
+  if [[ ! -x $program ]]; then
+    echo "SKIP: $program is not installed"
+    exit 77
+  fi
+done
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+PREFIX=$(mktemp -d)
+SCRATCH=$PREFIX/transcript  # our own files, apart from what pglift creates
+mkdir -p "$SCRATCH" "$SCRATCH/config" "$SCRATCH/xdg"
+ETCD_PID=
+FOLLOW_PID=
+
+# --- cleanup: whatever happened, no Patroni, postgres or etcd survives, the prefix goes --------------------
+
+# Patroni daemons started under the prefix (their PID files are in {run_prefix}/patroni), if still running.
+our_patronis() {
+  local pidfile pid
+  for pidfile in "$PREFIX"/run/patroni/*.pid; do
+    [[ -e $pidfile ]] || continue
+    pid=$(head -n 1 "$pidfile" 2>/dev/null)
+    [[ $pid =~ ^[0-9]+$ ]] || continue
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$PREFIX" && echo "$pid"
+  done
+}
+
+stop_patronis() {
+  local pids pid
+  pids=$(our_patronis)
+  [[ -z $pids ]] && return
+  echo "cleanup: stopping patroni (PID $pids)" >&2
+  for pid in $pids; do kill -KILL "$pid" 2>/dev/null; done  # no failover dance: the postmasters go next
+}
+
+cleanup() {
+  if [[ -n $FOLLOW_PID ]]; then kill "$FOLLOW_PID" 2>/dev/null; wait "$FOLLOW_PID" 2>/dev/null; fi
+  stop_patronis
+  stop_postmasters
+  if [[ -n $ETCD_PID ]]; then kill "$ETCD_PID" 2>/dev/null; wait "$ETCD_PID" 2>/dev/null; fi
+  rm -rf "$PREFIX"
+}
+trap cleanup EXIT
+
+# --- etcd: private, on free loopback ports, with fast elections --------------------------------------------
+
+ETCD_PORT=$(free_port)
+ETCD_PEER_PORT=$(free_port)
+ETCD_URL=http://127.0.0.1:$ETCD_PORT
+# etcd reads every ETCD_* variable as a flag: a clean environment.
+env -i PATH=/usr/bin:/bin /usr/bin/etcd --name transcript --data-dir "$SCRATCH/etcd" \
+  --listen-client-urls "$ETCD_URL" --advertise-client-urls "$ETCD_URL" \
+  --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+  --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+  --initial-cluster "transcript=http://127.0.0.1:$ETCD_PEER_PORT" \
+  --heartbeat-interval=10 --election-timeout=100 --log-level warn >"$SCRATCH/etcd.log" 2>&1 &
+ETCD_PID=$!
+etcd_healthy() {
+  "$PYTHON" -c 'import sys, urllib.request; sys.exit(0 if b"true" in urllib.request.urlopen(sys.argv[1] + "/health", timeout=1).read() else 1)' \
+    "$ETCD_URL" 2>/dev/null
+}
+for _ in $(seq 150); do
+  etcd_healthy && break
+  sleep 0.1
+done
+if ! etcd_healthy; then
+  echo "FAIL: etcd is not healthy at $ETCD_URL" >&2
+  tail -n 20 "$SCRATCH/etcd.log" >&2
+  exit 1
+fi
+
+# Keys of the cluster in the DCS (Patroni's default namespace /service).
+dcs_keys() {
+  env -i ETCDCTL_API=3 /usr/bin/etcdctl --endpoints="$ETCD_URL" get --prefix --keys-only "/service/$CLUSTER/" 2>&1 |
+    sed '/^$/d'
+}
+
+# --- environment: only this prefix counts -------------------------------------------------------------
+
+for var in $(compgen -e); do
+  case $var in PG* | PSQL* | PATRONI* | ETCD*) unset "$var" ;; esac  # PG* takes PGLIFT_* too
+done
+# Short Patroni loops, as in the library's functional tests: elections and reloads within seconds.
+export SETTINGS="{\"prefix\": \"$PREFIX\", \"run_prefix\": \"$PREFIX/run\", \"patroni\": {
+  \"etcd\": {\"hosts\": [\"127.0.0.1:$ETCD_PORT\"]}, \"loop_wait\": 2, \"ttl\": 10, \"retry_timeout\": 3,
+  \"create_timeout\": 120}}"
+export PGLIFT_CONFIG_DIR=$SCRATCH/config  # exclusive when set: /etc/pglift is not read
+export XDG_CONFIG_HOME=$SCRATCH/xdg
+
+# "leader=pg1 members=pg1,pg2 paused=False" from `instance get -o json`.
+topology() {
+  json_summary '"leader=%s members=%s paused=%s" % (
+    ",".join(m["name"] for m in d["patroni"]["cluster_members"] if m["role"] == "leader"),
+    ",".join(sorted(m["name"] for m in d["patroni"]["cluster_members"])),
+    d["patroni"].get("is_paused"))'
+}
+
+# wait_healthy_replica NAME: until `instance get` shows NAME as a streaming replica with a known lag (a demoted
+# leader rejoins the cluster a few seconds after a switchover), at most 60 s.
+wait_healthy_replica() {
+  local name=$1 state
+  for _ in $(seq 120); do
+    state=$(timeout 60 "$PGLIFT" instance get "$name" -o json 2>/dev/null | "$PYTHON" -c '
+import json, sys
+d = json.load(sys.stdin)
+print(" ".join("%s/%s/%s" % (m["role"], m["state"], type(m.get("lag")).__name__)
+               for m in d["patroni"]["cluster_members"] if m["name"] == sys.argv[1]))' "$name" 2>/dev/null)
+    [[ $state == replica/streaming/int || $state == replica/running/int ]] && return 0
+    sleep 0.5
+  done
+  echo "# $name is not a healthy replica after 60 s: $state"
+  return 1
+}
+
+# --- the transcript -----------------------------------------------------------------------------------
+
+CLUSTER=cli$RANDOM
+PORT1=$(free_port)
+PORT2=$(free_port)
+API1=127.0.1.1:$(free_port)
+API2=127.0.1.2:$(free_port)
+echo "# prefix $PREFIX, etcd $ETCD_URL, cluster $CLUSTER"
+
+# The seed's creation of a first node, then of a second one (a replica).
+pglift -L INFO instance create pg1 --port "$PORT1" --patroni-cluster "$CLUSTER" --patroni-node pg1 \
+  --patroni-restapi-connect-address "$API1" --patroni-postgresql-connect-host 127.0.1.1
+expect_status 0
+expect_stdout ""
+expect_match "bootstraps with Patroni" "INFO +pglift\.[a-z.]+ - bootstrapping PostgreSQL with Patroni$" "$ERR"
+expect_match "says Patroni created it" "INFO +pglift\.[a-z.]+ - instance 15/pg1 successfully created by Patroni$" "$ERR"
+pglift instance create pg2 --port "$PORT2" --patroni-cluster "$CLUSTER" --patroni-node pg2 \
+  --patroni-restapi-connect-address "$API2" --patroni-restapi-listen "$API2" \
+  --patroni-postgresql-connect-host 127.0.1.2
+expect_status 0
+expect_stdout ""
+
+pglift instance status pg1
+expect_status 0
+expect_stdout "PostgreSQL: running
+Patroni API: running"
+
+pglift instance get pg1 -o json
+expect_status 0
+expect_equal "describes the member" "cluster=$CLUSTER node=pg1 connect_address=$API1 connect_host=127.0.1.1" \
+  "$(json_summary '"cluster=%s node=%s connect_address=%s connect_host=%s" % (d["patroni"]["cluster"],
+    d["patroni"]["node"], d["patroni"]["restapi"]["connect_address"], d["patroni"]["postgresql"]["connect_host"])')"
+expect_equal "lists both members, pg1 leading" "leader=pg1 members=pg1,pg2 paused=False" "$(topology)"
+
+pglift instance env pg2
+expect_status 0
+expect_match "names the cluster" "^PATRONI_SCOPE=$CLUSTER\$" "$OUT"
+expect_match "names the node" '^PATRONI_NAME=pg2$' "$OUT"
+expect_match "names patronictl's configuration" '^PATRONICTL_CONFIG_FILE=/.*\.yaml$' "$OUT"
+
+# Patroni logs, and following them (Patroni logs a line every loop_wait).
+pglift patroni -i pg1 logs
+expect_status 0
+expect_match "prints Patroni's log" 'INFO: .*pg1' "$OUT"
+COMMAND="pglift patroni -i pg1 logs --follow, then SIGTERM"
+"$PGLIFT" patroni -i pg1 logs --follow </dev/null >"$SCRATCH/follow" 2>"$SCRATCH/stderr" &
+FOLLOW_PID=$!
+sleep 1
+FIRST_SIZE=$(wc -c <"$SCRATCH/follow")
+for _ in $(seq 100); do
+  [[ $(wc -c <"$SCRATCH/follow") -gt $FIRST_SIZE ]] && break
+  sleep 0.1
+done
+if kill -0 "$FOLLOW_PID" 2>/dev/null; then pass "$COMMAND: keeps running"; else fail "$COMMAND: keeps running"; fi
+if [[ $(wc -c <"$SCRATCH/follow") -gt $FIRST_SIZE && $FIRST_SIZE -gt 0 ]]; then
+  pass "$COMMAND: prints the log, then what is appended"
+else
+  fail "$COMMAND: prints the log, then what is appended" "size $FIRST_SIZE, then $(wc -c <"$SCRATCH/follow")"
+fi
+kill -TERM "$FOLLOW_PID" 2>/dev/null
+wait "$FOLLOW_PID" 2>/dev/null
+FOLLOW_PID=
+
+# A missing log file (moved away while Patroni goes on writing to it).
+LOG_FILE=$(find "$PREFIX" -path '*15-pg1/patroni.log' 2>/dev/null | head -n 1)
+COMMAND="patroni.log"
+if [[ -n $LOG_FILE ]]; then pass "patroni.log of pg1 exists"; else fail "patroni.log of pg1 exists"; fi
+if [[ -n $LOG_FILE ]]; then
+  mv "$LOG_FILE" "$LOG_FILE.moved"
+  pglift patroni -i pg1 logs
+  expect_status 1
+  expect_equal "says where it looked" "Error: no Patroni logs found at $LOG_FILE" "$ERR"
+  mv "$LOG_FILE.moved" "$LOG_FILE"
+fi
+
+# Configuration goes to Patroni's YAML and is reloaded through the REST API.
+pglift pgconf -i pg1 set work_mem=8MB
+expect_status 0
+expect_stdout ""
+expect_match "reports the change" '^work_mem: .* -> 8MB$' "$ERR"
+pglift pgconf -i pg1 show work_mem
+expect_status 0
+expect_stdout "work_mem = '8MB'"
+pglift instance exec pg1 -- psql -tAc 'show work_mem'
+expect_status 0
+expect_stdout "8MB"
+
+# Topology changes.
+pglift -L INFO patroni -i pg1 switchover --candidate pg2
+expect_status 0
+expect_stdout "switchover to pg2 done (previous leader: pg1)"
+pglift instance get pg1 -o json
+expect_equal "sees pg2 leading" "leader=pg2 members=pg1,pg2 paused=False" "$(topology)"
+
+pglift patroni -i pg1 pause
+expect_status 0
+expect_stdout ""
+pglift instance get pg2 -o json
+expect_equal "sees the cluster paused" "leader=pg2 members=pg1,pg2 paused=True" "$(topology)"
+pglift patroni -i pg1 resume
+expect_status 0
+expect_stdout ""
+pglift instance get pg2 -o json
+expect_equal "sees the cluster resumed" "leader=pg2 members=pg1,pg2 paused=False" "$(topology)"
+
+wait_healthy_replica pg1
+pglift patroni -i pg2 failover --candidate pg1
+expect_status 0
+expect_stdout "failover to pg1 done (previous leader: pg2)"
+
+wait_healthy_replica pg2
+pglift instance promote pg2
+expect_status 0
+expect_stdout ""
+pglift instance get pg1 -o json
+expect_equal "sees the promoted member leading" "leader=pg2 members=pg1,pg2 paused=False" "$(topology)"
+
+pglift patroni -i pg2 switchover --candidate nosuch
+expect_status 1
+expect_match "names the unknown candidate" '^Error: .*nosuch' "$ERR"
+
+# Stopping a member stops its Patroni: both lines say so, exit 3.
+pglift instance stop pg1
+expect_status 0
+pglift instance status pg1
+expect_status 3
+expect_stdout "PostgreSQL: not running
+Patroni API: not running"
+pglift instance start pg1
+expect_status 0
+pglift instance status pg1
+expect_status 0
+
+wait_healthy_replica pg1
+SCHEDULED_AT=$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%S+00:00)
+pglift patroni -i pg2 switchover --candidate pg1 --scheduled-at "$SCHEDULED_AT"
+expect_status 0
+expect_stdout "switchover scheduled at $SCHEDULED_AT"
+
+# Dropping the replica, then the last member with its cluster's keys.
+pglift --non-interactive instance drop pg2
+expect_status 0
+expect_stdout ""
+COMMAND="etcd"
+if [[ -n $(dcs_keys) ]]; then pass "etcd: the cluster has keys"; else fail "etcd: the cluster has keys"; fi
+pglift --non-interactive instance drop pg1 --remove-cluster
+expect_status 0
+expect_stdout ""
+expect_match "saves the last member's configuration" "WARNING +pglift\.[a-z.]+ - 'pg1' appears to be the last member of cluster '$CLUSTER'" "$ERR"
+COMMAND="after drop --remove-cluster"
+expect_equal "the cluster has no keys in etcd" "" "$(dcs_keys)"
+expect_equal "no Patroni process" "" "$(our_patronis)"
+expect_equal "no postgres process" "" "$(our_postmasters)"
+pglift instance list -o json
+expect_status 0
+expect_stdout "[]"
+
+echo "$PASSED passed, $FAILED failed"
+[[ $FAILED -eq 0 ]]
