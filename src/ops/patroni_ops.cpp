@@ -470,6 +470,14 @@ awaitable<TopologyResult> switchover(const core::Op& op, const Layout& l, const 
   if (r.status != 200) topology_failure("switchover", candidate, r.status, text);
   co_await wait_leader(ps, e.rest, candidate, 60s);
   op.info("switchover done: " + candidate + " is the leader", "pglift.patroni");
+  // Return with a settled cluster: the former leader rejoins as a replica (a clean demotion needs no
+  // rewind); if it does not within the deadline, say so and leave it to Patroni.
+  op.info("waiting for " + leader + " to rejoin as a replica", "pglift.patroni");
+  try {
+    co_await wait_candidate(e.rest, e.member.cluster, leader);
+  } catch (const Timeout& t) {
+    op.warning(t.what(), "pglift.patroni");
+  }
   co_return TopologyResult{leader, candidate, false};
 }
 
