@@ -173,6 +173,12 @@ awaitable<std::int64_t> Etcd::delete_prefix(std::string prefix) {
   co_return int64_field(reply, "deleted");
 }
 
+awaitable<std::int64_t> Etcd::delete_key(std::string key) {
+  Value body = Object{{"key", net::base64_encode(key)}};
+  Value reply = co_await call("/v3/kv/deleterange", std::move(body));
+  co_return int64_field(reply, "deleted");
+}
+
 awaitable<void> Etcd::put(std::string key, std::string value) {
   // Built apart from the co_await: GCC 12 rejects an initializer list inside it ("array used as initializer").
   Value pair = Object{{"key", net::base64_encode(key)}, {"value", net::base64_encode(value)}};

@@ -37,6 +37,8 @@ class Etcd {
   awaitable<KeyValues> get_prefix(std::string prefix);
   /// Deletes the keys under `prefix`; returns how many there were.
   awaitable<std::int64_t> delete_prefix(std::string prefix);
+  /// Deletes exactly `key`; returns 1 when it existed, else 0.
+  awaitable<std::int64_t> delete_key(std::string key);
   awaitable<void> put(std::string key, std::string value);
 
  private:

@@ -288,7 +288,7 @@ awaitable<void> create(const core::Op& op, const InstanceSpec& spec, const Creat
           // What this member wrote in the DCS: the whole cluster when it was bootstrapping it.
           try {
             if (!cluster_exists) co_await etcd.delete_prefix(prefix);
-            else co_await etcd.delete_prefix(prefix + "members/" + member.node);
+            else co_await etcd.delete_key(prefix + "members/" + member.node);
           } catch (const Error& e) {
             op.warning(std::string("could not clean the DCS up: ") + e.what(), "pglift.patroni");
           }
@@ -438,6 +438,15 @@ awaitable<void> drop(const core::Op& op, const Layout& l, const DropOptions& opt
   if (options.remove_cluster) {
     auto n = co_await etcd.delete_prefix(prefix);
     op.info("removed cluster '" + e.member.cluster + "' from the DCS (" + std::to_string(n) + " keys)", "pglift.patroni");
+  } else if (dcs_reachable) {
+    // Patroni leaves a stopped member's key until its lease expires (ttl): meanwhile the leader keeps
+    // its slot and asks its API at shutdown. A dropped member is gone: say so now.
+    try {
+      co_await etcd.delete_key(prefix + "members/" + e.member.node);
+    } catch (const Error& err) {
+      if (err.code() == ErrorCode::cancelled) throw;
+      op.warning(std::string("could not remove member '") + e.member.node + "' from the DCS: " + err.what(), "pglift.patroni");
+    }
   }
 }
 
