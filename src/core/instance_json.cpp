@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/text.hpp"
+#include "core/patroni_json.hpp"
 #include "core/value.hpp"
 #include "pglift/errors.hpp"
 #include "pglift/instance.hpp"
@@ -187,23 +188,6 @@ Value patroni_info_value(const PatroniInfo& p) {
   return o;
 }
 
-ClusterMember member_from(const Value& v) {
-  ClusterMember m;
-  for (const auto& [k, x] : v.as_object()) {
-    if (k == "name" && x.is_string()) m.name = x.as_string();
-    else if (k == "host" && x.is_string()) m.host = x.as_string();
-    else if (k == "role" && x.is_string()) m.role = x.as_string();
-    else if (k == "state" && x.is_string()) m.state = x.as_string();
-    else if (k == "port" && x.is_int()) m.port = static_cast<int>(x.as_int());
-    else if (k == "api_url" && x.is_string()) m.api_url = x.as_string();
-    else if (k == "timeline" && x.is_int()) m.timeline = x.as_int();
-    else if (k == "lag" && x.is_int()) m.lag = x.as_int();
-    else if (k == "lag" && x.is_string()) m.lag = x.as_string();
-    else m.extra.emplace_back(k, core::to_json(x));
-  }
-  return m;
-}
-
 InstanceState parse_state(const std::string& s) {
   if (s == "started") return InstanceState::started;
   if (s == "stopped") return InstanceState::stopped;
@@ -349,7 +333,7 @@ Instance Instance::from_json(const std::string& json) {
     if (const Value* pg = pf.get("postgresql")) info.postgresql_connect_host = Fields(*pg, "patroni.postgresql").str("connect_host");
     if (const Value* members = pf.get("cluster_members"); members && members->is_array())
       for (const auto& m : members->as_array())
-        if (m.is_object()) info.cluster_members.push_back(member_from(m));
+        if (m.is_object()) info.cluster_members.push_back(core::cluster_member(m));
     info.is_paused = pf.boolean("is_paused");
     i.patroni = std::move(info);
   }
@@ -441,5 +425,25 @@ std::string InstanceSpec::json_schema() {
   };
   return core::to_json(schema, true);
 }
+
+namespace core {
+ClusterMember cluster_member(const Value& v) {
+  ClusterMember m;
+  for (const auto& [k, x] : v.as_object()) {
+    if (k == "name" && x.is_string()) m.name = x.as_string();
+    else if (k == "host" && x.is_string()) m.host = x.as_string();
+    else if (k == "role" && x.is_string()) m.role = x.as_string();
+    else if (k == "state" && x.is_string()) m.state = x.as_string();
+    else if (k == "port" && x.is_int()) m.port = static_cast<int>(x.as_int());
+    else if (k == "api_url" && x.is_string()) m.api_url = x.as_string();
+    else if (k == "timeline" && x.is_int()) m.timeline = x.as_int();
+    else if (k == "lag" && x.is_int()) m.lag = x.as_int();
+    else if (k == "lag" && x.is_string()) m.lag = x.as_string();
+    else m.extra.emplace_back(k, core::to_json(x));
+  }
+  return m;
+}
+
+}  // namespace core
 
 }  // namespace pglift

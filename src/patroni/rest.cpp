@@ -1,5 +1,6 @@
 #include "patroni/rest.hpp"
 
+#include "core/patroni_json.hpp"
 #include "pglift/errors.hpp"
 
 namespace pglift::patroni {
@@ -66,22 +67,7 @@ awaitable<std::optional<core::Value>> Rest::status(std::chrono::milliseconds tim
   co_return std::nullopt;
 }
 
-ClusterMember parse_member(const core::Value& v) {
-  ClusterMember m;
-  for (const auto& [k, x] : v.as_object()) {
-    if (k == "name" && x.is_string()) m.name = x.as_string();
-    else if (k == "host" && x.is_string()) m.host = x.as_string();
-    else if (k == "role" && x.is_string()) m.role = x.as_string();
-    else if (k == "state" && x.is_string()) m.state = x.as_string();
-    else if (k == "port" && x.is_int()) m.port = static_cast<int>(x.as_int());
-    else if (k == "api_url" && x.is_string()) m.api_url = x.as_string();
-    else if (k == "timeline" && x.is_int()) m.timeline = x.as_int();
-    else if (k == "lag" && x.is_int()) m.lag = x.as_int();
-    else if (k == "lag" && x.is_string()) m.lag = x.as_string();
-    else m.extra.emplace_back(k, core::to_json(x));
-  }
-  return m;
-}
+ClusterMember parse_member(const core::Value& v) { return core::cluster_member(v); }
 
 awaitable<std::vector<ClusterMember>> Rest::cluster(std::chrono::milliseconds timeout) const {
   auto o = options_;
