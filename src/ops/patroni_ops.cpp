@@ -380,9 +380,25 @@ awaitable<void> restart(const core::Op& op, const Layout& l) {
 awaitable<void> reload(const core::Op& op, const Layout& l) {
   auto e = existing(op, l);
   op.info("reloading Patroni " + l.qualname(), "pglift.patroni");
+  auto pm = postgres::running_postmaster(l);
+  std::string before;
+  if (pm) before = (co_await core::blocking(op, [&] { return reload_state(op.settings, l, pm->port); })).first;
   auto r = co_await e.rest.call("POST", "/reload", core::Object{}, 10s);
   if (r.status != 202 && r.status != 200)
     throw StateError("reload of " + l.display() + " through Patroni failed: HTTP " + std::to_string(r.status) + " " + core::trim(r.body));
+  if (!pm) co_return;
+  // Patroni re-reads its YAML and signals PostgreSQL only when parameters changed; a reload is
+  // asked for everything: have PostgreSQL re-read its files too, and confirm that it did.
+  const int port = pm->port;
+  co_await core::blocking(op, [&] {
+    postgres::Session(postgres::conninfo(op.settings, l, port)).execute("SELECT pg_reload_conf()");
+    return 0;
+  });
+  for (const auto deadline = core::Clock::now() + 10s;;) {
+    if ((co_await core::blocking(op, [&] { return reload_state(op.settings, l, port); })).first != before) co_return;
+    if (core::Clock::now() >= deadline) throw Timeout("PostgreSQL " + l.display() + " did not reload its configuration within 10s");
+    co_await core::sleep_for(10ms);
+  }
 }
 
 awaitable<void> drop(const core::Op& op, const Layout& l, const DropOptions& options) {

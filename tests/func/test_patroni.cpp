@@ -107,6 +107,10 @@ TEST_CASE("the seed scenario: a leader and a replica, data flows, switchover and
   CHECK(sql(*env, "pg1", "SHOW work_mem") == "8MB");
   CHECK(std::get<std::string>(instance_parameters(*env, InstanceRef::parse("pg1")).at("work_mem")) == "8MB");
 
+  const std::string loaded = sql(*env, "pg2", "SELECT pg_conf_load_time()");
+  reload_instance(*env, InstanceRef::parse("pg2"));  // confirmed: PostgreSQL re-read its files
+  CHECK(sql(*env, "pg2", "SELECT pg_conf_load_time()") != loaded);
+
   auto sw = patroni_switchover(*env, InstanceRef::parse("pg1"), {.candidate = "pg2"});
   CHECK(sw.previous_leader == "pg1");
   CHECK(sw.new_leader == "pg2");
