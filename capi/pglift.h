@@ -202,11 +202,13 @@ typedef enum pglift_create_flags {
 
 /* Creates an instance from its manifest, e.g. {"name": "main", "version": "15", "port": 5433}
  * (schema: pglift_instance_schema), and starts it unless "state": "stopped". Every step is reverted on
- * failure or cancellation. *out_json: the instance, as pglift_instance_get returns it. */
+ * failure or cancellation, unless PGLIFT_CREATE_KEEP_ON_ERROR. *out_json: the instance, as
+ * pglift_instance_get returns it. */
 PGLIFT_API int pglift_instance_create(pglift_ctx *ctx, const char *spec_json, size_t spec_len, uint32_t flags,
                                       char **out_json, pglift_error **err) PGLIFT_NOEXCEPT;
 /* The instance: {"name", "version", "port", "settings", "data_checksums", "locale", "encoding", "standby",
- * "state", "pending_restart", "data_directory", "wal_directory"} (`pglift instance get -o json`). */
+ * "state", "pending_restart", "data_directory", "wal_directory"} (`pglift instance get -o json`). Results
+ * may gain keys in later versions: ignore those you do not know. */
 PGLIFT_API int pglift_instance_get(pglift_ctx *ctx, const char *instance, char **out_json,
                                    pglift_error **err) PGLIFT_NOEXCEPT;
 /* A JSON array of {"name", "version", "port", "datadir", "status": "running" | "not_running"};

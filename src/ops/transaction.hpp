@@ -45,7 +45,13 @@ awaitable<T> transactional(const core::Op& op, bool revert_on_error, Body body) 
     failure = std::current_exception();
   }
   if (failure) {
-    if (revert_on_error) co_await tx.revert();
+    if (revert_on_error) {
+      // A cancelled coroutine throws at its next co_await (here: before revert() even starts) unless
+      // its cancellation state is reset first.
+      co_await asio::this_coro::reset_cancellation_state();
+      co_await asio::this_coro::throw_if_cancelled(false);
+      co_await tx.revert();
+    }
     std::rethrow_exception(failure);
   }
   co_return std::move(*result);

@@ -207,6 +207,27 @@ TEST_CASE("cancelling a create reverts it") {
     if (auto* r = std::get_if<LogRecord>(&e); r && r->message.find("initializing") != std::string::npos) CHECK(r->op_tag == 42);
 }
 
+TEST_CASE("cancelling a create while PostgreSQL starts reverts it: no data directory, no process") {
+  Env env;
+  std::promise<void> starting;
+  bool once = false;
+  env.on_event = [&](const Event& e) {
+    if (auto* p = std::get_if<ProgressRecord>(&e); p && p->title.starts_with("starting PostgreSQL") && !once) {
+      once = true;
+      starting.set_value();
+    }
+  };
+  std::promise<void> done;
+  Operation op = start_create_instance(*env, spec("main", free_port()), {},
+                                       [&](std::exception_ptr e, Instance) { e ? done.set_exception(e) : done.set_value(); });
+  starting.get_future().get();
+  op.cancel();  // during the readiness wait: an Asio wait, not a subprocess
+  CHECK_THROWS_AS(done.get_future().get(), Cancelled);
+  CHECK(env.logged("reverting 'starting PostgreSQL 15/main'"));
+  CHECK(env.nothing_in_srv());
+  CHECK(processes_mentioning(env.datadir("main").string()).empty());
+}
+
 TEST_CASE("Asio completion tokens: use_future") {
   Env env;
   auto created = async_create_instance(*env, spec("main", free_port()), CreateOptions{}, boost::asio::use_future);

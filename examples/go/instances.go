@@ -1,0 +1,190 @@
+package pglift
+
+/*
+#include <stdlib.h>
+#include <pglift/pglift.h>
+*/
+import "C"
+
+import (
+	"context"
+	"encoding/json"
+	"unsafe"
+)
+
+// An instance argument is "VERSION/NAME" ("15/main"), or "NAME" when one version only has it.
+
+// CreateAsync starts creating an instance from its JSON manifest.
+func (ctx *Context) CreateAsync(spec []byte) (*Op, error) {
+	doc := C.CBytes(spec)
+	defer C.free(doc)
+	return ctx.start(func(tag C.uint64_t, out **C.pglift_op, e **C.pglift_error) C.int {
+		return C.pglift_instance_create_async(ctx.c, (*C.char)(doc), C.size_t(len(spec)), 0, tag, out, e)
+	})
+}
+
+// Create creates (and by default starts) an instance; cancelling cctx reverts the creation.
+func (ctx *Context) Create(cctx context.Context, spec InstanceSpec) (*Instance, error) {
+	doc, err := json.Marshal(spec)
+	if err != nil {
+		return nil, err
+	}
+	return ctx.CreateJSON(cctx, doc)
+}
+
+// CreateJSON is Create with the manifest as JSON (for fields InstanceSpec does not model).
+func (ctx *Context) CreateJSON(cctx context.Context, spec []byte) (*Instance, error) {
+	op, err := ctx.CreateAsync(spec)
+	if err != nil {
+		return nil, err
+	}
+	var instance Instance
+	if err := await(cctx, op, &instance); err != nil {
+		return nil, err
+	}
+	return &instance, nil
+}
+
+func (ctx *Context) instanceOp(instance string, call func(name *C.char, tag C.uint64_t, out **C.pglift_op, e **C.pglift_error) C.int) (*Op, error) {
+	name, free := cstring(instance)
+	defer free()
+	return ctx.start(func(tag C.uint64_t, out **C.pglift_op, e **C.pglift_error) C.int { return call(name, tag, out, e) })
+}
+
+// GetAsync starts reading an instance.
+func (ctx *Context) GetAsync(instance string) (*Op, error) {
+	return ctx.instanceOp(instance, func(n *C.char, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
+		return C.pglift_instance_get_async(ctx.c, n, t, o, e)
+	})
+}
+
+// Get reads an instance.
+func (ctx *Context) Get(cctx context.Context, instance string) (*Instance, error) {
+	op, err := ctx.GetAsync(instance)
+	if err != nil {
+		return nil, err
+	}
+	var i Instance
+	if err := await(cctx, op, &i); err != nil {
+		return nil, err
+	}
+	return &i, nil
+}
+
+// List lists the instances, of one PostgreSQL version or ("") of all.
+func (ctx *Context) List(cctx context.Context, version string) ([]InstanceListItem, error) {
+	var v *C.char
+	if version != "" {
+		v = C.CString(version)
+		defer C.free(unsafe.Pointer(v))
+	}
+	op, err := ctx.start(func(t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
+		return C.pglift_instance_list_async(ctx.c, v, t, o, e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	items := []InstanceListItem{}
+	if err := await(cctx, op, &items); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+// Status tells whether the instance's server runs, and its PID.
+func (ctx *Context) Status(cctx context.Context, instance string) (*InstanceStatus, error) {
+	op, err := ctx.instanceOp(instance, func(n *C.char, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
+		return C.pglift_instance_status_async(ctx.c, n, t, o, e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	var s InstanceStatus
+	if err := await(cctx, op, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// Env is the environment for the instance's client programs (PGDATA, PGHOST, PGPORT, ...).
+func (ctx *Context) Env(cctx context.Context, instance string) (map[string]string, error) {
+	op, err := ctx.instanceOp(instance, func(n *C.char, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
+		return C.pglift_instance_env_async(ctx.c, n, t, o, e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	env := map[string]string{}
+	if err := await(cctx, op, &env); err != nil {
+		return nil, err
+	}
+	return env, nil
+}
+
+// StartAsync starts starting the instance (see also StopAsync, RestartAsync, ReloadAsync, DropAsync).
+func (ctx *Context) StartAsync(instance string) (*Op, error) {
+	return ctx.instanceOp(instance, func(n *C.char, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
+		return C.pglift_instance_start_async(ctx.c, n, t, o, e)
+	})
+}
+
+func (ctx *Context) StopAsync(instance string, mode int) (*Op, error) {
+	return ctx.instanceOp(instance, func(n *C.char, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
+		return C.pglift_instance_stop_async(ctx.c, n, C.int(mode), t, o, e)
+	})
+}
+
+func (ctx *Context) RestartAsync(instance string, mode int) (*Op, error) {
+	return ctx.instanceOp(instance, func(n *C.char, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
+		return C.pglift_instance_restart_async(ctx.c, n, C.int(mode), t, o, e)
+	})
+}
+
+func (ctx *Context) ReloadAsync(instance string) (*Op, error) {
+	return ctx.instanceOp(instance, func(n *C.char, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
+		return C.pglift_instance_reload_async(ctx.c, n, t, o, e)
+	})
+}
+
+func (ctx *Context) DropAsync(instance string) (*Op, error) {
+	return ctx.instanceOp(instance, func(n *C.char, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
+		return C.pglift_instance_drop_async(ctx.c, n, t, o, e)
+	})
+}
+
+func run(cctx context.Context, op *Op, err error) error {
+	if err != nil {
+		return err
+	}
+	return await(cctx, op, nil)
+}
+
+// Start starts the instance's server (a warning event if it runs already).
+func (ctx *Context) Start(cctx context.Context, instance string) error {
+	op, err := ctx.StartAsync(instance)
+	return run(cctx, op, err)
+}
+
+// Stop stops the instance's server with mode StopSmart, StopFast or StopImmediate.
+func (ctx *Context) Stop(cctx context.Context, instance string, mode int) error {
+	op, err := ctx.StopAsync(instance, mode)
+	return run(cctx, op, err)
+}
+
+// Restart restarts the instance's server.
+func (ctx *Context) Restart(cctx context.Context, instance string, mode int) error {
+	op, err := ctx.RestartAsync(instance, mode)
+	return run(cctx, op, err)
+}
+
+// Reload makes the server reload its configuration.
+func (ctx *Context) Reload(cctx context.Context, instance string) error {
+	op, err := ctx.ReloadAsync(instance)
+	return run(cctx, op, err)
+}
+
+// Drop stops the instance and deletes its files.
+func (ctx *Context) Drop(cctx context.Context, instance string) error {
+	op, err := ctx.DropAsync(instance)
+	return run(cctx, op, err)
+}

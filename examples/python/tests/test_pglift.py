@@ -1,0 +1,134 @@
+"""Tests of the Python binding against a real PostgreSQL 15: run through tests/capi/with_prefix.sh
+(a throw-away prefix) with LIBPGLIFT_PATH naming the library; see ../README.md."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import unittest
+
+import pglift
+
+PREFIX = os.environ.get("LIBPGLIFT_TEST_PREFIX", "")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ApiTest(unittest.TestCase):
+    def test_version(self) -> None:
+        self.assertRegex(pglift.version(), r"^\d+\.\d+\.\d+$")
+
+    def test_errors_are_typed(self) -> None:
+        with pglift.Context() as ctx:
+            with self.assertRaises(pglift.NotFound) as cm:
+                ctx.get("15/missing")
+            self.assertEqual(cm.exception.code, -3)
+            self.assertEqual(cm.exception.status_name, "not_found")
+            self.assertIn("missing", str(cm.exception))
+            with self.assertRaises(pglift.InvalidSpec) as cm:
+                ctx.create({"name": "bad/name"})
+            self.assertEqual(cm.exception.field, "name")
+            with self.assertRaises(ValueError):  # InvalidSpec is a ValueError too
+                ctx.stop("15/x", mode=9)
+            self.assertEqual(ctx.list(), [])
+            op = ctx.get_async("15/missing", 5)
+            self.assertTrue(op.wait(30))
+            self.assertEqual(op.state, pglift.OP_FAILED)
+            self.assertIsInstance(op.error(), pglift.NotFound)
+            with self.assertRaises(pglift.NotFound):
+                op.result()
+            events = list(ctx.events())
+            self.assertEqual([(e.kind, e.tag, e.status) for e in events], [(pglift.EVENT_OP_DONE, 5, -3)])
+            op.close()
+
+    def test_settings(self) -> None:
+        with pglift.Context({"prefix": PREFIX + "/elsewhere"}) as ctx:
+            self.assertEqual(ctx.settings()["prefix"], PREFIX + "/elsewhere")
+        with self.assertRaises(pglift.SettingsError):
+            pglift.Context({"no_such_setting": 1})
+
+
+class InstanceTest(unittest.TestCase):
+    def test_blocking_life(self) -> None:
+        port = free_port()
+        with pglift.Context() as ctx:
+            created = ctx.create({"name": "py", "version": "15", "port": port})
+            try:
+                self.assertIsInstance(created, pglift.Instance)
+                self.assertEqual((created.name, created.version, created.port), ("py", "15", port))
+                self.assertEqual(created.state, "started")
+                got = ctx.get("15/py")
+                self.assertEqual(got.data_directory, f"{PREFIX}/srv/pgsql/15/py/data")
+                self.assertTrue(os.path.isdir(got.data_directory))
+                self.assertEqual(got.encoding, "UTF8")
+                self.assertIsInstance(got.settings, dict)
+                self.assertFalse(got.pending_restart)
+                self.assertEqual(got.qualname, "15-py")
+                [item] = ctx.list()
+                self.assertEqual((item.name, item.port, item.status), ("py", port, "running"))
+                status = ctx.status("py")
+                self.assertTrue(status.running)
+                self.assertIsInstance(status.pid, int)
+                self.assertEqual(ctx.env("15/py")["PGPORT"], str(port))
+                with self.assertRaises(pglift.AlreadyExists):
+                    ctx.create({"name": "py", "version": "15", "port": port})
+                logs = [e for e in ctx.events() if e.kind == pglift.EVENT_LOG]
+                self.assertIn("initializing PostgreSQL instance", [e.message for e in logs])
+            finally:
+                ctx.drop("15/py")
+            self.assertFalse(os.path.exists(created.data_directory))
+
+
+class AsyncioTest(unittest.TestCase):
+    def test_async_ops_with_log_events(self) -> None:
+        asyncio.run(self._life(free_port()))
+
+    async def _life(self, port: int) -> None:
+        events: list[pglift.Event] = []
+        async with pglift.aio.Context(on_event=events.append) as ctx:
+            created = await ctx.create({"name": "aio", "version": "15", "port": port})
+            try:
+                self.assertEqual(created.state, "started")
+                # a restart while the loop stays free: a ticker runs meanwhile
+                ticks = 0
+
+                async def ticker() -> None:
+                    nonlocal ticks
+                    while True:
+                        await asyncio.sleep(0.01)
+                        ticks += 1
+
+                task = asyncio.create_task(ticker())
+                await ctx.restart("15/aio")
+                task.cancel()
+                self.assertGreater(ticks, 0)
+                got, status, items = await asyncio.gather(ctx.get("15/aio"), ctx.status("15/aio"), ctx.list())
+                self.assertEqual(got.port, port)
+                self.assertTrue(status.running)
+                self.assertEqual([i.name for i in items], ["aio"])
+                self.assertIn("PGDATA", await ctx.env("aio"))
+            finally:
+                await ctx.drop("15/aio")
+            messages = [e.message for e in events if e.kind == pglift.EVENT_LOG]
+            self.assertIn("restarting instance 15/aio", messages)
+            self.assertIn("dropping instance 15/aio", messages)
+            self.assertTrue(all(e.tag > 0 for e in events))  # every event belongs to an awaited op
+
+            # cancelling the awaiting task cancels the op, which reverts before the task ends
+            creating = asyncio.create_task(ctx.create({"name": "aio2", "version": "15", "port": free_port()}))
+            while not any(e.kind == pglift.EVENT_PROGRESS and e.message.startswith("initializing") for e in events):
+                await asyncio.sleep(0.01)
+            creating.cancel()
+            with self.assertRaises(asyncio.CancelledError):
+                await creating
+            self.assertFalse(os.path.exists(f"{PREFIX}/srv/pgsql/15/aio2/data"))
+            self.assertEqual(await ctx.list(), [])
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,165 @@
+/* Helpers of the C ABI tests: checks that stop the test with a message, a free TCP port, and event
+ * draining. Tests run under with_prefix.sh, which provides the prefix and the settings. */
+#ifndef PGLIFT_TESTUTIL_H
+#define PGLIFT_TESTUTIL_H
+
+#define _GNU_SOURCE /* SOCK_CLOEXEC, clock_gettime under -std=c11 */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <pglift/pglift.h>
+
+#define CHECK(cond)                                                         \
+  do {                                                                      \
+    if (!(cond)) {                                                          \
+      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+      exit(1);                                                              \
+    }                                                                       \
+  } while (0)
+
+/* The error of the last OK()/FAILS() call: OK(pglift_instance_get(ctx, "15/x", &json, ERR)). */
+static pglift_error *test_err;
+#define ERR (&test_err)
+
+#define OK(call)                                                                                   \
+  do {                                                                                             \
+    int rc_;                                                                                       \
+    pglift_error_free(test_err);                                                                   \
+    test_err = NULL;                                                                               \
+    rc_ = (call);                                                                                  \
+    if (rc_ != PGLIFT_OK) {                                                                        \
+      fprintf(stderr, "%s:%d: %s failed: %d (%s) %s\n", __FILE__, __LINE__, #call, rc_,            \
+              pglift_status_name(rc_), test_err ? pglift_error_message(test_err) : "(no error object)"); \
+      exit(1);                                                                                     \
+    }                                                                                              \
+  } while (0)
+
+/* Expects `call` to fail with `status`; test_err then holds its error. */
+#define FAILS(status, call)                                                                        \
+  do {                                                                                             \
+    int rc_;                                                                                       \
+    pglift_error_free(test_err);                                                                   \
+    test_err = NULL;                                                                               \
+    rc_ = (call);                                                                                  \
+    if (rc_ != (status) || !test_err || pglift_error_code(test_err) != (status)) {                 \
+      fprintf(stderr, "%s:%d: %s: expected %s, got %d (%s) %s\n", __FILE__, __LINE__, #call,       \
+              pglift_status_name(status), rc_, pglift_status_name(rc_),                            \
+              test_err ? pglift_error_message(test_err) : "(no error object)");                    \
+      exit(1);                                                                                     \
+    }                                                                                              \
+  } while (0)
+
+static inline int contains(const char *haystack, const char *needle) {
+  return haystack && strstr(haystack, needle) != NULL;
+}
+
+static inline const char *test_prefix(void) {
+  const char *p = getenv("LIBPGLIFT_TEST_PREFIX");
+  if (!p) {
+    fprintf(stderr, "LIBPGLIFT_TEST_PREFIX is not set: run this test through with_prefix.sh\n");
+    exit(1);
+  }
+  return p;
+}
+
+/* A TCP port nobody listens on now, chosen by the kernel. */
+static inline int free_port(void) {
+  struct sockaddr_in a;
+  socklen_t len = sizeof a;
+  int port, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  CHECK(fd >= 0);
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  CHECK(bind(fd, (struct sockaddr *)&a, sizeof a) == 0);
+  CHECK(getsockname(fd, (struct sockaddr *)&a, &len) == 0);
+  port = ntohs(a.sin_port);
+  close(fd);
+  return port;
+}
+
+static inline int path_exists(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0;
+}
+
+static inline double now_s(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static inline void print_event(const pglift_event *ev) {
+  switch (pglift_event_kind_of(ev)) {
+    case PGLIFT_EVENT_LOG:
+      fprintf(stderr, "  [%llu] %-7s %s: %s\n", (unsigned long long)pglift_event_tag(ev),
+              pglift_log_level_name(pglift_event_log_level(ev)), pglift_event_target(ev), pglift_event_message(ev));
+      break;
+    case PGLIFT_EVENT_PROGRESS:
+      fprintf(stderr, "  [%llu] %s '%s'\n", (unsigned long long)pglift_event_tag(ev),
+              pglift_event_progress_phase(ev) == PGLIFT_PROGRESS_BEGIN ? "begin" : "end", pglift_event_message(ev));
+      break;
+    case PGLIFT_EVENT_OP_DONE:
+      fprintf(stderr, "  [%llu] done: state %d, %s %s\n", (unsigned long long)pglift_event_tag(ev),
+              pglift_event_op_state(ev), pglift_status_name(pglift_event_status(ev)), pglift_event_message(ev));
+      break;
+    default:
+      fprintf(stderr, "  unknown event kind %d\n", pglift_event_kind_of(ev));
+  }
+}
+
+/* Waits (up to timeout_s) until the context's event fd is readable, then takes one event; the way an
+ * event loop would. NULL when nothing came in time. */
+static inline pglift_event *next_event_polled(pglift_ctx *ctx, double timeout_s) {
+  double deadline = now_s() + timeout_s;
+  for (;;) {
+    pglift_event *ev = NULL;
+    struct pollfd p;
+    int left_ms = (int)((deadline - now_s()) * 1000);
+    if (pglift_ctx_next_event(ctx, 0, &ev) == 1) return ev;
+    if (left_ms <= 0) return NULL;
+    p.fd = pglift_ctx_event_fd(ctx);
+    p.events = POLLIN;
+    p.revents = 0;
+    CHECK(poll(&p, 1, left_ms) >= 0);
+  }
+}
+
+/* Drains events until the OP_DONE of `tag` (printing them); returns that op state. */
+static inline int drain_until_done(pglift_ctx *ctx, uint64_t tag, double timeout_s) {
+  double deadline = now_s() + timeout_s;
+  for (;;) {
+    pglift_event *ev = next_event_polled(ctx, deadline - now_s());
+    int state;
+    CHECK(ev != NULL); /* timed out */
+    print_event(ev);
+    if (pglift_event_kind_of(ev) == PGLIFT_EVENT_OP_DONE && pglift_event_tag(ev) == tag) {
+      state = pglift_event_op_state(ev);
+      pglift_event_free(ev);
+      return state;
+    }
+    pglift_event_free(ev);
+  }
+}
+
+/* Takes every queued event without waiting; returns how many. */
+static inline int drain_now(pglift_ctx *ctx) {
+  int n = 0;
+  pglift_event *ev = NULL;
+  while (pglift_ctx_next_event(ctx, 0, &ev) == 1) {
+    print_event(ev);
+    pglift_event_free(ev);
+    ++n;
+  }
+  return n;
+}
+
+#endif
