@@ -55,6 +55,27 @@ std::string json_of(const InstanceStatus& s) {
   return "{\"postgresql\":" + capi::json_string(pglift::to_string(s.postgresql)) +
          ",\"pid\":" + (s.pid ? std::to_string(*s.pid) : "null") + "}";
 }
+std::string json_of(const pglift::ConfigurationResult& r) { return pglift::to_json(r); }
+std::string json_of(const pglift::TopologyResult& r) { return pglift::to_json(r); }
+
+pglift::DropOptions drop_options_of(uint32_t flags) {
+  if (flags & ~static_cast<uint32_t>(PGLIFT_DROP_REMOVE_CLUSTER))
+    throw pglift::InvalidSpec("flags", std::to_string(flags), "unknown flags");
+  return pglift::DropOptions{.remove_cluster = (flags & PGLIFT_DROP_REMOVE_CLUSTER) != 0};
+}
+
+pglift::ParameterChanges changes_of(const char* json, size_t len) {
+  require(json, "changes_json");
+  return pglift::parameter_changes_from_json(std::string(json, len));
+}
+
+pglift::SwitchoverOptions switchover_of(const char* candidate, const char* scheduled_at) {
+  pglift::SwitchoverOptions o;
+  if (candidate) o.candidate = candidate;
+  if (scheduled_at) o.scheduled_at = scheduled_at;
+  return o;
+}
+
 std::string json_of(const std::map<std::string, std::string>& env) {
   std::string r = "{";
   for (const auto& [k, v] : env) r += (r.size() > 1 ? "," : "") + capi::json_string(k) + ":" + capi::json_string(v);
@@ -272,6 +293,129 @@ int pglift_instance_env_async(pglift_ctx* ctx, const char* instance, uint64_t ta
     }
     state->complete(e, std::move(json), *ctx->queue);
     *out = op.release();
+  });
+}
+
+// --- configuration and Patroni ------------------------------------------------------------------------
+
+int pglift_instance_drop_with(pglift_ctx* ctx, const char* instance, uint32_t flags, pglift_error** err) noexcept {
+  return guard(err, [&] { pglift::drop_instance(context(ctx), ref_of(instance), drop_options_of(flags)); });
+}
+
+int pglift_instance_configure(pglift_ctx* ctx, const char* instance, const char* changes_json, size_t changes_len,
+                              char** out_json, pglift_error** err) noexcept {
+  return guard(err, [&] {
+    require(out_json, "out_json");
+    auto changes = changes_of(changes_json, changes_len);
+    capi::put(out_json, json_of(pglift::configure_instance(context(ctx), ref_of(instance), changes)));
+  });
+}
+
+int pglift_instance_parameters(pglift_ctx* ctx, const char* instance, char** out_json, pglift_error** err) noexcept {
+  return guard(err, [&] {
+    require(out_json, "out_json");
+    capi::put(out_json, pglift::to_json(pglift::instance_parameters(context(ctx), ref_of(instance))));
+  });
+}
+
+int pglift_instance_promote(pglift_ctx* ctx, const char* instance, pglift_error** err) noexcept {
+  return guard(err, [&] { pglift::promote_instance(context(ctx), ref_of(instance)); });
+}
+
+int pglift_patroni_switchover(pglift_ctx* ctx, const char* instance, const char* candidate, const char* scheduled_at,
+                              char** out_json, pglift_error** err) noexcept {
+  return guard(err, [&] {
+    require(out_json, "out_json");
+    capi::put(out_json, json_of(pglift::patroni_switchover(context(ctx), ref_of(instance),
+                                                           switchover_of(candidate, scheduled_at))));
+  });
+}
+
+int pglift_patroni_failover(pglift_ctx* ctx, const char* instance, const char* candidate, char** out_json,
+                            pglift_error** err) noexcept {
+  return guard(err, [&] {
+    require(out_json, "out_json");
+    require(candidate, "candidate");
+    capi::put(out_json, json_of(pglift::patroni_failover(context(ctx), ref_of(instance), candidate)));
+  });
+}
+
+int pglift_patroni_pause(pglift_ctx* ctx, const char* instance, int pause, pglift_error** err) noexcept {
+  return guard(err, [&] {
+    if (pause) pglift::patroni_pause(context(ctx), ref_of(instance));
+    else pglift::patroni_resume(context(ctx), ref_of(instance));
+  });
+}
+
+int pglift_patroni_log_file(pglift_ctx* ctx, const char* instance, char** out_path, pglift_error** err) noexcept {
+  return guard(err, [&] {
+    require(out_path, "out_path");
+    capi::put(out_path, pglift::patroni_log_file(context(ctx), ref_of(instance)).string());
+  });
+}
+
+int pglift_instance_drop_with_async(pglift_ctx* ctx, const char* instance, uint32_t flags, uint64_t tag,
+                                    pglift_op** out, pglift_error** err) noexcept {
+  return guard(err, [&] {
+    auto ref = ref_of(instance);
+    auto options = drop_options_of(flags);
+    launch<>(ctx, tag, out, [&](auto done, auto op) {
+      return pglift::start_drop_instance(*ctx->context, std::move(ref), options, std::move(done), op);
+    });
+  });
+}
+
+int pglift_instance_configure_async(pglift_ctx* ctx, const char* instance, const char* changes_json, size_t changes_len,
+                                    uint64_t tag, pglift_op** out, pglift_error** err) noexcept {
+  return guard(err, [&] {
+    auto ref = ref_of(instance);
+    auto changes = changes_of(changes_json, changes_len);
+    launch<pglift::ConfigurationResult>(ctx, tag, out, [&](auto done, auto op) {
+      return pglift::start_configure_instance(*ctx->context, std::move(ref), std::move(changes), std::move(done), op);
+    });
+  });
+}
+
+int pglift_instance_promote_async(pglift_ctx* ctx, const char* instance, uint64_t tag, pglift_op** out,
+                                  pglift_error** err) noexcept {
+  return guard(err, [&] {
+    auto ref = ref_of(instance);
+    launch<>(ctx, tag, out, [&](auto done, auto op) {
+      return pglift::start_promote_instance(*ctx->context, std::move(ref), std::move(done), op);
+    });
+  });
+}
+
+int pglift_patroni_switchover_async(pglift_ctx* ctx, const char* instance, const char* candidate,
+                                    const char* scheduled_at, uint64_t tag, pglift_op** out, pglift_error** err) noexcept {
+  return guard(err, [&] {
+    auto ref = ref_of(instance);
+    auto options = switchover_of(candidate, scheduled_at);
+    launch<pglift::TopologyResult>(ctx, tag, out, [&](auto done, auto op) {
+      return pglift::start_patroni_switchover(*ctx->context, std::move(ref), std::move(options), std::move(done), op);
+    });
+  });
+}
+
+int pglift_patroni_failover_async(pglift_ctx* ctx, const char* instance, const char* candidate, uint64_t tag,
+                                  pglift_op** out, pglift_error** err) noexcept {
+  return guard(err, [&] {
+    auto ref = ref_of(instance);
+    require(candidate, "candidate");
+    std::string c = candidate;
+    launch<pglift::TopologyResult>(ctx, tag, out, [&](auto done, auto op) {
+      return pglift::start_patroni_failover(*ctx->context, std::move(ref), std::move(c), std::move(done), op);
+    });
+  });
+}
+
+int pglift_patroni_pause_async(pglift_ctx* ctx, const char* instance, int pause, uint64_t tag, pglift_op** out,
+                               pglift_error** err) noexcept {
+  return guard(err, [&] {
+    auto ref = ref_of(instance);
+    launch<>(ctx, tag, out, [&](auto done, auto op) {
+      return pglift::start_patroni_pause(*ctx->context, std::move(ref), pause != 0, std::move(done), op);
+    });
   });
 }
 

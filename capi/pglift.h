@@ -237,6 +237,49 @@ PGLIFT_API int pglift_instance_env(pglift_ctx *ctx, const char *instance, char *
 /* The JSON Schema of the manifest taken by pglift_instance_create. */
 PGLIFT_API int pglift_instance_schema(char **out_json, pglift_error **err) PGLIFT_NOEXCEPT;
 
+/* Flags of pglift_instance_drop_with. */
+typedef enum pglift_drop_flags {
+  PGLIFT_DROP_DEFAULT = 0,
+  /* For the last member of a Patroni cluster: also delete the cluster's keys from the DCS (refused with
+   * PGLIFT_E_STATE while another member is alive; PGLIFT_E_STATE on a plain instance). */
+  PGLIFT_DROP_REMOVE_CLUSTER = 1
+} pglift_drop_flags;
+
+/* pglift_instance_drop with flags. */
+PGLIFT_API int pglift_instance_drop_with(pglift_ctx *ctx, const char *instance, uint32_t flags,
+                                         pglift_error **err) PGLIFT_NOEXCEPT;
+/* Sets or removes managed postgresql.conf parameters: `changes_json` is an object such as
+ * {"work_mem": "8MB", "max_connections": 200, "jit": false, "old": null} (null removes). Plain instance:
+ * postgresql.conf is rewritten and a running instance reloaded (confirmed). Patroni member: its YAML's
+ * postgresql.parameters, then POST /reload (confirmed). Parameters needing a restart are reported, not
+ * applied by a restart. *out_json: {"changes": {"work_mem": [null, "8MB"]}, "reloaded": true,
+ * "needs_restart": ["max_connections"], "pending_restart": true}. */
+PGLIFT_API int pglift_instance_configure(pglift_ctx *ctx, const char *instance, const char *changes_json,
+                                         size_t changes_len, char **out_json, pglift_error **err) PGLIFT_NOEXCEPT;
+/* The managed parameters as a JSON object (postgresql.conf's, or the Patroni YAML's). */
+PGLIFT_API int pglift_instance_parameters(pglift_ctx *ctx, const char *instance, char **out_json,
+                                          pglift_error **err) PGLIFT_NOEXCEPT;
+/* A Patroni member: a switchover to it (returns once it leads). Plain instances: PGLIFT_E_STATE. */
+PGLIFT_API int pglift_instance_promote(pglift_ctx *ctx, const char *instance, pglift_error **err) PGLIFT_NOEXCEPT;
+
+/* ---- Patroni clusters (the instance names any member) -------------------------------------------- */
+
+/* Switchover to `candidate` (NULL: any healthy replica), now or at `scheduled_at` (ISO 8601 with a time
+ * zone; NULL: now). Returns once the new leader is observed and the former one rejoined (or once
+ * scheduled). *out_json: {"previous_leader": "pg1", "new_leader": "pg2" | null, "scheduled": false}. */
+PGLIFT_API int pglift_patroni_switchover(pglift_ctx *ctx, const char *instance, const char *candidate,
+                                         const char *scheduled_at, char **out_json,
+                                         pglift_error **err) PGLIFT_NOEXCEPT;
+/* Manual failover to `candidate` (required); returns once it leads. *out_json as for switchover. */
+PGLIFT_API int pglift_patroni_failover(pglift_ctx *ctx, const char *instance, const char *candidate,
+                                       char **out_json, pglift_error **err) PGLIFT_NOEXCEPT;
+/* pause != 0: pause automatic failover of the cluster; 0: resume. Returns once the member reports it. */
+PGLIFT_API int pglift_patroni_pause(pglift_ctx *ctx, const char *instance, int pause,
+                                    pglift_error **err) PGLIFT_NOEXCEPT;
+/* The path of the member's Patroni log file. */
+PGLIFT_API int pglift_patroni_log_file(pglift_ctx *ctx, const char *instance, char **out_path,
+                                       pglift_error **err) PGLIFT_NOEXCEPT;
+
 /* ---- Asynchronous operations --------------------------------------------------------------------- */
 
 /* Each `*_async` function starts the operation and returns at once with *out set to a new op. When it
@@ -272,6 +315,20 @@ PGLIFT_API int pglift_instance_drop_async(pglift_ctx *ctx, const char *instance,
  * is queued all the same. */
 PGLIFT_API int pglift_instance_env_async(pglift_ctx *ctx, const char *instance, uint64_t tag, pglift_op **out,
                                          pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_instance_drop_with_async(pglift_ctx *ctx, const char *instance, uint32_t flags,
+                                               uint64_t tag, pglift_op **out, pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_instance_configure_async(pglift_ctx *ctx, const char *instance, const char *changes_json,
+                                               size_t changes_len, uint64_t tag, pglift_op **out,
+                                               pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_instance_promote_async(pglift_ctx *ctx, const char *instance, uint64_t tag,
+                                             pglift_op **out, pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_patroni_switchover_async(pglift_ctx *ctx, const char *instance, const char *candidate,
+                                               const char *scheduled_at, uint64_t tag, pglift_op **out,
+                                               pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_patroni_failover_async(pglift_ctx *ctx, const char *instance, const char *candidate,
+                                             uint64_t tag, pglift_op **out, pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_patroni_pause_async(pglift_ctx *ctx, const char *instance, int pause, uint64_t tag,
+                                          pglift_op **out, pglift_error **err) PGLIFT_NOEXCEPT;
 
 typedef enum pglift_op_state {
   PGLIFT_OP_PENDING = 0,

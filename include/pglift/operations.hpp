@@ -98,6 +98,16 @@ struct ConfigurationResult {
   bool pending_restart = false;             ///< as PostgreSQL reports it afterwards (when running)
 };
 
+/// JSON faces, as the C ABI takes and returns them.
+/// {"work_mem": "8MB", "jit": false, "max_connections": 100, "old_setting": null}; null removes.
+ParameterChanges parameter_changes_from_json(const std::string& json);
+/// {"changes": {"work_mem": [null, "8MB"]}, "reloaded": true, "needs_restart": [], "pending_restart": false}
+std::string to_json(const ConfigurationResult& result);
+/// {"previous_leader": "pg1", "new_leader": "pg2", "scheduled": false}
+std::string to_json(const TopologyResult& result);
+/// {"work_mem": "8MB", ...}
+std::string to_json(const ConfParameters& parameters);
+
 // --- blocking -------------------------------------------------------------------------------------
 Instance create_instance(Context& ctx, const InstanceSpec& spec, const CreateOptions& options = {});
 Instance get_instance(Context& ctx, const InstanceRef& ref);

@@ -8,6 +8,7 @@
 #include "core/value.hpp"
 #include "pglift/errors.hpp"
 #include "pglift/instance.hpp"
+#include "pglift/operations.hpp"
 
 namespace pglift {
 using core::Value;
@@ -445,5 +446,34 @@ ClusterMember cluster_member(const Value& v) {
 }
 
 }  // namespace core
+
+ParameterChanges parameter_changes_from_json(const std::string& json) {
+  Value doc = parse(json, "changes");
+  if (!doc.is_object()) throw InvalidSpec("changes", json.substr(0, 80), "expecting an object of parameters");
+  ParameterChanges changes;
+  for (const auto& [k, v] : doc.as_object())
+    changes[k] = v.is_null() ? std::nullopt : std::optional<ConfValue>(value_to_conf(k, v));
+  return changes;
+}
+
+std::string to_json(const ConfigurationResult& r) {
+  core::Object changes;
+  auto opt = [](const std::optional<ConfValue>& v) { return v ? conf_to_value(*v) : Value(); };
+  for (const auto& [k, c] : r.changes) changes.emplace_back(k, core::Array{opt(c.first), opt(c.second)});
+  core::Array restart;
+  for (const auto& n : r.needs_restart) restart.push_back(n);
+  return core::to_json(core::Object{{"changes", changes},
+                                    {"reloaded", r.reloaded},
+                                    {"needs_restart", restart},
+                                    {"pending_restart", r.pending_restart}});
+}
+
+std::string to_json(const TopologyResult& r) {
+  return core::to_json(core::Object{{"previous_leader", r.previous_leader},
+                                    {"new_leader", r.new_leader.empty() ? Value() : Value(r.new_leader)},
+                                    {"scheduled", r.scheduled}});
+}
+
+std::string to_json(const ConfParameters& parameters) { return core::to_json(conf_object(parameters)); }
 
 }  // namespace pglift

@@ -1,0 +1,52 @@
+/* Configuration changes and the Patroni entry points through the C ABI, on a plain instance: a change
+ * reloaded and confirmed, a restart-only one reported, the managed parameters, and the Patroni calls
+ * refusing a plain instance with PGLIFT_E_STATE; then the same change asynchronously. */
+#include "testutil.h"
+
+int main(void) {
+  pglift_ctx *ctx = NULL;
+  pglift_op *op = NULL;
+  char *json = NULL, spec[256];
+  const char *work_mem = "{\"work_mem\": \"8MB\"}", *restart = "{\"max_connections\": 50}", *removal = "{\"work_mem\": null}";
+  (void)test_prefix();
+
+  OK(pglift_ctx_new(NULL, &ctx, ERR));
+  snprintf(spec, sizeof spec, "{\"name\": \"cfg\", \"port\": %d}", free_port());
+  OK(pglift_instance_create(ctx, spec, strlen(spec), PGLIFT_CREATE_DEFAULT, &json, ERR));
+  pglift_free(json);
+
+  OK(pglift_instance_configure(ctx, "cfg", work_mem, strlen(work_mem), &json, ERR));
+  fprintf(stderr, "configure: %s\n", json);
+  CHECK(contains(json, "\"changes\":{\"work_mem\":[null,\"8MB\"]}") && contains(json, "\"reloaded\":true"));
+  pglift_free(json);
+  OK(pglift_instance_parameters(ctx, "cfg", &json, ERR));
+  CHECK(contains(json, "\"work_mem\":\"8MB\""));
+  pglift_free(json);
+  OK(pglift_instance_configure(ctx, "cfg", restart, strlen(restart), &json, ERR));
+  CHECK(contains(json, "\"needs_restart\":[\"max_connections\"]") && contains(json, "\"pending_restart\":true"));
+  pglift_free(json);
+  FAILS(PGLIFT_E_INVALID_SPEC, pglift_instance_configure(ctx, "cfg", "[1]", 3, &json, ERR));
+  FAILS(PGLIFT_E_INVALID_SPEC, pglift_instance_configure(ctx, "cfg", "{\"bad name\": 1}", 15, &json, ERR));
+
+  /* Patroni operations on a plain instance: a clear state error, nothing changed. */
+  FAILS(PGLIFT_E_STATE, pglift_instance_promote(ctx, "cfg", ERR));
+  FAILS(PGLIFT_E_STATE, pglift_patroni_switchover(ctx, "cfg", NULL, NULL, &json, ERR));
+  FAILS(PGLIFT_E_STATE, pglift_patroni_failover(ctx, "cfg", "other", &json, ERR));
+  FAILS(PGLIFT_E_STATE, pglift_patroni_pause(ctx, "cfg", 1, ERR));
+  FAILS(PGLIFT_E_STATE, pglift_patroni_log_file(ctx, "cfg", &json, ERR));
+  FAILS(PGLIFT_E_STATE, pglift_instance_drop_with(ctx, "cfg", PGLIFT_DROP_REMOVE_CLUSTER, ERR));
+  FAILS(PGLIFT_E_INVALID_SPEC, pglift_instance_drop_with(ctx, "cfg", 0x80, ERR));
+
+  /* Asynchronously: the removal of the parameter, its result from the op. */
+  OK(pglift_instance_configure_async(ctx, "cfg", removal, strlen(removal), 7, &op, ERR));
+  CHECK(pglift_op_wait(op, 60000) == 1);
+  CHECK(pglift_op_state_of(op) == PGLIFT_OP_SUCCEEDED);
+  CHECK(contains(pglift_op_result(op), "\"work_mem\":[\"8MB\",null]"));
+  pglift_op_free(op);
+
+  OK(pglift_instance_drop_with(ctx, "cfg", PGLIFT_DROP_DEFAULT, ERR));
+  pglift_ctx_free(ctx);
+  pglift_error_free(test_err);
+  fprintf(stderr, "ok\n");
+  return 0;
+}
