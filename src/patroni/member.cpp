@@ -136,9 +136,13 @@ awaitable<void> wait_ready(const core::Op& op, const postgres::Layout& layout, c
 
 awaitable<bool> stop(const core::Op& op, const postgres::Layout& layout, const Files& files, const Rest& rest) {
   bool stopped_something = false;
+  // Watched before Patroni is asked to stop: Patroni may exit a moment before its postmaster, whose
+  // pid file is then already gone; the pidfd still designates it.
+  std::optional<proc::Watched> postmaster;
+  if (auto pm = postgres::running_postmaster(layout)) postmaster = proc::watch(pm->pid);
   if (auto pid = running(files)) {
     stopped_something = true;
-    op.info("stopping Patroni " + layout.qualname(), "pglift.patroni");
+    op.info("stopping Patroni " + layout.qualname() + " (PID " + std::to_string(*pid) + ")", "pglift.patroni");
     proc::Watched patroni = proc::watch(*pid);
     proc::send_signal(patroni, SIGTERM);  // Patroni stops PostgreSQL, then releases its leader key
     if (!co_await proc::wait_exit(patroni, std::chrono::seconds(60))) {
@@ -157,16 +161,17 @@ awaitable<bool> stop(const core::Op& op, const postgres::Layout& layout, const F
   }
   std::error_code ec;
   std::filesystem::remove(files.pidfile, ec);
-  // A postmaster that outlived its Patroni (killed, crashed) would keep the port and the data.
-  if (auto pm = postgres::running_postmaster(layout)) {
-    op.warning("PostgreSQL " + layout.display() + " still runs without Patroni (PID " + std::to_string(pm->pid) +
+  // A postmaster that outlived its Patroni (killed, crashed) would keep the port and the data; one that
+  // is finishing its own shutdown gets a bounded moment to end.
+  const std::chrono::milliseconds grace(stopped_something ? 5000 : 0);
+  if (postmaster && !co_await proc::wait_exit(*postmaster, grace)) {
+    op.warning("PostgreSQL " + layout.display() + " still runs without Patroni (PID " + std::to_string(postmaster->pid) +
                    "); stopping it",
                "pglift.patroni");
-    proc::Watched postmaster = proc::watch(pm->pid);
-    proc::send_signal(postmaster, SIGINT);
-    if (!co_await proc::wait_exit(postmaster, std::chrono::seconds(60))) {
-      proc::send_signal(postmaster, SIGQUIT);
-      co_await proc::wait_exit(postmaster, std::chrono::seconds(10));
+    proc::send_signal(*postmaster, SIGINT);
+    if (!co_await proc::wait_exit(*postmaster, std::chrono::seconds(60))) {
+      proc::send_signal(*postmaster, SIGQUIT);
+      co_await proc::wait_exit(*postmaster, std::chrono::seconds(10));
     }
     stopped_something = true;
   }

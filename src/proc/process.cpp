@@ -12,6 +12,7 @@
 #include <map>
 
 #include "core/files.hpp"
+#include "core/system.hpp"
 #include "core/text.hpp"
 #include "pglift/errors.hpp"
 
@@ -118,9 +119,11 @@ awaitable<void> read_lines(asio::posix::stream_descriptor& pipe, const core::Op&
 }  // namespace
 
 bool Watched::exited() const {
-  if (!pidfd) return true;
+  if (!pidfd) return !core::process_running(pid);
   pollfd p{pidfd.get(), POLLIN, 0};
-  return ::poll(&p, 1, 0) > 0;
+  // Only POLLIN means "exited" (POLLNVAL/POLLERR would be a bad descriptor); and /proc must agree:
+  // a process that is gone or a zombie (reaped by init later) no longer runs.
+  return ::poll(&p, 1, 0) > 0 && (p.revents & POLLIN) && !core::process_running(pid);
 }
 
 Watched watch(pid_t pid) {
@@ -139,11 +142,21 @@ bool send_signal(const Watched& process, int signo) {
 awaitable<bool> wait_exit(Watched& process, std::chrono::milliseconds timeout) {
   if (process.exited()) co_return true;
   auto ex = co_await asio::this_coro::executor;
-  asio::posix::stream_descriptor desc(ex, ::dup(process.pidfd.get()));
-  asio::steady_timer timer(ex, timeout);
-  auto result = co_await (desc.async_wait(asio::posix::descriptor_base::wait_read, asio::use_awaitable) ||
-                          timer.async_wait(asio::use_awaitable));
-  co_return result.index() == 0 || process.exited();
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  if (process.pidfd) {
+    asio::posix::stream_descriptor desc(ex, ::dup(process.pidfd.get()));
+    asio::steady_timer timer(ex, timeout);
+    co_await (desc.async_wait(asio::posix::descriptor_base::wait_read, asio::use_awaitable) ||
+              timer.async_wait(asio::use_awaitable));
+  }
+  // The event says the process ended; confirm it (and cover the no-pidfd case) with a fine poll.
+  asio::steady_timer tick(ex);
+  while (!process.exited()) {
+    if (std::chrono::steady_clock::now() >= deadline) co_return false;
+    tick.expires_after(std::chrono::milliseconds(10));
+    co_await tick.async_wait(asio::use_awaitable);
+  }
+  co_return true;
 }
 
 awaitable<Result> run(const core::Op& op, Command command) {

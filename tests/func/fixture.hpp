@@ -11,6 +11,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -61,6 +63,18 @@ inline bool process_alive(pid_t pid) {
   return close == std::string::npos || close + 2 >= stat.size() || (stat[close + 2] != 'Z' && stat[close + 2] != 'X');
 }
 
+/// The command lines of `pids`, for failure messages.
+inline std::string command_lines(const std::vector<pid_t>& pids) {
+  std::string out;
+  for (pid_t pid : pids) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
+    std::string cmd((std::istreambuf_iterator<char>(in)), {});
+    std::replace(cmd.begin(), cmd.end(), '\0', ' ');
+    out += std::to_string(pid) + ": " + cmd + "\n";
+  }
+  return out;
+}
+
 /// Every postgres process whose command line mentions `path` (from /proc, no pgrep subprocess).
 inline std::vector<pid_t> processes_mentioning(const std::string& path) {
   std::vector<pid_t> found;
@@ -92,6 +106,10 @@ struct Env {
       {
         std::lock_guard l(mutex);
         events.push_back(e);
+        // LIBPGLIFT_TEST_VERBOSE=1: the library's INFO+ log lines on stderr, as they come.
+        static const bool verbose = std::getenv("LIBPGLIFT_TEST_VERBOSE") != nullptr;
+        if (auto* r = std::get_if<pglift::LogRecord>(&e); verbose && r && r->level >= pglift::LogLevel::info)
+          std::fprintf(stderr, "%-8s %s\n", pglift::to_string(r->level), r->message.c_str());
         hook = on_event;
       }
       if (hook) hook(e);
