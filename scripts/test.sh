@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine, as root: installs the packages, builds, and runs
-# every meson suite as an unprivileged user (PostgreSQL refuses root). Ends with "N passed, M failed".
+# every meson suite as an unprivileged user (PostgreSQL refuses root), then the library's suites again
+# in an ASan+UBSan build. Ends with "N passed, M failed".
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 [ "$(id -u)" -eq 0 ] || { echo "test.sh: run as root (it installs packages and creates the test user)" >&2; exit 1; }
@@ -18,16 +19,30 @@ build_as_user "$src" "$build"
 echo "== running tests as $PGLIFT_USER"
 status=0
 as_user meson test -C "$build" --print-errorlogs --num-processes 2 "$@" || status=$?
+logs=("$build/meson-logs/testlog.json")
 
-# The runner's summary, then ours, last.
-python3 - "$build/meson-logs/testlog.json" <<'PY'
+# The library again under ASan+UBSan: the C ABI tests, and the unit, functional and Patroni ones
+# (the bindings' toolchains do not take the sanitizer runtime). PGLIFT_TEST_SANITIZERS=0 skips it.
+if [ "${PGLIFT_TEST_SANITIZERS:-1}" != 0 ]; then
+  echo "== building with ASan+UBSan in $build-asan"
+  build_as_user "$src" "$build-asan" -Db_sanitize=address,undefined -Dexamples=false -Dbindings=false
+  echo "== running the unit, func, patroni and capi suites under ASan+UBSan"
+  as_user env UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    meson test -C "$build-asan" --print-errorlogs --num-processes 2 \
+    --suite unit --suite func --suite patroni --suite capi || status=$?
+  logs+=("$build-asan/meson-logs/testlog.json")
+fi
+
+# The runner's summaries above; ours, over both runs, last.
+python3 - "${logs[@]}" <<'PY'
 import json, sys
 passed = failed = skipped = 0
-for line in open(sys.argv[1]):
-    result = json.loads(line)["result"]
-    if result in ("OK", "EXPECTEDFAIL"): passed += 1
-    elif result == "SKIP": skipped += 1
-    else: failed += 1
+for log in sys.argv[1:]:
+    for line in open(log):
+        result = json.loads(line)["result"]
+        if result in ("OK", "EXPECTEDFAIL"): passed += 1
+        elif result == "SKIP": skipped += 1
+        else: failed += 1
 print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
 PY
 exit $status
