@@ -86,6 +86,8 @@ extern "C" {
 #define PGLIFT_HAS_ASYNC 1        /* *_async, pglift_op, the event queue */
 #define PGLIFT_HAS_EVENT_FD 1     /* pglift_ctx_event_fd */
 #define PGLIFT_HAS_LOG_LEVEL 1    /* pglift_ctx_set_log_level */
+#define PGLIFT_HAS_CONFIGURE 1    /* pglift_instance_configure, _parameters */
+#define PGLIFT_HAS_PATRONI 1      /* pglift_patroni_*, pglift_instance_promote, pglift_instance_drop_with */
 #define PGLIFT_HAS_SETTINGS 1     /* pglift_settings_* */
 
 /* The version of the library actually loaded, "MAJOR.MINOR.PATCH" (static storage, never NULL). */
