@@ -13,18 +13,18 @@ enum class LogLevel : int { debug = 10, info = 20, warning = 30, error = 40 };
 const char* to_string(LogLevel level) noexcept;  // "DEBUG", "INFO", "WARNING", "ERROR"
 
 struct LogRecord {
-  LogLevel level;
-  std::string target;   ///< e.g. "pglift.instances", "pglift.initdb"
-  std::string message;  ///< never contains secrets
+  LogLevel level{};
+  std::string target{};   ///< e.g. "pglift.instances", "pglift.initdb"
+  std::string message{};  ///< never contains secrets
   std::uint64_t op_tag; ///< tag of the operation that emitted it (0: none)
 };
 
 /// A long step started (begin) or finished (end). Titles are the INFO task titles.
 struct ProgressRecord {
   enum class Phase : int { begin = 0, end = 1 };
-  Phase phase;
-  std::string title;
-  std::uint64_t op_tag;
+  Phase phase{};
+  std::string title{};
+  std::uint64_t op_tag{};
 };
 
 using Event = std::variant<LogRecord, ProgressRecord>;

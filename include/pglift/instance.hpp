@@ -27,24 +27,24 @@ const char* to_string(StopMode) noexcept;       // "smart" / "fast" / "immediate
 const char* to_string(RunStatus) noexcept;      // "running" / "not_running"
 
 struct AuthSpec {
-  std::optional<std::string> local, host, hostssl;
+  std::optional<std::string> local{}, host{}, hostssl{};
 };
 
 /// The manifest of an instance. Passwords are write-only: never returned, logged or serialised.
 struct InstanceSpec {
-  std::string name;
-  std::optional<std::string> version;  ///< default: settings' default version
-  std::optional<int> port;             ///< default: 5432
-  ConfParameters settings;             ///< extra postgresql.conf parameters
-  std::optional<bool> data_checksums;  ///< default: settings' initdb.data_checksums
-  std::optional<std::string> locale;
-  std::optional<std::string> encoding;
-  AuthSpec auth;
-  std::optional<std::string> surole_password;
-  std::optional<std::string> replrole_password;
+  std::string name{};
+  std::optional<std::string> version{};  ///< default: settings' default version
+  std::optional<int> port{};             ///< default: 5432
+  ConfParameters settings{};             ///< extra postgresql.conf parameters
+  std::optional<bool> data_checksums{};  ///< default: settings' initdb.data_checksums
+  std::optional<std::string> locale{};
+  std::optional<std::string> encoding{};
+  AuthSpec auth{};
+  std::optional<std::string> surole_password{};
+  std::optional<std::string> replrole_password{};
   InstanceState state = InstanceState::started;
   /// Managed by Patroni, as a member of this cluster (needs the `patroni` settings).
-  std::optional<PatroniSpec> patroni;
+  std::optional<PatroniSpec> patroni{};
 
   /// Parses the JSON manifest; unknown fields and wrong types raise InvalidSpec naming the field.
   static InstanceSpec from_json(const std::string& json);
@@ -57,18 +57,18 @@ struct InstanceSpec {
 
 /// An instance as found on disk (and, when running, as PostgreSQL reports it).
 struct Instance {
-  std::string name;
-  std::string version;
+  std::string name{};
+  std::string version{};
   int port = 5432;
-  ConfParameters settings;                 ///< managed postgresql.conf parameters (port excluded)
-  std::optional<bool> data_checksums;
-  std::optional<std::string> locale;       ///< null when not running or when lc_collate != lc_ctype
-  std::optional<std::string> encoding;     ///< null when not running
+  ConfParameters settings{};               ///< managed postgresql.conf parameters (port excluded)
+  std::optional<bool> data_checksums{};
+  std::optional<std::string> locale{};     ///< null when not running or when lc_collate != lc_ctype
+  std::optional<std::string> encoding{};     ///< null when not running
   InstanceState state = InstanceState::stopped;
   bool pending_restart = false;
-  std::filesystem::path data_directory;
-  std::filesystem::path wal_directory;
-  std::optional<PatroniInfo> patroni;  ///< for a Patroni member
+  std::filesystem::path data_directory{};
+  std::filesystem::path wal_directory{};
+  std::optional<PatroniInfo> patroni{};  ///< for a Patroni member
 
   std::string qualname() const { return version + "-" + name; }  ///< "15-main"
   std::string display() const { return version + "/" + name; }   ///< "15/main"
@@ -78,10 +78,10 @@ struct Instance {
 
 /// One row of `instance list`.
 struct InstanceListItem {
-  std::string name;
-  std::string version;
+  std::string name{};
+  std::string version{};
   int port = 5432;
-  std::filesystem::path datadir;
+  std::filesystem::path datadir{};
   RunStatus status = RunStatus::not_running;
 
   std::string qualname() const { return version + "-" + name; }
@@ -91,18 +91,18 @@ std::string to_json(const std::vector<InstanceListItem>& items);
 
 /// How the user names an instance: "15/main" or "main" (the version is then looked up).
 struct InstanceRef {
-  std::string name;
-  std::optional<std::string> version;
+  std::string name{};
+  std::optional<std::string> version{};
   static InstanceRef parse(const std::string& text);
   std::string str() const { return version ? *version + "/" + name : name; }
 };
 
 struct InstanceStatus {
   RunStatus postgresql = RunStatus::not_running;
-  std::optional<int> pid;  ///< postmaster PID when running
+  std::optional<int> pid{};  ///< postmaster PID when running
   /// For a Patroni member: its REST API answers (nullopt for a plain instance).
-  std::optional<RunStatus> patroni_api;
-  std::optional<std::string> patroni_role, patroni_state;  ///< from GET /patroni
+  std::optional<RunStatus> patroni_api{};
+  std::optional<std::string> patroni_role{}, patroni_state{};  ///< from GET /patroni
 };
 
 }  // namespace pglift

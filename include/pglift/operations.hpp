@@ -32,7 +32,7 @@ class UniqueFunction<R(A...)> {
     R call(A... a) override { return fn(std::forward<A>(a)...); }
     F fn;
   };
-  std::unique_ptr<Base> impl_;
+  std::unique_ptr<Base> impl_{};
 
  public:
   UniqueFunction() = default;
@@ -63,7 +63,7 @@ class Operation {
   explicit operator bool() const noexcept { return static_cast<bool>(state_); }
 
  private:
-  std::shared_ptr<State> state_;
+  std::shared_ptr<State> state_{};
 };
 
 struct CreateOptions {
@@ -77,13 +77,13 @@ struct DropOptions {
 };
 
 struct SwitchoverOptions {
-  std::optional<std::string> candidate;     ///< default: any healthy replica
-  std::optional<std::string> scheduled_at;  ///< ISO 8601 with a time zone: schedule instead of now
+  std::optional<std::string> candidate{};     ///< default: any healthy replica
+  std::optional<std::string> scheduled_at{};  ///< ISO 8601 with a time zone: schedule instead of now
 };
 
 /// The outcome of a topology change: the leader observed at the end (empty when only scheduled).
 struct TopologyResult {
-  std::string previous_leader, new_leader;
+  std::string previous_leader{}, new_leader{};
   bool scheduled = false;
 };
 
@@ -92,9 +92,9 @@ using ParameterChanges = std::map<std::string, std::optional<ConfValue>>;
 
 struct ConfigurationResult {
   /// name -> (old, new) for each parameter whose managed value changed.
-  std::map<std::string, std::pair<std::optional<ConfValue>, std::optional<ConfValue>>> changes;
+  std::map<std::string, std::pair<std::optional<ConfValue>, std::optional<ConfValue>>> changes{};
   bool reloaded = false;                    ///< the running instance re-read its configuration
-  std::vector<std::string> needs_restart;   ///< changed parameters that take effect at restart only
+  std::vector<std::string> needs_restart{};   ///< changed parameters that take effect at restart only
   bool pending_restart = false;             ///< as PostgreSQL reports it afterwards (when running)
 };
 

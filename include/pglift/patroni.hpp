@@ -13,14 +13,14 @@ namespace pglift {
 struct EtcdSettings {
   std::vector<std::string> hosts{"127.0.0.1:2379"};  ///< HOST:PORT, IPv6 as [::1]:2379
   std::string protocol = "http";                     ///< "https" required with cacert/cert
-  std::optional<std::filesystem::path> cacert, cert, key;
-  std::optional<std::string> username, password;
+  std::optional<std::filesystem::path> cacert{}, cert{}, key{};
+  std::optional<std::string> username{}, password{};
 };
 
 struct RestApiSettings {
-  std::optional<std::filesystem::path> cafile, certfile, keyfile;
-  std::optional<std::string> verify_client;  ///< "optional" | "required"
-  std::optional<std::string> username, password;  ///< basic authentication of the REST API
+  std::optional<std::filesystem::path> cafile{}, certfile{}, keyfile{};
+  std::optional<std::string> verify_client{};  ///< "optional" | "required"
+  std::optional<std::string> username{}, password{};  ///< basic authentication of the REST API
 };
 
 struct PatroniSettings {
@@ -30,40 +30,40 @@ struct PatroniSettings {
   std::filesystem::path logpath;   ///< {prefix}/log/patroni; per instance <logpath>/<qualname>/patroni.log
   std::string pid_file;     ///< absolute template with {name}: {run_prefix}/patroni/{name}.pid
   std::string passfile;     ///< absolute template with {name}: {prefix}/etc/patroni/{name}.pgpass
-  EtcdSettings etcd;
-  RestApiSettings restapi;
+  EtcdSettings etcd{};
+  RestApiSettings restapi{};
   std::string watchdog_mode = "off";  ///< off | automatic | required
-  std::optional<std::filesystem::path> watchdog_device;
+  std::optional<std::filesystem::path> watchdog_device{};
   bool use_pg_rewind = true;
   int loop_wait = 10, ttl = 30, retry_timeout = 10;  ///< seconds; loop_wait + 2*retry_timeout <= ttl
   int create_timeout = 300;                          ///< seconds allowed for a member to become ready
 };
 
 struct PatroniSpec {
-  std::string cluster;                     ///< Patroni scope; required
-  std::optional<std::string> node;         ///< default: the host name
-  std::optional<std::string> restapi_connect_address;  ///< HOST:PORT, default <host address>:8008
-  std::optional<std::string> restapi_listen;           ///< default: the connect address
-  std::optional<std::string> postgresql_connect_host;  ///< default: the host address
-  std::optional<std::filesystem::path> replication_ssl_cert, replication_ssl_key;
+  std::string cluster{};                     ///< Patroni scope; required
+  std::optional<std::string> node{};         ///< default: the host name
+  std::optional<std::string> restapi_connect_address{};  ///< HOST:PORT, default <host address>:8008
+  std::optional<std::string> restapi_listen{};           ///< default: the connect address
+  std::optional<std::string> postgresql_connect_host{};  ///< default: the host address
+  std::optional<std::filesystem::path> replication_ssl_cert{}, replication_ssl_key{};
 };
 
 /// One member of GET /cluster. Extra keys are kept as raw JSON, in order.
 struct ClusterMember {
-  std::string name, host, role, state;
+  std::string name{}, host{}, role{}, state{};
   int port = 0;
-  std::optional<std::string> api_url;
-  std::optional<std::int64_t> timeline;
-  std::optional<std::variant<std::int64_t, std::string>> lag;  ///< bytes, or "unknown"
-  std::vector<std::pair<std::string, std::string>> extra;    ///< other keys: name -> JSON text
+  std::optional<std::string> api_url{};
+  std::optional<std::int64_t> timeline{};
+  std::optional<std::variant<std::int64_t, std::string>> lag{};  ///< bytes, or "unknown"
+  std::vector<std::pair<std::string, std::string>> extra{};    ///< other keys: name -> JSON text
 };
 
 struct PatroniInfo {
-  std::string cluster, node;
-  std::string restapi_connect_address, restapi_listen;
-  std::optional<std::string> postgresql_connect_host;
-  std::vector<ClusterMember> cluster_members;  ///< empty when the REST API is down
-  std::optional<bool> is_paused;
+  std::string cluster{}, node{};
+  std::string restapi_connect_address{}, restapi_listen{};
+  std::optional<std::string> postgresql_connect_host{};
+  std::vector<ClusterMember> cluster_members{};  ///< empty when the REST API is down
+  std::optional<bool> is_paused{};
 };
 
 }  // namespace pglift

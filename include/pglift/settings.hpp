@@ -13,21 +13,21 @@
 namespace pglift {
 
 struct PostgreSQLVersion {
-  std::string version;           ///< major, e.g. "15"
-  std::filesystem::path bindir;  ///< e.g. /usr/lib/postgresql/15/bin
+  std::string version{};           ///< major, e.g. "15"
+  std::filesystem::path bindir{};  ///< e.g. /usr/lib/postgresql/15/bin
 };
 
 struct InitdbSettings {
   std::string locale = "C";
   std::string encoding = "UTF8";
-  std::optional<bool> data_checksums;
+  std::optional<bool> data_checksums{};
 };
 
 struct AuthSettings {
   std::string local = "peer";           ///< never "trust" by default
   std::string host = "scram-sha-256";
   std::string hostssl = "scram-sha-256";
-  std::optional<std::filesystem::path> passfile;  ///< exported as PGPASSFILE when set
+  std::optional<std::filesystem::path> passfile{};  ///< exported as PGPASSFILE when set
 };
 
 struct SuRoleSettings {
@@ -36,27 +36,27 @@ struct SuRoleSettings {
 
 struct PostgreSQLSettings {
   std::string bindir = "/usr/lib/postgresql/{version}/bin";  ///< template, must contain {version}
-  std::vector<PostgreSQLVersion> versions;                     ///< auto-detected from bindir when not set
-  std::optional<std::string> default_version;                  ///< null: highest of versions
-  InitdbSettings initdb;
-  AuthSettings auth;
-  SuRoleSettings surole;
+  std::vector<PostgreSQLVersion> versions{};                     ///< auto-detected from bindir when not set
+  std::optional<std::string> default_version{};                  ///< null: highest of versions
+  InitdbSettings initdb{};
+  AuthSettings auth{};
+  SuRoleSettings surole{};
   std::optional<std::string> replrole = "replication";
   std::string datadir;           ///< absolute template with {version} and {name}
   std::string waldir;            ///< absolute template with {version} and {name}
-  std::filesystem::path logpath;           ///< PostgreSQL log_directory
-  std::filesystem::path socket_directory;  ///< unix_socket_directories
+  std::filesystem::path logpath{};           ///< PostgreSQL log_directory
+  std::filesystem::path socket_directory{};  ///< unix_socket_directories
 };
 
 struct Settings {
-  std::filesystem::path prefix;
-  std::filesystem::path run_prefix;
-  PostgreSQLSettings postgresql;
+  std::filesystem::path prefix{};
+  std::filesystem::path run_prefix{};
+  PostgreSQLSettings postgresql{};
   /// Non-null enables Patroni (`patroni: {}` with defaults).
-  std::optional<PatroniSettings> patroni;
+  std::optional<PatroniSettings> patroni{};
   /// Site configuration directories searched for templates (postgresql/postgresql.conf, ...), most
   /// specific first; empty entries are skipped. Filled by load().
-  std::vector<std::filesystem::path> config_dirs;
+  std::vector<std::filesystem::path> config_dirs{};
 
   /// Loads from the environment and files as described at the top of this header. Throws SettingsError
   /// naming the key path ("unknown setting 'postgresql.foo'") or the file.
