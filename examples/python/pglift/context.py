@@ -195,8 +195,38 @@ class Context:
     def reload(self, instance: str) -> None:
         errors.check(lib.pglift_instance_reload, self.handle, encode(instance))
 
-    def drop(self, instance: str) -> None:
-        errors.check(lib.pglift_instance_drop, self.handle, encode(instance))
+    def drop(self, instance: str, *, remove_cluster: bool = False) -> None:
+        """``remove_cluster``: for the last member of a Patroni cluster, also delete its DCS keys."""
+        errors.check(lib.pglift_instance_drop_with, self.handle, encode(instance), 1 if remove_cluster else 0)
+
+    def configure(self, instance: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Sets parameters (None removes one); reloads and confirms. Returns {"changes": {name: [old, new]},
+        "reloaded", "needs_restart": [...], "pending_restart"}."""
+        doc = json.dumps(changes).encode()
+        return json.loads(self._json_call(lib.pglift_instance_configure, encode(instance), doc, len(doc)))
+
+    def parameters(self, instance: str) -> dict[str, Any]:
+        """The managed postgresql.conf parameters (a Patroni member's: its YAML's)."""
+        return json.loads(self._json_call(lib.pglift_instance_parameters, encode(instance)))
+
+    def promote(self, instance: str) -> None:
+        """A Patroni member: switchover to it."""
+        errors.check(lib.pglift_instance_promote, self.handle, encode(instance))
+
+    def switchover(self, instance: str, candidate: str | None = None, scheduled_at: str | None = None) -> dict[str, Any]:
+        """Returns {"previous_leader", "new_leader", "scheduled"} once the new leader is observed."""
+        return json.loads(self._json_call(lib.pglift_patroni_switchover, encode(instance), encode(candidate),
+                                          encode(scheduled_at)))
+
+    def failover(self, instance: str, candidate: str) -> dict[str, Any]:
+        return json.loads(self._json_call(lib.pglift_patroni_failover, encode(instance), encode(candidate)))
+
+    def pause(self, instance: str, pause: bool = True) -> None:
+        """Pauses (or resumes, pause=False) automatic failover of the member's cluster."""
+        errors.check(lib.pglift_patroni_pause, self.handle, encode(instance), 1 if pause else 0)
+
+    def patroni_log_file(self, instance: str) -> str:
+        return self._json_call(lib.pglift_patroni_log_file, encode(instance))
 
     # -- asynchronous operations: each returns an Op whose end is also an OP_DONE event -----------------
     def _start(self, fn, decode_result, tag: int, *args) -> Op:
@@ -232,6 +262,15 @@ class Context:
 
     def reload_async(self, instance: str, tag: int) -> Op:
         return self._start(lib.pglift_instance_reload_async, None, tag, encode(instance))
+
+    def configure_async(self, instance: str, changes: dict[str, Any], tag: int) -> Op:
+        doc = json.dumps(changes).encode()
+        return self._start(lib.pglift_instance_configure_async, json.loads, tag, encode(instance), doc, len(doc))
+
+    def switchover_async(self, instance: str, tag: int, candidate: str | None = None,
+                         scheduled_at: str | None = None) -> Op:
+        return self._start(lib.pglift_patroni_switchover_async, json.loads, tag, encode(instance),
+                           encode(candidate), encode(scheduled_at))
 
     def drop_async(self, instance: str, tag: int) -> Op:
         return self._start(lib.pglift_instance_drop_async, None, tag, encode(instance))

@@ -84,6 +84,32 @@ class InstanceTest(unittest.TestCase):
             self.assertFalse(os.path.exists(created.data_directory))
 
 
+class ConfigureTest(unittest.TestCase):
+    def test_configuration_and_patroni_calls(self) -> None:
+        with pglift.Context() as ctx:
+            ctx.create({"name": "pycfg", "port": free_port()})
+            try:
+                result = ctx.configure("pycfg", {"work_mem": "8MB"})
+                self.assertEqual(result["changes"], {"work_mem": [None, "8MB"]})
+                self.assertTrue(result["reloaded"])
+                self.assertEqual(ctx.parameters("pycfg")["work_mem"], "8MB")
+                restart = ctx.configure("pycfg", {"max_connections": 50})
+                self.assertEqual(restart["needs_restart"], ["max_connections"])
+                op = ctx.configure_async("pycfg", {"work_mem": None}, 11)
+                self.assertTrue(op.wait(60))
+                self.assertEqual(op.result()["changes"], {"work_mem": ["8MB", None]})
+                op.close()
+                # Patroni operations on a plain instance: typed state errors.
+                with self.assertRaises(pglift.StateError):
+                    ctx.promote("pycfg")
+                with self.assertRaises(pglift.StateError):
+                    ctx.switchover("pycfg")
+                with self.assertRaises(pglift.StateError):
+                    ctx.drop("pycfg", remove_cluster=True)
+            finally:
+                ctx.drop("pycfg")
+
+
 class AsyncioTest(unittest.TestCase):
     def test_async_ops_with_log_events(self) -> None:
         asyncio.run(self._life(free_port()))
