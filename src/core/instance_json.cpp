@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/text.hpp"
+#include "core/auth_methods.hpp"
 #include "core/patroni_json.hpp"
 #include "core/value.hpp"
 #include "pglift/errors.hpp"
@@ -20,11 +21,6 @@ const char* to_string(StopMode m) noexcept {
 const char* to_string(RunStatus s) noexcept { return s == RunStatus::running ? "running" : "not_running"; }
 
 namespace {
-
-const std::set<std::string> local_methods = {"trust", "reject", "md5", "password", "scram-sha-256",
-                                              "sspi",  "ident",  "peer", "pam", "ldap", "radius"};
-const std::set<std::string> host_methods = {"trust", "reject", "md5", "password", "scram-sha-256", "gss",
-                                             "sspi",  "ident",  "pam", "ldap", "radius"};
 
 Value conf_to_value(const ConfValue& v) {
   return std::visit([](const auto& x) -> Value { return Value(x); }, v);
@@ -242,11 +238,11 @@ void InstanceSpec::validate() const {
   if (version && (version->empty() || !std::all_of(version->begin(), version->end(), ::isdigit)))
     throw InvalidSpec("version", *version, "expecting a PostgreSQL major version such as 15");
   if (port && (*port < 1 || *port > 65535)) throw InvalidSpec("port", std::to_string(*port), "must be between 1 and 65535");
-  if (auth.local && !local_methods.count(*auth.local))
+  if (auth.local && !core::local_auth_methods.count(*auth.local))
     throw InvalidSpec("auth.local", *auth.local, "not a valid local authentication method");
-  if (auth.host && !host_methods.count(*auth.host))
+  if (auth.host && !core::host_auth_methods.count(*auth.host))
     throw InvalidSpec("auth.host", *auth.host, "not a valid host authentication method");
-  if (auth.hostssl && !host_methods.count(*auth.hostssl) && *auth.hostssl != "cert")
+  if (auth.hostssl && !core::host_auth_methods.count(*auth.hostssl) && *auth.hostssl != "cert")
     throw InvalidSpec("auth.hostssl", *auth.hostssl, "not a valid hostssl authentication method");
   if (patroni) {
     check_patroni_name("patroni.cluster", patroni->cluster);
@@ -371,8 +367,8 @@ std::string InstanceSpec::json_schema() {
     return Value(core::Object{{"type", core::Array{type, "null"}}, {"description", desc}});
   };
   core::Array local, host;
-  for (const auto& m : local_methods) local.push_back(m);
-  for (const auto& m : host_methods) host.push_back(m);
+  for (const auto& m : core::local_auth_methods) local.push_back(m);
+  for (const auto& m : core::host_auth_methods) host.push_back(m);
   core::Array hostssl = host;
   hostssl.push_back("cert");
   Value schema = core::Object{

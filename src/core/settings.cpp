@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <set>
 
+#include "core/auth_methods.hpp"
 #include "core/files.hpp"
 #include "core/system.hpp"
 #include "core/text.hpp"
@@ -21,11 +22,6 @@ namespace fs = std::filesystem;
 using core::Value;
 
 namespace {
-
-const std::set<std::string> local_methods = {"trust", "reject", "md5", "password", "scram-sha-256",
-                                              "sspi",  "ident",  "peer", "pam", "ldap", "radius"};
-const std::set<std::string> host_methods = {"trust", "reject", "md5", "password", "scram-sha-256", "gss",
-                                             "sspi",  "ident",  "pam", "ldap", "radius"};
 
 /// Reads one object of the settings document, remembering which keys were used so that unknown ones
 /// are reported with their full path.
@@ -339,9 +335,9 @@ Settings build(const Value& doc, std::vector<fs::path> config_dirs) {
   }
   {
     Section auth = pgs.section("auth");
-    auth.choice("local", pg.auth.local, local_methods);
-    auth.choice("host", pg.auth.host, host_methods);
-    auto hostssl = host_methods;
+    auth.choice("local", pg.auth.local, core::local_auth_methods);
+    auth.choice("host", pg.auth.host, core::host_auth_methods);
+    auto hostssl = core::host_auth_methods;
     hostssl.insert("cert");
     auth.choice("hostssl", pg.auth.hostssl, hostssl);
     std::optional<std::string> passfile;

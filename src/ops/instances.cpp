@@ -1,5 +1,7 @@
 // Instance operations: the coroutines, and their blocking and callback faces.
 #include <libpq-fe.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -68,20 +70,6 @@ fs::path wal_directory(const Layout& l) {
     return target.is_absolute() ? target : l.datadir / target;
   }
   return pg_wal;
-}
-
-fs::path stop_dir(const Settings& settings, const fs::path& p) {
-  auto rel = p.lexically_normal().lexically_relative(settings.prefix);
-  return (!rel.empty() && !rel.native().starts_with("..")) ? settings.prefix : p.parent_path();
-}
-
-void remove_instance_files(const Settings& settings, const Layout& l) {
-  core::remove_tree(l.datadir);
-  core::remove_tree(l.waldir);
-  core::remove_empty_dirs(l.datadir.parent_path(), stop_dir(settings, l.datadir));
-  core::remove_empty_dirs(l.waldir.parent_path(), stop_dir(settings, l.waldir));
-  std::error_code ec;
-  fs::remove(l.startup_log(), ec);
 }
 
 struct Observed {
@@ -218,7 +206,7 @@ awaitable<Instance> create(const core::Op& op, InstanceSpec spec, CreateOptions 
         },
         "deleting PostgreSQL cluster",
         [&]() -> awaitable<void> {
-          remove_instance_files(settings, l);
+          postgres::remove_files(settings, l);
           co_return;
         });
     co_await tx.step("configuring PostgreSQL instance", [&]() -> awaitable<void> {
@@ -271,7 +259,7 @@ awaitable<void> drop(const core::Op& op, const Layout& l, const DropOptions& opt
   op.info("dropping instance " + l.display(), "pglift.instances");
   co_await ops::stop(op, l, StopMode::immediate);
   op.info("deleting PostgreSQL cluster", "pglift.instances");
-  remove_instance_files(op.settings, l);
+  postgres::remove_files(op.settings, l);
 }
 
 void check_parameter_names(const ParameterChanges& changes) {
@@ -592,36 +580,44 @@ void exec_postgres_foreground(Context& ctx, const InstanceRef& ref) {
 
 fs::path instance_log_file(Context& ctx, const InstanceRef& ref) {
   Layout l = ops::lookup(ctx.settings(), ref);
-  auto current = core::read_file_if_exists(l.datadir / "current_logfiles");
-  if (!current) throw NotFound("file 'current_logfiles' for instance", l.display());
-  auto first = core::split(core::trim(*current), '\n').front();
-  auto parts = core::split(first, ' ');
-  if (parts.size() < 2) throw SystemError("malformed current_logfiles of instance " + l.display());
-  fs::path file = parts[1];
-  return file.is_relative() ? l.datadir / file : file;
+  if (auto file = postgres::current_log_file(l)) return *file;
+  throw NotFound("file 'current_logfiles' for instance", l.display());
 }
 
 void read_instance_logs(Context& ctx, const InstanceRef& ref, bool follow,
                         const std::function<bool(std::string_view)>& out) {
+  Layout l = ops::lookup(ctx.settings(), ref);
   fs::path file = instance_log_file(ctx, ref);
   std::uintmax_t offset = 0;
-  for (;;) {
+  // Following wakes up on the kernel's word (inotify): a write to the log directory, or a new
+  // current_logfiles after a rotation. The timeout only bounds how long a missed event can delay us.
+  proc::Fd watch(follow ? ::inotify_init1(IN_CLOEXEC) : -1);
+  if (watch) {
+    ::inotify_add_watch(watch.get(), file.parent_path().c_str(), IN_MODIFY | IN_CREATE | IN_MOVED_TO);
+    ::inotify_add_watch(watch.get(), l.datadir.c_str(), IN_CLOSE_WRITE | IN_MOVED_TO);
+  }
+  auto flush = [&]() {
     if (auto content = core::read_file_if_exists(file); content && content->size() > offset) {
-      if (!out(std::string_view(*content).substr(offset))) return;
+      bool more = out(std::string_view(*content).substr(offset));
       offset = content->size();
+      return more;
     }
-    if (!follow) return;
-    // Following a log is not a readiness wait: a short steady cadence is what `tail -f` does too.
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    fs::path current = file;
-    try {
-      current = instance_log_file(ctx, ref);
-    } catch (const NotFound&) {
+    return true;
+  };
+  for (;;) {
+    if (!flush() || !follow) return;
+    if (watch) {
+      pollfd p{watch.get(), POLLIN, 0};
+      if (::poll(&p, 1, 1000) > 0) {
+        char events[4096];
+        (void)!::read(watch.get(), events, sizeof events);  // drained: we re-read what changed
+      }
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));  // no inotify: a short cadence
     }
-    if (current != file) {  // rotated: finish the old file, then start the new one
-      if (auto content = core::read_file_if_exists(file); content && content->size() > offset)
-        if (!out(std::string_view(*content).substr(offset))) return;
-      file = current;
+    if (auto current = postgres::current_log_file(l); current && *current != file) {
+      if (!flush()) return;  // the end of the old file, then the new one from its start
+      file = *current;
       offset = 0;
     }
   }

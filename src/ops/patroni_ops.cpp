@@ -13,6 +13,7 @@
 #include "patroni/member.hpp"
 #include "patroni/rest.hpp"
 #include "postgres/conf.hpp"
+#include "postgres/control.hpp"
 #include "postgres/session.hpp"
 
 namespace pglift::ops::patroni_member {
@@ -112,19 +113,24 @@ void check_bind(const std::string& field, const std::string& host, int port) {
 }
 
 void remove_member_files(const Settings& settings, const Layout& l, const Files& files) {
-  core::remove_tree(l.datadir);
-  core::remove_tree(l.waldir);
-  auto stop_at = [&](const fs::path& p) {
-    auto rel = p.lexically_normal().lexically_relative(settings.prefix);
-    return (!rel.empty() && !rel.native().starts_with("..")) ? settings.prefix : p.parent_path();
-  };
-  core::remove_empty_dirs(l.datadir.parent_path(), stop_at(l.datadir));
-  core::remove_empty_dirs(l.waldir.parent_path(), stop_at(l.waldir));
+  postgres::remove_files(settings, l);
   std::error_code ec;
   fs::remove(files.config, ec);
   fs::remove(files.passfile, ec);
   fs::remove(files.pidfile, ec);
   core::remove_tree(files.logdir);
+}
+
+/// Stops Patroni, then a postmaster that outlived it (killed or crashed Patroni): never leave one
+/// running with the port and the data. False when nothing ran.
+awaitable<bool> stop_member(const core::Op& op, const Layout& l, const Files& files, const Rest& rest) {
+  bool stopped = co_await patroni::stop(op, l, files, rest);
+  if (postgres::running_postmaster(l)) {
+    op.warning("PostgreSQL " + l.display() + " still runs without Patroni; stopping it", "pglift.patroni");
+    co_await postgres::stop(op, l, StopMode::fast);
+    stopped = true;
+  }
+  co_return stopped;
 }
 
 awaitable<std::string> leader_of(const Rest& rest, const std::string& cluster) {
@@ -284,7 +290,7 @@ awaitable<void> create(const core::Op& op, const InstanceSpec& spec, const Creat
         },
         undo_title,
         [&]() -> awaitable<void> {
-          co_await patroni::stop(op, l, files, rest);
+          co_await stop_member(op, l, files, rest);
           // What this member wrote in the DCS: the whole cluster when it was bootstrapping it.
           try {
             if (!cluster_exists) co_await etcd.delete_prefix(prefix);
@@ -294,7 +300,7 @@ awaitable<void> create(const core::Op& op, const InstanceSpec& spec, const Creat
           }
         });
     op.info("instance " + l.display() + " successfully created by Patroni", "pglift.patroni");
-    if (spec.state == InstanceState::stopped) co_await patroni::stop(op, l, files, rest);
+    if (spec.state == InstanceState::stopped) co_await stop_member(op, l, files, rest);
     co_return true;
   });
 }
@@ -348,7 +354,7 @@ awaitable<void> start(const core::Op& op, const Layout& l) {
 
 awaitable<void> stop(const core::Op& op, const Layout& l) {
   auto e = existing(op, l);
-  if (!co_await patroni::stop(op, l, e.files, e.rest))
+  if (!co_await stop_member(op, l, e.files, e.rest))
     op.warning("instance " + l.display() + " is already stopped", "pglift.instances");
 }
 
@@ -447,7 +453,7 @@ awaitable<void> drop(const core::Op& op, const Layout& l, const DropOptions& opt
       core::write_file_atomic(pgpass_backup, *pgpass, 0600);
     }
   }
-  if (!co_await patroni::stop(op, l, e.files, e.rest))
+  if (!co_await stop_member(op, l, e.files, e.rest))
     op.warning("instance " + l.display() + " is already stopped", "pglift.instances");
   op.info("deleting PostgreSQL cluster", "pglift.instances");
   remove_member_files(op.settings, l, e.files);

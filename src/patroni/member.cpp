@@ -79,14 +79,7 @@ std::string log_tails(const postgres::Layout& layout, const Files& files) {
   add("last lines of " + files.log().string(), core::tail(files.log(), 15));
   add("last lines of " + files.stderr_log().string(), core::tail(files.stderr_log(), 10));
   // PostgreSQL's own log, when the logging collector has started.
-  if (auto current = core::read_file_if_exists(layout.datadir / "current_logfiles")) {
-    auto parts = core::split(core::trim(*current), ' ');
-    if (parts.size() >= 2) {
-      std::filesystem::path file = parts[1];
-      if (file.is_relative()) file = layout.datadir / file;
-      add("last lines of " + file.string(), core::tail(file, 10));
-    }
-  }
+  if (auto file = postgres::current_log_file(layout)) add("last lines of " + file->string(), core::tail(*file, 10));
   return out;
 }
 
@@ -161,20 +154,10 @@ awaitable<bool> stop(const core::Op& op, const postgres::Layout& layout, const F
   }
   std::error_code ec;
   std::filesystem::remove(files.pidfile, ec);
-  // A postmaster that outlived its Patroni (killed, crashed) would keep the port and the data; one that
-  // is finishing its own shutdown gets a bounded moment to end.
+  // A postmaster finishing its own shutdown gets a bounded moment to end; one that outlived its
+  // Patroni is left to the caller (ops stops it with postgres' process control).
   const std::chrono::milliseconds grace(stopped_something ? 5000 : 0);
-  if (postmaster && !co_await proc::wait_exit(*postmaster, grace)) {
-    op.warning("PostgreSQL " + layout.display() + " still runs without Patroni (PID " + std::to_string(postmaster->pid) +
-                   "); stopping it",
-               "pglift.patroni");
-    proc::send_signal(*postmaster, SIGINT);
-    if (!co_await proc::wait_exit(*postmaster, std::chrono::seconds(60))) {
-      proc::send_signal(*postmaster, SIGQUIT);
-      co_await proc::wait_exit(*postmaster, std::chrono::seconds(10));
-    }
-    stopped_something = true;
-  }
+  if (postmaster) co_await proc::wait_exit(*postmaster, grace);
   co_return stopped_something;
 }
 

@@ -39,8 +39,8 @@ enum class Readiness { leader, replica, running };
 awaitable<void> wait_ready(const core::Op& op, const postgres::Layout& layout, const Files& files, const Rest& rest,
                            proc::Watched& patroni, Readiness readiness, std::chrono::milliseconds timeout);
 
-/// Stops Patroni (SIGTERM, bounded wait for the process and its REST API), then the postmaster if it
-/// outlived Patroni. False when nothing was running.
+/// Stops Patroni (SIGTERM, bounded wait for the process, its REST API and the postmaster it stops).
+/// False when Patroni was not running. A postmaster that outlived Patroni is the caller's to stop.
 awaitable<bool> stop(const core::Op& op, const postgres::Layout& layout, const Files& files, const Rest& rest);
 
 /// The last lines of the Patroni log and of PostgreSQL's, for error messages.

@@ -40,50 +40,45 @@ Rest Rest::from_api_url(const PatroniSettings& settings, const std::string& api_
   return r;
 }
 
-awaitable<int> Rest::probe(const std::string& path, std::chrono::milliseconds timeout) const {
+awaitable<std::optional<net::Response>> Rest::get(const std::string& path, std::chrono::milliseconds timeout) const {
   auto o = options_;
   o.timeout = timeout;
   try {
-    auto r = co_await net::request("GET", endpoint_, path, {}, o);
-    co_return r.status;
+    co_return co_await net::request("GET", endpoint_, path, {}, o);
   } catch (const Timeout&) {
   } catch (const Error& e) {
     if (e.code() == ErrorCode::cancelled) throw;
   }
-  co_return 0;
+  co_return std::nullopt;  // unreachable: a value for callers that poll
+}
+
+awaitable<int> Rest::probe(const std::string& path, std::chrono::milliseconds timeout) const {
+  auto r = co_await get(path, timeout);
+  co_return r ? r->status : 0;
 }
 
 awaitable<std::optional<core::Value>> Rest::status(std::chrono::milliseconds timeout) const {
-  auto o = options_;
-  o.timeout = timeout;
-  try {
-    auto r = co_await net::request("GET", endpoint_, "/patroni", {}, o);
-    if (r.status == 200 || r.status == 503) co_return core::parse_json(r.body);
-  } catch (const core::ParseError&) {
-  } catch (const Timeout&) {
-  } catch (const Error& e) {
-    if (e.code() == ErrorCode::cancelled) throw;
-  }
+  auto r = co_await get("/patroni", timeout);
+  // Health endpoints answer 503 with the same JSON body.
+  if (r && (r->status == 200 || r->status == 503)) try {
+      co_return core::parse_json(r->body);
+    } catch (const core::ParseError&) {
+    }
   co_return std::nullopt;
 }
 
 ClusterMember parse_member(const core::Value& v) { return core::cluster_member(v); }
 
 awaitable<std::vector<ClusterMember>> Rest::cluster(std::chrono::milliseconds timeout) const {
-  auto o = options_;
-  o.timeout = timeout;
   std::vector<ClusterMember> members;
+  auto r = co_await get("/cluster", timeout);
+  if (!r || r->status != 200) co_return members;
   try {
-    auto r = co_await net::request("GET", endpoint_, "/cluster", {}, o);
-    if (r.status != 200) co_return members;
-    auto doc = core::parse_json(r.body);
+    auto doc = core::parse_json(r->body);
     if (const auto* list = doc.find("members"); list && list->is_array())
       for (const auto& m : list->as_array())
         if (m.is_object()) members.push_back(parse_member(m));
   } catch (const core::ParseError&) {
-  } catch (const Timeout&) {
-  } catch (const Error& e) {
-    if (e.code() == ErrorCode::cancelled) throw;
   }
   co_return members;
 }

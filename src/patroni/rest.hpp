@@ -38,6 +38,8 @@ class Rest {
 
  private:
   Rest() = default;
+  /// GET `path`; nullopt when the API cannot be reached in time.
+  awaitable<std::optional<net::Response>> get(const std::string& path, std::chrono::milliseconds timeout) const;
   net::Endpoint endpoint_;
   net::RequestOptions options_;
 };

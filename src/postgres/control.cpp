@@ -37,15 +37,8 @@ class SecretFile {
 
 std::string log_tails(const Layout& layout) {
   std::string out = core::tail(layout.startup_log(), 15);
-  if (auto current = core::read_file_if_exists(layout.datadir / "current_logfiles")) {
-    auto parts = core::split(core::trim(*current), ' ');
-    if (parts.size() >= 2) {
-      fs::path file = parts[1];
-      if (file.is_relative()) file = layout.datadir / file;
-      std::string t = core::tail(file, 15);
-      if (!t.empty()) out += (out.empty() ? "" : "\n") + t;
-    }
-  }
+  if (auto file = current_log_file(layout))
+    if (std::string t = core::tail(*file, 15); !t.empty()) out += (out.empty() ? "" : "\n") + t;
   return out;
 }
 

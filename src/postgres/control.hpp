@@ -23,7 +23,7 @@ struct InitdbOptions {
 awaitable<void> initdb(const core::Op& op, const Layout& layout, const InitdbOptions& options);
 
 /// Starts postgres as a daemon and waits until it accepts connections. Fails fast, with the tail of
-/// its log, when the postmaster exits. `extra` are -c name=value options for this start only.
+/// its log, when the postmaster exits.
 awaitable<void> start(const core::Op& op, const Layout& layout, int port, std::chrono::milliseconds timeout = 60s);
 
 /// Stops the postmaster; false when it was not running.

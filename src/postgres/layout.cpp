@@ -26,15 +26,31 @@ Layout Layout::of(const Settings& settings, const std::string& name, const std::
   return l;
 }
 
-fs::path Layout::instance_root(const Settings& settings) const {
-  // The deepest common ancestor of datadir and waldir that is below the prefix.
-  auto d = datadir.lexically_normal(), w = waldir.lexically_normal();
-  fs::path common;
-  auto di = d.begin(), wi = w.begin();
-  for (; di != d.end() && wi != w.end() && *di == *wi; ++di, ++wi) common /= *di;
-  auto rel = common.lexically_relative(settings.prefix);
-  if (rel.empty() || rel.native().starts_with("..")) return datadir;
-  return common;
+namespace {
+/// Where emptied parents stop being removed: the prefix for paths below it, else the path's parent.
+fs::path removal_limit(const Settings& settings, const fs::path& p) {
+  auto rel = p.lexically_normal().lexically_relative(settings.prefix);
+  return (!rel.empty() && !rel.native().starts_with("..")) ? settings.prefix : p.parent_path();
+}
+}  // namespace
+
+void remove_files(const Settings& settings, const Layout& l) {
+  core::remove_tree(l.datadir);
+  core::remove_tree(l.waldir);
+  core::remove_empty_dirs(l.datadir.parent_path(), removal_limit(settings, l.datadir));
+  core::remove_empty_dirs(l.waldir.parent_path(), removal_limit(settings, l.waldir));
+  std::error_code ec;
+  fs::remove(l.startup_log(), ec);
+}
+
+std::optional<fs::path> current_log_file(const Layout& l) {
+  auto current = core::read_file_if_exists(l.datadir / "current_logfiles");
+  if (!current) return std::nullopt;
+  // "stderr log/15-main.log" on the first line (the first log_destination).
+  auto parts = core::split(core::split(core::trim(*current), '\n').front(), ' ');
+  if (parts.size() < 2) return std::nullopt;
+  fs::path file = core::trim(parts[1]);
+  return file.is_relative() ? l.datadir / file : file;
 }
 
 bool exists(const Layout& layout) {

@@ -28,9 +28,14 @@ struct Layout {
   fs::path psqlrc() const { return datadir / ".psqlrc"; }
   fs::path psql_history() const { return datadir / ".psql_history"; }
   fs::path program(const char* name) const { return bindir / name; }
-  /// The directory holding both datadir and waldir for the default templates ({prefix}/srv/pgsql/15/main).
-  fs::path instance_root(const Settings& settings) const;
 };
+
+/// Removes the data and WAL directories, then their parents while empty (never above the prefix),
+/// and the startup log: what is left of an instance once it is dropped.
+void remove_files(const Settings& settings, const Layout& layout);
+
+/// The file PostgreSQL logs to now (current_logfiles), when its logging collector runs.
+std::optional<fs::path> current_log_file(const Layout& layout);
 
 /// datadir/PG_VERSION matches and postgresql.conf exists.
 bool exists(const Layout& layout);
