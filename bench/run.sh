@@ -3,9 +3,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 source "$here/scripts/lib.sh"
-bash "$here/scripts/install-deps.sh"
-ensure_user
-src=$(readable_tree "$here")
+prepare_as_root bench/run.sh "$here"
 build=${PGLIFT_BENCH_BUILD:-/var/tmp/pglift-bench-build}
 build_as_user "$src" "$build" -Dtests=false -Dbuildtype=release -Dbindings=false
 as_user python3 "$src/bench/run.py" "$build/examples/cli/pglift" "${1:-5}"

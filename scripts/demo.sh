@@ -5,13 +5,10 @@
 # a switchover, the topology, and the drop of both members with the removal of the cluster from etcd.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-[ "$(id -u)" -eq 0 ] || { echo "demo.sh: run as root (it installs packages and creates the demo user)" >&2; exit 1; }
 
-bash "$here/scripts/install-deps.sh"
 # shellcheck source=lib.sh
 source "$here/scripts/lib.sh"
-ensure_user
-src=$(readable_tree "$here")
+prepare_as_root demo.sh "$here"
 build=${PGLIFT_DEMO_BUILD:-/var/tmp/pglift-demo-build}
 echo "== building the pglift CLI in $build"
 build_as_user "$src" "$build" -Dtests=false

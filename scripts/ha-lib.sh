@@ -43,15 +43,7 @@ stop_etcd() {
   ETCD_PID=
 }
 
+# shellcheck source=prefix-processes.sh
+source "$(dirname "${BASH_SOURCE[0]}")/prefix-processes.sh"
 # Stops whatever a prefix still runs (Patroni first, then postmasters), by the PIDs in its files.
-stop_leftovers() {
-  local prefix=$1 f pid
-  for f in "$prefix"/run/patroni/*.pid; do
-    [ -f "$f" ] && pid=$(cat "$f") && kill "$pid" 2>/dev/null && echo "stopped leftover Patroni $pid" >&2
-  done
-  sleep 0.5
-  for f in "$prefix"/srv/pgsql/*/*/data/postmaster.pid; do
-    [ -f "$f" ] && kill -QUIT "$(head -n1 "$f")" 2>/dev/null && echo "stopped leftover postmaster" >&2
-  done
-  return 0
-}
+stop_leftovers() { stop_prefix_processes "$1"; }

@@ -2,6 +2,15 @@
 PGLIFT_USER=${PGLIFT_USER:-pglift-test}
 PGLIFT_USER_HOME=/var/lib/$PGLIFT_USER
 
+# The setup every root entry point shares: root check, packages, the unprivileged user, and a source
+# tree that user can read. Sets `src`.  Usage: prepare_as_root SCRIPT_NAME REPO_DIR
+prepare_as_root() {
+  [ "$(id -u)" -eq 0 ] || { echo "$1: run as root (it installs packages and creates the user $PGLIFT_USER)" >&2; exit 1; }
+  bash "$2/scripts/install-deps.sh"
+  ensure_user
+  src=$(readable_tree "$2")
+}
+
 ensure_user() {
   id "$PGLIFT_USER" >/dev/null 2>&1 ||
     useradd --system --create-home --home-dir "$PGLIFT_USER_HOME" --shell /bin/bash "$PGLIFT_USER"

@@ -5,11 +5,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cycles=${1:-30}
-[ "$(id -u)" -eq 0 ] || { echo "stress-patroni.sh: run as root" >&2; exit 1; }
-bash "$here/scripts/install-deps.sh"
 source "$here/scripts/lib.sh"
-ensure_user
-src=$(readable_tree "$here")
+prepare_as_root stress-patroni.sh "$here"
 build=${PGLIFT_STRESS_BUILD:-/var/tmp/pglift-stress-build}
 build_as_user "$src" "$build" -Dtests=false
 

@@ -4,13 +4,10 @@
 # in an ASan+UBSan build. Ends with "N passed, M failed".
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-[ "$(id -u)" -eq 0 ] || { echo "test.sh: run as root (it installs packages and creates the test user)" >&2; exit 1; }
 
-bash "$here/scripts/install-deps.sh"
 # shellcheck source=lib.sh
 source "$here/scripts/lib.sh"
-ensure_user
-src=$(readable_tree "$here")
+prepare_as_root test.sh "$here"
 build=${PGLIFT_TEST_BUILD:-/var/tmp/pglift-test-build}
 
 echo "== building in $build"

@@ -19,43 +19,11 @@ fi
 
 PREFIX=$(mktemp -d "${TMPDIR:-/tmp}/pglift-test.XXXXXX")
 
-# The postmaster of each postmaster.pid under the prefix, if it still runs that data directory.
-our_postmasters() {
-  local pidfile pid datadir
-  while IFS= read -r pidfile; do
-    datadir=$(dirname "$pidfile")
-    pid=$(head -n 1 "$pidfile" 2>/dev/null)
-    [[ $pid =~ ^[0-9]+$ ]] || continue
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$datadir" && echo "$pid"
-  done < <(find "$PREFIX" -name postmaster.pid 2>/dev/null)
-}
+# shellcheck source=../../scripts/prefix-processes.sh
+source "$(dirname "$0")/../../scripts/prefix-processes.sh"
 
 cleanup() {
-  local pids pid i
-  pids=$(our_postmasters)
-  if [[ -n $pids ]]; then
-    echo "cleanup: stopping postgres left behind (PID $pids)" >&2
-    for pid in $pids; do kill -QUIT "$pid" 2>/dev/null; done  # immediate shutdown
-    for i in $(seq 50); do
-      for pid in $pids; do kill -0 "$pid" 2>/dev/null && break; pid=; done
-      [[ -z $pid ]] && break
-      sleep 0.1
-    done
-    for pid in $pids; do kill -KILL "$pid" 2>/dev/null; done
-  fi
-  # Anything else still working in the prefix: a postgres still starting (no pidfile yet), an initdb
-  # orphaned by a killed test...
-  pids=$(pgrep -u "$(id -u)" -f -- "$PREFIX/" || true)
-  if [[ -n $pids ]]; then
-    echo "cleanup: terminating processes left in the prefix (PID $pids)" >&2
-    for pid in $pids; do kill -TERM "$pid" 2>/dev/null; done
-    for i in $(seq 50); do
-      for pid in $pids; do kill -0 "$pid" 2>/dev/null && break; pid=; done
-      [[ -z $pid ]] && break
-      sleep 0.1
-    done
-    for pid in $pids; do kill -KILL "$pid" 2>/dev/null; done
-  fi
+  stop_prefix_processes "$PREFIX"
   rm -rf "$PREFIX"
 }
 trap cleanup EXIT

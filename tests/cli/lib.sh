@@ -10,31 +10,13 @@ PYTHON=/usr/bin/python3
 
 # --- processes under the prefix ------------------------------------------------------------------------
 
-# The postmaster of each postmaster.pid under the prefix, if it still runs that data directory.
-our_postmasters() {
-  local pidfile pid datadir
-  while IFS= read -r pidfile; do
-    datadir=$(dirname "$pidfile")
-    pid=$(head -n 1 "$pidfile" 2>/dev/null)
-    [[ $pid =~ ^[0-9]+$ ]] || continue
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$datadir" && echo "$pid"
-  done < <(find "$PREFIX" -name postmaster.pid 2>/dev/null)
-}
+# shellcheck source=../../scripts/prefix-processes.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/prefix-processes.sh"
 
-stop_postmasters() {
-  local pids pid alive
-  pids=$(our_postmasters)
-  [[ -z $pids ]] && return
-  echo "cleanup: stopping postgres (PID $pids)" >&2
-  for pid in $pids; do kill -QUIT "$pid" 2>/dev/null; done  # immediate shutdown
-  for _ in $(seq 50); do
-    alive=
-    for pid in $pids; do kill -0 "$pid" 2>/dev/null && alive=$pid; done
-    [[ -z $alive ]] && return
-    sleep 0.1
-  done
-  for pid in $pids; do kill -KILL "$pid" 2>/dev/null; done
-}
+# The postmasters still running under the prefix.
+our_postmasters() { prefix_postmasters "$PREFIX"; }
+# Everything still running under the prefix: Patroni, postgres, orphans.
+stop_postmasters() { stop_prefix_processes "$PREFIX"; }
 
 # --- running and checking -----------------------------------------------------------------------------
 

@@ -34,28 +34,11 @@ FOLLOW_PID=
 # --- cleanup: whatever happened, no Patroni, postgres or etcd survives, the prefix goes --------------------
 
 # Patroni daemons started under the prefix (their PID files are in {run_prefix}/patroni), if still running.
-our_patronis() {
-  local pidfile pid
-  for pidfile in "$PREFIX"/run/patroni/*.pid; do
-    [[ -e $pidfile ]] || continue
-    pid=$(head -n 1 "$pidfile" 2>/dev/null)
-    [[ $pid =~ ^[0-9]+$ ]] || continue
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$PREFIX" && echo "$pid"
-  done
-}
-
-stop_patronis() {
-  local pids pid
-  pids=$(our_patronis)
-  [[ -z $pids ]] && return
-  echo "cleanup: stopping patroni (PID $pids)" >&2
-  for pid in $pids; do kill -KILL "$pid" 2>/dev/null; done  # no failover dance: the postmasters go next
-}
+our_patronis() { prefix_patronis "$PREFIX"; }
 
 cleanup() {
   if [[ -n $FOLLOW_PID ]]; then kill "$FOLLOW_PID" 2>/dev/null; wait "$FOLLOW_PID" 2>/dev/null; fi
-  stop_patronis
-  stop_postmasters
+  stop_postmasters  # Patroni, then postgres, then anything else under the prefix
   if [[ -n $ETCD_PID ]]; then kill "$ETCD_PID" 2>/dev/null; wait "$ETCD_PID" 2>/dev/null; fi
   rm -rf "$PREFIX"
 }

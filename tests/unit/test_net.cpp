@@ -22,6 +22,7 @@
 #include "core/asio.hpp"
 #include "core/value.hpp"
 #include "dcs/etcd.hpp"
+#include "run_coroutine.hpp"
 #include "net/base64.hpp"
 #include "net/http.hpp"
 #include "pglift/errors.hpp"
@@ -37,29 +38,11 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-/// Runs a coroutine to completion on a private io_context (the pattern of test_proc.cpp's Harness);
-/// `during` runs after `after` of running, with the signal that cancels the coroutine.
 struct NetRunner {
   asio::io_context io;
-
   template <class T>
-  T run(awaitable<T> a, std::function<void(asio::cancellation_signal&)> during = {},
-        std::chrono::milliseconds after = 100ms) {
-    asio::cancellation_signal signal;
-    std::promise<T> p;
-    auto fut = p.get_future();
-    asio::co_spawn(io, std::move(a), asio::bind_cancellation_slot(signal.slot(), [&](std::exception_ptr e, auto... v) {
-                     if (e) p.set_exception(e);
-                     else if constexpr (sizeof...(v) == 0) p.set_value();
-                     else p.set_value(std::move(v)...);
-                   }));
-    if (during) {
-      io.run_for(after);
-      during(signal);
-    }
-    io.run();
-    io.restart();
-    return fut.get();
+  T run(awaitable<T> a, std::function<void(asio::cancellation_signal&)> during = {}, std::chrono::milliseconds after = 100ms) {
+    return testing::run_coroutine(io, std::move(a), std::move(during), after);
   }
 };
 

@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <future>
 
+#include "run_coroutine.hpp"
 #include "core/coro.hpp"
 #include "core/files.hpp"
 #include "ops/transaction.hpp"
@@ -30,21 +31,7 @@ struct Harness {
 
   template <class T>
   T run(awaitable<T> a, std::function<void(asio::cancellation_signal&)> during = {}) {
-    asio::cancellation_signal signal;
-    std::promise<T> p;
-    auto fut = p.get_future();
-    asio::co_spawn(io, std::move(a), asio::bind_cancellation_slot(signal.slot(), [&](std::exception_ptr e, auto... v) {
-                     if (e) p.set_exception(e);
-                     else if constexpr (sizeof...(v) == 0) p.set_value();
-                     else p.set_value(std::move(v)...);
-                   }));
-    if (during) {
-      io.run_for(100ms);
-      during(signal);
-    }
-    io.run();
-    io.restart();
-    return fut.get();
+    return testing::run_coroutine(io, std::move(a), std::move(during));
   }
   bool logged(const std::string& text) {
     for (const auto& r : logs)
