@@ -27,9 +27,11 @@ void OpState::complete(std::exception_ptr e, std::optional<std::string> json, Ev
       } catch (...) {  // out of memory: the event still comes, without its message
       }
     }
+    // Queued before the final state can be observed (state_of, wait): whoever saw the op end finds
+    // its OP_DONE event already there. Never dropped: completions are not subject to the bound.
+    queue.push(std::move(ev));
   }
   done.notify_all();
-  queue.push(std::move(ev));  // never dropped: completions are not subject to the bound
 }
 
 }  // namespace capi
