@@ -185,4 +185,28 @@ awaitable<void> Etcd::put(std::string key, std::string value) {
   co_await call("/v3/kv/put", std::move(pair));
 }
 
+awaitable<bool> Etcd::delete_if(std::vector<Condition> conditions, std::vector<std::string> keys) {
+  core::Array compare, success;
+  for (const auto& c : conditions) {
+    // A missing key has create_revision 0 (proto3 JSON: int64 as a string).
+    Value test = c.value ? Value(Object{{"key", net::base64_encode(c.key)},
+                                        {"result", "EQUAL"},
+                                        {"target", "VALUE"},
+                                        {"value", net::base64_encode(*c.value)}})
+                         : Value(Object{{"key", net::base64_encode(c.key)},
+                                        {"result", "EQUAL"},
+                                        {"target", "CREATE"},
+                                        {"create_revision", "0"}});
+    compare.push_back(std::move(test));
+  }
+  for (const auto& key : keys) {
+    Value request = Object{{"key", net::base64_encode(key)}};
+    success.push_back(Object{{"request_delete_range", std::move(request)}});
+  }
+  Value body = Object{{"compare", std::move(compare)}, {"success", std::move(success)}};
+  Value reply = co_await call("/v3/kv/txn", std::move(body));
+  const Value* ok = reply.find("succeeded");
+  co_return ok && ok->is_bool() && ok->as_bool();
+}
+
 }  // namespace pglift::dcs

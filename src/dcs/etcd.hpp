@@ -41,6 +41,15 @@ class Etcd {
   awaitable<std::int64_t> delete_key(std::string key);
   awaitable<void> put(std::string key, std::string value);
 
+  /// One condition of a transaction: `key` holds exactly `value`, or (no value) `key` does not exist.
+  struct Condition {
+    std::string key;
+    std::optional<std::string> value;
+  };
+  /// Deletes `keys` in one etcd transaction, only if every condition holds (compare-and-delete: never
+  /// remove what another writer owns). Returns whether the conditions held and the keys were deleted.
+  awaitable<bool> delete_if(std::vector<Condition> conditions, std::vector<std::string> keys);
+
  private:
   /// POSTs `body` to `path` on the first host that can be reached; returns the reply of a 2xx.
   awaitable<core::Value> call(std::string path, core::Value body);

@@ -10,6 +10,7 @@
 #include "core/coro.hpp"
 #include "core/files.hpp"
 #include "core/system.hpp"
+#include "core/test_hooks.hpp"
 #include "core/text.hpp"
 #include "ops/context_impl.hpp"
 #include "ops/configure.hpp"
@@ -109,6 +110,7 @@ awaitable<std::optional<bool>> checksums_from_control(const core::Op& op, const 
 }
 
 awaitable<Instance> observe(const core::Op& op, const Layout& l, bool warn_when_stopped = true) {
+  co_await core::test_hook(op, "observe");
   Instance i;
   i.name = l.name;
   i.version = l.version;
@@ -119,8 +121,11 @@ awaitable<Instance> observe(const core::Op& op, const Layout& l, bool warn_when_
   i.port = port;
   if (pm) {
     // Files and libpq in parallel: the query waits on the server, the files on the disk.
+    // A named closure: g++ 12 destroys a lambda holding class-type captures twice when it is a
+    // temporary of a co_await expression.
+    auto query = [&settings = op.settings, l, port] { return query_running(settings, l, port); };
     auto [observed, conf] = co_await (
-        core::blocking(op, [&] { return query_running(op.settings, l, port); }) &&
+        core::cancellable(op, query) &&
         core::blocking(op, [&] { return postgres::parse_conf(core::read_file(l.conf())); }));
     i.settings = std::move(conf);
     i.state = InstanceState::started;
@@ -142,13 +147,33 @@ awaitable<Instance> observe(const core::Op& op, const Layout& l, bool warn_when_
   co_return i;
 }
 
+/// The result of a committed create. A failure to read it back (a server busy with something else, a
+/// cancellation arriving now) must not fail, let alone revert, a create that succeeded: say so and
+/// return what the create itself knows.
+awaitable<Instance> read_back(const core::Op& op, const Layout& l, InstanceState state) {
+  try {
+    co_return co_await observe(op, l, /*warn_when_stopped=*/false);
+  } catch (const std::exception& e) {
+    op.warning("could not read instance " + l.display() + " back after its creation: " + e.what(), "pglift.instances");
+  }
+  co_await asio::this_coro::reset_cancellation_state();
+  Instance i;
+  i.name = l.name;
+  i.version = l.version;
+  i.data_directory = l.datadir;
+  i.wal_directory = wal_directory(l);
+  i.port = port_of(op.settings, l);
+  i.state = state;
+  co_return i;
+}
+
 awaitable<void> create_replication_role(const core::Op& op, const Layout& l, int port,
                                         const std::optional<std::string>& password) {
   const std::string role = *op.settings.postgresql.replrole;
   co_await core::blocking(op, [&] {
     postgres::Session s(postgres::conninfo(op.settings, l, port));
-    std::string sql = "CREATE ROLE " + core::quote_ident(role) + " LOGIN REPLICATION IN ROLE pg_read_all_stats";
-    if (password) sql += " PASSWORD " + core::quote_literal(s.encrypt_password(*password, role));
+    std::string sql = "CREATE ROLE " + s.identifier(role) + " LOGIN REPLICATION IN ROLE pg_read_all_stats";
+    if (password) sql += " PASSWORD " + s.literal(s.encrypt_password(*password, role));
     s.execute(sql);
     return 0;
   });
@@ -169,11 +194,16 @@ awaitable<Instance> create(const core::Op& op, InstanceSpec spec, CreateOptions 
   const std::string version = spec.version.value_or(settings.default_version());
   settings.version(version);
   Layout l = Layout::of(settings, spec.name, version);
+  // The lock first, then the existence checks: another create of this name (thread or process) either
+  // holds the lock (Busy) or has finished (AlreadyExists). Checked before the lock, a create could pass
+  // its checks, wait, and then run initdb over the winner's directories and revert them away.
+  InstanceLock lock(settings, l.qualname());
   if (postgres::exists(l)) throw AlreadyExists("instance " + l.display() + " already exists");
   std::error_code ec;
   for (const auto& dir : {l.datadir, l.waldir})
     if (fs::exists(dir, ec))
       throw AlreadyExists("directory " + dir.string() + " of instance " + l.display() + " already exists");
+  co_await core::test_hook(op, "create.checked");
   int port = spec.port.value_or(5432);
   if (auto it = spec.settings.find("port"); it != spec.settings.end()) port = static_cast<int>(std::get<std::int64_t>(it->second));
   check_free(l, port);
@@ -181,18 +211,18 @@ awaitable<Instance> create(const core::Op& op, InstanceSpec spec, CreateOptions 
   auto conf = postgres::compute_config(settings, l,
                                        {spec.locale.value_or(settings.postgresql.initdb.locale), port, spec.settings});
   auto auth = postgres::AuthMethods::of(settings, spec.auth);
-  InstanceLock lock(settings, l.qualname());
   if (spec.patroni) {
     if (!settings.patroni)
       throw InvalidSpec("patroni.cluster", spec.patroni->cluster, "Patroni is not enabled in site settings ('patroni' key)");
     co_await patroni_member::create(op, spec, options, l, port, conf);
-    co_return co_await observe(op, l, /*warn_when_stopped=*/false);
+    co_return co_await read_back(op, l, spec.state);
   }
 
-  co_return co_await transactional<Instance>(op, options.drop_on_error, [&](Transaction& tx) -> awaitable<Instance> {
+  co_await transactional<bool>(op, options.drop_on_error, [&](Transaction& tx) -> awaitable<bool> {
     co_await tx.step(
         "initializing PostgreSQL instance",
         [&]() -> awaitable<void> {
+          // What this call creates, it may undo; the directories were checked absent under the lock.
           core::make_dirs(l.datadir.parent_path(), 0750);
           core::make_dirs(l.waldir.parent_path(), 0750);
           // A named local, not a braced temporary: g++ 12 destroys aggregate temporaries of a co_await
@@ -227,8 +257,10 @@ awaitable<Instance> create(const core::Op& op, InstanceSpec spec, CreateOptions 
     if (spec.state == InstanceState::stopped)
       co_await tx.step("stopping PostgreSQL " + l.display(),
                        [&]() -> awaitable<void> { co_await postgres::stop(op, l, StopMode::fast); });
-    co_return co_await observe(op, l, /*warn_when_stopped=*/false);
+    co_return true;
   });
+  // Committed: from here on nothing may undo the creation.
+  co_return co_await read_back(op, l, spec.state);
 }
 
 awaitable<void> start(const core::Op& op, const Layout& l) {
@@ -296,13 +328,18 @@ awaitable<ConfigurationResult> configure(const core::Op& op, const Layout& l, co
     op.info("instance " + l.display() + " needs reload due to parameter changes: " + core::join(reloadable, ", "), "pglift.instances");
   postgres::reload(op, l);
   // Confirmed: PostgreSQL handles SIGHUP asynchronously; wait (bounded) until it re-read its files.
-  co_await core::wait_until(
-      core::Clock::now() + std::chrono::seconds(30), "configuration reload of " + l.display(),
-      [&] {
-        auto now = reload_state(op.settings, l, pm->port);
-        result.pending_restart = now.second;
-        return now.first != before.first;
-      });
+  const int port = pm->port;
+  auto read_state = [&settings = op.settings, l, port] { return reload_state(settings, l, port); };  // named: g++ 12
+  auto reloaded = [&]() -> awaitable<bool> {
+    auto now = co_await core::cancellable(op, read_state);
+    result.pending_restart = now.second;
+    co_return now.first != before.first;
+  };
+  auto exited = [&] {
+    if (!postgres::running_postmaster(l)) throw StateError("PostgreSQL " + l.display() + " stopped while reloading its configuration");
+  };
+  co_await core::wait_until(core::Clock::now() + std::chrono::seconds(30), "configuration reload of " + l.display(), reloaded,
+                            exited);
   result.reloaded = true;
   if (!result.needs_restart.empty())
     op.warning("instance " + l.display() + " needs restart due to parameter changes: " + core::join(result.needs_restart, ", "),
@@ -429,17 +466,23 @@ Layout patroni_member(const core::Op& op, const InstanceRef& ref) {
 }
 auto switchover_body(InstanceRef ref, SwitchoverOptions options) {
   return [ref = std::move(ref), options = std::move(options)](const core::Op& op) -> awaitable<TopologyResult> {
-    co_return co_await ops::patroni_member::switchover(op, patroni_member(op, ref), options);
+    Layout l = patroni_member(op, ref);
+    ops::InstanceLock lock(op.settings, l.qualname());
+    co_return co_await ops::patroni_member::switchover(op, l, options);
   };
 }
 auto failover_body(InstanceRef ref, std::string candidate) {
   return [ref = std::move(ref), candidate = std::move(candidate)](const core::Op& op) -> awaitable<TopologyResult> {
-    co_return co_await ops::patroni_member::failover(op, patroni_member(op, ref), candidate);
+    Layout l = patroni_member(op, ref);
+    ops::InstanceLock lock(op.settings, l.qualname());
+    co_return co_await ops::patroni_member::failover(op, l, candidate);
   };
 }
 auto pause_body(InstanceRef ref, bool pause) {
   return [ref = std::move(ref), pause](const core::Op& op) -> awaitable<void> {
-    co_await ops::patroni_member::pause(op, patroni_member(op, ref), pause);
+    Layout l = patroni_member(op, ref);
+    ops::InstanceLock lock(op.settings, l.qualname());
+    co_await ops::patroni_member::pause(op, l, pause);
   };
 }
 

@@ -47,14 +47,14 @@ Existing existing(const core::Op& op, const Layout& l) {
   return {std::move(files), std::move(config), std::move(member), std::move(rest)};
 }
 
-/// The other local members' configuration of `cluster`, to join it with the same credentials.
-std::optional<patroni::Credentials> local_cluster_credentials(const PatroniSettings& ps, const std::string& cluster) {
-  fs::path dir = fs::path(core::render(ps.configpath, {{"name", "x"}})).parent_path();
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    if (entry.path().extension() != ".yaml") continue;
+/// The other local members' configuration of `cluster`, to join it with the same credentials. Only the
+/// configurations of existing instances count: the backup a drop leaves behind belongs to a cluster
+/// that is gone, and a new cluster of the same name gets new credentials.
+std::optional<patroni::Credentials> local_cluster_credentials(const Settings& settings, const std::string& cluster) {
+  for (const auto& other : postgres::find_instances(settings)) {
+    if (!patroni::is_member(settings, other)) continue;
     try {
-      auto config = patroni::read(entry.path());
+      auto config = patroni::read(Files::of(*settings.patroni, other).config);
       if (const auto* scope = config.find("scope"); scope && scope->is_string() && scope->as_string() == cluster)
         return patroni::credentials_of(config);
     } catch (const std::exception&) {
@@ -112,6 +112,24 @@ void check_bind(const std::string& field, const std::string& host, int port) {
     throw InvalidSpec(field, host + ":" + std::to_string(port), "port " + std::to_string(port) + " already in use on " + host);
 }
 
+/// What a failed create removes from the DCS: this member's key, always. The `leader` key only while it
+/// names this member, and (when this create bootstrapped the cluster) `initialize` and the keys of its
+/// bootstrap only while `initialize` holds our system identifier and nobody leads: compare-and-delete
+/// transactions, so that a concurrent bootstrap elsewhere never loses its keys.
+awaitable<void> remove_own_keys(dcs::Etcd& etcd, const std::string& prefix, const std::string& node,
+                                std::optional<std::string> bootstrapped_sysid) {
+  co_await etcd.delete_key(prefix + "members/" + node);
+  std::vector<dcs::Etcd::Condition> leader_is_us{{prefix + "leader", node}};
+  std::vector<std::string> leader_key{prefix + "leader"};
+  co_await etcd.delete_if(std::move(leader_is_us), std::move(leader_key));
+  if (!bootstrapped_sysid) co_return;
+  std::vector<dcs::Etcd::Condition> ours{{prefix + "initialize", *bootstrapped_sysid}, {prefix + "leader", std::nullopt}};
+  std::vector<std::string> keys;
+  for (const char* key : {"initialize", "config", "status", "history", "failover", "sync", "optime/leader"})
+    keys.push_back(prefix + key);
+  co_await etcd.delete_if(std::move(ours), std::move(keys));
+}
+
 void remove_member_files(const Settings& settings, const Layout& l, const Files& files) {
   postgres::remove_files(settings, l);
   std::error_code ec;
@@ -139,34 +157,49 @@ awaitable<std::string> leader_of(const Rest& rest, const std::string& cluster) {
   throw StateError("cluster '" + cluster + "' has no leader at the moment (" + rest.url() + "/cluster)");
 }
 
+/// For core::wait_until: fails fast when this member's Patroni, running when the wait began, exits
+/// (nothing would then move), with the tails of its logs.
+std::function<void()> fail_if_patroni_exits(const Layout& l, const Files& files) {
+  if (!patroni::running(files)) return {};
+  return [&l, &files] {
+    if (!patroni::running(files))
+      throw StateError("Patroni " + l.qualname() + " exited while waiting\n" + patroni::log_tails(l, files));
+  };
+}
+
+std::function<std::string()> patroni_log_tails(const Layout& l, const Files& files) {
+  return [&l, &files] { return patroni::log_tails(l, files); };
+}
+
 /// Waits until `node` answers GET /primary 200 through its own API.
-awaitable<void> wait_leader(const PatroniSettings& ps, const Rest& via, const std::string& node, std::chrono::seconds timeout) {
-  const auto deadline = core::Clock::now() + timeout;
-  for (;;) {
-    for (const auto& m : co_await via.cluster(1s))
-      if (m.name == node && m.api_url && co_await Rest::from_api_url(ps, *m.api_url).probe("/primary", 1s) == 200) co_return;
-    if (core::Clock::now() >= deadline)
-      throw Timeout("member '" + node + "' did not become the leader within " + std::to_string(timeout.count()) + "s");
-    co_await core::sleep_for(50ms);
-  }
+awaitable<void> wait_leader(const PatroniSettings& ps, const Layout& l, const Existing& e, const std::string& node,
+                            std::chrono::seconds timeout) {
+  auto is_leader = [&]() -> awaitable<bool> {
+    for (const auto& m : co_await e.rest.cluster(1s))
+      if (m.name == node && m.api_url && co_await Rest::from_api_url(ps, *m.api_url).probe("/primary", 1s) == 200) co_return true;
+    co_return false;
+  };
+  co_await core::wait_until(core::Clock::now() + timeout, "leadership of member '" + node + "'", is_leader,
+                            fail_if_patroni_exits(l, e.files), patroni_log_tails(l, e.files));
 }
 
 /// A member that has just been demoted is not a candidate until it streams again (Patroni answers
 /// "no good candidates"): wait for it, bounded, instead of failing.
-awaitable<void> wait_candidate(const Rest& rest, const std::string& cluster, const std::string& candidate) {
-  for (const auto deadline = core::Clock::now() + 60s;;) {
+awaitable<void> wait_candidate(const Layout& l, const Existing& e, const std::string& candidate) {
+  const std::string& cluster = e.member.cluster;
+  auto healthy = [&]() -> awaitable<bool> {
     bool known = false, ready = false;
-    for (const auto& m : co_await rest.cluster(1s))
+    for (const auto& m : co_await e.rest.cluster(1s))
       if (m.name == candidate) {
         known = true;
         ready = (m.state == "running" || m.state == "streaming") && m.lag && std::holds_alternative<std::int64_t>(*m.lag);
       }
-    if (ready) co_return;
     if (!known) throw InvalidSpec("candidate", candidate, "not a member of cluster '" + cluster + "'");
-    if (core::Clock::now() >= deadline)
-      throw Timeout("member '" + candidate + "' of cluster '" + cluster + "' is not a healthy replica after 60s");
-    co_await core::sleep_for(50ms);
-  }
+    co_return ready;
+  };
+  co_await core::wait_until(core::Clock::now() + 60s,
+                            "member '" + candidate + "' of cluster '" + cluster + "' as a healthy replica", healthy,
+                            fail_if_patroni_exits(l, e.files), patroni_log_tails(l, e.files));
 }
 
 /// Patroni's 412 answers: an unknown candidate is the caller's mistake, the rest is the cluster's state.
@@ -204,7 +237,7 @@ awaitable<void> create(const core::Op& op, const InstanceSpec& spec, const Creat
   }
 
   patroni::Credentials creds;
-  if (auto local = local_cluster_credentials(ps, member.cluster)) creds = *local;
+  if (auto local = local_cluster_credentials(op.settings, member.cluster)) creds = *local;
   else if (cluster_exists && !(spec.surole_password && spec.replrole_password))
     throw InvalidSpec("replrole_password", "",
                       "joining the existing cluster '" + member.cluster +
@@ -251,7 +284,7 @@ awaitable<void> create(const core::Op& op, const InstanceSpec& spec, const Creat
               co_await core::blocking(op, [&] {
                 try {
                   postgres::Session s(ci);
-                  s.execute_simple("CREATE_REPLICATION_SLOT " + core::quote_ident(slot) + " PHYSICAL RESERVE_WAL");
+                  s.execute_simple("CREATE_REPLICATION_SLOT " + s.identifier(slot) + " PHYSICAL RESERVE_WAL");
                 } catch (const StateError& e) {
                   if (std::string(e.what()).find("already exists") == std::string::npos)
                     op.warning("could not create replication slot '" + slot + "' on the leader in advance: " + e.what(),
@@ -265,7 +298,7 @@ awaitable<void> create(const core::Op& op, const InstanceSpec& spec, const Creat
               co_await core::blocking(op, [&] {
                 try {
                   postgres::Session s(ci);
-                  s.execute_simple("DROP_REPLICATION_SLOT " + core::quote_ident(slot));
+                  s.execute_simple("DROP_REPLICATION_SLOT " + s.identifier(slot));
                 } catch (const std::exception&) {
                 }
                 return 0;
@@ -279,23 +312,35 @@ awaitable<void> create(const core::Op& op, const InstanceSpec& spec, const Creat
     const std::string title = cluster_exists ? "creating replica of cluster '" + member.cluster + "' with Patroni"
                                              : std::string("bootstrapping PostgreSQL with Patroni");
     const std::string undo_title = "stopping Patroni " + l.qualname();
+    // Bootstrapping: another member may bootstrap the same new cluster at the same moment. Patroni
+    // lets one take the `initialize` key; the other would wait, then clone. Ours was asked to be the
+    // leader of a new cluster: when someone else leads it, fail now rather than at the deadline.
+    auto bootstrapped_elsewhere = [&]() -> awaitable<void> {
+      auto leader = key_value(co_await etcd.get_prefix(prefix + "leader"), prefix + "leader");
+      if (leader && *leader != member.node)
+        throw StateError("cluster '" + member.cluster + "' was bootstrapped concurrently by member '" + *leader +
+                         "'; this member was not created");
+    };
     co_await tx.step(
         title,
         [&]() -> awaitable<void> {
           proc::Watched patroni_process = patroni::spawn(op, ps, files);
           op.info("waiting for instance " + l.display() + " creation by Patroni", "pglift.patroni");
+          std::function<awaitable<void>()> check;
+          if (!cluster_exists) check = bootstrapped_elsewhere;
           co_await patroni::wait_ready(op, l, files, rest, patroni_process,
                                        cluster_exists ? patroni::Readiness::replica : patroni::Readiness::leader,
-                                       std::chrono::seconds(ps.create_timeout));
+                                       std::chrono::seconds(ps.create_timeout), check);
         },
         undo_title,
         [&]() -> awaitable<void> {
+          // The system identifier first: it is what our `initialize` key would hold.
+          const auto sysid = postgres::system_identifier(l);
           co_await stop_member(op, l, files, rest);
-          // What this member wrote in the DCS: the whole cluster when it was bootstrapping it.
           try {
-            if (!cluster_exists) co_await etcd.delete_prefix(prefix);
-            else co_await etcd.delete_key(prefix + "members/" + member.node);
+            co_await remove_own_keys(etcd, prefix, member.node, cluster_exists ? std::nullopt : sysid);
           } catch (const Error& e) {
+            if (e.code() == ErrorCode::cancelled) throw;
             op.warning(std::string("could not clean the DCS up: ") + e.what(), "pglift.patroni");
           }
         });
@@ -372,15 +417,13 @@ awaitable<void> restart(const core::Op& op, const Layout& l) {
   // POST /restart answers when PostgreSQL is back; confirm with a new postmaster start time and no
   // pending restart left.
   const std::string old_start = started(*before);
-  const auto deadline = core::Clock::now() + 60s;
-  for (;;) {
+  auto restarted = [&]() -> awaitable<bool> {
     auto now = co_await e.rest.status();
     const core::Value* pending = now ? now->find("pending_restart") : nullptr;
-    if (now && started(*now) != old_start && !started(*now).empty() && !(pending && pending->is_bool() && pending->as_bool()))
-      co_return;
-    if (core::Clock::now() >= deadline) throw Timeout("Patroni did not report a restarted PostgreSQL " + l.display() + " within 60s");
-    co_await core::sleep_for(50ms);
-  }
+    co_return now && started(*now) != old_start && !started(*now).empty() && !(pending && pending->is_bool() && pending->as_bool());
+  };
+  co_await core::wait_until(core::Clock::now() + 60s, "a restarted PostgreSQL " + l.display() + " reported by Patroni",
+                            restarted, fail_if_patroni_exits(l, e.files), patroni_log_tails(l, e.files));
 }
 
 awaitable<void> reload(const core::Op& op, const Layout& l) {
@@ -400,11 +443,13 @@ awaitable<void> reload(const core::Op& op, const Layout& l) {
     postgres::Session(postgres::conninfo(op.settings, l, port)).execute("SELECT pg_reload_conf()");
     return 0;
   });
-  for (const auto deadline = core::Clock::now() + 10s;;) {
-    if ((co_await core::blocking(op, [&] { return reload_state(op.settings, l, port); })).first != before) co_return;
-    if (core::Clock::now() >= deadline) throw Timeout("PostgreSQL " + l.display() + " did not reload its configuration within 10s");
-    co_await core::sleep_for(10ms);
-  }
+  auto read_state = [&settings = op.settings, l, port] { return reload_state(settings, l, port); };  // named: g++ 12
+  auto reloaded = [&]() -> awaitable<bool> {
+    auto now = co_await core::cancellable(op, read_state);
+    co_return now.first != before;
+  };
+  co_await core::wait_until(core::Clock::now() + 10s, "configuration reload of PostgreSQL " + l.display(), reloaded,
+                            fail_if_patroni_exits(l, e.files), patroni_log_tails(l, e.files), 10ms);
 }
 
 awaitable<void> drop(const core::Op& op, const Layout& l, const DropOptions& options) {
@@ -491,7 +536,7 @@ awaitable<TopologyResult> switchover(const core::Op& op, const Layout& l, const 
   if (candidate == leader) throw InvalidSpec("candidate", candidate, "already the leader of cluster '" + e.member.cluster + "'");
   if (std::none_of(members.begin(), members.end(), [&](const ClusterMember& m) { return m.name == candidate; }))
     throw InvalidSpec("candidate", candidate, "not a member of cluster '" + e.member.cluster + "'");
-  co_await wait_candidate(e.rest, e.member.cluster, candidate);
+  co_await wait_candidate(l, e, candidate);
   core::Object body{{"leader", leader}, {"candidate", candidate}};
   if (options.scheduled_at) body.emplace_back("scheduled_at", *options.scheduled_at);
   op.info("switching over cluster '" + e.member.cluster + "' from " + leader + " to " + candidate, "pglift.patroni");
@@ -499,13 +544,13 @@ awaitable<TopologyResult> switchover(const core::Op& op, const Layout& l, const 
   const std::string text = core::trim(r.body);
   if (r.status == 202) co_return TopologyResult{leader, "", true};
   if (r.status != 200) topology_failure("switchover", candidate, r.status, text);
-  co_await wait_leader(ps, e.rest, candidate, 60s);
+  co_await wait_leader(ps, l, e, candidate, 60s);
   op.info("switchover done: " + candidate + " is the leader", "pglift.patroni");
   // Return with a settled cluster: the former leader rejoins as a replica (a clean demotion needs no
   // rewind); if it does not within the deadline, say so and leave it to Patroni.
   op.info("waiting for " + leader + " to rejoin as a replica", "pglift.patroni");
   try {
-    co_await wait_candidate(e.rest, e.member.cluster, leader);
+    co_await wait_candidate(l, e, leader);
   } catch (const Timeout& t) {
     op.warning(t.what(), "pglift.patroni");
   }
@@ -521,14 +566,14 @@ awaitable<TopologyResult> failover(const core::Op& op, const Layout& l, const st
   } catch (const StateError&) {
   }
   if (leader == candidate) throw InvalidSpec("candidate", candidate, "already the leader of cluster '" + e.member.cluster + "'");
-  co_await wait_candidate(e.rest, e.member.cluster, candidate);
+  co_await wait_candidate(l, e, candidate);
   op.info("failing over cluster '" + e.member.cluster + "' to " + candidate, "pglift.patroni");
   // Bodies are built outside co_await expressions: g++ 12 mishandles initializer lists there.
   const core::Value body = core::Object{{"candidate", candidate}};
   auto r = co_await e.rest.call("POST", "/failover", body, 2min);
   const std::string text = core::trim(r.body);
   if (r.status != 200) topology_failure("failover", candidate, r.status, text);
-  co_await wait_leader(ps, e.rest, candidate, 60s);
+  co_await wait_leader(ps, l, e, candidate, 60s);
   co_return TopologyResult{leader, candidate, false};
 }
 
@@ -538,15 +583,14 @@ awaitable<void> pause(const core::Op& op, const Layout& l, bool pause) {
   const core::Value body = core::Object{{"pause", pause}};
   auto r = co_await e.rest.call("PATCH", "/config", body, 10s);
   if (r.status != 200) throw StateError("PATCH /config failed: HTTP " + std::to_string(r.status) + ": " + core::trim(r.body));
-  const auto deadline = core::Clock::now() + 30s;
-  for (;;) {
-    if (auto s = co_await e.rest.status()) {
-      const auto* p = s->find("pause");
-      if ((p && p->is_bool() && p->as_bool()) == pause) co_return;
-    }
-    if (core::Clock::now() >= deadline) throw Timeout("Patroni " + l.qualname() + " did not report pause=" + (pause ? "true" : "false") + " within 30s");
-    co_await core::sleep_for(50ms);
-  }
+  auto reported = [&]() -> awaitable<bool> {
+    auto s = co_await e.rest.status();
+    const core::Value* p = s ? s->find("pause") : nullptr;
+    co_return s && (p && p->is_bool() && p->as_bool()) == pause;
+  };
+  co_await core::wait_until(core::Clock::now() + 30s,
+                            std::string("pause=") + (pause ? "true" : "false") + " reported by Patroni " + l.qualname(),
+                            reported, fail_if_patroni_exits(l, e.files), patroni_log_tails(l, e.files));
 }
 
 awaitable<void> promote(const core::Op& op, const Layout& l) {
@@ -583,21 +627,18 @@ awaitable<ConfigurationResult> configure(const core::Op& op, const Layout& l, co
   auto r = co_await e.rest.call("POST", "/reload", core::Object{}, 10s);
   if (r.status != 202 && r.status != 200)
     throw StateError("reload through Patroni failed: HTTP " + std::to_string(r.status) + ": " + core::trim(r.body));
-  // Confirmed when PostgreSQL re-read its files, or reports the pending restart.
-  const auto deadline = core::Clock::now() + 30s;
-  for (;;) {
-    auto now = co_await core::blocking(op, [&] { return reload_state(op.settings, l, pm->port); });
-    if (now.first != before.first || (!result.needs_restart.empty() && now.second)) {
-      result.reloaded = now.first != before.first;
-      result.pending_restart = now.second;
-      break;
-    }
-    if (core::Clock::now() >= deadline) {
-      op.warning("Patroni " + l.qualname() + " did not apply the new configuration within 30s", "pglift.patroni");
-      break;
-    }
-    co_await core::sleep_for(50ms);
-  }
+  // Confirmed when PostgreSQL re-read its files, or reports the pending restart; not confirmed in
+  // time is an error (Timeout): the change is in the YAML, but nobody can say it is in effect.
+  const int port = pm->port;
+  auto read_state = [&settings = op.settings, l, port] { return reload_state(settings, l, port); };  // named: g++ 12
+  auto applied = [&]() -> awaitable<bool> {
+    auto now = co_await core::cancellable(op, read_state);
+    result.reloaded = now.first != before.first;
+    result.pending_restart = now.second;
+    co_return result.reloaded || (!result.needs_restart.empty() && now.second);
+  };
+  co_await core::wait_until(core::Clock::now() + 30s, "the new configuration of " + l.display() + " applied by Patroni",
+                            applied, fail_if_patroni_exits(l, e.files), patroni_log_tails(l, e.files));
   if (!result.needs_restart.empty())
     op.warning("instance " + l.display() + " needs restart due to parameter changes: " + core::join(result.needs_restart, ", "),
                "pglift.instances");

@@ -96,8 +96,8 @@ bool streaming(const Settings& settings, const postgres::Layout& layout, int por
 }  // namespace
 
 awaitable<void> wait_ready(const core::Op& op, const postgres::Layout& layout, const Files& files, const Rest& rest,
-                           proc::Watched& patroni, Readiness readiness, std::chrono::milliseconds timeout) {
-  const auto deadline = core::Clock::now() + timeout;
+                           proc::Watched& patroni, Readiness readiness, std::chrono::milliseconds timeout,
+                           std::function<awaitable<void>()> also_check) {
   const std::string path = readiness == Readiness::leader    ? "/primary"
                            : readiness == Readiness::replica ? "/replica"
                                                              : "/health";
@@ -105,26 +105,22 @@ awaitable<void> wait_ready(const core::Op& op, const postgres::Layout& layout, c
                            : readiness == Readiness::replica ? "streaming replica"
                                                              : "running";
   const int port = member_of(read(files.config)).port;
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  auto interval = std::chrono::milliseconds(20);
-  const auto start = core::Clock::now();
-  for (;;) {
+  auto check_streaming = [&settings = op.settings, layout, port] { return streaming(settings, layout, port); };  // named: g++ 12
+  auto ready = [&]() -> awaitable<bool> {
+    if (also_check) co_await also_check();
+    if (co_await rest.probe(path, 1s) != 200) co_return false;
+    if (readiness != Readiness::replica) co_return true;
+    // libpq off the I/O thread, bounded (connect_timeout), abandoned at once on cancellation.
+    co_return co_await core::cancellable(op, check_streaming);
+  };
+  auto exited = [&] {
     if (patroni.exited())
       throw StateError("Patroni " + layout.qualname() + " exited before " + layout.display() + " was " + what + "\n" +
                        log_tails(layout, files));
-    if (co_await rest.probe(path, 1s) == 200) {
-      if (readiness != Readiness::replica) co_return;
-      if (co_await core::blocking(op, [&] { return streaming(op.settings, layout, port); })) co_return;
-    }
-    if (core::Clock::now() >= deadline) {
-      auto secs = std::chrono::duration_cast<std::chrono::seconds>(core::Clock::now() - start).count();
-      throw Timeout("Patroni " + layout.qualname() + ": " + layout.display() + " not " + what + " after " +
-                    std::to_string(secs) + "s (" + rest.url() + path + ")\n" + log_tails(layout, files));
-    }
-    timer.expires_after(interval);
-    co_await timer.async_wait(asio::use_awaitable);
-    interval = std::min(interval * 2, std::chrono::milliseconds(100));
-  }
+  };
+  co_await core::wait_until(core::Clock::now() + timeout,
+                            "Patroni " + layout.qualname() + ": " + layout.display() + " as " + what + " (" + rest.url() + path + ")",
+                            ready, exited, [&] { return log_tails(layout, files); }, std::chrono::milliseconds(100));
 }
 
 awaitable<bool> stop(const core::Op& op, const postgres::Layout& layout, const Files& files, const Rest& rest) {
@@ -144,13 +140,11 @@ awaitable<bool> stop(const core::Op& op, const postgres::Layout& layout, const F
       co_await proc::wait_exit(patroni, std::chrono::seconds(10));
     }
     op.info("waiting for Patroni REST API to stop", "pglift.patroni");
-    const auto deadline = core::Clock::now() + std::chrono::seconds(10);
-    while (co_await rest.probe("/liveness", std::chrono::milliseconds(200)) != 0) {
-      if (core::Clock::now() >= deadline)
-        throw Timeout("REST API of Patroni " + layout.qualname() + " still answers at " + rest.url() +
-                      " after its process exited (another Patroni on the same address?)");
-      co_await core::sleep_for(std::chrono::milliseconds(20));
-    }
+    auto api_gone = [&]() -> awaitable<bool> { co_return co_await rest.probe("/liveness", std::chrono::milliseconds(200)) == 0; };
+    co_await core::wait_until(core::Clock::now() + std::chrono::seconds(10),
+                              "the end of the REST API of Patroni " + layout.qualname() + " at " + rest.url() +
+                                  " (its process exited: another Patroni on the same address?)",
+                              api_gone);
   }
   std::error_code ec;
   std::filesystem::remove(files.pidfile, ec);

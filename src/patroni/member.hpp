@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -34,10 +35,12 @@ proc::Watched spawn(const core::Op& op, const PatroniSettings& settings, const F
 enum class Readiness { leader, replica, running };
 
 /// Waits for the member to be ready: leader = GET /primary 200; replica = GET /replica 200 and WAL
-/// streaming; running = GET /health 200. Fails fast when Patroni exits; on deadline or failure, the
-/// error carries the last Patroni and PostgreSQL log lines.
+/// streaming; running = GET /health 200. Fails fast when Patroni exits, or when `also_check` (run
+/// before each probe) throws; on deadline or failure, the error carries the last Patroni and
+/// PostgreSQL log lines.
 awaitable<void> wait_ready(const core::Op& op, const postgres::Layout& layout, const Files& files, const Rest& rest,
-                           proc::Watched& patroni, Readiness readiness, std::chrono::milliseconds timeout);
+                           proc::Watched& patroni, Readiness readiness, std::chrono::milliseconds timeout,
+                           std::function<awaitable<void>()> also_check = {});
 
 /// Stops Patroni (SIGTERM, bounded wait for the process, its REST API and the postmaster it stops).
 /// False when Patroni was not running. A postmaster that outlived Patroni is the caller's to stop.

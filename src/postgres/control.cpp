@@ -1,5 +1,8 @@
 #include "postgres/control.hpp"
 
+#include <cstdint>
+#include <cstring>
+
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -62,6 +65,21 @@ awaitable<void> initdb(const core::Op& op, const Layout& layout, const InitdbOpt
   co_await proc::run(op, std::move(cmd));
 }
 
+std::optional<std::string> system_identifier(const Layout& layout) {
+  std::optional<std::string> control;
+  try {
+    control = core::read_file_if_exists(layout.datadir / "global" / "pg_control");
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (!control || control->size() < sizeof(std::uint64_t)) return std::nullopt;
+  // ControlFileData starts with `uint64 system_identifier`, in the host's byte order.
+  std::uint64_t id = 0;
+  std::memcpy(&id, control->data(), sizeof id);
+  if (id == 0) return std::nullopt;
+  return std::to_string(id);
+}
+
 int configured_port(const Layout& layout) {
   for (const auto& file : {layout.conf(), layout.base_conf()}) {
     auto text = core::read_file_if_exists(file);
@@ -85,9 +103,12 @@ awaitable<void> start(const core::Op& op, const Layout& layout, int port, std::c
   };
   // A PQping on the Unix socket costs well under a millisecond: probe every 10 ms at most, so that
   // we notice readiness within 10 ms (pg_ctl start -w polls every 100 ms).
+  // The probe runs on the pool (libpq blocks; the I/O thread never does), bounded by connect_timeout,
+  // and a cancellation does not wait for it.
   const std::string reason = "readiness of PostgreSQL " + layout.display();
+  auto probe = [&] { return core::cancellable(op, [ci] { return ping(ci); }); };
   co_await core::wait_until(
-      core::Clock::now() + timeout, reason, [&] { return ping(ci); }, fail_fast, [&] { return log_tails(layout); },
+      core::Clock::now() + timeout, reason, probe, fail_fast, [&] { return log_tails(layout); },
       std::chrono::milliseconds(10));
 }
 

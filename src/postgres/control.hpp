@@ -35,4 +35,8 @@ void reload(const core::Op& op, const Layout& layout);
 /// The port an instance is configured with: postgresql.conf (managed, then base), else 5432.
 int configured_port(const Layout& layout);
 
+/// The database system identifier of the data directory (the first field of global/pg_control), as
+/// Patroni writes it in the DCS `initialize` key; none when there is no readable control file.
+std::optional<std::string> system_identifier(const Layout& layout);
+
 }  // namespace pglift::postgres

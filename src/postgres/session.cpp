@@ -26,7 +26,11 @@ std::string conninfo(const Settings& settings, const Layout& layout, int port, c
   return ci;
 }
 
-bool ping(const std::string& ci) { return PQping(ci.c_str()) == PQPING_OK; }
+bool ping(const std::string& ci) {
+  // A probe must end soon even when the server hangs (SIGSTOPped, overloaded): 2 s is libpq's minimum.
+  const std::string bounded = ci + " connect_timeout=2";
+  return PQping(bounded.c_str()) == PQPING_OK;
+}
 
 Session::Session(const std::string& ci) : conn_(PQconnectdb(ci.c_str())) {
   if (PQstatus(conn_) != CONNECTION_OK) {
@@ -68,6 +72,23 @@ void Session::execute_simple(const std::string& command) {
   std::string msg = status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK ? "" : core::trim(PQresultErrorMessage(res));
   PQclear(res);
   if (!msg.empty()) throw StateError(msg);
+}
+
+namespace {
+std::string escaped(pg_conn* conn, char* quoted, std::string_view what) {
+  if (!quoted) throw StateError("cannot quote " + std::string(what) + ": " + core::trim(PQerrorMessage(conn)));
+  std::string out(quoted);
+  PQfreemem(quoted);
+  return out;
+}
+}  // namespace
+
+std::string Session::literal(std::string_view value) {
+  return escaped(conn_, PQescapeLiteral(conn_, value.data(), value.size()), "an SQL literal");
+}
+
+std::string Session::identifier(std::string_view name) {
+  return escaped(conn_, PQescapeIdentifier(conn_, name.data(), name.size()), "an SQL identifier");
 }
 
 std::string Session::encrypt_password(const std::string& password, const std::string& role) {

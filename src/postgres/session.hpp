@@ -3,6 +3,7 @@
 #pragma once
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pglift/settings.hpp"
@@ -31,6 +32,10 @@ class Session {
   void execute(const std::string& sql, const std::vector<std::string>& params = {});
   /// The simple query protocol: the only one a replication connection accepts (CREATE_REPLICATION_SLOT).
   void execute_simple(const std::string& command);
+  /// SQL quoting by libpq itself (PQescapeLiteral, PQescapeIdentifier), which knows the server's
+  /// encoding and standard_conforming_strings. Throws StateError on invalid input (bad encoding).
+  std::string literal(std::string_view value);
+  std::string identifier(std::string_view name);
   /// The password encrypted client-side (SCRAM by default): never send it in clear.
   std::string encrypt_password(const std::string& password, const std::string& role);
 

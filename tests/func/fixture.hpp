@@ -2,6 +2,7 @@
 // that stops every postmaster found under the prefix (by the PID in postmaster.pid), even on failure.
 #pragma once
 #include <arpa/inet.h>
+#include <libpq-fe.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -95,12 +96,11 @@ struct Env {
   std::function<void(const pglift::Event&)> on_event;
   std::unique_ptr<pglift::Context> ctx;
 
-  explicit Env(const std::string& extra_settings = "{}") {
-    std::string t = (fs::temp_directory_path() / "pglift-func-XXXXXX").string();
-    REQUIRE(::mkdtemp(t.data()));
-    prefix = t;
+  explicit Env(const std::string& extra_settings = "{}") : Env(make_prefix(), extra_settings) {}
+  /// On a prefix made beforehand (make_prefix()), e.g. before a fork.
+  Env(fs::path existing_prefix, const std::string& extra_settings) : prefix(std::move(existing_prefix)) {
     auto settings = pglift::Settings::from_documents(
-        {R"({"prefix": ")" + prefix.string() + R"(", "run_prefix": ")" + (prefix / "run").string() + R"("})", extra_settings});
+        {prefix_settings(prefix), extra_settings});
     ctx = std::make_unique<pglift::Context>(settings, [this](const pglift::Event& e) {
       std::function<void(const pglift::Event&)> hook;
       {
@@ -114,6 +114,15 @@ struct Env {
       }
       if (hook) hook(e);
     });
+  }
+  static fs::path make_prefix() {
+    std::string t = (fs::temp_directory_path() / "pglift-func-XXXXXX").string();
+    REQUIRE(::mkdtemp(t.data()));
+    return t;
+  }
+  /// The settings document of a prefix.
+  static std::string prefix_settings(const fs::path& prefix) {
+    return R"({"prefix": ")" + prefix.string() + R"(", "run_prefix": ")" + (prefix / "run").string() + R"("})";
   }
   ~Env() {
     ctx.reset();
@@ -168,4 +177,35 @@ inline pglift::InstanceSpec spec(const std::string& name, int port) {
   s.name = name;
   s.port = port;
   return s;
+}
+
+/// SQL over the instance's socket, as the superuser (peer authentication): the first value of the
+/// first row, "" for a command, or "ERROR: ..." (never throws, for CHECKs).
+inline std::string sql(pglift::Context& ctx, const std::string& name, const std::string& query) {
+  auto env = pglift::instance_env(ctx, pglift::InstanceRef::parse(name));
+  std::string ci = "host=" + env["PGHOST"] + " port=" + env["PGPORT"] + " user=" + env["PGUSER"] + " dbname=postgres connect_timeout=10";
+  PGconn* c = PQconnectdb(ci.c_str());
+  std::string out;
+  if (PQstatus(c) == CONNECTION_OK) {
+    PGresult* r = PQexec(c, query.c_str());
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0) out = PQgetvalue(r, 0, 0);
+    else if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+      out = std::string("ERROR: ") + PQresultErrorMessage(r);
+    PQclear(r);
+  } else {
+    out = std::string("ERROR: ") + PQerrorMessage(c);
+  }
+  PQfinish(c);
+  return out;
+}
+
+/// Polls `f` finely until it holds or `timeout` passes.
+template <class F>
+bool eventually(std::chrono::milliseconds timeout, F f) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (auto interval = std::chrono::milliseconds(5);; interval = std::min(interval * 2, std::chrono::milliseconds(100))) {
+    if (f()) return true;
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(interval);
+  }
 }

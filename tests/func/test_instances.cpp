@@ -1,5 +1,7 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <boost/asio/use_future.hpp>
+#include <sys/wait.h>
+
 #include <future>
 
 #include "fixture.hpp"
@@ -269,4 +271,152 @@ TEST_CASE("configuration changes of a running plain instance: reloaded and confi
   CHECK_THROWS_AS(promote_instance(*env, ref), StateError);  // not a standby
   CHECK_THROWS_AS(patroni_switchover(*env, ref), StateError);  // not a Patroni member
   drop_instance(*env, ref);
+}
+
+namespace {
+
+/// A create's outcome as a word, for counting winners and losers.
+std::string outcome(const std::function<void()>& create) {
+  try {
+    create();
+    return "created";
+  } catch (const Busy&) {
+    return "busy";
+  } catch (const AlreadyExists&) {
+    return "exists";
+  } catch (const std::exception& e) {
+    return std::string("error: ") + e.what();
+  }
+}
+
+/// The winner of a create race is intact: it has the table written after its creation, restarts, and
+/// still has it.
+void check_intact(Context& ctx, const std::string& name) {
+  CHECK(sql(ctx, name, "CREATE TABLE winner AS SELECT 'kept' AS v") == "");
+  restart_instance(ctx, InstanceRef::parse(name));
+  CHECK(sql(ctx, name, "SELECT v FROM winner") == "kept");
+}
+
+}  // namespace
+
+TEST_CASE("concurrent creates of one name from several threads: exactly one succeeds, the winner keeps its data") {
+  Env env;
+  std::vector<std::unique_ptr<Context>> contexts;  // one each: several I/O threads, real parallelism
+  for (int i = 0; i < 4; ++i) contexts.push_back(std::make_unique<Context>(env.ctx->settings()));
+  std::vector<std::string> outcomes(contexts.size());
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < contexts.size(); ++i)
+    threads.emplace_back([&, i] { outcomes[i] = outcome([&] { create_instance(*contexts[i], spec("race", free_port())); }); });
+  for (auto& t : threads) t.join();
+  contexts.clear();
+  CHECK_MESSAGE(std::count(outcomes.begin(), outcomes.end(), "created") == 1, outcomes[0] << " " << outcomes[1] << " "
+                                                                                           << outcomes[2] << " " << outcomes[3]);
+  for (const auto& o : outcomes) CHECK((o == "created" || o == "busy" || o == "exists"));
+  check_intact(*env, "race");
+  drop_instance(*env, InstanceRef::parse("race"));
+  CHECK(env.nothing_in_srv());
+}
+
+TEST_CASE("concurrent creates of one name from two processes: the one past its checks holds the lock; the winner keeps its data") {
+  // Forked before this process has any library thread.
+  const fs::path prefix = Env::make_prefix();
+  const fs::path marker = prefix / "child-checked";
+  const int child_port = free_port();
+  const std::string settings = Env::prefix_settings(prefix);
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    // The child pauses for 10 s between its existence checks and its first step: the window in which
+    // the other process creates the same instance.
+    ::setenv("LIBPGLIFT_TEST_HOOKS", "create.checked=sleep:10000", 1);
+    int code = 3;
+    try {
+      Context ctx(Settings::from_documents({settings}), [&](const Event& e) {
+        if (auto* r = std::get_if<LogRecord>(&e); r && r->message.starts_with("test hook create.checked")) std::ofstream(marker.string()) << "";
+      });
+      std::string o = outcome([&] { create_instance(ctx, spec("race", child_port)); });
+      code = o == "created" ? 0 : o == "busy" || o == "exists" ? 1 : 2;
+      if (code == 2) std::fprintf(stderr, "child: %s\n", o.c_str());
+    } catch (...) {
+    }
+    std::fflush(nullptr);
+    ::_exit(code);
+  }
+  Env env(prefix, "{}");
+  REQUIRE(eventually(60s, [&] { return fs::exists(marker); }));
+  const auto t0 = std::chrono::steady_clock::now();
+  std::string mine = outcome([&] { create_instance(*env, spec("race", free_port())); });
+  MESSAGE("this process's create took " << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count() << " ms");
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  const int theirs = WEXITSTATUS(status);
+  MESSAGE("this process: " << mine << "; the paused child: exit " << theirs);
+  CHECK(theirs != 2);
+  CHECK((mine == "created") + (theirs == 0) == 1);
+  check_intact(*env, "race");
+  drop_instance(*env, InstanceRef::parse("race"));
+  CHECK(env.nothing_in_srv());
+}
+
+TEST_CASE("create commits before it reads the instance back: a failed read-back keeps the created instance") {
+  Env env;
+  ::setenv("LIBPGLIFT_TEST_HOOKS", "observe=fail", 1);
+  std::string o = outcome([&] { create_instance(*env, spec("main", free_port())); });
+  ::unsetenv("LIBPGLIFT_TEST_HOOKS");
+  CHECK(o == "created");
+  CHECK(env.logged("could not read instance 15/main back after its creation"));
+  CHECK_FALSE(env.logged("reverting"));
+  Instance i = get_instance(*env, InstanceRef::parse("main"));
+  CHECK(i.state == InstanceState::started);
+  drop_instance(*env, InstanceRef::parse("main"));
+}
+
+TEST_CASE("the I/O thread never blocks: while an op waits on a SIGSTOPped postmaster, a get of another instance and a cancellation complete at once") {
+  Env env;
+  create_instance(*env, spec("a", free_port()));
+  create_instance(*env, spec("b", free_port()));
+  const pid_t a_pid = *instance_status(*env, InstanceRef::parse("a")).pid;
+  // The postmaster of "a" is stopped right after the reload signal: the confirmation of the reload
+  // then waits on a server that cannot fork a backend (libpq connect_timeout is 10 s).
+  std::promise<void> stopped;
+  bool once = false;
+  env.on_event = [&](const Event& e) {
+    if (auto* r = std::get_if<LogRecord>(&e); r && !once && r->message.find("15/a needs reload") != std::string::npos) {
+      once = true;
+      ::kill(a_pid, SIGSTOP);
+      stopped.set_value();
+    }
+  };
+  std::promise<void> done;
+  Operation waiting = start_configure_instance(*env, InstanceRef::parse("a"), {{"work_mem", ConfValue(std::string("8MB"))}},
+                                               [&](std::exception_ptr e, ConfigurationResult) {
+                                                 e ? done.set_exception(e) : done.set_value();
+                                               });
+  stopped.get_future().get();
+  std::this_thread::sleep_for(200ms);  // into the confirmation wait, on the stopped server
+  auto t0 = std::chrono::steady_clock::now();
+  Instance b = get_instance(*env, InstanceRef::parse("b"));
+  auto get_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  CHECK(b.state == InstanceState::started);
+  t0 = std::chrono::steady_clock::now();
+  waiting.cancel();
+  auto result = done.get_future();
+  const bool cancelled_in_time = result.wait_for(3s) == std::future_status::ready;
+  auto cancel_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  ::kill(a_pid, SIGCONT);
+  MESSAGE("get of b: " << get_ms << " ms; cancellation: " << cancel_ms << " ms");
+  CHECK_MESSAGE(get_ms < 3000, "a get of another instance waited " << get_ms << " ms");
+  CHECK(cancelled_in_time);
+  if (cancelled_in_time) CHECK_THROWS_AS(result.get(), Cancelled);
+  else result.wait();
+  drop_instance(*env, InstanceRef::parse("a"));
+  drop_instance(*env, InstanceRef::parse("b"));
+}
+
+TEST_CASE("SQL quoting is libpq's: a replication role whose name needs quoting is created as named") {
+  Env env(R"({"postgresql": {"replrole": "Repl_Role"}})");
+  create_instance(*env, spec("main", free_port()));
+  CHECK(sql(*env, "main", "SELECT rolreplication FROM pg_roles WHERE rolname = 'Repl_Role'") == "t");
+  drop_instance(*env, InstanceRef::parse("main"));
 }

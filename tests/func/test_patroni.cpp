@@ -1,7 +1,8 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
-#include <libpq-fe.h>
-
+#include <fstream>
+#include <future>
 #include <random>
+#include <set>
 
 #include "etcd_fixture.hpp"
 
@@ -32,34 +33,6 @@ std::string leader_of(const Instance& i) {
   for (const auto& m : i.patroni->cluster_members)
     if (m.role == "leader") return m.name;
   return {};
-}
-
-/// SQL over the instance's socket, as the superuser (peer authentication).
-std::string sql(Context& ctx, const std::string& name, const std::string& query) {
-  auto env = instance_env(ctx, InstanceRef::parse(name));
-  std::string ci = "host=" + env["PGHOST"] + " port=" + env["PGPORT"] + " user=" + env["PGUSER"] + " dbname=postgres";
-  PGconn* c = PQconnectdb(ci.c_str());
-  std::string out;
-  if (PQstatus(c) == CONNECTION_OK) {
-    PGresult* r = PQexec(c, query.c_str());
-    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0) out = PQgetvalue(r, 0, 0);
-    else if (PQresultStatus(r) != PGRES_COMMAND_OK) out = std::string("ERROR: ") + PQresultErrorMessage(r);
-    PQclear(r);
-  } else {
-    out = std::string("ERROR: ") + PQerrorMessage(c);
-  }
-  PQfinish(c);
-  return out;
-}
-
-template <class F>
-bool eventually(std::chrono::seconds timeout, F f) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (auto interval = 10ms;; interval = std::min(interval * 2, std::chrono::milliseconds(200))) {
-    if (f()) return true;
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(interval);
-  }
 }
 
 }  // namespace
@@ -201,4 +174,78 @@ TEST_CASE("a taken REST API port is refused before anything is done") {
     CHECK(e.field() == "patroni.restapi.listen");
   }
   CHECK(env.nothing_in_srv());
+}
+
+TEST_CASE("two members bootstrapping one new cluster at once: the loser reverts only its own keys, the winner stays healthy") {
+  EtcdServer etcd;
+  Env env(patroni_settings(etcd));
+  const std::string cluster = unique("race");
+  const std::string prefix = "/service/" + cluster + "/";
+  struct Outcome {
+    std::promise<void> done;
+    std::string error;
+  } outcomes[2];
+  const char* names[2] = {"pg1", "pg2"};
+  const char* addresses[2] = {"127.0.1.1", "127.0.1.2"};
+  for (int i = 0; i < 2; ++i)
+    start_create_instance(*env, member(names[i], cluster, addresses[i], free_port()), {}, [&, i](std::exception_ptr e, Instance) {
+      try {
+        if (e) std::rethrow_exception(e);
+      } catch (const std::exception& x) {
+        outcomes[i].error = x.what();
+      }
+      outcomes[i].done.set_value();
+    });
+  for (auto& o : outcomes) o.done.get_future().get();
+  MESSAGE("pg1: " << (outcomes[0].error.empty() ? "created" : outcomes[0].error));
+  MESSAGE("pg2: " << (outcomes[1].error.empty() ? "created" : outcomes[1].error));
+  REQUIRE(outcomes[0].error.empty() != outcomes[1].error.empty());  // exactly one winner
+  const int winner = outcomes[0].error.empty() ? 0 : 1, loser = 1 - winner;
+  CHECK(outcomes[loser].error.find("bootstrapped concurrently by member '" + std::string(names[winner]) + "'") != std::string::npos);
+  CHECK_FALSE(fs::exists(env.datadir(names[loser])));
+  CHECK_FALSE(fs::exists(env.prefix / ("etc/patroni/15-" + std::string(names[loser]) + ".yaml")));
+
+  // The winner's keys are all there, its own member key included; the loser's is gone.
+  const std::string keys = etcd.keys(prefix);
+  for (const std::string& key : std::vector<std::string>{"initialize", "leader", "config", "members/" + std::string(names[winner])})
+    CHECK_MESSAGE(keys.find(prefix + key + "\n") != std::string::npos, key << " missing from:\n" << keys);
+  CHECK(keys.find(prefix + "members/" + names[loser]) == std::string::npos);
+  // And it stays the healthy, writable leader over more than one HA loop.
+  std::this_thread::sleep_for(5s);  // loop_wait is 2 s: two loops after the loser's revert
+  Instance got = get_instance(*env, InstanceRef::parse(names[winner]));
+  CHECK(leader_of(got) == names[winner]);
+  CHECK(sql(*env, names[winner], "CREATE TABLE still_writable AS SELECT 1") == "");
+  drop_instance(*env, InstanceRef::parse(names[winner]), DropOptions{.remove_cluster = true});
+  CHECK(env.nothing_in_srv());
+}
+
+namespace {
+/// The values of every "password:" line of a YAML file (our Patroni YAML is block style).
+std::set<std::string> passwords_in(const fs::path& yaml) {
+  std::ifstream in(yaml);
+  std::set<std::string> found;
+  for (std::string line; std::getline(in, line);)
+    if (auto at = line.find("password:"); at != std::string::npos) found.insert(line.substr(at + 9));
+  return found;
+}
+}  // namespace
+
+TEST_CASE("the backup a drop leaves is never reused as credentials for a new cluster of the same name") {
+  EtcdServer etcd;
+  Env env(patroni_settings(etcd));
+  const std::string cluster = unique("reborn");
+  create_instance(*env, member("pg1", cluster, "127.0.1.1", free_port()));
+  drop_instance(*env, InstanceRef::parse("pg1"), DropOptions{.remove_cluster = true});
+  std::vector<fs::path> backups;
+  for (const auto& e : fs::directory_iterator(env.prefix / "etc/patroni"))
+    if (e.path().filename().string().starts_with(cluster + "-pg1-") && e.path().extension() == ".yaml") backups.push_back(e.path());
+  REQUIRE(backups.size() == 1);
+  const auto old_passwords = passwords_in(backups.front());
+  REQUIRE_FALSE(old_passwords.empty());
+
+  create_instance(*env, member("pg1", cluster, "127.0.1.1", free_port()));
+  const auto new_passwords = passwords_in(env.prefix / "etc/patroni/15-pg1.yaml");
+  REQUIRE_FALSE(new_passwords.empty());
+  for (const auto& p : new_passwords) CHECK_MESSAGE(old_passwords.count(p) == 0, "a password of the dropped cluster was reused");
+  drop_instance(*env, InstanceRef::parse("pg1"), DropOptions{.remove_cluster = true});
 }

@@ -544,6 +544,30 @@ TEST_CASE("etcd: keys under a prefix are listed and deleted, other prefixes kept
   }
 }
 
+TEST_CASE("etcd: delete_if deletes only when every value still is ours, or a key is absent, in one transaction") {
+  NetRunner r;
+  EtcdServer etcd;
+  etcd.wait_ready(r);
+  dcs::Etcd client({.hosts = {etcd.endpoint}});
+  r.run(client.put("/service/c/leader", "winner"));
+  r.run(client.put("/service/c/initialize", "111"));
+  r.run(client.put("/service/c/config", "{}"));
+
+  // Another member's leader key, and an initialize that is not ours: nothing is touched.
+  CHECK_FALSE(r.run(client.delete_if({{"/service/c/leader", "loser"}}, {"/service/c/leader"})));
+  CHECK_FALSE(r.run(client.delete_if({{"/service/c/initialize", "222"}, {"/service/c/leader", std::nullopt}},
+                                     {"/service/c/initialize", "/service/c/config"})));
+  // Ours, but the leader key exists: the absence condition fails, so nothing is deleted either.
+  CHECK_FALSE(r.run(client.delete_if({{"/service/c/initialize", "111"}, {"/service/c/leader", std::nullopt}},
+                                     {"/service/c/initialize", "/service/c/config"})));
+  CHECK(r.run(client.get_prefix("/service/c/")).size() == 3);
+
+  CHECK(r.run(client.delete_if({{"/service/c/leader", "winner"}}, {"/service/c/leader"})));
+  CHECK(r.run(client.delete_if({{"/service/c/initialize", "111"}, {"/service/c/leader", std::nullopt}},
+                               {"/service/c/initialize", "/service/c/config"})));
+  CHECK(r.run(client.get_prefix("/service/c/")).empty());
+}
+
 TEST_CASE("etcd: with authentication a token is obtained and sent; bad credentials never show the password") {
   NetRunner r;
   EtcdServer etcd;
