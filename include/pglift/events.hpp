@@ -16,7 +16,7 @@ struct LogRecord {
   LogLevel level{};
   std::string target{};   ///< e.g. "pglift.instances", "pglift.initdb"
   std::string message{};  ///< never contains secrets
-  std::uint64_t op_tag; ///< tag of the operation that emitted it (0: none)
+  std::uint64_t op_tag{};  ///< tag of the operation that emitted it (0: none)
 };
 
 /// A long step started (begin) or finished (end). Titles are the INFO task titles.

@@ -76,12 +76,26 @@ void write_file_atomic(const fs::path& path, const std::string& content, mode_t 
     p += n;
     left -= static_cast<std::size_t>(n);
   }
+  // Durable before visible: the content reaches the disk before the rename publishes it, and the
+  // rename itself (the directory entry) before we report success.
+  if (::fsync(fd) != 0) {
+    int err = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    fail("cannot sync", tmp, err);
+  }
   ::close(fd);
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());
     fail("cannot rename to", path, err);
   }
+  fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) fail("cannot open directory", dir);
+  int rc = ::fsync(dfd), err = errno;
+  ::close(dfd);
+  if (rc != 0) fail("cannot sync directory", dir, err);
 }
 
 std::vector<fs::path> make_dirs(const fs::path& path, mode_t mode) {

@@ -74,15 +74,6 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep) {
   return out;
 }
 
-std::string quote_literal(std::string_view s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') out += '\'';
-    out += c;
-  }
-  return out + "'";
-}
-
 std::string quote_conf(std::string_view s) {
   std::string out = "'";
   for (char c : s) {
@@ -90,15 +81,6 @@ std::string quote_conf(std::string_view s) {
     out += c;
   }
   return out + "'";
-}
-
-std::string quote_ident(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
 }
 
 }  // namespace pglift::core

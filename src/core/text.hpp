@@ -19,9 +19,5 @@ std::string trim(std::string_view s);
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
 /// Single-quoted for postgresql.conf, SQL literals and shells alike (' doubled... for conf and SQL).
 std::string quote_conf(std::string_view s);
-/// A double-quoted SQL identifier.
-std::string quote_ident(std::string_view s);
-/// A single-quoted SQL string literal.
-std::string quote_literal(std::string_view s);
 
 }  // namespace pglift::core

@@ -12,6 +12,13 @@
 
 namespace pglift::ops {
 
+void throw_lock_error(int err, const std::string& path) {
+  // Only "held by another operation" is Busy; anything else (ENOLCK, EINTR, EBADF...) is a system
+  // failure that retrying later would not cure.
+  if (err == EWOULDBLOCK) throw Busy();
+  throw SystemError("cannot lock " + path + ": " + std::strerror(err));
+}
+
 InstanceLock::InstanceLock(const Settings& settings, const std::string& qualname) {
   auto dir = settings.run_prefix / "locks";
   core::make_dirs(dir, 0700);
@@ -20,8 +27,9 @@ InstanceLock::InstanceLock(const Settings& settings, const std::string& qualname
   if (fd_ < 0) throw SystemError("cannot open lock file " + path.string() + ": " + std::strerror(errno));
   // flock belongs to the open file description: two operations of one process exclude each other too.
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
     ::close(fd_);
-    throw Busy();
+    throw_lock_error(err, path.string());
   }
 }
 

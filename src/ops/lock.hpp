@@ -7,6 +7,9 @@
 
 namespace pglift::ops {
 
+/// The error for a failed flock(2) of `path`: Busy for EWOULDBLOCK, SystemError otherwise.
+[[noreturn]] void throw_lock_error(int err, const std::string& path);
+
 class InstanceLock {
  public:
   InstanceLock(const Settings& settings, const std::string& qualname);  ///< throws Busy
