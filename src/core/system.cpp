@@ -5,11 +5,13 @@
 #include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <sstream>
 
 #include "core/files.hpp"
@@ -113,5 +115,20 @@ bool tcp_port_free_on(const std::string& host, int port) {
 }
 
 bool tcp_port_free(int port) { return can_bind(AF_INET, port) && can_bind(AF_INET6, port); }
+
+std::string random_bytes(std::size_t count) {
+  std::string bytes(count, '\0');
+  std::size_t filled = 0;
+  while (filled < count) {
+    // Blocks only until the kernel's pool is first initialized; may return short (signals, >256 bytes).
+    ssize_t n = ::getrandom(bytes.data() + filled, count - filled, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw SystemError(std::string("getrandom: ") + std::strerror(errno));
+    }
+    filled += static_cast<std::size_t>(n);
+  }
+  return bytes;
+}
 
 }  // namespace pglift::core

@@ -2,6 +2,7 @@
 #pragma once
 #include <sys/types.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -28,5 +29,7 @@ bool process_running(pid_t pid);
 bool tcp_port_free(int port);
 /// True when `port` can be bound on `host` (an IP literal; a name is resolved).
 bool tcp_port_free_on(const std::string& host, int port);
+/// `count` bytes from the kernel's CSPRNG (getrandom(2): no descriptor to leak); throws SystemError.
+std::string random_bytes(std::size_t count);
 
 }  // namespace pglift::core

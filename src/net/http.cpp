@@ -2,6 +2,8 @@
 #include "net/http.hpp"
 
 #include <arpa/inet.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
@@ -98,13 +100,34 @@ awaitable<std::vector<tcp::endpoint>> resolve(const Endpoint& endpoint, Clock::t
   co_return std::move(lookup->addresses);
 }
 
+/// A socket for `endpoint`, opened close-on-exec (asio opens without SOCK_CLOEXEC, leaving a window in
+/// which a fork by another thread of the embedding program would inherit it).
+error_code open_cloexec(tcp::socket& socket, const tcp::endpoint& endpoint) {
+  error_code ec;
+  const auto protocol = endpoint.protocol();
+  int fd = ::socket(protocol.family(), protocol.type() | SOCK_CLOEXEC, protocol.protocol());
+  if (fd < 0) return error_code(errno, boost::system::system_category());
+  socket.assign(protocol, fd, ec);
+  if (ec) ::close(fd);
+  return ec;
+}
+
 /// Sets the deadline of the whole exchange: beast's stream applies it to the connect, the TLS handshake,
-/// the write and the read.
+/// the write and the read. Tries each address in turn, as asio's range connect does, but on sockets we
+/// open ourselves: asio's would open them (without close-on-exec) inside the connect.
 awaitable<void> connect(beast::tcp_stream& stream, const std::vector<tcp::endpoint>& addresses,
                         Clock::time_point deadline, const RequestLabel& label) {
   stream.expires_at(deadline);
-  auto [ec, connected] = co_await stream.async_connect(addresses, no_throw);
-  if (ec) label.fail(ec);
+  error_code ec = asio::error::not_found;
+  for (const auto& address : addresses) {
+    error_code ignored;
+    stream.socket().close(ignored);
+    ec = open_cloexec(stream.socket(), address);
+    if (!ec) std::tie(ec) = co_await stream.async_connect(address, no_throw);
+    if (!ec) co_return;
+    if (ec == beast::error::timeout || ec == asio::error::operation_aborted) break;  // no time left, or cancelled
+  }
+  label.fail(ec);
 }
 
 ssl::context make_tls_context(const Tls& tls, const RequestLabel& label) {

@@ -25,11 +25,8 @@ Files Files::of(const PatroniSettings& s, const postgres::Layout& l) {
 Credentials Credentials::generate() {
   auto random_password = [] {
     static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    unsigned char raw[24];
-    std::ifstream urandom("/dev/urandom", std::ios::binary);
-    if (!urandom.read(reinterpret_cast<char*>(raw), sizeof raw)) throw SystemError("cannot read /dev/urandom");
     std::string out;
-    for (unsigned char c : raw) out += alphabet[c % (sizeof alphabet - 1)];
+    for (unsigned char c : core::random_bytes(24)) out += alphabet[c % (sizeof alphabet - 1)];
     return out;
   };
   return {random_password(), random_password(), random_password()};

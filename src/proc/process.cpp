@@ -3,9 +3,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
 
 #include <cerrno>
 #include <cstring>
@@ -67,11 +71,82 @@ void reset_signals() {
   for (int s : {SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGCHLD, SIGUSR1, SIGUSR2}) signal(s, SIG_DFL);
 }
 
-[[noreturn]] void exec_or_report(const ExecArgs& a, int report_fd) {
-  ::execve(a.argv[0], a.argv.data(), a.envp.data());
+/// In a forked child: sends errno up the report pipe, then exits.
+[[noreturn]] void report_and_exit(int report_fd) {
   int err = errno;
   (void)!::write(report_fd, &err, sizeof err);
   _exit(127);
+}
+
+[[noreturn]] void exec_or_report(const ExecArgs& a, int report_fd) {
+  ::execve(a.argv[0], a.argv.data(), a.envp.data());
+  report_and_exit(report_fd);
+}
+
+/// The highest descriptor number the fallback of close_from() tries, taken before fork (getrlimit is a
+/// system call, but not on POSIX's list of async-signal-safe functions).
+int descriptor_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur > (1u << 20))
+    return 1 << 20;
+  return static_cast<int>(limit.rlim_cur);
+}
+
+/// In a forked child: closes every descriptor from `first` on (close_range, Linux 5.9; else one by one).
+void close_from(int first, int limit) {
+  if (::close_range(static_cast<unsigned>(first), ~0U, 0) == 0) return;
+  for (int fd = first; fd < limit; ++fd) ::close(fd);
+}
+
+/// In a forked child, before exec: stdin from `in`, stdout and stderr to `out`, the report pipe moved to
+/// descriptor 3 (still close-on-exec: exec closes it, which tells the parent that exec worked), and nothing
+/// else. Our descriptors are all close-on-exec, but the embedding program's need not be: none of them must
+/// reach initdb, postgres or Patroni (a daemon holding a caller's socket or lock file keeps it open for
+/// its whole life). Each source is first duplicated above 2, so that no dup2 overwrites another source
+/// (when the caller runs with 0, 1 or 2 closed, our pipes get those numbers) and every dup2 really
+/// duplicates (dup2(fd, fd) would keep the close-on-exec flag). Returns the report descriptor.
+int arrange_descriptors(int in, int out, int report, int limit) {
+  report = ::fcntl(report, F_DUPFD_CLOEXEC, 3);
+  if (report < 0) _exit(127);  // nowhere to report to: the parent sees an exit without exec
+  in = ::fcntl(in, F_DUPFD_CLOEXEC, 3);
+  out = ::fcntl(out, F_DUPFD_CLOEXEC, 3);
+  if (in < 0 || out < 0 || ::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(out, 2) < 0) report_and_exit(report);
+  if (report != 3) {
+    if (::dup3(report, 3, O_CLOEXEC) < 0) report_and_exit(report);
+    report = 3;
+  }
+  close_from(4, limit);
+  return report;
+}
+
+/// A duplicate that asio's descriptor may own (and close), close-on-exec like everything we open.
+int dup_cloexec(int fd) { return ::fcntl(fd, F_DUPFD_CLOEXEC, 0); }
+
+/// A pipe, both ends close-on-exec.
+struct Pipe {
+  Fd read, write;
+};
+Pipe cloexec_pipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw SystemError(std::string("pipe: ") + std::strerror(errno));
+  return {Fd(fds[0]), Fd(fds[1])};
+}
+
+Fd open_devnull() {
+  int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw SystemError(std::string("cannot open /dev/null: ") + std::strerror(errno));
+  return Fd(fd);
+}
+
+/// proc::run forks on the thread running its coroutine, and PR_SET_PDEATHSIG fires when that *thread*
+/// ends, not the process: were it a pool thread that exits on its own, a running initdb would be
+/// killed. So the fork must happen on an io_context's thread: in the library, the Context's I/O thread,
+/// which lives as long as the Context (whose destructor waits for every operation, hence every child,
+/// before joining it); in tests, the thread calling io_context::run.
+void require_io_context_thread(const asio::any_io_executor& ex) {
+  const auto* io = ex.target<asio::io_context::executor_type>();
+  if (!io || !io->running_in_this_thread())
+    throw Error(ErrorCode::internal, "proc::run must be awaited on the thread running an io_context");
 }
 
 int decode_status(int wstatus) {
@@ -144,7 +219,9 @@ awaitable<bool> wait_exit(Watched& process, std::chrono::milliseconds timeout) {
   auto ex = co_await asio::this_coro::executor;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   if (process.pidfd) {
-    asio::posix::stream_descriptor desc(ex, ::dup(process.pidfd.get()));
+    int exit_fd = dup_cloexec(process.pidfd.get());
+    if (exit_fd < 0) throw SystemError(std::string("cannot duplicate a pidfd: ") + std::strerror(errno));
+    asio::posix::stream_descriptor desc(ex, exit_fd);
     asio::steady_timer timer(ex, timeout);
     co_await (desc.async_wait(asio::posix::descriptor_base::wait_read, asio::use_awaitable) ||
               timer.async_wait(asio::use_awaitable));
@@ -161,51 +238,52 @@ awaitable<bool> wait_exit(Watched& process, std::chrono::milliseconds timeout) {
 
 awaitable<Result> run(const core::Op& op, Command command) {
   if (command.argv.empty()) throw Error(ErrorCode::internal, "empty command");
+  auto ex = co_await asio::this_coro::executor;
+  require_io_context_thread(ex);
   std::string label = program_label(command.argv);
   op.debug(core::join(command.argv, " "), command.log_target.empty() ? "pglift.cmd" : command.log_target);
   ExecArgs args(command.argv, command.env);
 
-  int out[2], report[2];
-  if (::pipe2(out, O_CLOEXEC) != 0) throw SystemError(std::string("pipe: ") + std::strerror(errno));
-  if (::pipe2(report, O_CLOEXEC) != 0) {
-    ::close(out[0]);
-    ::close(out[1]);
-    throw SystemError(std::string("pipe: ") + std::strerror(errno));
-  }
-  int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  Pipe out = cloexec_pipe(), report = cloexec_pipe();
+  Fd devnull = open_devnull();
+  const int limit = descriptor_limit();
+  const pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid == 0) {
     // Its own process group, so that a timeout or a cancellation also ends what it started
     // (initdb's postgres --single, say).
     ::setpgid(0, 0);
     reset_signals();
-    ::dup2(devnull, 0);
-    ::dup2(out[1], 1);
-    ::dup2(out[1], 2);
-    exec_or_report(args, report[1]);
+    // Dies with us: a command must not outlive the program that waits for it (killed, it cannot). The
+    // signal is tied to the forking thread: see require_io_context_thread. Set it, then check that the
+    // parent did not die before (we would then be an orphan already, and never get the signal).
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) report_and_exit(report.write.get());
+    if (::getppid() != parent) _exit(127);
+    exec_or_report(args, arrange_descriptors(devnull.get(), out.write.get(), report.write.get(), limit));
   }
   int fork_errno = errno;
-  ::close(out[1]);
-  ::close(report[1]);
-  ::close(devnull);
-  if (pid < 0) {
-    ::close(out[0]);
-    ::close(report[0]);
-    throw SystemError(std::string("fork: ") + std::strerror(fork_errno));
-  }
-  Fd out_fd(out[0]);
-  int exec_err = read_exec_errno(report[0]);
-  ::close(report[0]);
+  out.write = Fd();
+  report.write = Fd();
+  devnull = Fd();
+  if (pid < 0) throw SystemError(std::string("fork: ") + std::strerror(fork_errno));
+  int exec_err = read_exec_errno(report.read.get());
+  report.read = Fd();
   if (exec_err) {
     int ws;
     ::waitpid(pid, &ws, 0);
     throw CommandError(command.argv, 127, std::string("cannot execute: ") + std::strerror(exec_err));
   }
   Watched child = watch(pid);
-
-  auto ex = co_await asio::this_coro::executor;
-  asio::posix::stream_descriptor pipe(ex, out_fd.release());
-  asio::posix::stream_descriptor exit_desc(ex, ::dup(child.pidfd.get()));
+  int exit_fd = dup_cloexec(child.pidfd.get());  // fails too when there is no pidfd
+  if (exit_fd < 0) {
+    int err = errno;
+    ::kill(-pid, SIGKILL);
+    int ws;
+    ::waitpid(pid, &ws, 0);
+    throw SystemError("cannot watch " + label + ": " + std::strerror(err));
+  }
+  asio::posix::stream_descriptor exit_desc(ex, exit_fd);
+  asio::posix::stream_descriptor pipe(ex, out.read.release());
   asio::steady_timer timer(ex, command.timeout);
   Result result;
   const std::string target = command.log_target.empty() ? "pglift.cmd" : command.log_target;
@@ -247,51 +325,44 @@ awaitable<Result> run(const core::Op& op, Command command) {
 Watched spawn_daemon(const core::Op& op, const DaemonSpec& spec) {
   op.debug("starting program '" + core::join(spec.argv, " ") + "'", "pglift.cmd");
   ExecArgs args(spec.argv, spec.env, spec.clean_env);
-  int log = ::open(spec.log_file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-  if (log < 0) throw SystemError("cannot open " + spec.log_file.string() + ": " + std::strerror(errno));
-  int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  int report[2];
-  if (::pipe2(report, O_CLOEXEC) != 0) {
-    ::close(log);
-    ::close(devnull);
-    throw SystemError(std::string("pipe: ") + std::strerror(errno));
-  }
+  Fd log(::open(spec.log_file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
+  if (!log) throw SystemError("cannot open " + spec.log_file.string() + ": " + std::strerror(errno));
+  Fd devnull = open_devnull();
+  Pipe report = cloexec_pipe();
+  const int limit = descriptor_limit();
   pid_t mid = ::fork();
   if (mid == 0) {
     // Intermediate: new session, fork the daemon, report its PID, exit. The daemon is then adopted
-    // by init (or the nearest subreaper), never by the embedding program.
+    // by init (or the nearest subreaper), never by the embedding program. No PR_SET_PDEATHSIG here:
+    // a daemon outlives us by design.
     ::setsid();
     pid_t daemon = ::fork();
     if (daemon == 0) {
       reset_signals();
-      ::dup2(devnull, 0);
-      ::dup2(log, 1);
-      ::dup2(log, 2);
+      int report_fd = arrange_descriptors(devnull.get(), log.get(), report.write.get(), limit);
       if (::chdir("/") != 0) _exit(127);
-      exec_or_report(args, report[1]);
+      exec_or_report(args, report_fd);
     }
-    (void)!::write(report[1], &daemon, sizeof daemon);
+    (void)!::write(report.write.get(), &daemon, sizeof daemon);
     _exit(daemon < 0 ? 1 : 0);
   }
-  ::close(report[1]);
-  ::close(log);
-  ::close(devnull);
-  if (mid < 0) {
-    ::close(report[0]);
-    throw SystemError(std::string("fork: ") + std::strerror(errno));
-  }
+  int fork_errno = errno;
+  report.write = Fd();
+  log = Fd();
+  devnull = Fd();
+  if (mid < 0) throw SystemError(std::string("fork: ") + std::strerror(fork_errno));
   int ws;
   while (::waitpid(mid, &ws, 0) < 0 && errno == EINTR) {
   }
   pid_t daemon = -1;
   ssize_t n;
-  do n = ::read(report[0], &daemon, sizeof daemon);
+  do n = ::read(report.read.get(), &daemon, sizeof daemon);
   while (n < 0 && errno == EINTR);
   // Open the pidfd before learning whether exec worked: the daemon cannot be reaped (and its PID
   // reused) until init notices it, and a pidfd taken now designates exactly it.
   Watched w = daemon > 0 ? watch(daemon) : Watched{};
-  int exec_err = read_exec_errno(report[0]);
-  ::close(report[0]);
+  int exec_err = read_exec_errno(report.read.get());
+  report.read = Fd();
   if (n != static_cast<ssize_t>(sizeof daemon) || daemon <= 0) throw SystemError("could not start " + spec.argv[0]);
   if (exec_err)
     throw CommandError(spec.argv, 127, std::string("cannot execute: ") + std::strerror(exec_err));

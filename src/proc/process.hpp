@@ -1,7 +1,8 @@
 // Subprocesses: argv vectors (never a shell), output streamed line by line as DEBUG events, a deadline,
 // cancellation (SIGTERM, then SIGKILL). Daemons are double-forked into their own session so that they
 // are never our children (no zombies for the embedding program, no reaping of anything we did not fork).
-// All descriptors are O_CLOEXEC; no signal handler is installed.
+// All descriptors are O_CLOEXEC, and the programs we start get stdin, stdout and stderr only (even the
+// embedding program's descriptors without O_CLOEXEC are closed in the child); no signal handler is installed.
 #pragma once
 #include <sys/types.h>
 
@@ -38,7 +39,7 @@ struct Command {
   std::vector<std::string> argv;
   std::vector<std::pair<std::string, std::string>> env = {};  ///< added to (or replacing in) our environment
   std::chrono::milliseconds timeout = 120s;
-  std::string log_target;  ///< target of the DEBUG events carrying its output lines
+  std::string log_target = {};  ///< target of the DEBUG events carrying its output lines
   bool check = true;       ///< throw CommandError on a non-zero exit
 };
 
@@ -47,6 +48,10 @@ struct Result {
   std::string output;  ///< stdout and stderr interleaved (the last 256 KiB)
 };
 
+/// Runs a command to completion. The command dies with us (PR_SET_PDEATHSIG, SIGKILL): it is forked on
+/// the calling thread, which must be running an io_context (the Context's I/O thread, which outlives
+/// every operation), since the signal fires when the forking *thread* ends; throws Error(internal)
+/// otherwise.
 awaitable<Result> run(const core::Op& op, Command command);
 
 /// A process we watch through a pidfd (works for non-children too).
