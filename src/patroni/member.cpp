@@ -65,8 +65,8 @@ proc::Watched spawn(const core::Op& op, const PatroniSettings& settings, const F
                                                     {"HOME", user.home.string()},
                                                     {"USER", user.name},
                                                     {"LOGNAME", user.name}},
-                                            .clean_env = true});
-  core::write_file_atomic(files.pidfile, std::to_string(w.pid) + "\n", 0600);
+                                            .clean_env = true,
+                                            .pid_file = files.pidfile});
   return w;
 }
 

@@ -322,6 +322,24 @@ awaitable<Result> run(const core::Op& op, Command command) {
   co_return result;
 }
 
+namespace {
+/// "<pid>\n" into `path` through `tmp` and a rename, with async-signal-safe calls only (a forked child).
+void write_pid_file(const char* path, const char* tmp, pid_t pid) {
+  char text[24];
+  int n = 0;
+  char digits[20];
+  int d = 0;
+  for (auto v = static_cast<unsigned long>(pid); d == 0 || v > 0; v /= 10) digits[d++] = static_cast<char>('0' + v % 10);
+  while (d > 0) text[n++] = digits[--d];
+  text[n++] = '\n';
+  int fd = ::open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  bool ok = ::write(fd, text, static_cast<size_t>(n)) == n && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(tmp, path) != 0) ::unlink(tmp);
+}
+}  // namespace
+
 Watched spawn_daemon(const core::Op& op, const DaemonSpec& spec) {
   op.debug("starting program '" + core::join(spec.argv, " ") + "'", "pglift.cmd");
   ExecArgs args(spec.argv, spec.env, spec.clean_env);
@@ -330,6 +348,8 @@ Watched spawn_daemon(const core::Op& op, const DaemonSpec& spec) {
   Fd devnull = open_devnull();
   Pipe report = cloexec_pipe();
   const int limit = descriptor_limit();
+  // Paths built before fork: the intermediate may only make async-signal-safe calls.
+  const std::string pid_file = spec.pid_file.string(), pid_tmp = pid_file.empty() ? "" : pid_file + ".tmp";
   pid_t mid = ::fork();
   if (mid == 0) {
     // Intermediate: new session, fork the daemon, report its PID, exit. The daemon is then adopted
@@ -341,6 +361,8 @@ Watched spawn_daemon(const core::Op& op, const DaemonSpec& spec) {
       reset_signals();
       int report_fd = arrange_descriptors(devnull.get(), log.get(), report.write.get(), limit);
       if (::chdir("/") != 0) _exit(127);
+      // Its own PID, before exec: the file exists before the program runs and before anyone waits.
+      if (!pid_file.empty()) write_pid_file(pid_file.c_str(), pid_tmp.c_str(), ::getpid());
       exec_or_report(args, report_fd);
     }
     (void)!::write(report.write.get(), &daemon, sizeof daemon);
@@ -364,8 +386,10 @@ Watched spawn_daemon(const core::Op& op, const DaemonSpec& spec) {
   int exec_err = read_exec_errno(report.read.get());
   report.read = Fd();
   if (n != static_cast<ssize_t>(sizeof daemon) || daemon <= 0) throw SystemError("could not start " + spec.argv[0]);
-  if (exec_err)
+  if (exec_err) {
+    if (!pid_file.empty()) ::unlink(pid_file.c_str());
     throw CommandError(spec.argv, 127, std::string("cannot execute: ") + std::strerror(exec_err));
+  }
   return w;
 }
 

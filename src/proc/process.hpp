@@ -75,6 +75,9 @@ struct DaemonSpec {
   /// Start from an empty environment (plus `env`) instead of ours: Patroni reads PATRONI_* variables
   /// as configuration, etcd every ETCD_* one.
   bool clean_env = false;
+  /// Where the daemon's PID is written (0600, atomically) by the daemon itself just before exec, before
+  /// anything waits on it: a caller killed at any point leaves a daemon that can be found and stopped.
+  std::filesystem::path pid_file = {};
 };
 
 /// Starts a daemon in its own session, detached from us; throws CommandError when exec fails.

@@ -9,6 +9,7 @@
 #include "run_coroutine.hpp"
 #include "core/coro.hpp"
 #include "core/files.hpp"
+#include "core/text.hpp"
 #include "ops/transaction.hpp"
 #include "proc/process.hpp"
 
@@ -133,4 +134,29 @@ TEST_CASE("a failed transaction reverts its steps, the failed one included, in r
   done.clear();
   CHECK_THROWS(h.run(ops::transactional<int>(h.op, false, body)));
   CHECK(done == std::vector<std::string>{"do one", "do two"});  // --no-drop-on-error keeps everything
+}
+
+TEST_CASE("a daemon's pid file is written before its program runs, before spawn_daemon waits on anything") {
+  Harness h;
+  const auto dir = std::filesystem::temp_directory_path() / ("pglift-pidfile-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto log = dir / "daemon.log", pid_file = dir / "daemon.pid";
+  // The daemon checks the pid file itself, first thing: it exists before the daemon even runs its
+  // program, and names it.
+  auto d = proc::spawn_daemon(
+      h.op, {.argv = {"/bin/sh", "-c", "test \"$(cat " + pid_file.string() + ")\" = $$ && echo found-own-pid; exec sleep 30"},
+             .log_file = log,
+             .pid_file = pid_file});
+  CHECK(core::trim(core::read_file(pid_file)) == std::to_string(d.pid));
+  CHECK((std::filesystem::status(pid_file).permissions() & std::filesystem::perms::all) ==
+        (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+  h.run(core::wait_until(core::Clock::now() + 10s, "the daemon's check of its pid file",
+                         [&] { return core::read_file(log).find("found-own-pid") != std::string::npos; },
+                         [&] { if (d.exited()) throw StateError("the daemon exited: " + core::read_file(log)); }));
+  CHECK(proc::send_signal(d, SIGTERM));
+  CHECK(h.run(proc::wait_exit(d, 5s)));
+  // A daemon that cannot be executed leaves no pid file behind.
+  CHECK_THROWS_AS(proc::spawn_daemon(h.op, {.argv = {"/nonexistent/daemon"}, .log_file = log, .pid_file = pid_file}), CommandError);
+  CHECK_FALSE(std::filesystem::exists(pid_file));
+  std::filesystem::remove_all(dir);
 }
