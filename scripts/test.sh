@@ -8,6 +8,9 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=lib.sh
 source "$here/scripts/lib.sh"
 prepare_as_root test.sh "$here"
+# The newcomer's path first (a clone in root's 0700 home): the user-switching steps below must not
+# depend on the user reading root's current directory.
+bash "$here/scripts/check-0700.sh"
 build=${PGLIFT_TEST_BUILD:-/var/tmp/pglift-test-build}
 
 echo "== building in $build"
@@ -30,16 +33,6 @@ if [ "${PGLIFT_TEST_SANITIZERS:-1}" != 0 ]; then
   logs+=("$build-asan/meson-logs/testlog.json")
 fi
 
-# The runner's summaries above; ours, over both runs, last.
-python3 - "${logs[@]}" <<'PY'
-import json, sys
-passed = failed = skipped = 0
-for log in sys.argv[1:]:
-    for line in open(log):
-        result = json.loads(line)["result"]
-        if result in ("OK", "EXPECTEDFAIL"): passed += 1
-        elif result == "SKIP": skipped += 1
-        else: failed += 1
-print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
-PY
+# The runner's summaries above; ours, over both runs, last. It fails on its own when a log is missing.
+summarize_testlogs "${logs[@]}" || status=1
 exit $status

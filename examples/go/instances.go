@@ -18,8 +18,8 @@ import (
 func (ctx *Context) CreateAsync(spec []byte) (*Op, error) {
 	doc := C.CBytes(spec)
 	defer C.free(doc)
-	return ctx.start(func(tag C.uint64_t, out **C.pglift_op, e **C.pglift_error) C.int {
-		return C.pglift_instance_create_async(ctx.c, (*C.char)(doc), C.size_t(len(spec)), 0, tag, out, e)
+	return ctx.start(func(c *C.pglift_ctx, tag C.uint64_t, out **C.pglift_op, e **C.pglift_error) C.int {
+		return C.pglift_instance_create_async(c, (*C.char)(doc), C.size_t(len(spec)), 0, tag, out, e)
 	})
 }
 
@@ -45,16 +45,18 @@ func (ctx *Context) CreateJSON(cctx context.Context, spec []byte) (*Instance, er
 	return &instance, nil
 }
 
-func (ctx *Context) instanceOp(instance string, call func(name *C.char, tag C.uint64_t, out **C.pglift_op, e **C.pglift_error) C.int) (*Op, error) {
+func (ctx *Context) instanceOp(instance string, call func(c *C.pglift_ctx, name *C.char, tag C.uint64_t, out **C.pglift_op, e **C.pglift_error) C.int) (*Op, error) {
 	name, free := cstring(instance)
 	defer free()
-	return ctx.start(func(tag C.uint64_t, out **C.pglift_op, e **C.pglift_error) C.int { return call(name, tag, out, e) })
+	return ctx.start(func(c *C.pglift_ctx, tag C.uint64_t, out **C.pglift_op, e **C.pglift_error) C.int {
+		return call(c, name, tag, out, e)
+	})
 }
 
 // GetAsync starts reading an instance.
 func (ctx *Context) GetAsync(instance string) (*Op, error) {
-	return ctx.instanceOp(instance, func(n *C.char, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
-		return C.pglift_instance_get_async(ctx.c, n, t, o, e)
+	return ctx.instanceOp(instance, func(c *C.pglift_ctx, n *C.char, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
+		return C.pglift_instance_get_async(c, n, t, o, e)
 	})
 }
 
@@ -78,8 +80,8 @@ func (ctx *Context) List(cctx context.Context, version string) ([]InstanceListIt
 		v = C.CString(version)
 		defer C.free(unsafe.Pointer(v))
 	}
-	op, err := ctx.start(func(t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
-		return C.pglift_instance_list_async(ctx.c, v, t, o, e)
+	op, err := ctx.start(func(c *C.pglift_ctx, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
+		return C.pglift_instance_list_async(c, v, t, o, e)
 	})
 	if err != nil {
 		return nil, err
@@ -93,8 +95,8 @@ func (ctx *Context) List(cctx context.Context, version string) ([]InstanceListIt
 
 // Status tells whether the instance's server runs, and its PID.
 func (ctx *Context) Status(cctx context.Context, instance string) (*InstanceStatus, error) {
-	op, err := ctx.instanceOp(instance, func(n *C.char, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
-		return C.pglift_instance_status_async(ctx.c, n, t, o, e)
+	op, err := ctx.instanceOp(instance, func(c *C.pglift_ctx, n *C.char, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
+		return C.pglift_instance_status_async(c, n, t, o, e)
 	})
 	if err != nil {
 		return nil, err
@@ -108,8 +110,8 @@ func (ctx *Context) Status(cctx context.Context, instance string) (*InstanceStat
 
 // Env is the environment for the instance's client programs (PGDATA, PGHOST, PGPORT, ...).
 func (ctx *Context) Env(cctx context.Context, instance string) (map[string]string, error) {
-	op, err := ctx.instanceOp(instance, func(n *C.char, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
-		return C.pglift_instance_env_async(ctx.c, n, t, o, e)
+	op, err := ctx.instanceOp(instance, func(c *C.pglift_ctx, n *C.char, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
+		return C.pglift_instance_env_async(c, n, t, o, e)
 	})
 	if err != nil {
 		return nil, err
@@ -123,32 +125,32 @@ func (ctx *Context) Env(cctx context.Context, instance string) (map[string]strin
 
 // StartAsync starts starting the instance (see also StopAsync, RestartAsync, ReloadAsync, DropAsync).
 func (ctx *Context) StartAsync(instance string) (*Op, error) {
-	return ctx.instanceOp(instance, func(n *C.char, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
-		return C.pglift_instance_start_async(ctx.c, n, t, o, e)
+	return ctx.instanceOp(instance, func(c *C.pglift_ctx, n *C.char, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
+		return C.pglift_instance_start_async(c, n, t, o, e)
 	})
 }
 
 func (ctx *Context) StopAsync(instance string, mode int) (*Op, error) {
-	return ctx.instanceOp(instance, func(n *C.char, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
-		return C.pglift_instance_stop_async(ctx.c, n, C.int(mode), t, o, e)
+	return ctx.instanceOp(instance, func(c *C.pglift_ctx, n *C.char, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
+		return C.pglift_instance_stop_async(c, n, C.int(mode), t, o, e)
 	})
 }
 
 func (ctx *Context) RestartAsync(instance string, mode int) (*Op, error) {
-	return ctx.instanceOp(instance, func(n *C.char, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
-		return C.pglift_instance_restart_async(ctx.c, n, C.int(mode), t, o, e)
+	return ctx.instanceOp(instance, func(c *C.pglift_ctx, n *C.char, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
+		return C.pglift_instance_restart_async(c, n, C.int(mode), t, o, e)
 	})
 }
 
 func (ctx *Context) ReloadAsync(instance string) (*Op, error) {
-	return ctx.instanceOp(instance, func(n *C.char, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
-		return C.pglift_instance_reload_async(ctx.c, n, t, o, e)
+	return ctx.instanceOp(instance, func(c *C.pglift_ctx, n *C.char, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
+		return C.pglift_instance_reload_async(c, n, t, o, e)
 	})
 }
 
 func (ctx *Context) DropAsync(instance string) (*Op, error) {
-	return ctx.instanceOp(instance, func(n *C.char, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
-		return C.pglift_instance_drop_async(ctx.c, n, t, o, e)
+	return ctx.instanceOp(instance, func(c *C.pglift_ctx, n *C.char, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
+		return C.pglift_instance_drop_async(c, n, t, o, e)
 	})
 }
 

@@ -73,14 +73,20 @@ type Options struct {
 	OnEvent func(Event)
 }
 
-// Context is a libpglift context. Safe for concurrent use.
+// Context is a libpglift context. Safe for concurrent use, Close included: calls made once Close has
+// begun fail with ErrClosed.
 type Context struct {
+	// use guards c: a call holds it for reading while it uses the C context, Close for writing when it
+	// takes the context away (then frees it). c is nil once closed.
+	use     sync.RWMutex
 	c       *C.pglift_ctx
+	dropped uint64 // DroppedEvents, as Close found it
+	closing atomic.Bool
+	closeMu sync.Mutex // one Close at a time
+
 	onEvent func(Event)
 	nextTag atomic.Uint64
-	closing atomic.Bool
 	drained chan struct{}
-	closeMu sync.Mutex
 
 	mu      sync.Mutex
 	waiting map[uint64]chan struct{}
@@ -111,17 +117,31 @@ func NewContext(opts Options) (*Context, error) {
 		return nil, err
 	}
 	ctx := &Context{c: c, onEvent: opts.OnEvent, drained: make(chan struct{}), waiting: map[uint64]chan struct{}{}}
-	go ctx.drain()
+	go ctx.drain(c)
 	return ctx, nil
 }
 
+// ErrClosed is the error of a call on a Context once its Close has begun.
+var ErrClosed = &Error{Code: StatusInvalidArgument, Message: "the context is closed", ExitStatus: -1}
+
+// withC runs use with the C context, which Close cannot free meanwhile; ErrClosed once Close began.
+func (ctx *Context) withC(use func(c *C.pglift_ctx) error) error {
+	ctx.use.RLock()
+	defer ctx.use.RUnlock()
+	if ctx.c == nil || ctx.closing.Load() {
+		return ErrClosed
+	}
+	return use(ctx.c)
+}
+
 // drain takes every event: OP_DONE closes the operation's channel, the others go to OnEvent.
-// It blocks in C (one OS thread) until Close wakes it.
-func (ctx *Context) drain() {
+// It blocks in C (one OS thread) until Close wakes it. It holds no lock on c (Close would wait for
+// it forever): Close frees c only after this goroutine has returned.
+func (ctx *Context) drain(c *C.pglift_ctx) {
 	defer close(ctx.drained)
 	for {
 		var ev *C.pglift_event
-		if C.pglift_ctx_next_event(ctx.c, -1, &ev) != 1 {
+		if C.pglift_ctx_next_event(c, -1, &ev) != 1 {
 			if ctx.closing.Load() {
 				return
 			}
@@ -153,18 +173,24 @@ func (ctx *Context) drain() {
 }
 
 // Close cancels pending operations, waits for their reverts and frees the context. Operations still
-// awaited then end with ErrCancelled.
+// awaited then end with ErrCancelled; calls made from other goroutines once Close has begun fail with
+// ErrClosed, and Close waits for those already using the C context. A second Close is a no-op. Not
+// from OnEvent (Close waits for the goroutine that runs it).
 func (ctx *Context) Close() {
 	ctx.closeMu.Lock()
 	defer ctx.closeMu.Unlock()
-	if ctx.c == nil {
+	if ctx.closing.Load() {
 		return
 	}
-	ctx.closing.Store(true)
-	C.pglift_ctx_wakeup(ctx.c)
+	ctx.closing.Store(true) // new calls fail from now on
+	c := ctx.c              // only Close changes it, and closeMu is ours
+	C.pglift_ctx_wakeup(c)
 	<-ctx.drained
-	C.pglift_ctx_free(ctx.c) // pending ops end (cancelled) before this returns
+	ctx.use.Lock() // calls still using c end first
+	ctx.dropped = uint64(C.pglift_ctx_dropped_events(c))
 	ctx.c = nil
+	ctx.use.Unlock()
+	C.pglift_ctx_free(c) // pending ops end (cancelled) before this returns
 	ctx.mu.Lock()
 	for tag, done := range ctx.waiting {
 		close(done)
@@ -173,8 +199,16 @@ func (ctx *Context) Close() {
 	ctx.mu.Unlock()
 }
 
-// DroppedEvents counts the log and progress events dropped because the queue was full.
-func (ctx *Context) DroppedEvents() uint64 { return uint64(C.pglift_ctx_dropped_events(ctx.c)) }
+// DroppedEvents counts the log and progress events dropped because the queue was full (after Close:
+// the count at Close).
+func (ctx *Context) DroppedEvents() uint64 {
+	ctx.use.RLock()
+	defer ctx.use.RUnlock()
+	if ctx.c == nil {
+		return ctx.dropped
+	}
+	return uint64(C.pglift_ctx_dropped_events(ctx.c))
+}
 
 // Op is an operation started asynchronously; its Done channel closes when it ends.
 type Op struct {
@@ -214,25 +248,31 @@ func (op *Op) Result() ([]byte, error) {
 // Free releases the op, cancelling it if still pending.
 func (op *Op) Free() { op.once.Do(func() { C.pglift_op_free(op.op) }) }
 
+// asyncCall is a *_async function of the C ABI, bound to its arguments but the context.
+type asyncCall func(c *C.pglift_ctx, tag C.uint64_t, out **C.pglift_op, e **C.pglift_error) C.int
+
 // start registers a tag, then calls the *_async function: the channel exists before OP_DONE can come.
-func (ctx *Context) start(call func(tag C.uint64_t, out **C.pglift_op, e **C.pglift_error) C.int) (*Op, error) {
-	if ctx.closing.Load() {
-		return nil, &Error{Code: StatusInvalidArgument, Message: "the context is closed", ExitStatus: -1}
-	}
-	tag := ctx.nextTag.Add(1)
-	done := make(chan struct{})
-	ctx.mu.Lock()
-	ctx.waiting[tag] = done
-	ctx.mu.Unlock()
-	var op *C.pglift_op
-	var e *C.pglift_error
-	if err := check(call(C.uint64_t(tag), &op, &e), e); err != nil {
+// Close waits for it (the op, once started, outlives the context).
+func (ctx *Context) start(call asyncCall) (*Op, error) {
+	var started *Op
+	err := ctx.withC(func(c *C.pglift_ctx) error {
+		tag := ctx.nextTag.Add(1)
+		done := make(chan struct{})
 		ctx.mu.Lock()
-		delete(ctx.waiting, tag) // a failed call delivers nothing
+		ctx.waiting[tag] = done
 		ctx.mu.Unlock()
-		return nil, err
-	}
-	return &Op{op: op, tag: tag, done: done}, nil
+		var op *C.pglift_op
+		var e *C.pglift_error
+		if err := check(call(c, C.uint64_t(tag), &op, &e), e); err != nil {
+			ctx.mu.Lock()
+			delete(ctx.waiting, tag) // a failed call delivers nothing
+			ctx.mu.Unlock()
+			return err
+		}
+		started = &Op{op: op, tag: tag, done: done}
+		return nil
+	})
+	return started, err
 }
 
 // await waits for the op, cancelling it (and waiting for its revert) when cctx is cancelled.
