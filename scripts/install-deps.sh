@@ -10,8 +10,8 @@ packages=(
   libboost1.81-dev libyaml-cpp-dev rapidjson-dev libfmt-dev libpq-dev doctest-dev libcli11-dev libssl-dev
   # what we manage
   postgresql-15 postgresql-client-15 patroni etcd-server etcd-client
-  # tests and demo: setpriv (util-linux), ps/pgrep (procps), ss (iproute2)
-  util-linux procps iproute2 ca-certificates openssl
+  # tests and demo: setpriv (util-linux), ps/pgrep (procps), ss (iproute2), strace (the fsync test)
+  util-linux procps iproute2 ca-certificates openssl strace
   # binding examples: Go 1.19 (cgo), Rust 1.63 (no crates.io), Python 3 (ctypes)
   golang-go rustc cargo
 )

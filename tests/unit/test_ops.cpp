@@ -1,10 +1,14 @@
 // Small pure pieces of the ops layer and the public values.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
 #include <cerrno>
+#include <filesystem>
 #include <cstring>
 #include <new>
 
+#include "core/files.hpp"
 #include "ops/lock.hpp"
 #include "pglift/errors.hpp"
 #include "pglift/events.hpp"
@@ -27,4 +31,17 @@ TEST_CASE("a default-initialised LogRecord has op_tag 0, whatever the memory hel
   CHECK(record->op_tag == 0);
   CHECK(record->level == LogLevel{});
   record->~LogRecord();
+}
+
+TEST_CASE("an atomic write replaces the file whole, with exactly the mode asked for (tests/unit/fsync.sh traces its syncs)") {
+  const auto dir = std::filesystem::temp_directory_path() / ("pglift-atomic-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto file = dir / "secret.yaml";
+  core::write_file_atomic(file, "old\n", 0644);
+  core::write_file_atomic(file, "new\n", 0600);
+  CHECK(core::read_file(file) == "new\n");
+  CHECK((std::filesystem::status(file).permissions() & std::filesystem::perms::all) ==
+        (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+  CHECK(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()) == 1);  // no temp left
+  std::filesystem::remove_all(dir);
 }
