@@ -1,4 +1,6 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <sys/file.h>
+
 #include <fstream>
 #include <future>
 #include <random>
@@ -230,7 +232,7 @@ std::set<std::string> passwords_in(const fs::path& yaml) {
 }
 }  // namespace
 
-TEST_CASE("the backup a drop leaves is never reused as credentials for a new cluster of the same name") {
+TEST_CASE("the backup a drop leaves is never reused as credentials for a new cluster of the same name; cluster operations take the lock") {
   EtcdServer etcd;
   Env env(patroni_settings(etcd));
   const std::string cluster = unique("reborn");
@@ -247,5 +249,18 @@ TEST_CASE("the backup a drop leaves is never reused as credentials for a new clu
   const auto new_passwords = passwords_in(env.prefix / "etc/patroni/15-pg1.yaml");
   REQUIRE_FALSE(new_passwords.empty());
   for (const auto& p : new_passwords) CHECK_MESSAGE(old_passwords.count(p) == 0, "a password of the dropped cluster was reused");
+
+  // Cluster operations take the instance lock: while another operation holds it, they are refused.
+  {
+    const fs::path lock_file = env.prefix / "run/locks/15-pg1.lock";
+    int fd = ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    REQUIRE(fd >= 0);
+    REQUIRE(::flock(fd, LOCK_EX | LOCK_NB) == 0);
+    CHECK_THROWS_AS(patroni_switchover(*env, InstanceRef::parse("pg1")), Busy);
+    CHECK_THROWS_AS(patroni_failover(*env, InstanceRef::parse("pg1"), "pg2"), Busy);
+    CHECK_THROWS_AS(patroni_pause(*env, InstanceRef::parse("pg1")), Busy);
+    CHECK_THROWS_AS(patroni_resume(*env, InstanceRef::parse("pg1")), Busy);
+    ::close(fd);
+  }
   drop_instance(*env, InstanceRef::parse("pg1"), DropOptions{.remove_cluster = true});
 }
