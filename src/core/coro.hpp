@@ -96,6 +96,14 @@ auto cancellable(const Op& op, F fn) -> awaitable<decltype(fn())> {
   co_return detail::take<R>(*state);
 }
 
+/// The cancellation filter that lets nothing through. After
+///   co_await asio::this_coro::reset_cancellation_state(core::no_cancellation);
+/// the operation ignores cancellation to its end: what must finish (a revert, the kill-and-wait of a
+/// child) is not interrupted by a second request (op.cancel(), then the context's destruction, each emit
+/// one). It also clears a cancellation already received. It cannot be a coroutine of its own: co_await
+/// of an awaitable throws at once in a cancelled operation.
+inline asio::cancellation_type no_cancellation(asio::cancellation_type) { return asio::cancellation_type::none; }
+
 inline awaitable<void> sleep_for(Clock::duration d) {
   asio::steady_timer t(co_await asio::this_coro::executor, d);
   co_await t.async_wait(asio::use_awaitable);

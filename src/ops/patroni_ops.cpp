@@ -294,7 +294,8 @@ awaitable<void> create(const core::Op& op, const InstanceSpec& spec, const Creat
               });
             },
             "dropping replication slot '" + slot + "' on leader " + *leader,
-            [&]() -> awaitable<void> {
+            // By value: the undo runs after this block, whose locals are gone by then.
+            [&, ci, slot]() -> awaitable<void> {
               co_await core::blocking(op, [&] {
                 try {
                   postgres::Session s(ci);

@@ -1,5 +1,7 @@
 #include "ops/transaction.hpp"
 
+#include "core/coro.hpp"
+
 namespace pglift::ops {
 
 awaitable<void> Transaction::step(std::string title, Action action, std::string undo_title, Action undo) {
@@ -18,7 +20,7 @@ awaitable<void> Transaction::step(std::string title, Action action, std::string 
 }
 
 awaitable<void> Transaction::revert() {
-  co_await asio::this_coro::reset_cancellation_state();
+  co_await asio::this_coro::reset_cancellation_state(core::no_cancellation);
   co_await asio::this_coro::throw_if_cancelled(false);
   while (!undo_.empty()) {
     auto [title, undo_title, undo] = std::move(undo_.back());

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/asio.hpp"
+#include "core/coro.hpp"
 #include "core/op.hpp"
 
 namespace pglift::ops {
@@ -46,9 +47,9 @@ awaitable<T> transactional(const core::Op& op, bool revert_on_error, Body body) 
   }
   if (failure) {
     if (revert_on_error) {
-      // A cancelled coroutine throws at its next co_await (here: before revert() even starts) unless
-      // its cancellation state is reset first.
-      co_await asio::this_coro::reset_cancellation_state();
+      // Cancellation is ignored from here: the revert runs to its end (and a cancelled coroutine would
+      // throw at its next co_await, before revert() even starts).
+      co_await asio::this_coro::reset_cancellation_state(core::no_cancellation);
       co_await asio::this_coro::throw_if_cancelled(false);
       co_await tx.revert();
     }

@@ -107,9 +107,29 @@ awaitable<void> start(const core::Op& op, const Layout& layout, int port, std::c
   // and a cancellation does not wait for it.
   const std::string reason = "readiness of PostgreSQL " + layout.display();
   auto probe = [&] { return core::cancellable(op, [ci] { return ping(ci); }); };
-  co_await core::wait_until(
-      core::Clock::now() + timeout, reason, probe, fail_fast, [&] { return log_tails(layout); },
-      std::chrono::milliseconds(10));
+  std::exception_ptr failure;
+  try {
+    co_await core::wait_until(
+        core::Clock::now() + timeout, reason, probe, fail_fast, [&] { return log_tails(layout); },
+        std::chrono::milliseconds(10));
+    co_return;
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  // Not ready (failed, timed out, cancelled): the postmaster we spawned does not outlive this start.
+  // A caller's revert could not stop it: a starting postmaster may not have written its pid file yet.
+  co_await asio::this_coro::reset_cancellation_state(core::no_cancellation);
+  co_await asio::this_coro::throw_if_cancelled(false);
+  if (!postmaster.exited()) {
+    op.debug("stopping the postmaster that did not become ready (PID " + std::to_string(postmaster.pid) + ")",
+             "pglift.postgresql");
+    proc::send_signal(postmaster, SIGQUIT);
+    if (!co_await proc::wait_exit(postmaster, 10s)) {
+      proc::send_signal(postmaster, SIGKILL);
+      co_await proc::wait_exit(postmaster, 5s);
+    }
+  }
+  std::rethrow_exception(failure);
 }
 
 awaitable<bool> stop(const core::Op& op, const Layout& layout, StopMode mode, std::chrono::milliseconds timeout) {

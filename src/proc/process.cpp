@@ -15,6 +15,7 @@
 #include <cstring>
 #include <map>
 
+#include "core/coro.hpp"
 #include "core/files.hpp"
 #include "core/system.hpp"
 #include "core/text.hpp"
@@ -300,8 +301,9 @@ awaitable<Result> run(const core::Op& op, Command command) {
     cancelled = true;
   }
   if (timed_out || cancelled) {
-    // Terminate, then kill if it does not comply: never leave a child behind.
-    co_await asio::this_coro::reset_cancellation_state();
+    // Terminate, then kill if it does not comply: never leave a child behind, even when a second
+    // cancellation comes (the context being freed).
+    co_await asio::this_coro::reset_cancellation_state(core::no_cancellation);
     co_await asio::this_coro::throw_if_cancelled(false);
     // The group: the leader is our unreaped child, so its PID (the group's ID) cannot be reused yet.
     ::kill(-pid, SIGTERM);

@@ -160,6 +160,7 @@ struct Env {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     for (pid_t pid : patronis)
       if (process_alive(pid)) ::kill(pid, SIGKILL);
+    std::vector<pid_t> quitting;
     for (auto it = fs::recursive_directory_iterator(prefix, ec); it != fs::recursive_directory_iterator(); it.increment(ec)) {
       if (it->path().filename() != "postmaster.pid") continue;
       std::ifstream in(it->path());
@@ -167,8 +168,17 @@ struct Env {
       if (in >> pid && process_alive(pid)) {
         MESSAGE("killing leftover postmaster " << pid);
         ::kill(pid, SIGQUIT);
+        quitting.push_back(pid);
       }
     }
+    // Anything else still naming the prefix (a postmaster whose directory was removed under it, an
+    // orphaned initdb): by the PIDs /proc shows.
+    for (pid_t pid : processes_mentioning(prefix.string() + "/"))
+      if (pid != ::getpid() && process_alive(pid) && std::find(quitting.begin(), quitting.end(), pid) == quitting.end() &&
+          std::find(patronis.begin(), patronis.end(), pid) == patronis.end()) {
+        MESSAGE("killing leftover process " << pid << ": " << command_lines({pid}));
+        ::kill(pid, SIGKILL);
+      }
   }
 };
 

@@ -1,0 +1,108 @@
+/* Cancellation and pglift_ctx_free at many points of a create (issue: reverts that finish). For each
+ * delay, every 25 ms from 0 to 2 s, a create is started, then after the delay either the op is
+ * cancelled or the context freed (alternately). Afterwards either nothing of the instance is left (no
+ * process naming its data directory, no directory) or it is complete and `get` shows it (then it is
+ * dropped). LIBPGLIFT_TEST_SWEEP_STEP_MS and _MAX_MS change the sweep. */
+#include "testutil.h" /* first: it defines _GNU_SOURCE */
+
+#include <dirent.h>
+#include <errno.h>
+
+static int env_int(const char *name, int fallback) {
+  const char *v = getenv(name);
+  return v && *v ? atoi(v) : fallback;
+}
+
+static void sleep_ms(int ms) {
+  struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  while (nanosleep(&t, &t) != 0 && errno == EINTR) {
+  }
+}
+
+/* How many live processes have `needle` in their command line (zombies excluded). */
+static int processes_naming(const char *needle) {
+  DIR *proc = opendir("/proc");
+  struct dirent *e;
+  int found = 0;
+  CHECK(proc != NULL);
+  while ((e = readdir(proc)) != NULL) {
+    char path[300], buf[8192], stat[512];
+    FILE *f;
+    size_t n, i;
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+    if (!(f = fopen(path, "re"))) continue;
+    n = fread(stat, 1, sizeof stat - 1, f);
+    fclose(f);
+    stat[n] = 0;
+    if (strstr(stat, ") Z ") || strstr(stat, ") X ")) continue;
+    snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
+    if (!(f = fopen(path, "re"))) continue;
+    n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    for (i = 0; i < n; ++i)
+      if (!buf[i]) buf[i] = ' ';
+    buf[n] = 0;
+    if (strstr(buf, needle)) {
+      fprintf(stderr, "  PID %s: %s (stat: %.60s)\n", e->d_name, buf, stat);
+      ++found;
+    }
+  }
+  closedir(proc);
+  return found;
+}
+
+int main(void) {
+  const char *prefix = test_prefix();
+  const int step = env_int("LIBPGLIFT_TEST_SWEEP_STEP_MS", 25), max = env_int("LIBPGLIFT_TEST_SWEEP_MAX_MS", 2000);
+  int delay, round = 0, reverted = 0, completed = 0;
+  double start = now_s();
+  for (delay = 0; delay <= max; delay += step, ++round) {
+    pglift_ctx *ctx = NULL;
+    pglift_op *op = NULL;
+    char spec[128], name[32], datadir[512], *json = NULL;
+    const int free_ctx = round % 2 == 0;
+    snprintf(name, sizeof name, "s%d", round);
+    snprintf(spec, sizeof spec, "{\"name\": \"%s\", \"port\": %d}", name, free_port());
+    snprintf(datadir, sizeof datadir, "%s/srv/pgsql/15/%s/data", prefix, name);
+    OK(pglift_ctx_new(NULL, &ctx, ERR));
+    OK(pglift_instance_create_async(ctx, spec, strlen(spec), PGLIFT_CREATE_DEFAULT, (uint64_t)round, &op, ERR));
+    sleep_ms(delay);
+    if (free_ctx) {
+      pglift_ctx_free(ctx); /* waits for the op and its revert */
+      ctx = NULL;
+      CHECK(pglift_op_wait(op, 0) == 1); /* ended before pglift_ctx_free returned */
+    } else {
+      pglift_op_cancel(op);
+      pglift_op_wait(op, -1);
+    }
+    /* Nothing half-made: either everything is gone, or the instance is whole. */
+    if (pglift_op_state_of(op) != PGLIFT_OP_SUCCEEDED && processes_naming(datadir) != 0) {
+      fprintf(stderr, "round %d (%s after %d ms): a process still names %s\n", round, free_ctx ? "free" : "cancel",
+              delay, datadir);
+      return 1;
+    }
+    if (pglift_op_state_of(op) == PGLIFT_OP_SUCCEEDED) {
+      ++completed;
+      if (!ctx) OK(pglift_ctx_new(NULL, &ctx, ERR));
+      OK(pglift_instance_get(ctx, name, &json, ERR));
+      CHECK(contains(json, "\"state\": \"started\"") || contains(json, "\"state\":\"started\""));
+      pglift_free(json);
+      OK(pglift_instance_drop(ctx, name, ERR));
+    } else {
+      CHECK(pglift_op_state_of(op) == PGLIFT_OP_CANCELLED);
+      ++reverted;
+    }
+    if (path_exists(datadir)) {
+      fprintf(stderr, "round %d (%s after %d ms, op state %d): %s is left behind\n", round,
+              free_ctx ? "free" : "cancel", delay, pglift_op_state_of(op), datadir);
+      return 1;
+    }
+    pglift_op_free(op);
+    pglift_ctx_free(ctx);
+  }
+  printf("%d rounds in %.1f s: %d reverted, %d completed (then dropped); nothing half-made\n", round,
+         now_s() - start, reverted, completed);
+  pglift_error_free(test_err);
+  return 0;
+}
