@@ -179,6 +179,13 @@ TEST_CASE("patroni config: the generated YAML, unmanaged keys kept, parameters t
                             {"C", "UTF8", true});
   std::string t = (fs::temp_directory_path() / "pglift-patroni-XXXXXX").string();
   REQUIRE(::mkdtemp(t.data()));
+  struct Removed {  // even when a REQUIRE fails below
+    fs::path dir;
+    ~Removed() {
+      std::error_code ignored;
+      fs::remove_all(dir, ignored);
+    }
+  } removed{t};
   fs::path file = fs::path(t) / "15-pg1.yaml";
   patroni::write(file, doc);
   CHECK((fs::status(file).permissions() & (fs::perms::group_all | fs::perms::others_all)) == fs::perms::none);
@@ -213,7 +220,6 @@ TEST_CASE("patroni config: the generated YAML, unmanaged keys kept, parameters t
   CHECK(params.size() == 1);
   CHECK(std::get<std::string>(params.at("shared_buffers")) == "1GB");
   CHECK(patroni::read(file).find("tags") != nullptr);
-  fs::remove_all(t);
 }
 
 TEST_CASE("patroni config: no site credentials for the REST API, defaults secure") {
