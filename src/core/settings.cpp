@@ -258,6 +258,12 @@ PatroniSettings read_patroni(Section&& ps, const Settings& s) {
     auth.optional_string("password", p.restapi.password);
     if (p.restapi.username.has_value() != p.restapi.password.has_value())
       throw SettingsError("invalid setting 'patroni.restapi.authentication': username and password go together");
+    // Basic authentication sends "username:password": a colon in the name would cut it elsewhere.
+    if (p.restapi.username && (p.restapi.username->empty() || p.restapi.username->find(':') != std::string::npos))
+      throw SettingsError("invalid setting 'patroni.restapi.authentication.username' = " + *p.restapi.username +
+                          ": expecting a non-empty name without ':'");
+    if (p.restapi.password && p.restapi.password->empty())
+      throw SettingsError("invalid setting 'patroni.restapi.authentication.password': must not be empty");
   }
   {
     Section wd = ps.section("watchdog");

@@ -43,7 +43,7 @@ Existing existing(const core::Op& op, const Layout& l) {
   Files files = Files::of(ps, l);
   core::Value config = patroni::read(files.config);
   patroni::Member member = patroni::member_of(config);
-  Rest rest(ps, member.restapi_connect_address, member.restapi_listen);
+  Rest rest(ps, member);
   return {std::move(files), std::move(config), std::move(member), std::move(rest)};
 }
 
@@ -250,7 +250,7 @@ awaitable<void> create(const core::Op& op, const InstanceSpec& spec, const Creat
                                  spec.encoding.value_or(op.settings.postgresql.initdb.encoding),
                                  spec.data_checksums.value_or(op.settings.postgresql.initdb.data_checksums.value_or(false))};
   core::Value config = patroni::build(op.settings, l, member, parameters, creds, boot);
-  Rest rest(ps, member.restapi_connect_address, member.restapi_listen);
+  Rest rest(ps, patroni::member_of(config));  // its own address and credentials, as written
 
   co_await transactional<bool>(op, options.drop_on_error, [&](Transaction& tx) -> awaitable<bool> {
     co_await tx.step(

@@ -71,6 +71,14 @@ Value str_list(const std::vector<std::string>& items) {
   for (const auto& i : items) a.push_back(i);
   return a;
 }
+
+/// The REST API's credentials: the site's, else the cluster's, else new ones. Never an open API: anyone
+/// reaching it could otherwise restart, switch over or reconfigure the cluster.
+RestAuth rest_auth(const PatroniSettings& p, const Credentials& creds) {
+  if (p.restapi.username) return {*p.restapi.username, *p.restapi.password};
+  if (creds.restapi) return *creds.restapi;
+  return {"pglift", Credentials::generate().superuser};  // one fresh password, from the same generator
+}
 }  // namespace
 
 Member resolve_member(const PatroniSpec& spec, int port, const ConfParameters& settings) {
@@ -104,8 +112,8 @@ Value build(const Settings& settings, const postgres::Layout& l, const Member& m
   if (p.restapi.certfile) restapi.emplace_back("certfile", p.restapi.certfile->string());
   if (p.restapi.keyfile) restapi.emplace_back("keyfile", p.restapi.keyfile->string());
   if (p.restapi.verify_client) restapi.emplace_back("verify_client", *p.restapi.verify_client);
-  if (p.restapi.username)
-    restapi.emplace_back("authentication", core::Object{{"username", *p.restapi.username}, {"password", *p.restapi.password}});
+  const RestAuth auth = rest_auth(p, creds);
+  restapi.emplace_back("authentication", core::Object{{"username", auth.username}, {"password", auth.password}});
 
   core::Object etcd{{"hosts", str_list(p.etcd.hosts)}, {"protocol", p.etcd.protocol}};
   if (p.etcd.cacert) etcd.emplace_back("cacert", p.etcd.cacert->string());
@@ -250,6 +258,12 @@ std::string str_at(const Value& v, std::initializer_list<const char*> path) {
   if (cur->is_int()) return std::to_string(cur->as_int());
   return {};
 }
+
+std::optional<RestAuth> rest_auth_of(const Value& c) {
+  RestAuth auth{str_at(c, {"restapi", "authentication", "username"}), str_at(c, {"restapi", "authentication", "password"})};
+  if (auth.username.empty() || auth.password.empty()) return std::nullopt;
+  return auth;
+}
 }  // namespace
 
 Member member_of(const Value& c) {
@@ -264,13 +278,14 @@ Member member_of(const Value& c) {
   m.listen_host = host_of(listen);
   auto colon = listen.rfind(':');
   if (colon != std::string::npos) m.port = std::atoi(listen.c_str() + colon + 1);
+  m.restapi_auth = rest_auth_of(c);
   return m;
 }
 
 Credentials credentials_of(const Value& c) {
   return {str_at(c, {"postgresql", "authentication", "superuser", "password"}),
           str_at(c, {"postgresql", "authentication", "replication", "password"}),
-          str_at(c, {"postgresql", "authentication", "rewind", "password"})};
+          str_at(c, {"postgresql", "authentication", "rewind", "password"}), rest_auth_of(c)};
 }
 
 ConfParameters parameters_of(const Value& c) {

@@ -6,6 +6,7 @@
 namespace pglift::patroni {
 
 namespace {
+/// TLS from the site settings (no credentials).
 net::RequestOptions options_for(const PatroniSettings& s) {
   net::RequestOptions o;
   if (s.restapi.certfile) {
@@ -18,15 +19,21 @@ net::RequestOptions options_for(const PatroniSettings& s) {
     }
     o.tls = tls;
   }
-  if (s.restapi.username) o.auth = net::BasicAuth{*s.restapi.username, *s.restapi.password};
   return o;
 }
+
+bool safe_method(const std::string& method) { return method == "GET" || method == "HEAD"; }
 }  // namespace
 
-Rest::Rest(const PatroniSettings& settings, const std::string& connect_address, const std::string& listen)
-    : endpoint_(net::contact_address(net::Endpoint::parse(connect_address),
-                                     listen.empty() ? std::nullopt : std::optional(net::Endpoint::parse(listen)))),
-      options_(options_for(settings)) {}
+Rest::Rest(const PatroniSettings& settings, const Member& member)
+    : endpoint_(net::contact_address(net::Endpoint::parse(member.restapi_connect_address),
+                                     member.restapi_listen.empty() ? std::nullopt
+                                                                   : std::optional(net::Endpoint::parse(member.restapi_listen)))),
+      options_(options_for(settings)),
+      own_member_(true) {
+  if (member.restapi_auth) options_.auth = net::BasicAuth{member.restapi_auth->username, member.restapi_auth->password};
+  else if (settings.restapi.username) options_.auth = net::BasicAuth{*settings.restapi.username, *settings.restapi.password};
+}
 
 Rest Rest::from_api_url(const PatroniSettings& settings, const std::string& api_url) {
   // scheme://host:port/path
@@ -35,7 +42,7 @@ Rest Rest::from_api_url(const PatroniSettings& settings, const std::string& api_
   rest = rest.substr(0, rest.find('/'));
   Rest r;
   r.endpoint_ = net::Endpoint::parse(rest);
-  r.options_ = options_for(settings);
+  r.options_ = options_for(settings);  // no credentials: see the declaration
   if (api_url.starts_with("http://")) r.options_.tls.reset();
   return r;
 }
@@ -85,6 +92,9 @@ awaitable<std::vector<ClusterMember>> Rest::cluster(std::chrono::milliseconds ti
 
 awaitable<net::Response> Rest::call(const std::string& method, const std::string& path, const core::Value& body,
                                     std::chrono::milliseconds timeout) const {
+  if (!own_member_ && !safe_method(method))
+    throw StateError("refusing to send " + method + " " + path + " to " + url() +
+                     ", an address read from the DCS: unsafe requests go to this host's own member");
   auto o = options_;
   o.timeout = timeout;
   // A local, not a conditional in the co_await expression: g++ 12 destroys such temporaries twice.

@@ -18,10 +18,13 @@ using namespace std::chrono_literals;
 
 class Rest {
  public:
-  /// The member's API at its connect address (loopback when that is a wildcard), with the site's TLS
-  /// and basic authentication.
-  Rest(const PatroniSettings& settings, const std::string& connect_address, const std::string& listen);
-  /// Another member, from its api_url ("http://127.0.1.2:8009/patroni").
+  /// This host's member, as its own configuration describes it (member_of): its connect address
+  /// (loopback when that is a wildcard), the site's TLS, and the member's basic authentication (the
+  /// site's when the YAML has none). The only client that sends credentials.
+  Rest(const PatroniSettings& settings, const Member& member);
+  /// A member's API at an address read from the DCS (api_url, "http://127.0.1.2:8009/patroni"): whoever
+  /// can write the DCS chooses it. Read-only: never any credentials (GETs need none), and call()
+  /// refuses unsafe methods; unsafe requests go to our own member's API.
   static Rest from_api_url(const PatroniSettings& settings, const std::string& api_url);
 
   /// Status code of GET `path`, 0 when the API cannot be reached.
@@ -30,7 +33,8 @@ class Rest {
   awaitable<std::optional<core::Value>> status(std::chrono::milliseconds timeout = 2s) const;
   /// GET /cluster members; empty when unreachable.
   awaitable<std::vector<ClusterMember>> cluster(std::chrono::milliseconds timeout = 2s) const;
-  /// A request whose failure to reach the API is an error (Error http, naming the URL).
+  /// A request whose failure to reach the API is an error (Error http, naming the URL). On an api_url
+  /// client, any method but GET or HEAD throws StateError before anything is sent.
   awaitable<net::Response> call(const std::string& method, const std::string& path, const core::Value& body,
                                 std::chrono::milliseconds timeout) const;
 
@@ -42,6 +46,7 @@ class Rest {
   awaitable<std::optional<net::Response>> get(const std::string& path, std::chrono::milliseconds timeout) const;
   net::Endpoint endpoint_;
   net::RequestOptions options_;
+  bool own_member_ = false;  ///< an address from our own configuration, not from the DCS
 };
 
 /// Parses one GET /cluster member (the reference payloads: role leader/replica, lag int or "unknown").

@@ -154,6 +154,14 @@ expect_match "names the cluster" "^PATRONI_SCOPE=$CLUSTER\$" "$OUT"
 expect_match "names the node" '^PATRONI_NAME=pg2$' "$OUT"
 expect_match "names patronictl's configuration" '^PATRONICTL_CONFIG_FILE=/.*\.yaml$' "$OUT"
 
+# patronictl in the instance's environment reads the member's YAML, and so the REST API's credentials
+# (generated: the site gives none) that POST /reload needs.
+pglift instance exec pg2 -- patronictl reload "$CLUSTER" pg1 pg2 --force
+expect_status 0
+expect_match "reloads pg1 through its REST API" '^Reload request received for member pg1 ' "$OUT"
+expect_match "reloads pg2 through its REST API" '^Reload request received for member pg2 ' "$OUT"
+expect_no_match "is never refused" 'Failed' "$OUT"
+
 # Patroni logs, and following them (Patroni logs a line every loop_wait).
 pglift patroni -i pg1 logs
 expect_status 0

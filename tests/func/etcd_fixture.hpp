@@ -36,6 +36,33 @@ inline std::string http_get(int port, const std::string& path, int* status = nul
   return body == std::string::npos ? std::string() : resp.substr(body + 4);
 }
 
+/// A minimal blocking HTTP request without credentials to `host` (an IPv4 literal): the status code, 0 when
+/// the server cannot be reached. `response`, when given, receives the body.
+inline int http_request(const std::string& host, int port, const std::string& method, const std::string& path,
+                        const std::string& body = "", std::string* response = nullptr) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  if (::inet_pton(AF_INET, host.c_str(), &a.sin_addr) != 1 || ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return 0;
+  }
+  std::string req = method + " " + path + " HTTP/1.0\r\nHost: " + host + "\r\nContent-Type: application/json\r\n" +
+                    "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  (void)!::write(fd, req.data(), req.size());
+  std::string resp;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) resp.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  if (response) {
+    auto start = resp.find("\r\n\r\n");
+    *response = start == std::string::npos ? std::string() : resp.substr(start + 4);
+  }
+  return resp.size() > 12 ? std::atoi(resp.c_str() + 9) : 0;
+}
+
 /// Runs a command, returning its stdout (popen: test code only).
 inline std::string command_output(const std::string& cmd) {
   std::string out;

@@ -263,4 +263,96 @@ TEST_CASE("the backup a drop leaves is never reused as credentials for a new clu
     ::close(fd);
   }
   drop_instance(*env, InstanceRef::parse("pg1"), DropOptions{.remove_cluster = true});
+
+namespace {
+/// HOST and PORT of a member's REST API, as the spec gives them.
+std::pair<std::string, int> api_of(const InstanceSpec& spec) {
+  const std::string& a = *spec.patroni->restapi_connect_address;
+  return {a.substr(0, a.rfind(':')), std::stoi(a.substr(a.rfind(':') + 1))};
+}
+
+/// "username:password" of restapi.authentication in a member's YAML ("" when absent), read with PyYAML
+/// (Patroni's own reader).
+std::string restapi_auth_in(const fs::path& yaml) {
+  return command_output("/usr/bin/python3 -c 'import sys, yaml; a = (yaml.safe_load(open(sys.argv[1])).get(\"restapi\") or {})"
+                        ".get(\"authentication\") or {}; print(\"%s:%s\" % (a[\"username\"], a[\"password\"]) if a else \"\", end=\"\")' " +
+                        yaml.string() + " 2>&1");
+}
+
+/// A command run with exactly the environment `instance_env` gives (as `pglift instance exec` does), plus
+/// a PATH for the shell: its stdout and stderr.
+std::string run_with_env(const std::map<std::string, std::string>& vars, const std::string& command) {
+  auto quote = [](const std::string& v) {
+    std::string out = "'";
+    for (char c : v) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+  };
+  std::string line = "env -i";
+  for (const auto& [k, v] : vars) line += " " + k + "=" + quote(v);
+  return command_output(line + " " + command + " 2>&1");
+}
+}  // namespace
+
+TEST_CASE("the REST API is secure by default: unsafe calls need the cluster's credentials, which pglift and patronictl have") {
+  EtcdServer etcd;
+  Env env(patroni_settings(etcd));  // no patroni.restapi.authentication in the site settings
+  const std::string cluster = unique("auth");
+  auto spec1 = member("pg1", cluster, "127.0.1.1", free_port());
+  auto spec2 = member("pg2", cluster, "127.0.1.2", free_port());
+  create_instance(*env, spec1);
+  const auto [host1, port1] = api_of(spec1);
+
+  // Generated credentials, in the 0600 YAML only (never in the library's messages).
+  const fs::path yaml1 = env.prefix / "etc/patroni/15-pg1.yaml";
+  CHECK((fs::status(yaml1).permissions() & (fs::perms::group_all | fs::perms::others_all)) == fs::perms::none);
+  const std::string auth = restapi_auth_in(yaml1);
+  REQUIRE_MESSAGE(auth.size() > 24, auth);
+  const std::string password = auth.substr(auth.find(':') + 1);
+  CHECK_FALSE(env.logged(password));
+
+  // Without them, the unsafe endpoints refuse; reads stay open (probes, monitoring).
+  std::string body;
+  CHECK(http_request(host1, port1, "POST", "/switchover", R"({"leader": "pg1", "candidate": "pg2"})", &body) == 401);
+  MESSAGE("unauthenticated POST /switchover: " << body);
+  CHECK(http_request(host1, port1, "POST", "/restart", "{}", &body) == 401);
+  MESSAGE("unauthenticated POST /restart: " << body);
+  CHECK(http_request(host1, port1, "PATCH", "/config", R"({"pause": true})") == 401);
+  CHECK(http_request(host1, port1, "POST", "/reload", "{}") == 401);
+  CHECK(http_request(host1, port1, "GET", "/patroni") == 200);
+
+  // A member joining the cluster on this host gets the same ones (per cluster, like the passwords).
+  create_instance(*env, spec2);
+  CHECK(restapi_auth_in(env.prefix / "etc/patroni/15-pg2.yaml") == auth);
+  const auto [host2, port2] = api_of(spec2);
+  CHECK(http_request(host2, port2, "POST", "/restart", "{}") == 401);
+
+  // The library's own unsafe calls carry them.
+  const std::string started = sql(*env, "pg1", "SELECT pg_postmaster_start_time()");
+  restart_instance(*env, InstanceRef::parse("pg1"));  // POST /restart
+  CHECK(sql(*env, "pg1", "SELECT pg_postmaster_start_time()") != started);
+  reload_instance(*env, InstanceRef::parse("pg2"));  // POST /reload
+  patroni_pause(*env, InstanceRef::parse("pg1"));    // PATCH /config
+  CHECK(get_instance(*env, InstanceRef::parse("pg1")).patroni->is_paused == std::optional(true));
+  patroni_resume(*env, InstanceRef::parse("pg1"));
+  auto sw = patroni_switchover(*env, InstanceRef::parse("pg1"), {.candidate = "pg2"});  // POST /switchover
+  CHECK(sw.new_leader == "pg2");
+
+  // patronictl, with the instance's environment (PATRONICTL_CONFIG_FILE: the member's YAML, whose
+  // restapi.authentication patronictl sends).
+  auto vars = instance_env(*env, InstanceRef::parse("pg2"));
+  std::string out = run_with_env(vars, "/usr/bin/patronictl list");
+  MESSAGE("patronictl list:\n" << out);
+  CHECK(out.find(cluster) != std::string::npos);
+  CHECK(out.find("pg1") != std::string::npos);
+  CHECK(out.find("| pg2") != std::string::npos);
+  CHECK(out.find("Leader") != std::string::npos);
+  out = run_with_env(vars, "/usr/bin/patronictl reload " + cluster + " pg1 pg2 --force");  // POST /reload to each member
+  MESSAGE("patronictl reload:\n" << out);
+  CHECK(out.find("member pg1") != std::string::npos);
+  CHECK(out.find("member pg2") != std::string::npos);
+  CHECK(out.find("Failed") == std::string::npos);
+
+  drop_instance(*env, InstanceRef::parse("pg1"));
+  drop_instance(*env, InstanceRef::parse("pg2"), {.remove_cluster = true});
+  CHECK(env.nothing_in_srv());
 }

@@ -1,11 +1,21 @@
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <boost/asio/io_context.hpp>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 
 #include "core/files.hpp"
+#include "net/base64.hpp"
 #include "patroni/config.hpp"
 #include "patroni/rest.hpp"
 #include "pglift/errors.hpp"
+#include "run_coroutine.hpp"
 
 using namespace pglift;
 namespace fs = std::filesystem;
@@ -22,6 +32,90 @@ core::Value fixture(const std::string& name) {
 Settings settings_with_patroni(const std::string& extra = "") {
   return Settings::from_documents({R"({"prefix": "/p", "run_prefix": "/r", "patroni": {"etcd": {"hosts": ["127.0.0.1:2379"]}}})",
                                    extra.empty() ? "{}" : extra});
+}
+
+/// A loopback HTTP server on its own thread: answers every request 200 "{}" and records the request
+/// heads (request line and headers), to see what a client sent. Stopped and joined on destruction.
+class RecordingServer {
+ public:
+  RecordingServer() {
+    REQUIRE(::pipe2(wake_, O_CLOEXEC) == 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) == 0);
+    REQUIRE(::listen(fd_, 8) == 0);
+    REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~RecordingServer() {
+    (void)!::write(wake_[1], "x", 1);
+    thread_.join();
+    for (int fd : {fd_, wake_[0], wake_[1]}) ::close(fd);
+  }
+  RecordingServer(const RecordingServer&) = delete;
+  RecordingServer& operator=(const RecordingServer&) = delete;
+
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  std::vector<std::string> requests() {
+    std::lock_guard l(mutex_);
+    return requests_;
+  }
+
+ private:
+  void serve() {
+    for (;;) {
+      pollfd p[2] = {{fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}};
+      if (::poll(p, 2, -1) < 0 || p[1].revents) return;
+      int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) continue;
+      std::string head = read_head(c);
+      {
+        std::lock_guard l(mutex_);
+        requests_.push_back(head);
+      }
+      const std::string reply = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
+      (void)!::write(c, reply.data(), reply.size());
+      ::close(c);
+    }
+  }
+  /// Up to the blank line (bodies are small and ignored), 2 s at most.
+  static std::string read_head(int c) {
+    std::string head;
+    char buf[4096];
+    while (head.find("\r\n\r\n") == std::string::npos) {
+      pollfd p{c, POLLIN, 0};
+      if (::poll(&p, 1, 2000) <= 0) break;
+      ssize_t n = ::read(c, buf, sizeof buf);
+      if (n <= 0) break;
+      head.append(buf, static_cast<std::size_t>(n));
+    }
+    return head.substr(0, head.find("\r\n\r\n"));
+  }
+
+  int fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int wake_[2] = {-1, -1};
+  int port_ = 0;
+  std::mutex mutex_;
+  std::vector<std::string> requests_;
+  std::thread thread_;
+};
+
+/// The Authorization header of a request head, "" when absent.
+std::string authorization(const std::string& head) {
+  auto at = head.find("\r\nAuthorization: ");
+  if (at == std::string::npos) at = head.find("\r\nauthorization: ");
+  if (at == std::string::npos) return {};
+  at += 17;
+  return head.substr(at, head.find("\r\n", at) - at);
+}
+
+template <class T>
+T run(awaitable<T> a) {
+  asio::io_context io;
+  return testing::run_coroutine(io, std::move(a));
 }
 }  // namespace
 
@@ -85,6 +179,13 @@ TEST_CASE("patroni config: the generated YAML, unmanaged keys kept, parameters t
                             {"C", "UTF8", true});
   std::string t = (fs::temp_directory_path() / "pglift-patroni-XXXXXX").string();
   REQUIRE(::mkdtemp(t.data()));
+  struct Removed {  // even when a REQUIRE fails below
+    fs::path dir;
+    ~Removed() {
+      std::error_code ignored;
+      fs::remove_all(dir, ignored);
+    }
+  } removed{t};
   fs::path file = fs::path(t) / "15-pg1.yaml";
   patroni::write(file, doc);
   CHECK((fs::status(file).permissions() & (fs::perms::group_all | fs::perms::others_all)) == fs::perms::none);
@@ -99,6 +200,11 @@ TEST_CASE("patroni config: the generated YAML, unmanaged keys kept, parameters t
   CHECK(m.port == 5433);
   CHECK(m.connect_host == "127.0.1.1");
   CHECK(patroni::credentials_of(back).replication == creds.replication);
+  // The REST API is never open: with no site credentials, generated ones, in the 0600 YAML only.
+  const core::Value* api_auth = back.find("restapi")->find("authentication");
+  REQUIRE(api_auth);
+  CHECK_FALSE(api_auth->find("username")->as_string().empty());
+  CHECK(api_auth->find("password")->as_string().size() >= 24);
   std::string yaml = core::read_file(file);
   CHECK(yaml.find("trust") == std::string::npos);
   CHECK(yaml.find("hot_standby: \"on\"") != std::string::npos);  // a string for PyYAML, not a boolean
@@ -114,7 +220,77 @@ TEST_CASE("patroni config: the generated YAML, unmanaged keys kept, parameters t
   CHECK(params.size() == 1);
   CHECK(std::get<std::string>(params.at("shared_buffers")) == "1GB");
   CHECK(patroni::read(file).find("tags") != nullptr);
-  fs::remove_all(t);
+}
+
+TEST_CASE("patroni config: no site credentials for the REST API, defaults secure") {
+  auto s = settings_with_patroni();
+  REQUIRE_FALSE(s.patroni->restapi.username);
+  auto l = postgres::Layout::of(s, "pg1", s.default_version());
+  PatroniSpec ps{.cluster = "pgdemo", .node = "pg1"};
+
+  // Nothing listens on a wildcard by default: not the REST API, not PostgreSQL.
+  auto member = patroni::resolve_member(ps, 5432, {});
+  for (const std::string& host : {net::Endpoint::parse(member.restapi_listen).host, member.listen_host}) {
+    CHECK(host != "*");
+    CHECK(host != "0.0.0.0");
+    CHECK(host != "::");
+    CHECK_FALSE(host.empty());
+  }
+
+  // Generated, per cluster: a new cluster gets new ones, a member joining reuses its cluster's.
+  auto first = patroni::build(s, l, member, {}, patroni::Credentials::generate(), {"C", "UTF8", false});
+  auto other = patroni::build(s, l, member, {}, patroni::Credentials::generate(), {"C", "UTF8", false});
+  auto auth = patroni::member_of(first).restapi_auth;
+  REQUIRE(auth);
+  CHECK(auth->password.size() >= 24);
+  REQUIRE(patroni::member_of(other).restapi_auth);
+  CHECK(patroni::member_of(other).restapi_auth->password != auth->password);
+  auto cluster = patroni::credentials_of(first);
+  CHECK(cluster.restapi == auth);
+  auto joining = patroni::build(s, l, member, {}, cluster, {"C", "UTF8", false});
+  CHECK(patroni::member_of(joining).restapi_auth == auth);
+
+  // The site's, when it gives some, whatever the cluster had.
+  auto site = settings_with_patroni(R"({"patroni": {"restapi": {"authentication": {"username": "api", "password": "s3cret"}}}})");
+  auto with_site = patroni::build(site, l, member, {}, cluster, {"C", "UTF8", false});
+  CHECK(patroni::member_of(with_site).restapi_auth == std::optional(patroni::RestAuth{"api", "s3cret"}));
+  CHECK_THROWS_WITH_AS(settings_with_patroni(R"({"patroni": {"restapi": {"authentication": {"username": "a:b", "password": "x"}}}})"),
+                       doctest::Contains("without ':'"), SettingsError);
+}
+
+TEST_CASE("Patroni REST client: credentials to our own member only, never to an address from the DCS") {
+  RecordingServer server;
+  auto site = settings_with_patroni(R"({"patroni": {"restapi": {"authentication": {"username": "api", "password": "site"}}}})");
+  const auto basic = [](const std::string& user, const std::string& password) {
+    return "Basic " + net::base64_encode(user + ":" + password);
+  };
+
+  SUBCASE("our own member: its YAML's credentials on unsafe calls") {
+    patroni::Member own;
+    own.restapi_connect_address = server.address();
+    own.restapi_auth = patroni::RestAuth{"pglift", "generated"};
+    auto r = run(patroni::Rest(*site.patroni, own).call("POST", "/restart", core::Object{}, std::chrono::seconds(5)));
+    CHECK(r.status == 200);
+    REQUIRE(server.requests().size() == 1);
+    CHECK(server.requests()[0].starts_with("POST /restart "));
+    CHECK(authorization(server.requests()[0]) == basic("pglift", "generated"));
+  }
+  SUBCASE("our own member without credentials in its YAML (made before): the site's") {
+    patroni::Member own;
+    own.restapi_connect_address = server.address();
+    run(patroni::Rest(*site.patroni, own).call("POST", "/reload", core::Object{}, std::chrono::seconds(5)));
+    REQUIRE(server.requests().size() == 1);
+    CHECK(authorization(server.requests()[0]) == basic("api", "site"));
+  }
+  SUBCASE("an api_url from the DCS, over http: reads without credentials, refuses unsafe calls") {
+    auto peer = patroni::Rest::from_api_url(*site.patroni, "http://" + server.address() + "/patroni");
+    CHECK(run(peer.probe("/liveness")) == 200);
+    REQUIRE(server.requests().size() == 1);
+    CHECK(authorization(server.requests()[0]).empty());
+    CHECK_THROWS_WITH_AS(run(peer.call("POST", "/switchover", core::Object{{"leader", "pg1"}}, std::chrono::seconds(5))),
+                         doctest::Contains("refusing to send POST /switchover"), StateError);
+    CHECK(server.requests().size() == 1);  // nothing sent
+  }
 }
 
 TEST_CASE("REST payloads recorded from Patroni 3.0.2 parse into cluster members") {
