@@ -263,6 +263,7 @@ TEST_CASE("the backup a drop leaves is never reused as credentials for a new clu
     ::close(fd);
   }
   drop_instance(*env, InstanceRef::parse("pg1"), DropOptions{.remove_cluster = true});
+}
 
 namespace {
 /// HOST and PORT of a member's REST API, as the spec gives them.
