@@ -278,6 +278,18 @@ awaitable<void> create(const core::Op& op, const InstanceSpec& spec, const Creat
         auto [host, lport] = host_port_of(conn_url->as_string());
         const std::string slot = patroni::slot_name(member.node);
         const std::string ci = replication_conninfo(host, lport, *op.settings.postgresql.replrole, creds.replication);
+        // The undo owns copies (it runs after this block, whose locals are gone by then), and is a named
+        // closure: g++ 12 destroys a lambda temporary with class-type captures twice in a co_await.
+        auto drop_slot = [&op, ci, slot]() -> awaitable<void> {
+          co_await core::blocking(op, [&] {
+            try {
+              postgres::Session s(ci);
+              s.execute_simple("DROP_REPLICATION_SLOT " + s.identifier(slot));
+            } catch (const std::exception&) {
+            }
+            return 0;
+          });
+        };
         co_await tx.step(
             "creating replication slot '" + slot + "' on leader " + *leader,
             [&]() -> awaitable<void> {
@@ -293,18 +305,7 @@ awaitable<void> create(const core::Op& op, const InstanceSpec& spec, const Creat
                 return 0;
               });
             },
-            "dropping replication slot '" + slot + "' on leader " + *leader,
-            // By value: the undo runs after this block, whose locals are gone by then.
-            [&, ci, slot]() -> awaitable<void> {
-              co_await core::blocking(op, [&] {
-                try {
-                  postgres::Session s(ci);
-                  s.execute_simple("DROP_REPLICATION_SLOT " + s.identifier(slot));
-                } catch (const std::exception&) {
-                }
-                return 0;
-              });
-            });
+            "dropping replication slot '" + slot + "' on leader " + *leader, drop_slot);
       }
     }
 
