@@ -46,7 +46,10 @@ struct InstanceSpec {
   /// Managed by Patroni, as a member of this cluster (needs the `patroni` settings).
   std::optional<PatroniSpec> patroni{};
 
-  /// Parses the JSON manifest; unknown fields and wrong types raise InvalidSpec naming the field.
+  /// Parses the JSON manifest; unknown fields and wrong types raise InvalidSpec naming the field (nested
+  /// ones by their path, "patroni.restapi.listen") and the expected type. Errors never quote the document:
+  /// a syntax error gives the offset, line, column and reason; a sub-document is shown as {...} or [...],
+  /// a password as "**********".
   static InstanceSpec from_json(const std::string& json);
   std::string to_json() const;  ///< without passwords
   /// Checks what can be checked without the host: name, port range, auth methods. Throws InvalidSpec.

@@ -31,7 +31,7 @@ ConfValue value_to_conf(const std::string& field, const Value& v) {
   if (v.is_int()) return v.as_int();
   if (v.is_double()) return v.as_double();
   if (v.is_string()) return v.as_string();
-  throw InvalidSpec(field, core::to_json(v), "expecting a string, number or boolean");
+  throw InvalidSpec(field, core::short_text(v), std::string("expecting a string, number or boolean, got ") + v.type_name());
 }
 
 Value conf_object(const ConfParameters& params) {
@@ -40,11 +40,18 @@ Value conf_object(const ConfParameters& params) {
   return o;
 }
 
-/// Reads a JSON object field by field; unknown fields are rejected naming them.
+/// "expecting a string, got object": type errors show the expected type, and the value only as
+/// core::short_text does (never a whole sub-document; InvalidSpec hides secret fields).
+std::string expecting(const char* expected, const Value& v) {
+  return std::string("expecting ") + expected + ", got " + v.type_name();
+}
+
+/// Reads a JSON object field by field; unknown fields are rejected naming them. Errors name nested fields
+/// by their path ("patroni.restapi.listen").
 class Fields {
  public:
   Fields(const Value& v, std::string what) : v_(v), what_(std::move(what)) {
-    if (!v.is_object()) throw InvalidSpec(what_, core::to_json(v), "expecting an object");
+    if (!v.is_object()) throw InvalidSpec(what_, core::short_text(v), expecting("an object", v));
   }
   const Value* get(const std::string& key) {
     used_.insert(key);
@@ -54,7 +61,7 @@ class Fields {
   std::optional<std::string> str(const std::string& key) {
     const Value* v = get(key);
     if (!v) return std::nullopt;
-    if (!v->is_string()) throw InvalidSpec(key, core::to_json(*v), "expecting a string");
+    if (!v->is_string()) throw InvalidSpec(path(key), core::short_text(*v), expecting("a string", *v));
     return v->as_string();
   }
   std::optional<std::int64_t> integer(const std::string& key) {
@@ -65,18 +72,20 @@ class Fields {
       const auto& s = v->as_string();
       if (!s.empty() && std::all_of(s.begin(), s.end(), ::isdigit) && s.size() < 10) return std::stoll(s);
     }
-    throw InvalidSpec(key, core::to_json(*v), "expecting an integer");
+    throw InvalidSpec(path(key), core::short_text(*v), expecting("an integer", *v));
   }
   std::optional<bool> boolean(const std::string& key) {
     const Value* v = get(key);
     if (!v) return std::nullopt;
-    if (!v->is_bool()) throw InvalidSpec(key, core::to_json(*v), "expecting a boolean");
+    if (!v->is_bool()) throw InvalidSpec(path(key), core::short_text(*v), expecting("a boolean", *v));
     return v->as_bool();
   }
   void reject_unknown(const std::set<std::string>& ignored = {}) const {
     for (const auto& [k, _] : v_.as_object())
       if (!used_.count(k) && !ignored.count(k)) throw InvalidSpec(k, "", "unknown field in " + what_);
   }
+  /// The path of a member in errors: top-level fields by their name, as pglift does.
+  std::string path(const std::string& key) const { return what_ == "instance" ? key : what_ + "." + key; }
 
  private:
   const Value& v_;
@@ -88,7 +97,7 @@ Value parse(const std::string& json, const char* what) {
   try {
     return core::parse_json(json);
   } catch (const core::ParseError& e) {
-    throw InvalidSpec(what, json.substr(0, 80), e.what());
+    throw InvalidSpec::malformed(what, e.what());  // the offset and the reason, never the text
   }
 }
 
@@ -205,7 +214,7 @@ InstanceSpec InstanceSpec::from_json(const std::string& json) {
     spec.port = static_cast<int>(*port);
   }
   if (const Value* settings = f.get("settings")) {
-    if (!settings->is_object()) throw InvalidSpec("settings", core::to_json(*settings), "expecting an object");
+    if (!settings->is_object()) throw InvalidSpec("settings", core::short_text(*settings), expecting("an object", *settings));
     for (const auto& [k, v] : settings->as_object()) spec.settings[k] = value_to_conf("settings." + k, v);
   }
   spec.data_checksums = f.boolean("data_checksums");
@@ -307,7 +316,7 @@ Instance Instance::from_json(const std::string& json) {
   i.version = f.str("version").value_or("");
   i.port = static_cast<int>(f.integer("port").value_or(5432));
   if (const Value* settings = f.get("settings")) {
-    if (!settings->is_object()) throw InvalidSpec("settings", core::to_json(*settings), "expecting an object");
+    if (!settings->is_object()) throw InvalidSpec("settings", core::short_text(*settings), expecting("an object", *settings));
     for (const auto& [k, v] : settings->as_object()) i.settings[k] = value_to_conf("settings." + k, v);
   }
   i.data_checksums = f.boolean("data_checksums");
@@ -445,7 +454,7 @@ ClusterMember cluster_member(const Value& v) {
 
 ParameterChanges parameter_changes_from_json(const std::string& json) {
   Value doc = parse(json, "changes");
-  if (!doc.is_object()) throw InvalidSpec("changes", json.substr(0, 80), "expecting an object of parameters");
+  if (!doc.is_object()) throw InvalidSpec("changes", core::short_text(doc), expecting("an object of parameters", doc));
   ParameterChanges changes;
   for (const auto& [k, v] : doc.as_object())
     changes[k] = v.is_null() ? std::nullopt : std::optional<ConfValue>(value_to_conf(k, v));

@@ -97,9 +97,11 @@ class Section {
   }
 
   std::string key_path(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+  /// Shows the value as core::short_text does (never a sub-document), and never a password's.
   SettingsError bad(const std::string& key, const Value& v, const std::string& why) const {
-    std::string shown = v.is_string() ? v.as_string() : core::to_json(v);
-    return SettingsError("invalid setting '" + key_path(key) + "' = " + shown + ": " + why);
+    std::string path = key_path(key);
+    std::string shown = is_secret_field(path) ? std::string(redacted) : v.is_string() ? v.as_string() : core::short_text(v);
+    return SettingsError("invalid setting '" + path + "' = " + shown + ": " + why);
   }
 
  private:

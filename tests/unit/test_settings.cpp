@@ -141,3 +141,33 @@ TEST_CASE("settings: an uninstalled version is an InvalidSpec naming 'version'")
     CHECK(e.value() == "9");
   }
 }
+
+TEST_CASE("settings: errors never show a password, nor a document's text") {
+  const std::string canary = "Canary-5e1d7a";
+  auto error_of = [](const std::vector<std::string>& documents) -> std::string {
+    try {
+      Settings::from_documents(documents);
+    } catch (const SettingsError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  const std::string patroni = R"({"patroni": {"etcd": {"hosts": ["127.0.0.1:2379"], "password": [")" + canary + R"("]}}})";
+  std::string message = error_of({base, patroni});
+  CHECK(message.find("'patroni.etcd.password'") != std::string::npos);
+  CHECK(message.find(canary) == std::string::npos);
+  message = error_of({base, R"({"patroni": {"restapi": {"authentication": {"password": {"k": ")" + canary + R"("}}}}})"});
+  CHECK(message.find("password") != std::string::npos);
+  CHECK(message.find(canary) == std::string::npos);
+  message = error_of({base, R"({"patroni": {"etcd": {"password": ")" + canary + R"(" "x": 1}}})"});
+  CHECK(message.find("offset") != std::string::npos);
+  CHECK(message.find(canary) == std::string::npos);
+  message = error_of({base, "patroni:\n  etcd:\n    password: [\"" + canary + "\"\n"});
+  CHECK(message.find(canary) == std::string::npos);
+}
+
+TEST_CASE("settings: JSON output never holds a password") {
+  auto s = Settings::from_documents({base, R"({"patroni": {"etcd": {"hosts": ["127.0.0.1:2379"], "username": "u", "password": "Canary-0a1b"},
+      "restapi": {"authentication": {"username": "u", "password": "Canary-0a1b"}}}})"});
+  CHECK(s.to_json().find("Canary-0a1b") == std::string::npos);
+}
