@@ -52,7 +52,11 @@ struct InstanceSpec {
   /// a password as "**********".
   static InstanceSpec from_json(const std::string& json);
   std::string to_json() const;  ///< without passwords
-  /// Checks what can be checked without the host: name, port range, auth methods. Throws InvalidSpec.
+  /// Checks what can be checked without the host; throws InvalidSpec naming the field:
+  ///  - name: letters, digits and underscores (ASCII); it goes into paths, the qualname "15-main" (hence
+  ///    no '-'), unit names, Patroni's YAML and psql's prompt;
+  ///  - patroni.cluster, patroni.node: letters, digits, '_', '.', '-', not starting with '-' or '.';
+  ///  - port range, version, auth methods, patroni addresses.
   void validate() const;
   /// The JSON Schema of the manifest (`instance --schema`).
   static std::string json_schema();
@@ -96,6 +100,8 @@ std::string to_json(const std::vector<InstanceListItem>& items);
 struct InstanceRef {
   std::string name{};
   std::optional<std::string> version{};
+  /// Throws InvalidSpec (field "instance") for a malformed reference or a name no instance can have
+  /// (see InstanceSpec::validate): such a name is never looked up.
   static InstanceRef parse(const std::string& text);
   std::string str() const { return version ? *version + "/" + name : name; }
 };

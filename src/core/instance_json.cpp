@@ -158,11 +158,15 @@ void check_address(const std::string& field, const std::string& value) {
   if (!ok) throw InvalidSpec(field, value, "expecting HOST:PORT (IPv6 addresses in brackets: [::1]:8008)");
 }
 
+bool is_ascii_alnum(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+
+/// Patroni scope and node names end up in DCS keys, file names, YAML and the REST API's answers:
+/// letters, digits, '_', '.', '-', and no leading '-' (an option) or '.' (a hidden file, "..").
 void check_patroni_name(const std::string& field, const std::string& value) {
   if (value.empty()) throw InvalidSpec(field, value, "must not be empty");
-  if (std::any_of(value.begin(), value.end(),
-                  [](unsigned char c) { return c == '/' || std::isspace(c) || std::iscntrl(c); }))
-    throw InvalidSpec(field, value, "must not contain slashes, spaces or control characters");
+  if (!std::all_of(value.begin(), value.end(), [](unsigned char c) { return is_ascii_alnum(c) || c == '_' || c == '.' || c == '-'; }))
+    throw InvalidSpec(field, value, "must contain only letters, digits, '_', '.' and '-'");
+  if (value.front() == '-' || value.front() == '.') throw InvalidSpec(field, value, "must not start with '-' or '.'");
 }
 
 Value member_value(const ClusterMember& m) {
@@ -192,6 +196,16 @@ Value patroni_info_value(const PatroniInfo& p) {
   };
   if (p.is_paused) o.emplace_back("is_paused", *p.is_paused);
   return o;
+}
+
+/// Instance names go into paths, the qualname (where '-' separates the version), systemd unit names,
+/// the .psqlrc prompt and Patroni's YAML: letters, digits and underscores only.
+void check_instance_name(const std::string& field, const std::string& name) {
+  if (name.empty()) throw InvalidSpec(field, name, "must not be empty");
+  if (name.find('/') != std::string::npos) throw InvalidSpec(field, name, "instance name must not contain slashes");
+  if (name.find('-') != std::string::npos) throw InvalidSpec(field, name, "instance name must not contain dashes");
+  if (!std::all_of(name.begin(), name.end(), [](unsigned char c) { return is_ascii_alnum(c) || c == '_'; }))
+    throw InvalidSpec(field, name, "instance name must contain only letters, digits and underscores");
 }
 
 InstanceState parse_state(const std::string& s) {
@@ -238,12 +252,7 @@ InstanceSpec InstanceSpec::from_json(const std::string& json) {
 }
 
 void InstanceSpec::validate() const {
-  if (name.empty()) throw InvalidSpec("name", name, "must not be empty");
-  if (name.find('/') != std::string::npos) throw InvalidSpec("name", name, "instance name must not contain slashes");
-  if (name.find('-') != std::string::npos) throw InvalidSpec("name", name, "instance name must not contain dashes");
-  if (name == "." || name == "..") throw InvalidSpec("name", name, "not a valid instance name");
-  if (std::any_of(name.begin(), name.end(), [](unsigned char c) { return std::iscntrl(c) || std::isspace(c); }))
-    throw InvalidSpec("name", name, "instance name must not contain spaces or control characters");
+  check_instance_name("name", name);
   if (version && (version->empty() || !std::all_of(version->begin(), version->end(), ::isdigit)))
     throw InvalidSpec("version", *version, "expecting a PostgreSQL major version such as 15");
   if (port && (*port < 1 || *port > 65535)) throw InvalidSpec("port", std::to_string(*port), "must be between 1 and 65535");
@@ -361,13 +370,14 @@ std::string to_json(const std::vector<InstanceListItem>& items) {
 InstanceRef InstanceRef::parse(const std::string& text) {
   auto slash = text.find('/');
   if (slash == std::string::npos) {
-    if (text.empty()) throw InvalidSpec("instance", text, "must not be empty");
+    check_instance_name("instance", text);  // no lookup of a name that no instance can have
     return {text, std::nullopt};
   }
   std::string version = text.substr(0, slash), name = text.substr(slash + 1);
   if (version.empty() || !std::all_of(version.begin(), version.end(), ::isdigit) || name.empty() ||
       name.find('/') != std::string::npos)
     throw InvalidSpec("instance", text, "expecting NAME or VERSION/NAME");
+  check_instance_name("instance", name);
   return {name, version};
 }
 
@@ -390,8 +400,8 @@ std::string InstanceSpec::json_schema() {
       {"properties",
        core::Object{
            {"name", Value(core::Object{{"type", "string"},
-                                       {"description", "Instance name; no '-' nor '/'"},
-                                       {"pattern", "^[^/\\-\\s]+$"}})},
+                                       {"description", "Instance name: letters, digits and underscores"},
+                                       {"pattern", "^[A-Za-z0-9_]+$"}})},
            {"version", Value(core::Object{{"type", core::Array{"string", "null"}},
                                           {"description", "PostgreSQL major version"},
                                           {"pattern", "^[0-9]+$"}})},

@@ -142,6 +142,26 @@ TEST_CASE("settings: an uninstalled version is an InvalidSpec naming 'version'")
   }
 }
 
+TEST_CASE("settings: role names are limited to a safe character set, the setting named") {
+  for (std::string name : {"postgres", "admin_1", "pg.admin", "pg-admin", "dba@corp"}) {
+    CAPTURE(name);
+    CHECK(Settings::from_documents({base, R"({"postgresql": {"surole": {"name": ")" + std::string(name) + R"("}}})"})
+              .postgresql.surole.name == name);
+    CHECK(Settings::from_documents({base, R"({"postgresql": {"replrole": ")" + std::string(name) + R"("}})"})
+              .postgresql.replrole == std::optional<std::string>(name));
+  }
+  for (std::string name : {"", "a'b", "a b", "a:b", "a\\\\b", "-x", "a;b", "a\\\"b", "a\\nb"}) {
+    CAPTURE(name);
+    CHECK_THROWS_WITH_AS(
+        Settings::from_documents({base, R"({"postgresql": {"surole": {"name": ")" + std::string(name) + R"("}}})"}),
+        doctest::Contains("'postgresql.surole.name'"), SettingsError);
+    CHECK_THROWS_WITH_AS(Settings::from_documents({base, R"({"postgresql": {"replrole": ")" + std::string(name) + R"("}})"}),
+                         doctest::Contains("'postgresql.replrole'"), SettingsError);
+  }
+  CHECK_THROWS_WITH_AS(Settings::from_documents({base, R"({"postgresql": {"surole": {"name": "x'y"}}})"}),
+                       doctest::Contains("letters, digits"), SettingsError);
+}
+
 TEST_CASE("settings: errors never show a password, nor a document's text") {
   const std::string canary = "Canary-5e1d7a";
   auto error_of = [](const std::vector<std::string>& documents) -> std::string {

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include "core/psqlrc.hpp"
 #include "core/text.hpp"
 #include "core/value.hpp"
 #include "pglift/errors.hpp"
@@ -115,6 +116,58 @@ TEST_CASE("value documents: JSON and YAML parse to the same thing; merge is recu
   CHECK(j.find("a")->find("e")->as_string() == "new");
   CHECK(j.find("a")->find("c")->as_array().size() == 3);
   CHECK(core::parse_yaml("x: '5432'").find("x")->is_string());
+}
+
+// --- names: a safe character set, checked where specs are validated and where instances are looked up ---
+
+namespace {
+/// "field" of the InvalidSpec that validating `spec` raises, or "ok".
+std::string refused_field(const InstanceSpec& spec) {
+  try {
+    spec.validate();
+  } catch (const InvalidSpec& e) {
+    return e.field();
+  }
+  return "ok";
+}
+InstanceSpec patroni_member(const std::string& cluster, const std::optional<std::string>& node = std::nullopt) {
+  return {.name = "pg1", .patroni = PatroniSpec{.cluster = cluster, .node = node}};
+}
+}  // namespace
+
+TEST_CASE("instance names: letters, digits and underscores only, the field named") {
+  for (const char* name : {"main", "pg1", "Main_2", "_x", "15"}) CHECK_MESSAGE(refused_field({.name = name}) == "ok", name);
+  for (const char* name : {"x'\\!id;#", "a.b", "a b", "a\tb", "bad-name", "bad/name", "..", "a%n", "a:b", "é", "a\nb", "x'"})
+    CHECK_MESSAGE(refused_field({.name = name}) == "name", name);
+  CHECK_THROWS_WITH(InstanceSpec{.name = "x'\\!id;#"}.validate(),
+                    doctest::Contains("for field 'name': instance name must contain only letters, digits and underscores"));
+  // Control characters are shown escaped: an error message cannot drive the terminal it is printed on.
+  CHECK_THROWS_WITH(InstanceSpec{.name = "a\x1b[2Jb"}.validate(), doctest::Contains("'a\\x1b[2Jb'"));
+  CHECK_THROWS_AS(InstanceSpec::from_json(R"({"name": "x'\\!id;#"})"), InvalidSpec);
+}
+
+TEST_CASE("instance references: an unsafe name is refused before any lookup") {
+  for (std::string text : {"x'\\!id;#", "15/x'\\!id;#", "a b", "15/a.b", "../x", "a\nb"}) {
+    CAPTURE(text);
+    try {
+      InstanceRef::parse(text);
+      FAIL("accepted");
+    } catch (const InvalidSpec& e) {
+      CHECK(e.field() == "instance");
+    }
+  }
+  CHECK(InstanceRef::parse("15/Main_2").name == "Main_2");
+}
+
+TEST_CASE("Patroni cluster and node names: letters, digits, '_', '.', '-', not starting with '-' or '.'") {
+  for (const char* name : {"pgdemo", "pg-demo", "pg.demo_1", "Demo", "1st"}) {
+    CHECK_MESSAGE(refused_field(patroni_member(name)) == "ok", name);
+    CHECK_MESSAGE(refused_field(patroni_member("c", std::string(name))) == "ok", name);
+  }
+  for (const char* name : {"", "-x", ".x", "a/b", "a b", "a;b", "a'b", "a$b", "a\nb", "é", "a:b"}) {
+    CHECK_MESSAGE(refused_field(patroni_member(name)) == "patroni.cluster", name);
+    CHECK_MESSAGE(refused_field(patroni_member("c", std::string(name))) == "patroni.node", name);
+  }
 }
 
 // --- secrets: never echoed in errors, never in JSON output ---------------------------------------------
@@ -245,4 +298,11 @@ TEST_CASE("InvalidSpec::malformed names the document, not its text") {
   CHECK(std::string(e.what()) == "invalid instance document: invalid JSON at offset 3 (line 1, column 4): Invalid value.");
   CHECK(e.field() == "instance");
   CHECK(e.code() == ErrorCode::invalid_spec);
+}
+
+TEST_CASE(".psqlrc: the prompt is escaped for psql whatever the instance name") {
+  CHECK(core::psqlrc_text("15/main") == "\\set PROMPT1 '[15/main] %n@%~%R%x%# '\n\\set PROMPT2 ' %R%x%# '\n");
+  // A quote would end the argument and let psql run the rest as a meta-command; '%`cmd`' would run cmd.
+  CHECK(core::psqlrc_text("15/x'\\!id;#") == "\\set PROMPT1 '[15/x''\\\\!id;#] %n@%~%R%x%# '\n\\set PROMPT2 ' %R%x%# '\n");
+  CHECK(core::escape_psql_prompt("a%`id`\nb") == "a%%`id`?b");
 }
