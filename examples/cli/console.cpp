@@ -7,6 +7,8 @@
 #include <ctime>
 #include <stdexcept>
 
+#include <pglift/errors.hpp>
+
 #include "spinner.hpp"
 
 namespace cli {
@@ -78,7 +80,8 @@ pglift::EventSink Console::sink() {
 
 void Console::on_event(const pglift::Event& event) {
   if (const auto* record = std::get_if<pglift::LogRecord>(&event)) {
-    log(record->level, record->target, record->message);
+    // DEBUG lines quote subprocesses' output, which may show a conninfo: redacted
+    log(record->level, record->target, pglift::redact_secrets(record->message));
   } else {
     on_progress(std::get<pglift::ProgressRecord>(event));
   }

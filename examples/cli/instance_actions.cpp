@@ -1,6 +1,9 @@
 #include "instance_actions.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <exception>
+#include <fstream>
 
 #include <pglift/errors.hpp>
 
@@ -83,10 +86,54 @@ std::string status_words(pglift::RunStatus status) {
 
 // --- prompting --------------------------------------------------------------------------------------
 
-std::string ask_password(Session& session, const CLI::App& command, const std::string& option,
-                         const std::string& prompt) {
-  if (!session.interactive()) throw UsageError(command, "option " + option + " requires a value in non-interactive mode");
-  return Terminal().new_secret(prompt);
+/// One password of `create`: its options, its environment variable, its prompt.
+struct PasswordSource {
+  const PasswordOptions& options;
+  std::string option;                           ///< "--surole-password"
+  const std::optional<std::string>& variable_value;
+  std::string variable;                         ///< "SUROLE_PASSWORD"
+  std::string prompt;                           ///< "Super-user password"
+};
+
+/// The first line of a password file, without its line break. Its content is never quoted in errors.
+std::string read_password_file(Session& session, const CLI::App& command, const std::string& option,
+                               const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw UsageError(command, "cannot read " + option + "-file " + path.string() + ": " + std::strerror(errno));
+  std::string line;
+  std::getline(in, line);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line.empty()) throw UsageError(command, option + "-file " + path.string() + " holds no password on its first line");
+  std::error_code ec;
+  auto perms = std::filesystem::status(path, ec).permissions();
+  if (!ec && (perms & (std::filesystem::perms::group_all | std::filesystem::perms::others_all)) != std::filesystem::perms::none)
+    session.console().log(pglift::LogLevel::warning, "pglift.cli",
+                          option + "-file " + path.string() + " can be read by other users (make it mode 0600)");
+  return line;
+}
+
+/// The password of `source` if any was given, from the command line, the terminal, a file or the environment.
+std::optional<std::string> password_from(Session& session, const CLI::App& command, const PasswordSource& source) {
+  const auto& given = source.options;
+  if (given.value) {
+    session.console().log(pglift::LogLevel::warning, "pglift.cli",
+                          source.option + "=VALUE puts the password on the command line, where other users can read it "
+                              "(ps, /proc); use " + source.option + "-file, the " + source.variable +
+                              " environment variable or " + source.option + " without a value (prompt) instead");
+    return given.value;
+  }
+  if (given.ask) {
+    if (!session.interactive())
+      throw UsageError(command, "option " + source.option + " requires a value in non-interactive mode");
+    return Terminal().new_secret(source.prompt);
+  }
+  if (given.file) return read_password_file(session, command, source.option, *given.file);
+  if (source.variable_value) {
+    session.console().log(pglift::LogLevel::info, "pglift.cli",
+                          source.prompt + " from the " + source.variable + " environment variable");
+    return source.variable_value;
+  }
+  return std::nullopt;
 }
 
 /// --patroni-* options into the spec; none of them without --patroni-cluster.
@@ -120,11 +167,15 @@ void confirm_drop(Session& session, const pglift::InstanceRef& ref) {
 
 int create_instance(Session& session, CreateArgs args) {
   add_patroni_spec(args);
-  if (args.ask_surole_password)
-    args.spec.surole_password = ask_password(session, *args.command, "--surole-password", "Super-user password");
-  if (args.ask_replrole_password)
-    args.spec.replrole_password =
-        ask_password(session, *args.command, "--replrole-password", "Replication role password");
+  const auto& environment = session.environment_passwords();
+  args.spec.surole_password =
+      password_from(session, *args.command,
+                    {args.surole_password, "--surole-password", environment.surole,
+                     EnvironmentPasswords::surole_variable, "Super-user password"});
+  args.spec.replrole_password =
+      password_from(session, *args.command,
+                    {args.replrole_password, "--replrole-password", environment.replrole,
+                     EnvironmentPasswords::replrole_variable, "Replication role password"});
   auto& ctx = session.context();
   run_interruptible(session.interrupts(), [&](pglift::Callback<> done) {
     return pglift::start_create_instance(ctx, args.spec, args.options,

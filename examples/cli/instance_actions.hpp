@@ -20,12 +20,20 @@ struct PatroniOptions {
   std::optional<std::filesystem::path> replication_ssl_cert, replication_ssl_key;
 };
 
+/// Where a password comes from, in this order: --X-password=VALUE (warned about: other users see the
+/// command line), --X-password without a value (asked on the terminal), --X-password-file=PATH (its first
+/// line), else the environment variable (see EnvironmentPasswords).
+struct PasswordOptions {
+  std::optional<std::string> value;          ///< --surole-password=VALUE
+  bool ask = false;                          ///< --surole-password without a value
+  std::optional<std::filesystem::path> file;  ///< --surole-password-file=PATH
+};
+
 struct CreateArgs {
   const CLI::App* command = nullptr;
   pglift::InstanceSpec spec;
   PatroniOptions patroni;  ///< goes into spec.patroni when --patroni-cluster is given
-  bool ask_surole_password = false;     ///< --surole-password given without a value
-  bool ask_replrole_password = false;
+  PasswordOptions surole_password, replrole_password;  ///< go into spec.surole_password, spec.replrole_password
   pglift::CreateOptions options;
 };
 

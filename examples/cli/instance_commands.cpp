@@ -49,18 +49,24 @@ void add_stop_mode(CLI::App& command, pglift::StopMode& mode) {
 
 // --- create -----------------------------------------------------------------------------------------
 
-/// --surole-password[=VALUE]: without a value the password is asked on the terminal.
-void add_password_option(CLI::App& command, const std::string& name, std::optional<std::string>& value, bool& ask,
-                         const std::string& help) {
-  command
-      .add_option_function<std::vector<std::string>>(
-          name,
-          [&value, &ask](const std::vector<std::string>& given) {
-            ask = given.empty() || given.front().empty();
-            if (!ask) value = given.front();
-          },
-          help)
-      ->expected(0, 1);
+/// --surole-password[=VALUE] (without a value the password is asked on the terminal) and
+/// --surole-password-file=PATH; the environment variable is the fallback (see PasswordOptions).
+void add_password_options(CLI::App& command, const std::string& name, PasswordOptions& password,
+                          const std::string& what, const std::string& variable) {
+  auto* inline_value =
+      command
+          .add_option_function<std::vector<std::string>>(
+              name,
+              [&password](const std::vector<std::string>& given) {
+                password.ask = given.empty() || given.front().empty();
+                if (!password.ask) password.value = given.front();
+              },
+              what + " password, asked when given without a value. A value on the command line is visible to "
+                     "other users: prefer " + name + "-file or the " + variable + " environment variable.")
+          ->expected(0, 1);
+  command.add_option(name + "-file", password.file, what + " password: the first line of this file.")
+      ->type_name("PATH")
+      ->excludes(inline_value);
 }
 
 /// The seed's --patroni-* options (pglift's patroni plugin); --patroni-cluster makes the instance a member.
@@ -102,10 +108,10 @@ void add_create_options(CLI::App& command, CreateArgs& args) {
       ->check(CLI::IsMember(host_auth_methods));
   command.add_option("--auth-hostssl", spec.auth.hostssl, "Authentication method for SSL-encrypted TCP/IP connections.")
       ->check(CLI::IsMember(hostssl_auth_methods()));
-  add_password_option(command, "--surole-password", spec.surole_password, args.ask_surole_password,
-                      "Super-user role password (asked when given without a value).");
-  add_password_option(command, "--replrole-password", spec.replrole_password, args.ask_replrole_password,
-                      "Replication role password (asked when given without a value).");
+  add_password_options(command, "--surole-password", args.surole_password, "Super-user role",
+                       EnvironmentPasswords::surole_variable);
+  add_password_options(command, "--replrole-password", args.replrole_password, "Replication role",
+                       EnvironmentPasswords::replrole_variable);
   command
       .add_option_function<std::string>(
           "--state",

@@ -1,7 +1,9 @@
 // pglift: the command line of libpglift, shaped like Dalibo's pglift. Exit statuses: 0 success, 1 error,
 // 2 usage error (including an unknown INSTANCE), 3 from `instance status` when PostgreSQL is not running.
+#include <cstring>
 #include <iostream>
 #include <memory>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 #include <pglift/errors.hpp>
@@ -52,7 +54,26 @@ const CLI::App& chosen_command(const CLI::App& root) {
 void print_usage_error(const CLI::App& command, const std::string& message) {
   std::string path = command_path(command);
   std::cerr << CLI::Formatter().make_usage(&command, path) << "Try '" << path << " --help' for help.\n\n"
-            << "Error: " << message << std::endl;
+            << "Error: " << pglift::redact_secrets(message) << std::endl;
+}
+
+/// Overwrites the values of --surole-password=VALUE and --replrole-password VALUE in our argv, which
+/// /proc/PID/cmdline shows to every user of the host: they stay visible during start-up only (the WARNING
+/// that create prints says so). A separate value is one that CLI11 took: the next argument, not an option.
+void hide_password_arguments(int argc, char** argv) {
+  auto blank = [](char* text) { std::memset(text, 'x', std::strlen(text)); };
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--") break;
+    for (std::string_view option : {"--surole-password", "--replrole-password"}) {
+      if (arg.size() > option.size() && arg.starts_with(option) && arg[option.size()] == '=') {
+        blank(argv[i] + option.size() + 1);
+      } else if (arg == option && i + 1 < argc && argv[i + 1][0] != '-') {
+        blank(argv[++i]);
+        break;
+      }
+    }
+  }
 }
 
 int parse_failure(CLI::App& app, const CLI::ParseError& e) {
@@ -78,7 +99,7 @@ int run(const cli::Action& action, const cli::GlobalOptions& globals) {
     print_usage_error(e.command(), e.what());
     return usage_status;
   } catch (const cli::ExitError& e) {
-    report(std::string("Error: ") + e.what());
+    report(std::string("Error: ") + pglift::redact_secrets(e.what()));
     return e.status();
   } catch (const cli::Aborted& e) {
     report(e.what());
@@ -87,11 +108,11 @@ int run(const cli::Action& action, const cli::GlobalOptions& globals) {
     if (session) session->console().log(pglift::LogLevel::warning, "pglift.cli", e.what());
     report("Aborted!");
     return 1;
-  } catch (const pglift::Error& e) {
-    report(std::string("Error: ") + e.what());
+  } catch (const pglift::Error& e) {  // messages may quote a subprocess's output: redacted
+    report(std::string("Error: ") + pglift::redact_secrets(e.what()));
     return 1;  // an unknown INSTANCE is a UsageError already, thrown by resolve()
   } catch (const std::exception& e) {
-    report(std::string("Error: ") + e.what());
+    report(std::string("Error: ") + pglift::redact_secrets(e.what()));
     return 1;
   }
 }
@@ -101,6 +122,7 @@ int run(const cli::Action& action, const cli::GlobalOptions& globals) {
 int main(int argc, char** argv) {
   CLI::App app{"Deploy production-ready instances of PostgreSQL", "pglift"};
   cli::GlobalOptions globals;
+  globals.environment_passwords = cli::take_environment_passwords();
   cli::Commands commands;
   add_global_options(app, globals);
   cli::add_instance_commands(app, commands);
@@ -109,8 +131,10 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    hide_password_arguments(argc, argv);
     return parse_failure(app, e);
   }
+  hide_password_arguments(argc, argv);
   const CLI::App& chosen = chosen_command(app);
   const cli::Action* action = commands.find(chosen);
   if (!action) {  // a group without its subcommand; require_subcommand normally reports it first

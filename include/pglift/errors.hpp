@@ -2,6 +2,7 @@
 #pragma once
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace pglift {
@@ -35,14 +36,34 @@ class Error : public std::runtime_error {
   ErrorCode code_;
 };
 
+/// How a secret is shown, when it has to be shown at all (pydantic's SecretStr form).
+inline constexpr std::string_view redacted = "**********";
+
+/// True for a field holding a secret: its name or path names a password ("surole_password",
+/// "patroni.etcd.password", "PGPASSWORD"), whatever the case. Its value is never shown.
+bool is_secret_field(std::string_view field) noexcept;
+
+/// `text` with the values of password keys masked: "password=x", "password='x y'", "PGPASSWORD=x",
+/// "password: x", "\"sslpassword\": \"x\"" become "password=**********"... A last line of defence for messages
+/// that quote what the library does not control (conninfo strings, a subprocess's output); keys merely
+/// starting with "password" (password_encryption) are left alone.
+std::string redact_secrets(std::string_view text);
+
 class InvalidSpec : public Error {
  public:
-  /// "invalid value 'bad/name' for field 'name': must not contain slashes"
+  /// "invalid value 'bad/name' for field 'name': must not contain slashes". The value of a secret field
+  /// (is_secret_field) is replaced by `redacted`, in the message and in value(); control characters are
+  /// shown escaped (\x1b), so that a message cannot drive the terminal it is printed on.
   InvalidSpec(std::string field, std::string value, const std::string& reason);
+  /// A document that is no valid JSON: "invalid instance document: invalid JSON at offset 12 (line 1,
+  /// column 13): Missing a comma...". The document's text is never quoted: it may hold secrets.
+  static InvalidSpec malformed(std::string document, const std::string& reason);
   const std::string& field() const noexcept { return field_; }
   const std::string& value() const noexcept { return value_; }
 
  private:
+  struct Malformed {};
+  InvalidSpec(Malformed, std::string document, const std::string& reason);
   std::string field_, value_;
 };
 

@@ -46,10 +46,17 @@ struct InstanceSpec {
   /// Managed by Patroni, as a member of this cluster (needs the `patroni` settings).
   std::optional<PatroniSpec> patroni{};
 
-  /// Parses the JSON manifest; unknown fields and wrong types raise InvalidSpec naming the field.
+  /// Parses the JSON manifest; unknown fields and wrong types raise InvalidSpec naming the field (nested
+  /// ones by their path, "patroni.restapi.listen") and the expected type. Errors never quote the document:
+  /// a syntax error gives the offset, line, column and reason; a sub-document is shown as {...} or [...],
+  /// a password as "**********".
   static InstanceSpec from_json(const std::string& json);
   std::string to_json() const;  ///< without passwords
-  /// Checks what can be checked without the host: name, port range, auth methods. Throws InvalidSpec.
+  /// Checks what can be checked without the host; throws InvalidSpec naming the field:
+  ///  - name: letters, digits and underscores (ASCII); it goes into paths, the qualname "15-main" (hence
+  ///    no '-'), unit names, Patroni's YAML and psql's prompt;
+  ///  - patroni.cluster, patroni.node: letters, digits, '_', '.', '-', not starting with '-' or '.';
+  ///  - port range, version, auth methods, patroni addresses.
   void validate() const;
   /// The JSON Schema of the manifest (`instance --schema`).
   static std::string json_schema();
@@ -93,6 +100,8 @@ std::string to_json(const std::vector<InstanceListItem>& items);
 struct InstanceRef {
   std::string name{};
   std::optional<std::string> version{};
+  /// Throws InvalidSpec (field "instance") for a malformed reference or a name no instance can have
+  /// (see InstanceSpec::validate): such a name is never looked up.
   static InstanceRef parse(const std::string& text);
   std::string str() const { return version ? *version + "/" + name : name; }
 };

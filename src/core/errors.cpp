@@ -1,5 +1,8 @@
 #include "pglift/errors.hpp"
 
+#include <algorithm>
+#include <cctype>
+
 #include "core/files.hpp"
 #include "core/text.hpp"
 #include "pglift/events.hpp"
@@ -37,17 +40,124 @@ const char* to_string(LogLevel level) noexcept {
   return "INFO";
 }
 
+namespace {
+
+constexpr std::string_view password_word = "password";
+
+bool same_letter(char a, char b) {
+  return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+}
+bool is_word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+bool ends_with_password(std::string_view word) {
+  return word.size() >= password_word.size() &&
+         std::equal(password_word.begin(), password_word.end(), word.end() - password_word.size(), same_letter);
+}
+
+/// Where the value after a password key starts ("=" or ":" and spaces skipped), or npos when `key_end`
+/// is followed by no separator. A JSON key's closing '"' is allowed before the separator; a "'" is not:
+/// "for field 'surole_password': expecting a string" has no value to hide.
+std::size_t value_start(std::string_view text, std::size_t key_end) {
+  std::size_t i = key_end;
+  if (i < text.size() && text[i] == '"') ++i;
+  while (i < text.size() && text[i] == ' ') ++i;
+  if (i >= text.size() || (text[i] != '=' && text[i] != ':')) return std::string_view::npos;
+  ++i;
+  while (i < text.size() && text[i] == ' ') ++i;
+  return i;
+}
+
+/// End of the value starting at `start`: after its closing quote for a quoted one (backslash escapes),
+/// else at the first space or delimiter.
+std::size_t value_end(std::string_view text, std::size_t start) {
+  if (start >= text.size()) return start;
+  const char quote = text[start];
+  if (quote == '\'' || quote == '"') {
+    std::size_t i = start + 1;
+    while (i < text.size() && text[i] != quote) i += text[i] == '\\' ? 2 : 1;
+    return std::min(i + 1, text.size());
+  }
+  auto is_delimiter = [](char c) {
+    return std::isspace(static_cast<unsigned char>(c)) || std::string_view(",;}]").find(c) != std::string_view::npos;
+  };
+  std::size_t i = start;
+  while (i < text.size() && !is_delimiter(text[i])) ++i;
+  return i;
+}
+
+/// Control characters as \xNN: a value quoted in a message must not drive the terminal showing it.
+std::string printable(std::string_view value) {
+  static const char hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : value) {
+    if (c < 0x20 || c == 0x7f) {
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+/// A secret field's value as errors show it: redacted, unless there is none (an empty one says nothing).
+std::string shown_value(std::string_view field, std::string value) {
+  return is_secret_field(field) && !value.empty() ? std::string(redacted) : std::move(value);
+}
+
+}  // namespace
+
+bool is_secret_field(std::string_view field) noexcept {
+  return std::search(field.begin(), field.end(), password_word.begin(), password_word.end(), same_letter) != field.end();
+}
+
+std::string redact_secrets(std::string_view text) {
+  std::string out;
+  std::size_t copied = 0, i = 0;
+  while (i < text.size()) {
+    if (!is_word_char(text[i])) {
+      ++i;
+      continue;
+    }
+    std::size_t word_end = i;
+    while (word_end < text.size() && is_word_char(text[word_end])) ++word_end;
+    std::size_t start = ends_with_password(text.substr(i, word_end - i)) ? value_start(text, word_end) : std::string_view::npos;
+    i = word_end;
+    if (start == std::string_view::npos) continue;
+    std::size_t end = value_end(text, start);
+    if (end == start) continue;
+    const bool quoted = text[start] == '\'' || text[start] == '"';
+    out.append(text.substr(copied, start - copied));
+    if (quoted) out += text[start];
+    out += redacted;
+    if (quoted && end - start >= 2 && text[end - 1] == text[start]) out += text[start];
+    copied = i = end;
+  }
+  out.append(text.substr(copied));
+  return out;
+}
+
 InvalidSpec::InvalidSpec(std::string field, std::string value, const std::string& reason)
-    : Error(ErrorCode::invalid_spec, "invalid value '" + value + "' for field '" + field + "': " + reason),
+    : Error(ErrorCode::invalid_spec,
+            "invalid value '" + printable(shown_value(field, value)) + "' for field '" + printable(field) + "': " + reason),
       field_(std::move(field)),
-      value_(std::move(value)) {}
+      value_(shown_value(field_, std::move(value))) {}
+
+InvalidSpec::InvalidSpec(Malformed, std::string document, const std::string& reason)
+    : Error(ErrorCode::invalid_spec, "invalid " + document + " document: " + reason), field_(std::move(document)) {}
+
+InvalidSpec InvalidSpec::malformed(std::string document, const std::string& reason) {
+  return InvalidSpec(Malformed{}, std::move(document), reason);
+}
 
 NotFound::NotFound(const std::string& kind, const std::string& name, const std::string& hint)
     : Error(ErrorCode::not_found, kind + " '" + name + "' not found" + (hint.empty() ? "" : ": " + hint)) {}
 
 namespace {
+// Neither the command line nor the output of a command is ours: both go through redact_secrets.
 std::string command_message(const std::vector<std::string>& argv, int status, const std::string& tail) {
-  std::string msg = "command '" + core::join(argv, " ") + "' failed (" +
+  std::string msg = "command '" + redact_secrets(core::join(argv, " ")) + "' failed (" +
                     (status > 128 ? "killed by signal " + std::to_string(status - 128)
                                   : "exit status " + std::to_string(status)) +
                     ")";
@@ -57,10 +167,10 @@ std::string command_message(const std::vector<std::string>& argv, int status, co
 }  // namespace
 
 CommandError::CommandError(std::vector<std::string> argv, int exit_status, std::string output_tail)
-    : Error(ErrorCode::command_failed, command_message(argv, exit_status, output_tail)),
+    : Error(ErrorCode::command_failed, command_message(argv, exit_status, redact_secrets(output_tail))),
       argv_(std::move(argv)),
       exit_status_(exit_status),
-      tail_(std::move(output_tail)) {}
+      tail_(redact_secrets(output_tail)) {}
 
 const char* version() noexcept { return PGLIFT_VERSION_STRING; }
 

@@ -31,7 +31,7 @@ ConfValue value_to_conf(const std::string& field, const Value& v) {
   if (v.is_int()) return v.as_int();
   if (v.is_double()) return v.as_double();
   if (v.is_string()) return v.as_string();
-  throw InvalidSpec(field, core::to_json(v), "expecting a string, number or boolean");
+  throw InvalidSpec(field, core::short_text(v), std::string("expecting a string, number or boolean, got ") + v.type_name());
 }
 
 Value conf_object(const ConfParameters& params) {
@@ -40,11 +40,18 @@ Value conf_object(const ConfParameters& params) {
   return o;
 }
 
-/// Reads a JSON object field by field; unknown fields are rejected naming them.
+/// "expecting a string, got object": type errors show the expected type, and the value only as
+/// core::short_text does (never a whole sub-document; InvalidSpec hides secret fields).
+std::string expecting(const char* expected, const Value& v) {
+  return std::string("expecting ") + expected + ", got " + v.type_name();
+}
+
+/// Reads a JSON object field by field; unknown fields are rejected naming them. Errors name nested fields
+/// by their path ("patroni.restapi.listen").
 class Fields {
  public:
   Fields(const Value& v, std::string what) : v_(v), what_(std::move(what)) {
-    if (!v.is_object()) throw InvalidSpec(what_, core::to_json(v), "expecting an object");
+    if (!v.is_object()) throw InvalidSpec(what_, core::short_text(v), expecting("an object", v));
   }
   const Value* get(const std::string& key) {
     used_.insert(key);
@@ -54,7 +61,7 @@ class Fields {
   std::optional<std::string> str(const std::string& key) {
     const Value* v = get(key);
     if (!v) return std::nullopt;
-    if (!v->is_string()) throw InvalidSpec(key, core::to_json(*v), "expecting a string");
+    if (!v->is_string()) throw InvalidSpec(path(key), core::short_text(*v), expecting("a string", *v));
     return v->as_string();
   }
   std::optional<std::int64_t> integer(const std::string& key) {
@@ -65,18 +72,20 @@ class Fields {
       const auto& s = v->as_string();
       if (!s.empty() && std::all_of(s.begin(), s.end(), ::isdigit) && s.size() < 10) return std::stoll(s);
     }
-    throw InvalidSpec(key, core::to_json(*v), "expecting an integer");
+    throw InvalidSpec(path(key), core::short_text(*v), expecting("an integer", *v));
   }
   std::optional<bool> boolean(const std::string& key) {
     const Value* v = get(key);
     if (!v) return std::nullopt;
-    if (!v->is_bool()) throw InvalidSpec(key, core::to_json(*v), "expecting a boolean");
+    if (!v->is_bool()) throw InvalidSpec(path(key), core::short_text(*v), expecting("a boolean", *v));
     return v->as_bool();
   }
   void reject_unknown(const std::set<std::string>& ignored = {}) const {
     for (const auto& [k, _] : v_.as_object())
       if (!used_.count(k) && !ignored.count(k)) throw InvalidSpec(k, "", "unknown field in " + what_);
   }
+  /// The path of a member in errors: top-level fields by their name, as pglift does.
+  std::string path(const std::string& key) const { return what_ == "instance" ? key : what_ + "." + key; }
 
  private:
   const Value& v_;
@@ -88,7 +97,7 @@ Value parse(const std::string& json, const char* what) {
   try {
     return core::parse_json(json);
   } catch (const core::ParseError& e) {
-    throw InvalidSpec(what, json.substr(0, 80), e.what());
+    throw InvalidSpec::malformed(what, e.what());  // the offset and the reason, never the text
   }
 }
 
@@ -149,11 +158,15 @@ void check_address(const std::string& field, const std::string& value) {
   if (!ok) throw InvalidSpec(field, value, "expecting HOST:PORT (IPv6 addresses in brackets: [::1]:8008)");
 }
 
+bool is_ascii_alnum(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
+
+/// Patroni scope and node names end up in DCS keys, file names, YAML and the REST API's answers:
+/// letters, digits, '_', '.', '-', and no leading '-' (an option) or '.' (a hidden file, "..").
 void check_patroni_name(const std::string& field, const std::string& value) {
   if (value.empty()) throw InvalidSpec(field, value, "must not be empty");
-  if (std::any_of(value.begin(), value.end(),
-                  [](unsigned char c) { return c == '/' || std::isspace(c) || std::iscntrl(c); }))
-    throw InvalidSpec(field, value, "must not contain slashes, spaces or control characters");
+  if (!std::all_of(value.begin(), value.end(), [](unsigned char c) { return is_ascii_alnum(c) || c == '_' || c == '.' || c == '-'; }))
+    throw InvalidSpec(field, value, "must contain only letters, digits, '_', '.' and '-'");
+  if (value.front() == '-' || value.front() == '.') throw InvalidSpec(field, value, "must not start with '-' or '.'");
 }
 
 Value member_value(const ClusterMember& m) {
@@ -185,6 +198,16 @@ Value patroni_info_value(const PatroniInfo& p) {
   return o;
 }
 
+/// Instance names go into paths, the qualname (where '-' separates the version), systemd unit names,
+/// the .psqlrc prompt and Patroni's YAML: letters, digits and underscores only.
+void check_instance_name(const std::string& field, const std::string& name) {
+  if (name.empty()) throw InvalidSpec(field, name, "must not be empty");
+  if (name.find('/') != std::string::npos) throw InvalidSpec(field, name, "instance name must not contain slashes");
+  if (name.find('-') != std::string::npos) throw InvalidSpec(field, name, "instance name must not contain dashes");
+  if (!std::all_of(name.begin(), name.end(), [](unsigned char c) { return is_ascii_alnum(c) || c == '_'; }))
+    throw InvalidSpec(field, name, "instance name must contain only letters, digits and underscores");
+}
+
 InstanceState parse_state(const std::string& s) {
   if (s == "started") return InstanceState::started;
   if (s == "stopped") return InstanceState::stopped;
@@ -205,7 +228,7 @@ InstanceSpec InstanceSpec::from_json(const std::string& json) {
     spec.port = static_cast<int>(*port);
   }
   if (const Value* settings = f.get("settings")) {
-    if (!settings->is_object()) throw InvalidSpec("settings", core::to_json(*settings), "expecting an object");
+    if (!settings->is_object()) throw InvalidSpec("settings", core::short_text(*settings), expecting("an object", *settings));
     for (const auto& [k, v] : settings->as_object()) spec.settings[k] = value_to_conf("settings." + k, v);
   }
   spec.data_checksums = f.boolean("data_checksums");
@@ -229,12 +252,7 @@ InstanceSpec InstanceSpec::from_json(const std::string& json) {
 }
 
 void InstanceSpec::validate() const {
-  if (name.empty()) throw InvalidSpec("name", name, "must not be empty");
-  if (name.find('/') != std::string::npos) throw InvalidSpec("name", name, "instance name must not contain slashes");
-  if (name.find('-') != std::string::npos) throw InvalidSpec("name", name, "instance name must not contain dashes");
-  if (name == "." || name == "..") throw InvalidSpec("name", name, "not a valid instance name");
-  if (std::any_of(name.begin(), name.end(), [](unsigned char c) { return std::iscntrl(c) || std::isspace(c); }))
-    throw InvalidSpec("name", name, "instance name must not contain spaces or control characters");
+  check_instance_name("name", name);
   if (version && (version->empty() || !std::all_of(version->begin(), version->end(), ::isdigit)))
     throw InvalidSpec("version", *version, "expecting a PostgreSQL major version such as 15");
   if (port && (*port < 1 || *port > 65535)) throw InvalidSpec("port", std::to_string(*port), "must be between 1 and 65535");
@@ -307,7 +325,7 @@ Instance Instance::from_json(const std::string& json) {
   i.version = f.str("version").value_or("");
   i.port = static_cast<int>(f.integer("port").value_or(5432));
   if (const Value* settings = f.get("settings")) {
-    if (!settings->is_object()) throw InvalidSpec("settings", core::to_json(*settings), "expecting an object");
+    if (!settings->is_object()) throw InvalidSpec("settings", core::short_text(*settings), expecting("an object", *settings));
     for (const auto& [k, v] : settings->as_object()) i.settings[k] = value_to_conf("settings." + k, v);
   }
   i.data_checksums = f.boolean("data_checksums");
@@ -352,13 +370,14 @@ std::string to_json(const std::vector<InstanceListItem>& items) {
 InstanceRef InstanceRef::parse(const std::string& text) {
   auto slash = text.find('/');
   if (slash == std::string::npos) {
-    if (text.empty()) throw InvalidSpec("instance", text, "must not be empty");
+    check_instance_name("instance", text);  // no lookup of a name that no instance can have
     return {text, std::nullopt};
   }
   std::string version = text.substr(0, slash), name = text.substr(slash + 1);
   if (version.empty() || !std::all_of(version.begin(), version.end(), ::isdigit) || name.empty() ||
       name.find('/') != std::string::npos)
     throw InvalidSpec("instance", text, "expecting NAME or VERSION/NAME");
+  check_instance_name("instance", name);
   return {name, version};
 }
 
@@ -381,8 +400,8 @@ std::string InstanceSpec::json_schema() {
       {"properties",
        core::Object{
            {"name", Value(core::Object{{"type", "string"},
-                                       {"description", "Instance name; no '-' nor '/'"},
-                                       {"pattern", "^[^/\\-\\s]+$"}})},
+                                       {"description", "Instance name: letters, digits and underscores"},
+                                       {"pattern", "^[A-Za-z0-9_]+$"}})},
            {"version", Value(core::Object{{"type", core::Array{"string", "null"}},
                                           {"description", "PostgreSQL major version"},
                                           {"pattern", "^[0-9]+$"}})},
@@ -445,7 +464,7 @@ ClusterMember cluster_member(const Value& v) {
 
 ParameterChanges parameter_changes_from_json(const std::string& json) {
   Value doc = parse(json, "changes");
-  if (!doc.is_object()) throw InvalidSpec("changes", json.substr(0, 80), "expecting an object of parameters");
+  if (!doc.is_object()) throw InvalidSpec("changes", core::short_text(doc), expecting("an object of parameters", doc));
   ParameterChanges changes;
   for (const auto& [k, v] : doc.as_object())
     changes[k] = v.is_null() ? std::nullopt : std::optional<ConfValue>(value_to_conf(k, v));

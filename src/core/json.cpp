@@ -5,6 +5,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <string>
 
 #include "core/value.hpp"
@@ -63,13 +64,24 @@ void write(Writer& w, const Value& value) {
       value.variant());
 }
 
+/// "offset 37 (line 2, column 5)": lines and columns from 1, columns in bytes.
+std::string position(std::string_view text, std::size_t offset) {
+  offset = std::min(offset, text.size());
+  auto before = text.substr(0, offset);
+  auto line = 1 + std::count(before.begin(), before.end(), '\n');
+  auto last_newline = before.rfind('\n');
+  auto column = offset - (last_newline == std::string_view::npos ? 0 : last_newline + 1) + 1;
+  return "offset " + std::to_string(offset) + " (line " + std::to_string(line) + ", column " + std::to_string(column) + ")";
+}
+
 }  // namespace
 
+// The message never quotes the text: a document may hold secrets (passwords in a manifest or settings).
 Value parse_json(std::string_view text) {
   rapidjson::Document doc;
   doc.Parse<rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
   if (doc.HasParseError())
-    throw ParseError("invalid JSON at offset " + std::to_string(doc.GetErrorOffset()) + ": " +
+    throw ParseError("invalid JSON at " + position(text, doc.GetErrorOffset()) + ": " +
                      rapidjson::GetParseError_En(doc.GetParseError()));
   return from_rapidjson(doc);
 }

@@ -97,9 +97,11 @@ class Section {
   }
 
   std::string key_path(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+  /// Shows the value as core::short_text does (never a sub-document), and never a password's.
   SettingsError bad(const std::string& key, const Value& v, const std::string& why) const {
-    std::string shown = v.is_string() ? v.as_string() : core::to_json(v);
-    return SettingsError("invalid setting '" + key_path(key) + "' = " + shown + ": " + why);
+    std::string path = key_path(key);
+    std::string shown = is_secret_field(path) ? std::string(redacted) : v.is_string() ? v.as_string() : core::short_text(v);
+    return SettingsError("invalid setting '" + path + "' = " + shown + ": " + why);
   }
 
  private:
@@ -184,6 +186,22 @@ void check_template(const std::string& key, const std::string& value, const std:
     throw SettingsError("invalid setting '" + key + "' = " + value +
                         ": value contains unknown or missing template variable(s); expecting: " +
                         core::join({expected.begin(), expected.end()}, ", "));
+}
+
+/// Role names go into SQL (quoted), conninfo strings, pgpass lines (where ':' and '\\' are special),
+/// Patroni's YAML and initdb's command line: letters, digits, '_', '.', '-' and '@', starting with a letter,
+/// a digit or '_'; at most 63 bytes, PostgreSQL's limit (NAMEDATALEN - 1).
+void check_role_name(const std::string& key, const std::string& name) {
+  auto allowed = [](unsigned char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+           c == '-' || c == '@';
+  };
+  bool ok = !name.empty() && name.size() <= 63 && std::all_of(name.begin(), name.end(), allowed) &&
+            name.front() != '.' && name.front() != '-' && name.front() != '@';
+  if (!ok)
+    throw SettingsError("invalid setting '" + key + "' = '" + name +
+                        "': a role name must contain only letters, digits, '_', '.', '-' and '@', start with a letter, "
+                        "a digit or '_', and be at most 63 characters long");
 }
 
 int version_number(const std::string& v) { return std::atoi(v.c_str()); }
@@ -353,8 +371,10 @@ Settings build(const Value& doc, std::vector<fs::path> config_dirs) {
   {
     Section surole = pgs.section("surole");
     surole.string("name", pg.surole.name);
+    check_role_name("postgresql.surole.name", pg.surole.name);
   }
   pgs.optional_string("replrole", pg.replrole);
+  if (pg.replrole) check_role_name("postgresql.replrole", *pg.replrole);
 
   std::string datadir = "pgsql/{version}/{name}/data", waldir = "pgsql/{version}/{name}/wal";
   std::string logpath = "postgresql", socket_directory = "postgresql";

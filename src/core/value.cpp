@@ -23,6 +23,12 @@ const char* Value::type_name() const {
   return names[v_.index()];
 }
 
+std::string short_text(const Value& value) {
+  if (value.is_object()) return "{...}";
+  if (value.is_array()) return "[...]";
+  return to_json(value);
+}
+
 void merge(Value& base, const Value& overlay) {
   if (!base.is_object() || !overlay.is_object()) {
     base = overlay;

@@ -64,11 +64,16 @@ struct ParseError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-Value parse_json(std::string_view text);                  // throws ParseError
+/// Throws ParseError: "invalid JSON at offset 37 (line 2, column 5): <reason>", never quoting the text.
+Value parse_json(std::string_view text);
 std::string to_json(const Value& value, bool pretty = false);
 Value parse_yaml(std::string_view text);                  // throws ParseError
 /// Block-style YAML; every string double-quoted so that PyYAML never reads 'on' or '5432' as non-strings.
 std::string to_yaml(const Value& value);
+
+/// How an error message shows a value: the JSON text of a scalar, "{...}" or "[...]" for an object or an
+/// array (a sub-document may be large, and may hold secrets). Secret fields go further: see InvalidSpec.
+std::string short_text(const Value& value);
 
 /// Recursive merge: objects merge member by member, anything else in overlay replaces base.
 void merge(Value& base, const Value& overlay);

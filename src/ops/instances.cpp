@@ -9,6 +9,7 @@
 
 #include "core/coro.hpp"
 #include "core/files.hpp"
+#include "core/psqlrc.hpp"
 #include "core/system.hpp"
 #include "core/test_hooks.hpp"
 #include "core/text.hpp"
@@ -244,7 +245,7 @@ awaitable<Instance> create(const core::Op& op, InstanceSpec spec, CreateOptions 
       core::write_file_atomic(l.conf(), postgres::render_managed_conf(l, conf), 0600);
       core::write_file_atomic(l.datadir / "pg_hba.conf", postgres::render_hba(settings, l, auth), 0600);
       core::write_file_atomic(l.datadir / "pg_ident.conf", postgres::render_ident(settings, l), 0600);
-      core::write_file_atomic(l.psqlrc(), "\\set PROMPT1 '[" + l.display() + "] %n@%~%R%x%# '\n\\set PROMPT2 ' %R%x%# '\n", 0600);
+      core::write_file_atomic(l.psqlrc(), core::psqlrc_text(l.display()), 0600);
       co_return;
     });
     co_await tx.step(

@@ -89,6 +89,16 @@ pglift instance create bad/name --port "$PORT"
 expect_status 1
 expect_match "names the field and the value" "name.*bad/name|bad/name.*name" "$ERR"
 expect_equal "leaves nothing in srv/" "" "$(leftovers 'bad*')"
+# A name psql would read as a meta-command in the .psqlrc prompt; letters, digits and underscores only.
+pglift instance create "x'\!id;#" --port "$PORT"
+expect_status 1
+expect_match "names the field and the allowed characters" \
+  "^Error: invalid value 'x'.*' for field 'name': instance name must contain only letters, digits and underscores\$" "$ERR"
+expect_equal "leaves nothing under the prefix" "" "$(find "$PREFIX" -path "$SCRATCH" -prune -o -name "*id;#*" -print)"
+pglift instance get "x'\!id;#"
+expect_status 2
+expect_match "refuses the lookup, naming the argument" \
+  "^Error: Invalid value for 'INSTANCE': .* for field 'instance': instance name must contain only letters" "$ERR"
 
 # A port taken by another program: refused, nothing left behind.
 TAKEN_PORT=$(free_port)

@@ -141,3 +141,53 @@ TEST_CASE("settings: an uninstalled version is an InvalidSpec naming 'version'")
     CHECK(e.value() == "9");
   }
 }
+
+TEST_CASE("settings: role names are limited to a safe character set, the setting named") {
+  for (std::string name : {"postgres", "admin_1", "pg.admin", "pg-admin", "dba@corp"}) {
+    CAPTURE(name);
+    CHECK(Settings::from_documents({base, R"({"postgresql": {"surole": {"name": ")" + std::string(name) + R"("}}})"})
+              .postgresql.surole.name == name);
+    CHECK(Settings::from_documents({base, R"({"postgresql": {"replrole": ")" + std::string(name) + R"("}})"})
+              .postgresql.replrole == std::optional<std::string>(name));
+  }
+  for (std::string name : {"", "a'b", "a b", "a:b", "a\\\\b", "-x", "a;b", "a\\\"b", "a\\nb"}) {
+    CAPTURE(name);
+    CHECK_THROWS_WITH_AS(
+        Settings::from_documents({base, R"({"postgresql": {"surole": {"name": ")" + std::string(name) + R"("}}})"}),
+        doctest::Contains("'postgresql.surole.name'"), SettingsError);
+    CHECK_THROWS_WITH_AS(Settings::from_documents({base, R"({"postgresql": {"replrole": ")" + std::string(name) + R"("}})"}),
+                         doctest::Contains("'postgresql.replrole'"), SettingsError);
+  }
+  CHECK_THROWS_WITH_AS(Settings::from_documents({base, R"({"postgresql": {"surole": {"name": "x'y"}}})"}),
+                       doctest::Contains("letters, digits"), SettingsError);
+}
+
+TEST_CASE("settings: errors never show a password, nor a document's text") {
+  const std::string canary = "Canary-5e1d7a";
+  auto error_of = [](const std::vector<std::string>& documents) -> std::string {
+    try {
+      Settings::from_documents(documents);
+    } catch (const SettingsError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  const std::string patroni = R"({"patroni": {"etcd": {"hosts": ["127.0.0.1:2379"], "password": [")" + canary + R"("]}}})";
+  std::string message = error_of({base, patroni});
+  CHECK(message.find("'patroni.etcd.password'") != std::string::npos);
+  CHECK(message.find(canary) == std::string::npos);
+  message = error_of({base, R"({"patroni": {"restapi": {"authentication": {"password": {"k": ")" + canary + R"("}}}}})"});
+  CHECK(message.find("password") != std::string::npos);
+  CHECK(message.find(canary) == std::string::npos);
+  message = error_of({base, R"({"patroni": {"etcd": {"password": ")" + canary + R"(" "x": 1}}})"});
+  CHECK(message.find("offset") != std::string::npos);
+  CHECK(message.find(canary) == std::string::npos);
+  message = error_of({base, "patroni:\n  etcd:\n    password: [\"" + canary + "\"\n"});
+  CHECK(message.find(canary) == std::string::npos);
+}
+
+TEST_CASE("settings: JSON output never holds a password") {
+  auto s = Settings::from_documents({base, R"({"patroni": {"etcd": {"hosts": ["127.0.0.1:2379"], "username": "u", "password": "Canary-0a1b"},
+      "restapi": {"authentication": {"username": "u", "password": "Canary-0a1b"}}}})"});
+  CHECK(s.to_json().find("Canary-0a1b") == std::string::npos);
+}

@@ -1,9 +1,11 @@
 #include <doctest/doctest.h>
 
+#include "core/psqlrc.hpp"
 #include "core/text.hpp"
 #include "core/value.hpp"
 #include "pglift/errors.hpp"
 #include "pglift/instance.hpp"
+#include "pglift/operations.hpp"
 
 using namespace pglift;
 
@@ -112,4 +114,193 @@ TEST_CASE("value documents: JSON and YAML parse to the same thing; merge is recu
   CHECK(j.find("a")->find("e")->as_string() == "new");
   CHECK(j.find("a")->find("c")->as_array().size() == 3);
   CHECK(core::parse_yaml("x: '5432'").find("x")->is_string());
+}
+
+// --- names: a safe character set, checked where specs are validated and where instances are looked up ---
+
+namespace {
+/// "field" of the InvalidSpec that validating `spec` raises, or "ok".
+std::string refused_field(const InstanceSpec& spec) {
+  try {
+    spec.validate();
+  } catch (const InvalidSpec& e) {
+    return e.field();
+  }
+  return "ok";
+}
+InstanceSpec patroni_member(const std::string& cluster, const std::optional<std::string>& node = std::nullopt) {
+  return {.name = "pg1", .patroni = PatroniSpec{.cluster = cluster, .node = node}};
+}
+}  // namespace
+
+TEST_CASE("instance names: letters, digits and underscores only, the field named") {
+  for (const char* name : {"main", "pg1", "Main_2", "_x", "15"}) CHECK_MESSAGE(refused_field({.name = name}) == "ok", name);
+  for (const char* name : {"x'\\!id;#", "a.b", "a b", "a\tb", "bad-name", "bad/name", "..", "a%n", "a:b", "é", "a\nb", "x'"})
+    CHECK_MESSAGE(refused_field({.name = name}) == "name", name);
+  CHECK_THROWS_WITH(InstanceSpec{.name = "x'\\!id;#"}.validate(),
+                    doctest::Contains("for field 'name': instance name must contain only letters, digits and underscores"));
+  // Control characters are shown escaped: an error message cannot drive the terminal it is printed on.
+  CHECK_THROWS_WITH(InstanceSpec{.name = "a\x1b[2Jb"}.validate(), doctest::Contains("'a\\x1b[2Jb'"));
+  CHECK_THROWS_AS(InstanceSpec::from_json(R"({"name": "x'\\!id;#"})"), InvalidSpec);
+}
+
+TEST_CASE("instance references: an unsafe name is refused before any lookup") {
+  for (std::string text : {"x'\\!id;#", "15/x'\\!id;#", "a b", "15/a.b", "../x", "a\nb"}) {
+    CAPTURE(text);
+    try {
+      InstanceRef::parse(text);
+      FAIL("accepted");
+    } catch (const InvalidSpec& e) {
+      CHECK(e.field() == "instance");
+    }
+  }
+  CHECK(InstanceRef::parse("15/Main_2").name == "Main_2");
+}
+
+TEST_CASE("Patroni cluster and node names: letters, digits, '_', '.', '-', not starting with '-' or '.'") {
+  for (const char* name : {"pgdemo", "pg-demo", "pg.demo_1", "Demo", "1st"}) {
+    CHECK_MESSAGE(refused_field(patroni_member(name)) == "ok", name);
+    CHECK_MESSAGE(refused_field(patroni_member("c", std::string(name))) == "ok", name);
+  }
+  for (const char* name : {"", "-x", ".x", "a/b", "a b", "a;b", "a'b", "a$b", "a\nb", "é", "a:b"}) {
+    CHECK_MESSAGE(refused_field(patroni_member(name)) == "patroni.cluster", name);
+    CHECK_MESSAGE(refused_field(patroni_member("c", std::string(name))) == "patroni.node", name);
+  }
+}
+
+// --- secrets: never echoed in errors, never in JSON output ---------------------------------------------
+
+namespace {
+constexpr const char* canary = "Canary-9f3b2c";
+/// The message of the InvalidSpec that parsing `json` raises ("" when it parses).
+std::string parse_error_of(const std::string& json) {
+  try {
+    InstanceSpec::from_json(json);
+  } catch (const InvalidSpec& e) {
+    return e.what() + std::string(" | ") + e.field() + " | " + e.value();
+  }
+  return "";
+}
+}  // namespace
+
+TEST_CASE("manifest errors never echo a secret: non-string passwords name the field and the type only") {
+  struct Case {
+    std::string json, field;
+  };
+  const std::string c = canary;
+  for (const auto& [json, field] : std::vector<Case>{
+           {R"({"name": "m", "surole_password": 424242424242})", "surole_password"},
+           {R"({"name": "m", "surole_password": {"x": ")" + c + R"("}})", "surole_password"},
+           {R"({"name": "m", "replrole_password": [")" + c + R"("]})", "replrole_password"},
+           {R"({"name": "m", "replrole_password": true})", "replrole_password"},
+       }) {
+    CAPTURE(json);
+    std::string message = parse_error_of(json);
+    CHECK(message.find(field) != std::string::npos);
+    CHECK(message.find(canary) == std::string::npos);
+    CHECK(message.find("424242424242") == std::string::npos);
+  }
+  CHECK(parse_error_of(R"({"name": "m", "surole_password": 12})").find("expecting a string") != std::string::npos);
+}
+
+TEST_CASE("manifest syntax errors give the offset and the reason, never the document's text") {
+  const std::string c = canary;
+  std::string message = parse_error_of(R"({"name": "m", "surole_password": ")" + c + R"(" "port": 5432})");
+  CAPTURE(message);
+  CHECK(message.find(canary) == std::string::npos);
+  CHECK(message.find("offset 49 (line 1, column 50)") != std::string::npos);
+  CHECK(message.find("Missing a comma") != std::string::npos);
+  message = parse_error_of("{\"surole_password\":\n  \"" + c + "\",\n  oops}");
+  CHECK(message.find(canary) == std::string::npos);
+  CHECK(message.find("line 3, column 3") != std::string::npos);
+  // A document that is no object at all: its type, not its text.
+  message = parse_error_of(R"([")" + c + R"("])");
+  CHECK(message.find(canary) == std::string::npos);
+  CHECK(message.find("expecting an object") != std::string::npos);
+}
+
+TEST_CASE("type errors of any field name the field and the expected type, not a whole sub-document") {
+  std::string message = parse_error_of(R"({"name": "m", "auth": [")" + std::string(canary) + R"("]})");
+  CAPTURE(message);
+  CHECK(message.find("'auth'") != std::string::npos);
+  CHECK(message.find(canary) == std::string::npos);
+  message = parse_error_of(R"({"name": "m", "patroni": {"cluster": {"k": ")" + std::string(canary) + R"("}}})");
+  CHECK(message.find("'patroni.cluster'") != std::string::npos);
+  CHECK(message.find(canary) == std::string::npos);
+  message = parse_error_of(R"({"name": "m", "settings": {"work_mem": [")" + std::string(canary) + R"("]}})");
+  CHECK(message.find("'settings.work_mem'") != std::string::npos);
+  CHECK(message.find(canary) == std::string::npos);
+  // Scalars of ordinary fields are still shown: they help, and they are no secret.
+  CHECK(parse_error_of(R"({"name": "m", "port": true})").find("'true'") != std::string::npos);
+}
+
+TEST_CASE("configuration changes: errors never echo the document") {
+  auto error_of = [](const std::string& json) -> std::string {
+    try {
+      parameter_changes_from_json(json);
+    } catch (const InvalidSpec& e) {
+      return e.what();
+    }
+    return "";
+  };
+  std::string c = canary;
+  CHECK(error_of(R"([")" + c + R"("])").find(canary) == std::string::npos);
+  CHECK(error_of(R"({"primary_conninfo": ")" + c + R"(" "x": 1})").find(canary) == std::string::npos);
+  CHECK(error_of(R"({"work_mem": {"a": ")" + c + R"("}})").find(canary) == std::string::npos);
+  CHECK(error_of(R"({"work_mem": {"a": ")" + c + R"("}})").find("'work_mem'") != std::string::npos);
+}
+
+TEST_CASE("InvalidSpec never shows the value of a password field, whoever raises it") {
+  InvalidSpec e("patroni.etcd.password", canary, "too short");
+  CHECK(std::string(e.what()).find(canary) == std::string::npos);
+  CHECK(e.value().find(canary) == std::string::npos);
+  CHECK(std::string(e.what()).find("'patroni.etcd.password'") != std::string::npos);
+  InvalidSpec upper("SUROLE_PASSWORD", canary, "x");
+  CHECK(std::string(upper.what()).find(canary) == std::string::npos);
+  InvalidSpec plain("name", "bad/name", "x");
+  CHECK(std::string(plain.what()).find("'bad/name'") != std::string::npos);
+}
+
+TEST_CASE("JSON output never holds a password") {
+  InstanceSpec spec{.name = "m", .surole_password = canary, .replrole_password = canary,
+                    .patroni = PatroniSpec{.cluster = "c"}};
+  CHECK(spec.to_json().find(canary) == std::string::npos);
+  CHECK(spec.to_json().find("password") == std::string::npos);
+}
+
+TEST_CASE("secret fields: any field path naming a password") {
+  for (const char* field : {"surole_password", "replrole_password", "patroni.etcd.password", "SUROLE_PASSWORD", "PGPASSWORD",
+                            "postgresql.replication.ssl.password"})
+    CHECK_MESSAGE(is_secret_field(field), field);
+  for (const char* field : {"name", "auth.local", "surole", "pass", ""}) CHECK_MESSAGE(!is_secret_field(field), field);
+}
+
+TEST_CASE("redact_secrets masks the values of password keys, and nothing else") {
+  CHECK(redact_secrets("host=h port=5432 user=u password=s3cret dbname=x") ==
+        "host=h port=5432 user=u password=********** dbname=x");
+  CHECK(redact_secrets("host='h' password='s3 \\'cret' dbname=x") == "host='h' password='**********' dbname=x");
+  CHECK(redact_secrets("PGPASSWORD=s3cret psql") == "PGPASSWORD=********** psql");
+  CHECK(redact_secrets("  password: s3cret\n  username: u") == "  password: **********\n  username: u");
+  CHECK(redact_secrets(R"({"sslpassword": "s3cret", "user": "u"})") == R"({"sslpassword": "**********", "user": "u"})");
+  CHECK(redact_secrets("--surole-password=s3cret") == "--surole-password=**********");
+  // Words about passwords, keys that only start with "password", and our own field messages stay.
+  for (const char* kept : {"password authentication failed for user \"u\"", "password_encryption = scram-sha-256",
+                           "invalid value '**********' for field 'surole_password': expecting a string, got integer",
+                           "needs its superuser and replication passwords (--surole-password, --replrole-password)",
+                           "password=", "Password for user postgres: "})
+    CHECK(redact_secrets(kept) == kept);
+}
+
+TEST_CASE("InvalidSpec::malformed names the document, not its text") {
+  auto e = InvalidSpec::malformed("instance", "invalid JSON at offset 3 (line 1, column 4): Invalid value.");
+  CHECK(std::string(e.what()) == "invalid instance document: invalid JSON at offset 3 (line 1, column 4): Invalid value.");
+  CHECK(e.field() == "instance");
+  CHECK(e.code() == ErrorCode::invalid_spec);
+}
+
+TEST_CASE(".psqlrc: the prompt is escaped for psql whatever the instance name") {
+  CHECK(core::psqlrc_text("15/main") == "\\set PROMPT1 '[15/main] %n@%~%R%x%# '\n\\set PROMPT2 ' %R%x%# '\n");
+  // A quote would end the argument and let psql run the rest as a meta-command; '%`cmd`' would run cmd.
+  CHECK(core::psqlrc_text("15/x'\\!id;#") == "\\set PROMPT1 '[15/x''\\\\!id;#] %n@%~%R%x%# '\n\\set PROMPT2 ' %R%x%# '\n");
+  CHECK(core::escape_psql_prompt("a%`id`\nb") == "a%%`id`?b");
 }
