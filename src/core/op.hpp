@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "pglift/errors.hpp"
 #include "pglift/events.hpp"
 #include "pglift/settings.hpp"
 
@@ -19,8 +20,10 @@ struct Op {
   boost::asio::thread_pool& blocking_pool;
   std::uint64_t tag = 0;
 
+  /// Every log record goes through redact_secrets: a command's output or argv logged at DEBUG is not
+  /// ours, and no sink (C++ embedder, C ABI queue, CLI) may ever see a password in it.
   void log(LogLevel level, std::string target, std::string message) const {
-    if (sink) sink(LogRecord{level, std::move(target), std::move(message), tag});
+    if (sink) sink(LogRecord{level, std::move(target), redact_secrets(message), tag});
   }
   void debug(std::string message, std::string target = "pglift") const { log(LogLevel::debug, std::move(target), std::move(message)); }
   void info(std::string message, std::string target = "pglift") const { log(LogLevel::info, std::move(target), std::move(message)); }
