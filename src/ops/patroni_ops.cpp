@@ -585,13 +585,26 @@ awaitable<void> pause(const core::Op& op, const Layout& l, bool pause) {
   const core::Value body = core::Object{{"pause", pause}};
   auto r = co_await e.rest.call("PATCH", "/config", body, 10s);
   if (r.status != 200) throw StateError("PATCH /config failed: HTTP " + std::to_string(r.status) + ": " + core::trim(r.body));
+  // Done when every running member says so (each learns it at its next HA loop): a `get` on any member
+  // right after this returns sees the new state.
+  const auto& ps = patroni_settings(op);
+  auto reports = [pause](const std::optional<core::Value>& status) {
+    const core::Value* p = status ? status->find("pause") : nullptr;
+    return status && (p && p->is_bool() && p->as_bool()) == pause;
+  };
   auto reported = [&]() -> awaitable<bool> {
-    auto s = co_await e.rest.status();
-    const core::Value* p = s ? s->find("pause") : nullptr;
-    co_return s && (p && p->is_bool() && p->as_bool()) == pause;
+    if (!reports(co_await e.rest.status())) co_return false;
+    for (const auto& m : co_await e.rest.cluster(1s)) {
+      if (m.name == e.member.node || !m.api_url || (m.state != "running" && m.state != "streaming")) continue;
+      const Rest other = Rest::from_api_url(ps, *m.api_url);  // named: no class temporary in a co_await
+      auto status = co_await other.status(1s);
+      if (status && !reports(status)) co_return false;  // an unreachable member reports nothing
+    }
+    co_return true;
   };
   co_await core::wait_until(core::Clock::now() + 30s,
-                            std::string("pause=") + (pause ? "true" : "false") + " reported by Patroni " + l.qualname(),
+                            std::string("pause=") + (pause ? "true" : "false") + " reported by every member of cluster '" +
+                                e.member.cluster + "'",
                             reported, fail_if_patroni_exits(l, e.files), patroni_log_tails(l, e.files));
 }
 

@@ -24,6 +24,8 @@ for program in /usr/bin/patroni /usr/bin/etcd /usr/bin/etcdctl; do
 done
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=../../scripts/ha-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/ha-lib.sh"
 
 PREFIX=$(mktemp -d)
 SCRATCH=$PREFIX/transcript  # our own files, apart from what pglift creates
@@ -46,30 +48,11 @@ trap cleanup EXIT
 
 # --- etcd: private, on free loopback ports, with fast elections --------------------------------------------
 
-ETCD_PORT=$(free_port)
-ETCD_PEER_PORT=$(free_port)
-ETCD_URL=http://127.0.0.1:$ETCD_PORT
-# etcd reads every ETCD_* variable as a flag: a clean environment.
-env -i PATH=/usr/bin:/bin /usr/bin/etcd --name transcript --data-dir "$SCRATCH/etcd" \
-  --listen-client-urls "$ETCD_URL" --advertise-client-urls "$ETCD_URL" \
-  --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
-  --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
-  --initial-cluster "transcript=http://127.0.0.1:$ETCD_PEER_PORT" \
-  --heartbeat-interval=10 --election-timeout=100 --log-level warn >"$SCRATCH/etcd.log" 2>&1 &
-ETCD_PID=$!
-etcd_healthy() {
-  "$PYTHON" -c 'import sys, urllib.request; sys.exit(0 if b"true" in urllib.request.urlopen(sys.argv[1] + "/health", timeout=1).read() else 1)' \
-    "$ETCD_URL" 2>/dev/null
-}
-for _ in $(seq 150); do
-  etcd_healthy && break
-  sleep 0.1
-done
-if ! etcd_healthy; then
-  echo "FAIL: etcd is not healthy at $ETCD_URL" >&2
-  tail -n 20 "$SCRATCH/etcd.log" >&2
-  exit 1
-fi
+# A private etcd on free loopback ports, with fast elections (scripts/ha-lib.sh: clean environment,
+# readiness polled finely, failing fast with its log if it exits).
+start_etcd "$SCRATCH/etcd" || { echo "FAIL: etcd did not start" >&2; exit 1; }
+ETCD_URL=http://$ETCD_ENDPOINT
+ETCD_PORT=${ETCD_ENDPOINT##*:}
 
 # Keys of the cluster in the DCS (Patroni's default namespace /service).
 dcs_keys() {

@@ -13,29 +13,6 @@
 
 #include "fixture.hpp"
 
-/// A minimal blocking HTTP GET on 127.0.0.1 (the test must not depend on the library it tests).
-inline std::string http_get(int port, const std::string& path, int* status = nullptr) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return {};
-  }
-  std::string req = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-  (void)!::write(fd, req.data(), req.size());
-  std::string resp;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) resp.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  if (status && resp.size() > 12) *status = std::atoi(resp.c_str() + 9);
-  auto body = resp.find("\r\n\r\n");
-  return body == std::string::npos ? std::string() : resp.substr(body + 4);
-}
-
 /// A minimal blocking HTTP request without credentials to `host` (an IPv4 literal): the status code, 0 when
 /// the server cannot be reached. `response`, when given, receives the body.
 inline int http_request(const std::string& host, int port, const std::string& method, const std::string& path,
@@ -61,6 +38,15 @@ inline int http_request(const std::string& host, int port, const std::string& me
     *response = start == std::string::npos ? std::string() : resp.substr(start + 4);
   }
   return resp.size() > 12 ? std::atoi(resp.c_str() + 9) : 0;
+}
+
+/// A minimal blocking HTTP GET on 127.0.0.1 (the test must not depend on the library it tests): the
+/// body; `status`, when given, receives the status code (0 when the server cannot be reached).
+inline std::string http_get(int port, const std::string& path, int* status = nullptr) {
+  std::string body;
+  int code = http_request("127.0.0.1", port, "GET", path, "", &body);
+  if (status) *status = code;
+  return body;
 }
 
 /// Runs a command, returning its stdout (popen: test code only).
