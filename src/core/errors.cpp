@@ -86,17 +86,43 @@ std::size_t value_end(std::string_view text, std::size_t start) {
 }
 
 /// Control characters as \xNN: a value quoted in a message must not drive the terminal showing it.
+/// The length of the valid UTF-8 sequence starting at `s[i]` (2 to 4), 0 when there is none (overlong
+/// forms and surrogates are invalid too).
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = byte(i);
+  std::size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k)
+    if ((byte(i + k) & 0xc0) != 0x80) return 0;
+  const unsigned char second = byte(i + 1);
+  if ((c == 0xe0 && second < 0xa0) || (c == 0xed && second > 0x9f) || (c == 0xf0 && second < 0x90) ||
+      (c == 0xf4 && second > 0x8f))
+    return 0;
+  return n;
+}
+
 std::string printable(std::string_view value) {
   static const char hex[] = "0123456789abcdef";
   std::string out;
-  for (unsigned char c : value) {
-    if (c < 0x20 || c == 0x7f) {
+  for (std::size_t i = 0; i < value.size();) {
+    const unsigned char c = static_cast<unsigned char>(value[i]);
+    if (c >= 0x80) {
+      // Valid UTF-8 is kept; a stray byte is escaped: messages are always valid UTF-8.
+      if (std::size_t n = utf8_sequence(value, i)) {
+        out.append(value.substr(i, n));
+        i += n;
+        continue;
+      }
+    }
+    if (c < 0x20 || c == 0x7f || c >= 0x80) {
       out += "\\x";
       out += hex[c >> 4];
       out += hex[c & 15];
     } else {
       out += static_cast<char>(c);
     }
+    ++i;
   }
   return out;
 }
@@ -152,7 +178,7 @@ InvalidSpec InvalidSpec::malformed(std::string document, const std::string& reas
 }
 
 NotFound::NotFound(const std::string& kind, const std::string& name, const std::string& hint)
-    : Error(ErrorCode::not_found, kind + " '" + name + "' not found" + (hint.empty() ? "" : ": " + hint)) {}
+    : Error(ErrorCode::not_found, kind + " '" + printable(name) + "' not found" + (hint.empty() ? "" : ": " + hint)) {}
 
 namespace {
 // Neither the command line nor the output of a command is ours: both go through redact_secrets.

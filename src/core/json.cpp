@@ -74,12 +74,42 @@ std::string position(std::string_view text, std::size_t offset) {
   return "offset " + std::to_string(offset) + " (line " + std::to_string(line) + ", column " + std::to_string(column) + ")";
 }
 
+/// Limits that hold before RapidJSON (recursive) sees the text: a deeply nested document would overflow
+/// the caller's stack, a NUL byte would end the parse early and leave the rest unread.
+void check_limits(std::string_view text) {
+  if (text.size() > max_json_bytes)
+    throw ParseError("a JSON document of " + std::to_string(text.size()) + " bytes is over the limit of " +
+                     std::to_string(max_json_bytes) + " bytes");
+  if (auto nul = text.find('\0'); nul != std::string_view::npos)
+    throw ParseError("invalid JSON at " + position(text, nul) + ": a NUL byte (JSON text cannot hold one)");
+  std::size_t depth = 0;
+  bool in_string = false, escaped = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_json_depth)
+        throw ParseError("invalid JSON at " + position(text, i) + ": nested deeper than the limit of " +
+                         std::to_string(max_json_depth) + " levels");
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+}
+
 }  // namespace
 
 // The message never quotes the text: a document may hold secrets (passwords in a manifest or settings).
 Value parse_json(std::string_view text) {
+  check_limits(text);
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseFullPrecisionFlag>(text.data(), text.size());
+  // UTF-8 is validated: nothing invalid gets into names, paths or the JSON we return.
+  doc.Parse<rapidjson::kParseFullPrecisionFlag | rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
   if (doc.HasParseError())
     throw ParseError("invalid JSON at " + position(text, doc.GetErrorOffset()) + ": " +
                      rapidjson::GetParseError_En(doc.GetParseError()));

@@ -64,7 +64,12 @@ struct ParseError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// What parse_json accepts at most: a bound on the stack its (recursive) parser may use, and on memory.
+inline constexpr std::size_t max_json_depth = 64;
+inline constexpr std::size_t max_json_bytes = 4 << 20;
+
 /// Throws ParseError: "invalid JSON at offset 37 (line 2, column 5): <reason>", never quoting the text.
+/// Refused: more than max_json_bytes, nesting deeper than max_json_depth, a NUL byte, invalid UTF-8.
 Value parse_json(std::string_view text);
 std::string to_json(const Value& value, bool pretty = false);
 Value parse_yaml(std::string_view text);                  // throws ParseError
