@@ -21,6 +21,12 @@ status=0
 as_user meson test -C "$build" --print-errorlogs --num-processes 2 "$@" || status=$?
 logs=("$build/meson-logs/testlog.json")
 
+# What only root can check: the library refuses root (tests otherwise run as the user).
+echo "== checking, as root, that libpglift refuses root"
+rm -f "$build/root-checks.json"
+bash "$here/scripts/check-root.sh" "$build" "$build/root-checks.json" || status=1
+logs+=("$build/root-checks.json")
+
 # The library again under ASan+UBSan: the C ABI tests, and the unit, functional and Patroni ones
 # (the bindings' toolchains do not take the sanitizer runtime). PGLIFT_TEST_SANITIZERS=0 skips it.
 if [ "${PGLIFT_TEST_SANITIZERS:-1}" != 0 ]; then

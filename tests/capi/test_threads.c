@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 
 static pglift_ctx *ctx;
 static atomic_int stop_flag;
@@ -64,6 +65,34 @@ static void *cycler(void *arg) {
   return NULL;
 }
 
+/* A pglift_op is thread-safe: several threads wait on it, read its state and cancel it at once. */
+static pglift_op *shared_op;
+static atomic_int ended_seen;
+
+static void *op_user(void *arg) {
+  const int role = (int)(intptr_t)arg;
+  if (role == 0) pglift_op_cancel(shared_op); /* may land before or after its end: both are fine */
+  CHECK(pglift_op_wait(shared_op, -1) == 1);
+  CHECK(pglift_op_state_of(shared_op) != PGLIFT_OP_PENDING);
+  if (pglift_op_state_of(shared_op) == PGLIFT_OP_SUCCEEDED) CHECK(pglift_op_result(shared_op) != NULL);
+  else CHECK(pglift_op_error(shared_op) != NULL);
+  atomic_fetch_add(&ended_seen, 1);
+  return NULL;
+}
+
+static void op_from_many_threads(void) {
+  pthread_t users[6];
+  int round, i;
+  for (round = 0; round < 20; ++round) {
+    atomic_store(&ended_seen, 0);
+    OK(pglift_instance_get_async(ctx, "main", (uint64_t)(1000 + round), &shared_op, ERR));
+    for (i = 0; i < 6; ++i) CHECK(pthread_create(&users[i], NULL, op_user, (void *)(intptr_t)(i == 0 && round % 2 ? 0 : 1)) == 0);
+    for (i = 0; i < 6; ++i) CHECK(pthread_join(users[i], NULL) == 0);
+    CHECK(atomic_load(&ended_seen) == 6);
+    pglift_op_free(shared_op);
+  }
+}
+
 int main(void) {
   const char *s = getenv("LIBPGLIFT_TEST_THREADS_SECONDS");
   const double seconds = s && *s ? atof(s) : 10.0;
@@ -88,6 +117,7 @@ int main(void) {
          atomic_load(&lists), atomic_load(&cycles), atomic_load(&failures));
   CHECK(atomic_load(&cycles) > 0);
   CHECK(atomic_load(&failures) == 0);
+  op_from_many_threads();
   OK(pglift_instance_drop(ctx, "main", ERR));
   pglift_ctx_free(ctx);
   pglift_error_free(test_err);

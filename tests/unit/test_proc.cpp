@@ -160,3 +160,27 @@ TEST_CASE("a daemon's pid file is written before its program runs, before spawn_
   CHECK_FALSE(std::filesystem::exists(pid_file));
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("commands start with an empty signal mask and default dispositions, in a process group of their own") {
+  Harness h;
+  // The caller blocks SIGUSR1 and ignores SIGUSR2: neither may reach the command.
+  sigset_t block, old_mask;
+  sigemptyset(&block);
+  sigaddset(&block, SIGUSR1);
+  REQUIRE(pthread_sigmask(SIG_BLOCK, &block, &old_mask) == 0);
+  struct sigaction ignore {}, old_action {};
+  ignore.sa_handler = SIG_IGN;
+  REQUIRE(sigaction(SIGUSR2, &ignore, &old_action) == 0);
+  auto r = h.run(proc::run(h.op, {.argv = {"/bin/sh", "-c", "grep -E '^(SigBlk|SigIgn):' /proc/self/status; "
+                                                             "echo pgid=$(ps -o pgid= -p $$ | tr -d ' ') pid=$$"}}));
+  sigaction(SIGUSR2, &old_action, nullptr);
+  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  CHECK(r.output.find("SigBlk:\t0000000000000000") != std::string::npos);
+  // SigIgn of the grep: default dispositions (the shell itself may ignore nothing either).
+  CHECK(r.output.find("SigIgn:\t0000000000000000") != std::string::npos);
+  auto pgid = r.output.find("pgid="), pid = r.output.find(" pid=");
+  REQUIRE(pgid != std::string::npos);
+  REQUIRE(pid != std::string::npos);
+  CHECK(core::trim(r.output.substr(pgid + 5, pid - pgid - 5)) == core::trim(r.output.substr(pid + 5)));
+  CHECK(r.output.find("pgid=" + std::to_string(::getpgrp()) + " ") == std::string::npos);
+}
