@@ -84,10 +84,10 @@ static void bad_settings(void) {
   snprintf(doc, sizeof doc,
            "{\"patroni\": {\"etcd\": {\"hosts\": [\"127.0.0.1:2379\"], \"username\": \"u\", \"password\": [\"%s\"]}}}",
            canary_su);
-  CHECK(pglift_settings_from_json(doc, strlen(doc), &settings, ERR) == PGLIFT_E_SETTINGS);
+  FAILS(PGLIFT_E_SETTINGS, pglift_settings_from_json(doc, strlen(doc), &settings, ERR));
   check_error_clean("settings error");
   snprintf(doc, sizeof doc, "{\"patroni\": {\"etcd\": {\"password\": \"%s\" \"x\": 1}}}", canary_su);
-  CHECK(pglift_settings_from_json(doc, strlen(doc), &settings, ERR) == PGLIFT_E_SETTINGS);
+  FAILS(PGLIFT_E_SETTINGS, pglift_settings_from_json(doc, strlen(doc), &settings, ERR));
   check_error_clean("settings syntax error");
 }
 
