@@ -144,6 +144,10 @@ expect_status 0
 expect_match "reloads pg1 through its REST API" '^Reload request received for member pg1 ' "$OUT"
 expect_match "reloads pg2 through its REST API" '^Reload request received for member pg2 ' "$OUT"
 expect_no_match "is never refused" 'Failed' "$OUT"
+pglift instance exec pg1 -- patronictl topology
+expect_status 0
+expect_match "shows the leader" "^\| pg1 .*\| Leader " "$OUT"
+expect_match "shows the replica under it" "^\| \+ pg2 .*\| Replica " "$OUT"
 
 # Patroni logs, and following them (Patroni logs a line every loop_wait).
 pglift patroni -i pg1 logs
