@@ -112,22 +112,38 @@ void check_bind(const std::string& field, const std::string& host, int port) {
     throw InvalidSpec(field, host + ":" + std::to_string(port), "port " + std::to_string(port) + " already in use on " + host);
 }
 
-/// What a failed create removes from the DCS: this member's key, always. The `leader` key only while it
-/// names this member, and (when this create bootstrapped the cluster) `initialize` and the keys of its
-/// bootstrap only while `initialize` holds our system identifier and nobody leads: compare-and-delete
-/// transactions, so that a concurrent bootstrap elsewhere never loses its keys.
+/// What a failed create removes from the DCS: this member's key, always; the `leader` key only while it
+/// names this member. `initialize` and the keys of a bootstrap only when our Patroni took `initialize`
+/// (it logged "trying to bootstrap a new cluster": the loser of a bootstrap race never does), only
+/// while it still holds what ours wrote (empty while bootstrapping, then our system identifier) and
+/// nobody leads: compare-and-delete transactions, so that a concurrent bootstrap elsewhere never loses
+/// its keys, and a bootstrap cancelled half-way does not leave the cluster locked forever.
 awaitable<void> remove_own_keys(dcs::Etcd& etcd, const std::string& prefix, const std::string& node,
-                                std::optional<std::string> bootstrapped_sysid) {
+                                bool took_initialize, std::optional<std::string> sysid) {
   co_await etcd.delete_key(prefix + "members/" + node);
   std::vector<dcs::Etcd::Condition> leader_is_us{{prefix + "leader", node}};
   std::vector<std::string> leader_key{prefix + "leader"};
   co_await etcd.delete_if(std::move(leader_is_us), std::move(leader_key));
-  if (!bootstrapped_sysid) co_return;
-  std::vector<dcs::Etcd::Condition> ours{{prefix + "initialize", *bootstrapped_sysid}, {prefix + "leader", std::nullopt}};
-  std::vector<std::string> keys;
-  for (const char* key : {"initialize", "config", "status", "history", "failover", "sync", "optime/leader"})
-    keys.push_back(prefix + key);
-  co_await etcd.delete_if(std::move(ours), std::move(keys));
+  if (!took_initialize) co_return;
+  std::vector<std::string> ours{std::string()};
+  if (sysid) ours.push_back(*sysid);
+  for (const auto& value : ours) {
+    std::vector<dcs::Etcd::Condition> conditions{{prefix + "initialize", value}, {prefix + "leader", std::nullopt}};
+    std::vector<std::string> keys;
+    for (const char* key : {"initialize", "config", "status", "history", "failover", "sync", "optime/leader"})
+      keys.push_back(prefix + key);
+    if (co_await etcd.delete_if(std::move(conditions), std::move(keys))) co_return;
+  }
+}
+
+/// Whether this member's Patroni won the race for `initialize` (see Ha.bootstrap in Patroni 3.0).
+bool took_initialize(const Files& files) {
+  try {
+    auto log = core::read_file_if_exists(files.log());
+    return log && log->find("trying to bootstrap a new cluster") != std::string::npos;
+  } catch (const std::exception&) {
+    return false;
+  }
 }
 
 void remove_member_files(const Settings& settings, const Layout& l, const Files& files) {
@@ -336,11 +352,12 @@ awaitable<void> create(const core::Op& op, const InstanceSpec& spec, const Creat
         },
         undo_title,
         [&]() -> awaitable<void> {
-          // The system identifier first: it is what our `initialize` key would hold.
+          // Read before the files go: what our `initialize` key would hold, and whether we took it.
           const auto sysid = postgres::system_identifier(l);
           co_await stop_member(op, l, files, rest);
+          const bool bootstrapper = !cluster_exists && took_initialize(files);
           try {
-            co_await remove_own_keys(etcd, prefix, member.node, cluster_exists ? std::nullopt : sysid);
+            co_await remove_own_keys(etcd, prefix, member.node, bootstrapper, sysid);
           } catch (const Error& e) {
             if (e.code() == ErrorCode::cancelled) throw;
             op.warning(std::string("could not clean the DCS up: ") + e.what(), "pglift.patroni");

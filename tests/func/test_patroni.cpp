@@ -357,3 +357,28 @@ TEST_CASE("the REST API is secure by default: unsafe calls need the cluster's cr
   drop_instance(*env, InstanceRef::parse("pg2"), {.remove_cluster = true});
   CHECK(env.nothing_in_srv());
 }
+
+TEST_CASE("a bootstrap cancelled half-way removes the initialize key it took: the cluster can be created again") {
+  EtcdServer etcd;
+  Env env(patroni_settings(etcd));
+  const std::string cluster = unique("halfway");
+  const std::string prefix = "/service/" + cluster + "/";
+  std::promise<void> done;
+  Operation op = start_create_instance(*env, member("pg1", cluster, "127.0.1.1", free_port()), {},
+                                       [&](std::exception_ptr e, Instance) { e ? done.set_exception(e) : done.set_value(); });
+  // Our Patroni has taken `initialize` (empty while it bootstraps): cancel now, mid-bootstrap.
+  REQUIRE_MESSAGE(eventually(60s, [&] { return etcd.keys(prefix).find(prefix + "initialize\n") != std::string::npos; }),
+                  etcd.keys(prefix));
+  op.cancel();
+  CHECK_THROWS_AS(done.get_future().get(), Cancelled);
+  const std::string left = etcd.keys(prefix);
+  CHECK_MESSAGE(left.find(prefix + "initialize") == std::string::npos, left);
+  CHECK_MESSAGE(left.find(prefix + "leader") == std::string::npos, left);
+  CHECK_MESSAGE(left.find(prefix + "members/pg1") == std::string::npos, left);
+  CHECK(env.nothing_in_srv());
+
+  // Not locked: the same cluster bootstraps anew.
+  Instance again = create_instance(*env, member("pg1", cluster, "127.0.1.1", free_port()));
+  CHECK(leader_of(again) == "pg1");
+  drop_instance(*env, InstanceRef::parse("pg1"), DropOptions{.remove_cluster = true});
+}
