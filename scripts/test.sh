@@ -39,6 +39,21 @@ if [ "${PGLIFT_TEST_SANITIZERS:-1}" != 0 ]; then
   logs+=("$build-asan/meson-logs/testlog.json")
 fi
 
+# The C ABI again under ThreadSanitizer: only the library and the capi tests are built (the threads
+# stress, the cancellation sweep, ops shared by threads). PGLIFT_TEST_TSAN=0 skips it.
+if [ "${PGLIFT_TEST_TSAN:-1}" != 0 ]; then
+  echo "== building the C ABI tests with ThreadSanitizer in $build-tsan"
+  rm -rf "$build-tsan" && mkdir -p "$build-tsan" && chown "$PGLIFT_USER" "$build-tsan"
+  as_user meson setup "$build-tsan" "$src" --wrap-mode=nofallback -Dbuildtype=debug -Db_sanitize=thread \
+    -Dexamples=false -Dbindings=false >"$build-tsan.setup.log" 2>&1 || { cat "$build-tsan.setup.log"; exit 1; }
+  tsan_targets=$(cd "$src/tests/capi" && ls test_*.c | sed 's|^test_\(.*\)\.c$|tests/capi/test_capi_\1|')
+  # shellcheck disable=SC2086 # one target per word
+  as_user ninja -C "$build-tsan" -j"$(nproc)" $tsan_targets
+  echo "== running the capi suite under ThreadSanitizer"
+  as_user meson test -C "$build-tsan" --no-rebuild --print-errorlogs --num-processes 2 --suite capi || status=$?
+  logs+=("$build-tsan/meson-logs/testlog.json")
+fi
+
 # The runner's summaries above; ours, over both runs, last. It fails on its own when a log is missing.
 summarize_testlogs "${logs[@]}" || status=1
 exit $status
