@@ -19,11 +19,12 @@ fi
 
 PREFIX=$(mktemp -d "${TMPDIR:-/tmp}/pglift-test.XXXXXX")
 
-# shellcheck source=../../scripts/prefix-processes.sh
-source "$(dirname "$0")/../../scripts/prefix-processes.sh"
+# shellcheck source=../../scripts/ha-lib.sh
+source "$(dirname "$0")/../../scripts/ha-lib.sh"  # start_etcd/stop_etcd, and prefix-processes.sh
 
 cleanup() {
   stop_prefix_processes "$PREFIX"
+  stop_etcd
   rm -rf "$PREFIX"
 }
 trap cleanup EXIT
@@ -33,6 +34,17 @@ while IFS= read -r var; do unset "$var"; done < <(compgen -e | grep '^PGLIFT_' |
 export LIBPGLIFT_TEST_PREFIX=$PREFIX
 export PGLIFT_CONFIG_DIR=$PREFIX/config
 export SETTINGS="{\"prefix\": \"$PREFIX\", \"run_prefix\": \"$PREFIX/run\"}"
+
+# LIBPGLIFT_TEST_WITH_ETCD=1: a private etcd for the test (skipped, 77, without etcd or Patroni), whose
+# endpoint comes as LIBPGLIFT_TEST_ETCD (host:port).
+if [[ ${LIBPGLIFT_TEST_WITH_ETCD:-0} == 1 ]]; then
+  if [[ ! -x /usr/bin/etcd || ! -x /usr/bin/patroni ]]; then
+    echo "SKIP: etcd or Patroni is not installed"
+    exit 77
+  fi
+  start_etcd "$PREFIX/etcd" || exit 1
+  export LIBPGLIFT_TEST_ETCD=$ETCD_ENDPOINT
+fi
 
 # In the background, so that a signal (meson's timeout) is handled at once: stop the test, clean up.
 "$@" &

@@ -1,0 +1,150 @@
+/* Cancellation and pglift_ctx_free at many points of a Patroni create (a new cluster's leader), on a
+ * private etcd (with_prefix.sh, LIBPGLIFT_TEST_WITH_ETCD=1): every 250 ms from 0 to 6 s the op is
+ * cancelled, or the context freed, or both, in turn. Afterwards either nothing is left (no process naming
+ * the data directory or the Patroni configuration, no directory, no configuration, no key of the cluster
+ * in etcd) or the member is complete and `get` shows it (it is then dropped with its cluster).
+ * LIBPGLIFT_TEST_SWEEP_STEP_MS and _MAX_MS change the sweep. Skipped (77) without etcd or Patroni. */
+#include "testutil.h" /* first: it defines _GNU_SOURCE */
+
+#include <dirent.h>
+#include <errno.h>
+
+static int env_int(const char *name, int fallback) {
+  const char *v = getenv(name);
+  return v && *v ? atoi(v) : fallback;
+}
+
+static void sleep_ms(int ms) {
+  struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  while (nanosleep(&t, &t) != 0 && errno == EINTR) {
+  }
+}
+
+/* Live processes whose command line holds `needle` (zombies excluded), printed. */
+static int processes_naming(const char *needle) {
+  DIR *proc = opendir("/proc");
+  struct dirent *e;
+  int found = 0;
+  CHECK(proc != NULL);
+  while ((e = readdir(proc)) != NULL) {
+    char path[300], buf[8192], stat[512];
+    FILE *f;
+    size_t n, i;
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+    if (!(f = fopen(path, "re"))) continue;
+    n = fread(stat, 1, sizeof stat - 1, f);
+    fclose(f);
+    stat[n] = 0;
+    if (strstr(stat, ") Z ") || strstr(stat, ") X ")) continue;
+    snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
+    if (!(f = fopen(path, "re"))) continue;
+    n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    for (i = 0; i < n; ++i)
+      if (!buf[i]) buf[i] = ' ';
+    buf[n] = 0;
+    if (strstr(buf, needle)) {
+      fprintf(stderr, "  PID %s: %s\n", e->d_name, buf);
+      ++found;
+    }
+  }
+  closedir(proc);
+  return found;
+}
+
+/* The keys etcd holds under `prefix` (etcdctl, test code only); "" when none. */
+static void dcs_keys(const char *endpoint, const char *prefix, char *out, size_t size) {
+  char cmd[512];
+  FILE *p;
+  size_t n;
+  snprintf(cmd, sizeof cmd, "env -i ETCDCTL_API=3 /usr/bin/etcdctl --endpoints=http://%s get --prefix --keys-only %s 2>&1",
+           endpoint, prefix);
+  p = popen(cmd, "r");
+  CHECK(p != NULL);
+  n = fread(out, 1, size - 1, p);
+  out[n] = 0;
+  pclose(p);
+  while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == ' ')) out[--n] = 0;
+}
+
+int main(void) {
+  const char *prefix = test_prefix(), *endpoint = getenv("LIBPGLIFT_TEST_ETCD");
+  const int step = env_int("LIBPGLIFT_TEST_SWEEP_STEP_MS", 250), max = env_int("LIBPGLIFT_TEST_SWEEP_MAX_MS", 6000);
+  int delay, round = 0, reverted = 0, completed = 0;
+  char settings_json[1024];
+  pglift_settings *settings = NULL;
+  double start = now_s();
+  if (!endpoint) {
+    puts("SKIP: no etcd (run through with_prefix.sh with LIBPGLIFT_TEST_WITH_ETCD=1)");
+    return 77;
+  }
+  snprintf(settings_json, sizeof settings_json,
+           "{\"prefix\": \"%s\", \"run_prefix\": \"%s/run\", \"patroni\": {\"etcd\": {\"hosts\": [\"%s\"]}, "
+           "\"loop_wait\": 2, \"ttl\": 10, \"retry_timeout\": 3, \"create_timeout\": 120}}",
+           prefix, prefix, endpoint);
+  OK(pglift_settings_from_json(settings_json, strlen(settings_json), &settings, ERR));
+  for (delay = 0; delay <= max; delay += step, ++round) {
+    pglift_ctx *ctx = NULL;
+    pglift_op *op = NULL;
+    char spec[512], name[32], datadir[512], config[512], dcs_prefix[64], keys[4096], *json = NULL;
+    const int mode = round % 3; /* 0: free the context, 1: cancel the op, 2: cancel, then free at once */
+    const char *what = mode == 0 ? "free" : mode == 1 ? "cancel" : "cancel+free";
+    snprintf(name, sizeof name, "m%d", round);
+    snprintf(spec, sizeof spec,
+             "{\"name\": \"%s\", \"port\": %d, \"patroni\": {\"cluster\": \"sw%d\", \"node\": \"%s\", "
+             "\"restapi\": {\"connect_address\": \"127.0.1.1:%d\"}, \"postgresql\": {\"connect_host\": \"127.0.1.1\"}}}",
+             name, free_port(), round, name, free_port());
+    snprintf(datadir, sizeof datadir, "%s/srv/pgsql/15/%s/data", prefix, name);
+    snprintf(config, sizeof config, "%s/etc/patroni/15-%s.yaml", prefix, name);
+    snprintf(dcs_prefix, sizeof dcs_prefix, "/service/sw%d/", round);
+    OK(pglift_ctx_new(settings, &ctx, ERR));
+    OK(pglift_instance_create_async(ctx, spec, strlen(spec), PGLIFT_CREATE_DEFAULT, (uint64_t)round + 1, &op, ERR));
+    sleep_ms(delay);
+    if (mode != 0) pglift_op_cancel(op);
+    if (mode != 1) {
+      pglift_ctx_free(ctx); /* waits for the op and its revert */
+      ctx = NULL;
+      CHECK(pglift_op_wait(op, 0) == 1);
+    } else {
+      pglift_op_wait(op, -1);
+    }
+    if (pglift_op_state_of(op) == PGLIFT_OP_SUCCEEDED) {
+      ++completed;
+      if (!ctx) OK(pglift_ctx_new(settings, &ctx, ERR));
+      OK(pglift_instance_get(ctx, name, &json, ERR));
+      CHECK(contains(json, "\"state\":\"started\""));
+      pglift_free(json);
+      OK(pglift_instance_drop_with(ctx, name, PGLIFT_DROP_REMOVE_CLUSTER, ERR));
+    } else {
+      const pglift_error *err = pglift_op_error(op);
+      ++reverted;
+      if (pglift_op_state_of(op) != PGLIFT_OP_CANCELLED) {
+        fprintf(stderr, "round %d (%s after %d ms): op state %d: %s\n", round, what, delay, pglift_op_state_of(op),
+                err ? pglift_error_message(err) : "");
+        return 1;
+      }
+      if (processes_naming(datadir) || processes_naming(config)) {
+        fprintf(stderr, "round %d (%s after %d ms): a process is left\n", round, what, delay);
+        return 1;
+      }
+      if (path_exists(datadir) || path_exists(config)) {
+        fprintf(stderr, "round %d (%s after %d ms): %s or %s is left\n", round, what, delay, datadir, config);
+        return 1;
+      }
+    }
+    dcs_keys(endpoint, dcs_prefix, keys, sizeof keys);
+    if (keys[0]) {
+      fprintf(stderr, "round %d (%s after %d ms, op state %d): keys left in etcd:\n%s\n", round, what, delay,
+              pglift_op_state_of(op), keys);
+      return 1;
+    }
+    pglift_op_free(op);
+    pglift_ctx_free(ctx);
+  }
+  pglift_settings_free(settings);
+  printf("%d rounds in %.1f s: %d reverted, %d completed (then dropped with their cluster); nothing half-made\n", round,
+         now_s() - start, reverted, completed);
+  pglift_error_free(test_err);
+  return 0;
+}
