@@ -27,15 +27,16 @@ rm -f "$build/root-checks.json"
 bash "$here/scripts/check-root.sh" "$build" "$build/root-checks.json" || status=1
 logs+=("$build/root-checks.json")
 
-# The library again under ASan+UBSan: the C ABI tests, and the unit, functional and Patroni ones
-# (the bindings' toolchains do not take the sanitizer runtime). PGLIFT_TEST_SANITIZERS=0 skips it.
+# The library again under ASan+UBSan: the C ABI tests, the unit, functional and Patroni ones, and the
+# Python binding with the runtime preloaded into python3 (Go and Rust build test binaries the preloaded
+# runtime does not fit: Go runs under -race above). PGLIFT_TEST_SANITIZERS=0 skips it.
 if [ "${PGLIFT_TEST_SANITIZERS:-1}" != 0 ]; then
   echo "== building with ASan+UBSan in $build-asan"
-  build_as_user "$src" "$build-asan" -Db_sanitize=address,undefined -Dexamples=false -Dbindings=false
-  echo "== running the unit, func, patroni and capi suites under ASan+UBSan"
+  build_as_user "$src" "$build-asan" -Db_sanitize=address,undefined -Dexamples=false
+  echo "== running the unit, func, patroni, capi and bindings suites under ASan+UBSan"
   as_user env UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     meson test -C "$build-asan" --print-errorlogs --num-processes 2 \
-    --suite unit --suite func --suite patroni --suite capi || status=$?
+    --suite unit --suite func --suite patroni --suite capi --suite bindings || status=$?
   logs+=("$build-asan/meson-logs/testlog.json")
 fi
 
