@@ -5,52 +5,6 @@
  * dropped). LIBPGLIFT_TEST_SWEEP_STEP_MS and _MAX_MS change the sweep. */
 #include "testutil.h" /* first: it defines _GNU_SOURCE */
 
-#include <dirent.h>
-#include <errno.h>
-
-static int env_int(const char *name, int fallback) {
-  const char *v = getenv(name);
-  return v && *v ? atoi(v) : fallback;
-}
-
-static void sleep_ms(int ms) {
-  struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  while (nanosleep(&t, &t) != 0 && errno == EINTR) {
-  }
-}
-
-/* How many live processes have `needle` in their command line (zombies excluded). */
-static int processes_naming(const char *needle) {
-  DIR *proc = opendir("/proc");
-  struct dirent *e;
-  int found = 0;
-  CHECK(proc != NULL);
-  while ((e = readdir(proc)) != NULL) {
-    char path[300], buf[8192], stat[512];
-    FILE *f;
-    size_t n, i;
-    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-    if (!(f = fopen(path, "re"))) continue;
-    n = fread(stat, 1, sizeof stat - 1, f);
-    fclose(f);
-    stat[n] = 0;
-    if (strstr(stat, ") Z ") || strstr(stat, ") X ")) continue;
-    snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
-    if (!(f = fopen(path, "re"))) continue;
-    n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    for (i = 0; i < n; ++i)
-      if (!buf[i]) buf[i] = ' ';
-    buf[n] = 0;
-    if (strstr(buf, needle)) {
-      fprintf(stderr, "  PID %s: %s (stat: %.60s)\n", e->d_name, buf, stat);
-      ++found;
-    }
-  }
-  closedir(proc);
-  return found;
-}
 
 int main(void) {
   const char *prefix = test_prefix();

@@ -5,6 +5,8 @@
 
 #define _GNU_SOURCE /* SOCK_CLOEXEC, clock_gettime under -std=c11 */
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -95,6 +97,51 @@ static inline double now_s(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* An integer from the environment (tests' tuning knobs), or `fallback`. */
+static inline int env_int(const char *name, int fallback) {
+  const char *v = getenv(name);
+  return v && *v ? atoi(v) : fallback;
+}
+
+static inline void sleep_ms(int ms) {
+  struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  while (nanosleep(&t, &t) != 0 && errno == EINTR) {
+  }
+}
+
+/* How many live processes (zombies excluded) have `needle` in their command line; each is printed. */
+static inline int processes_naming(const char *needle) {
+  DIR *proc = opendir("/proc");
+  struct dirent *e;
+  int found = 0;
+  CHECK(proc != NULL);
+  while ((e = readdir(proc)) != NULL) {
+    char path[300], buf[8192], stat[512];
+    FILE *f;
+    size_t n, i;
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+    if (!(f = fopen(path, "re"))) continue;
+    n = fread(stat, 1, sizeof stat - 1, f);
+    fclose(f);
+    stat[n] = 0;
+    if (strstr(stat, ") Z ") || strstr(stat, ") X ")) continue;
+    snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
+    if (!(f = fopen(path, "re"))) continue;
+    n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    for (i = 0; i < n; ++i)
+      if (!buf[i]) buf[i] = ' ';
+    buf[n] = 0;
+    if (strstr(buf, needle)) {
+      fprintf(stderr, "  PID %s: %s\n", e->d_name, buf);
+      ++found;
+    }
+  }
+  closedir(proc);
+  return found;
 }
 
 static inline void print_event(const pglift_event *ev) {

@@ -4,6 +4,28 @@
 # Sourced; the caller sets PGLIFT (the executable), PREFIX (its throw-away prefix) and SCRATCH (a directory
 # of its own for captured output).
 
+# --- preconditions ---------------------------------------------------------------------------------------
+
+# Fails (1) as root: pglift refuses it, the test would only test that.
+require_unprivileged() {
+  if [[ $(id -u) -eq 0 ]]; then
+    echo "FAIL: this test must run as an unprivileged user (pglift refuses root); run it e.g. with" \
+      "setpriv --reuid=pglift-test --regid=pglift-test --init-groups" >&2
+    exit 1
+  fi
+}
+
+# Skips (77, meson's "skipped") when Patroni or etcd is not installed.
+require_patroni_and_etcd() {
+  local program
+  for program in /usr/bin/patroni /usr/bin/etcd /usr/bin/etcdctl; do
+    if [[ ! -x $program ]]; then
+      echo "SKIP: $program is not installed"
+      exit 77
+    fi
+  done
+}
+
 # root's PATH may lead to a python3 shim this user cannot run
 PYTHON=/usr/bin/python3
 [[ -x $PYTHON ]] || PYTHON=$(command -v python3)

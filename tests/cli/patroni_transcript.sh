@@ -11,19 +11,10 @@ if [[ $# -ne 1 ]]; then
   exit 2
 fi
 PGLIFT=$(realpath "$1")
-if [[ $(id -u) -eq 0 ]]; then
-  echo "FAIL: this test must run as an unprivileged user (pglift refuses root); run it e.g. with" \
-    "setpriv --reuid=pglift-test --regid=pglift-test --init-groups" >&2
-  exit 1
-fi
-for program in /usr/bin/patroni /usr/bin/etcd /usr/bin/etcdctl; do
-  if [[ ! -x $program ]]; then
-    echo "SKIP: $program is not installed"
-    exit 77
-  fi
-done
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+require_unprivileged
+require_patroni_and_etcd
 # shellcheck source=../../scripts/ha-lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/ha-lib.sh"
 

@@ -9,13 +9,9 @@ if [[ $# -ne 1 ]]; then
   exit 2
 fi
 PGLIFT=$(realpath "$1")
-if [[ $(id -u) -eq 0 ]]; then
-  echo "FAIL: this test must run as an unprivileged user (pglift refuses root); run it e.g. with" \
-    "setpriv --reuid=pglift-test --regid=pglift-test --init-groups" >&2
-  exit 1
-fi
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+require_unprivileged
 
 PREFIX=$(mktemp -d)
 SCRATCH=$PREFIX/transcript  # our own files, apart from what pglift creates
