@@ -197,6 +197,8 @@ awaitable<bool> Etcd::delete_if(std::vector<Condition> conditions, std::vector<s
                                         {"result", "EQUAL"},
                                         {"target", "CREATE"},
                                         {"create_revision", "0"}});
+    // Over a range, the comparison must hold for every key in it: none exists.
+    if (c.prefix) test.set("range_end", net::base64_encode(prefix_range_end(c.key)));
     compare.push_back(std::move(test));
   }
   for (const auto& key : keys) {

@@ -41,10 +41,12 @@ class Etcd {
   awaitable<std::int64_t> delete_key(std::string key);
   awaitable<void> put(std::string key, std::string value);
 
-  /// One condition of a transaction: `key` holds exactly `value`, or (no value) `key` does not exist.
+  /// One condition of a transaction: `key` holds exactly `value`, or (no value) `key` does not exist;
+  /// with `prefix`, no key starting with `key` exists.
   struct Condition {
     std::string key;
     std::optional<std::string> value;
+    bool prefix = false;
   };
   /// Deletes `keys` in one etcd transaction, only if every condition holds (compare-and-delete: never
   /// remove what another writer owns). Returns whether the conditions held and the keys were deleted.

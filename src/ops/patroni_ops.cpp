@@ -113,22 +113,25 @@ void check_bind(const std::string& field, const std::string& host, int port) {
 }
 
 /// What a failed create removes from the DCS: this member's key, always; the `leader` key only while it
-/// names this member. `initialize` and the keys of a bootstrap only when our Patroni took `initialize`
-/// (it logged "trying to bootstrap a new cluster": the loser of a bootstrap race never does), only
-/// while it still holds what ours wrote (empty while bootstrapping, then our system identifier) and
-/// nobody leads: compare-and-delete transactions, so that a concurrent bootstrap elsewhere never loses
-/// its keys, and a bootstrap cancelled half-way does not leave the cluster locked forever.
-awaitable<void> remove_own_keys(dcs::Etcd& etcd, const std::string& prefix, const std::string& node,
+/// names this member. `initialize` and the keys of a bootstrap only when ours: our Patroni took
+/// `initialize` (it logged "trying to bootstrap a new cluster": the loser of a bootstrap race never
+/// does) and it still holds what ours wrote (empty while bootstrapping, then our system identifier); or,
+/// when that log line did not make it (Patroni stopped right after taking the key), it is still empty
+/// and no other member is registered (a bootstrapper registers before it races). Always while nobody
+/// leads, in compare-and-delete transactions: a concurrent bootstrap elsewhere never loses its keys,
+/// and a bootstrap cancelled half-way does not leave the cluster locked forever.
+awaitable<void> remove_own_keys(dcs::Etcd& etcd, const std::string& prefix, const std::string& node, bool bootstrapping,
                                 bool took_initialize, std::optional<std::string> sysid) {
   co_await etcd.delete_key(prefix + "members/" + node);
   std::vector<dcs::Etcd::Condition> leader_is_us{{prefix + "leader", node}};
   std::vector<std::string> leader_key{prefix + "leader"};
   co_await etcd.delete_if(std::move(leader_is_us), std::move(leader_key));
-  if (!took_initialize) co_return;
+  if (!bootstrapping) co_return;
   std::vector<std::string> ours{std::string()};
-  if (sysid) ours.push_back(*sysid);
+  if (took_initialize && sysid) ours.push_back(*sysid);
   for (const auto& value : ours) {
     std::vector<dcs::Etcd::Condition> conditions{{prefix + "initialize", value}, {prefix + "leader", std::nullopt}};
+    if (!took_initialize) conditions.push_back({prefix + "members/", std::nullopt, true});
     std::vector<std::string> keys;
     for (const char* key : {"initialize", "config", "status", "history", "failover", "sync", "optime/leader"})
       keys.push_back(prefix + key);
@@ -355,9 +358,8 @@ awaitable<void> create(const core::Op& op, const InstanceSpec& spec, const Creat
           // Read before the files go: what our `initialize` key would hold, and whether we took it.
           const auto sysid = postgres::system_identifier(l);
           co_await stop_member(op, l, files, rest);
-          const bool bootstrapper = !cluster_exists && took_initialize(files);
           try {
-            co_await remove_own_keys(etcd, prefix, member.node, bootstrapper, sysid);
+            co_await remove_own_keys(etcd, prefix, member.node, !cluster_exists, took_initialize(files), sysid);
           } catch (const Error& e) {
             if (e.code() == ErrorCode::cancelled) throw;
             op.warning(std::string("could not clean the DCS up: ") + e.what(), "pglift.patroni");

@@ -563,6 +563,11 @@ TEST_CASE("etcd: delete_if deletes only when every value still is ours, or a key
   CHECK(r.run(client.get_prefix("/service/c/")).size() == 3);
 
   CHECK(r.run(client.delete_if({{"/service/c/leader", "winner"}}, {"/service/c/leader"})));
+  // "No key under this prefix": one member key is enough to refuse.
+  r.run(client.put("/service/c/members/other", "{}"));
+  CHECK_FALSE(r.run(client.delete_if({{"/service/c/initialize", "111"}, {"/service/c/members/", std::nullopt, true}},
+                                     {"/service/c/initialize"})));
+  CHECK(r.run(client.delete_key("/service/c/members/other")) == 1);
   CHECK(r.run(client.delete_if({{"/service/c/initialize", "111"}, {"/service/c/leader", std::nullopt}},
                                {"/service/c/initialize", "/service/c/config"})));
   CHECK(r.run(client.get_prefix("/service/c/")).empty());
