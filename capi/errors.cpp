@@ -34,24 +34,23 @@ static_assert(PGLIFT_VERSION_MAJOR == 0 || PGLIFT_VERSION_MAJOR > 0);  // the he
 // When even the error object cannot be allocated. Small enough for the short-string buffer: no heap.
 pglift_error out_of_memory{PGLIFT_E_NO_MEMORY, "out of memory", {}, {}, -1};
 
-// Messages and details go through redact_secrets: they may quote what the library does not control
-// (a subprocess's output, a server's message).
+// The library's messages and command tails are redacted where they are made (pglift::Error,
+// CommandError); only foreign exceptions' texts are redacted here.
 pglift_error* make_error() {
-  using pglift::redact_secrets;
   try {
     throw;
   } catch (const pglift::InvalidSpec& e) {
-    return new pglift_error{status_of(e.code()), redact_secrets(e.what()), e.field(), {}, -1};
+    return new pglift_error{status_of(e.code()), e.what(), e.field(), {}, -1};
   } catch (const pglift::CommandError& e) {
-    return new pglift_error{status_of(e.code()), redact_secrets(e.what()), {}, redact_secrets(e.output_tail()), e.exit_status()};
+    return new pglift_error{status_of(e.code()), e.what(), {}, e.output_tail(), e.exit_status()};
   } catch (const pglift::Error& e) {
-    return new pglift_error{status_of(e.code()), redact_secrets(e.what()), {}, {}, -1};
+    return new pglift_error{status_of(e.code()), e.what(), {}, {}, -1};
   } catch (const capi::InvalidArgument& e) {
     return new pglift_error{PGLIFT_E_INVALID_ARGUMENT, e.what(), {}, {}, -1};
   } catch (const std::bad_alloc&) {
     return &out_of_memory;
   } catch (const std::exception& e) {
-    return new pglift_error{PGLIFT_E_INTERNAL, redact_secrets(e.what()), {}, {}, -1};
+    return new pglift_error{PGLIFT_E_INTERNAL, pglift::redact_secrets(e.what()), {}, {}, -1};
   } catch (...) {
     return new pglift_error{PGLIFT_E_INTERNAL, "unknown error", {}, {}, -1};
   }

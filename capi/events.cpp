@@ -57,7 +57,7 @@ void EventQueue::sink(const pglift::Event& event) noexcept {
       ev->tag = log->op_tag;
       ev->level = static_cast<int>(log->level);
       ev->target = log->target;
-      ev->message = pglift::redact_secrets(log->message);  // a subprocess's output line may quote a conninfo
+      ev->message = log->message;  // redacted at its source (core::Op::log)
     } else if (const auto* progress = std::get_if<pglift::ProgressRecord>(&event)) {
       ev->kind = PGLIFT_EVENT_PROGRESS;
       ev->tag = progress->op_tag;

@@ -7,8 +7,6 @@
 #include <ctime>
 #include <stdexcept>
 
-#include <pglift/errors.hpp>
-
 #include "spinner.hpp"
 
 namespace cli {
@@ -80,8 +78,7 @@ pglift::EventSink Console::sink() {
 
 void Console::on_event(const pglift::Event& event) {
   if (const auto* record = std::get_if<pglift::LogRecord>(&event)) {
-    // DEBUG lines quote subprocesses' output, which may show a conninfo: redacted
-    log(record->level, record->target, pglift::redact_secrets(record->message));
+    log(record->level, record->target, record->message);  // the library redacts its records at their source
   } else {
     on_progress(std::get<pglift::ProgressRecord>(event));
   }

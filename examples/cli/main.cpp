@@ -108,8 +108,8 @@ int run(const cli::Action& action, const cli::GlobalOptions& globals) {
     if (session) session->console().log(pglift::LogLevel::warning, "pglift.cli", e.what());
     report("Aborted!");
     return 1;
-  } catch (const pglift::Error& e) {  // messages may quote a subprocess's output: redacted
-    report(std::string("Error: ") + pglift::redact_secrets(e.what()));
+  } catch (const pglift::Error& e) {  // its message is redacted already
+    report(std::string("Error: ") + e.what());
     return 1;  // an unknown INSTANCE is a UsageError already, thrown by resolve()
   } catch (const std::exception& e) {
     report(std::string("Error: ") + pglift::redact_secrets(e.what()));

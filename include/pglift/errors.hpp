@@ -27,9 +27,11 @@ enum class ErrorCode : int {
 
 const char* to_string(ErrorCode code) noexcept;
 
+/// Every error's message goes through redact_secrets (below): it may quote what the library does not
+/// control (a subprocess's output, a server's message), and no caller has to redact it again.
 class Error : public std::runtime_error {
  public:
-  Error(ErrorCode code, const std::string& message) : std::runtime_error(message), code_(code) {}
+  Error(ErrorCode code, const std::string& message);
   ErrorCode code() const noexcept { return code_; }
 
  private:

@@ -85,7 +85,6 @@ std::size_t value_end(std::string_view text, std::size_t start) {
   return i;
 }
 
-/// Control characters as \xNN: a value quoted in a message must not drive the terminal showing it.
 /// The length of the valid UTF-8 sequence starting at `s[i]` (2 to 4), 0 when there is none (overlong
 /// forms and surrogates are invalid too).
 std::size_t utf8_sequence(std::string_view s, std::size_t i) {
@@ -102,13 +101,14 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
   return n;
 }
 
+/// Control characters and stray bytes as \xNN: a value quoted in a message must not drive the terminal
+/// showing it, and messages are always valid UTF-8.
 std::string printable(std::string_view value) {
   static const char hex[] = "0123456789abcdef";
   std::string out;
   for (std::size_t i = 0; i < value.size();) {
     const unsigned char c = static_cast<unsigned char>(value[i]);
     if (c >= 0x80) {
-      // Valid UTF-8 is kept; a stray byte is escaped: messages are always valid UTF-8.
       if (std::size_t n = utf8_sequence(value, i)) {
         out.append(value.substr(i, n));
         i += n;
@@ -164,6 +164,8 @@ std::string redact_secrets(std::string_view text) {
   return out;
 }
 
+Error::Error(ErrorCode code, const std::string& message) : std::runtime_error(redact_secrets(message)), code_(code) {}
+
 InvalidSpec::InvalidSpec(std::string field, std::string value, const std::string& reason)
     : Error(ErrorCode::invalid_spec,
             "invalid value '" + printable(shown_value(field, value)) + "' for field '" + printable(field) + "': " + reason),
@@ -181,9 +183,10 @@ NotFound::NotFound(const std::string& kind, const std::string& name, const std::
     : Error(ErrorCode::not_found, kind + " '" + printable(name) + "' not found" + (hint.empty() ? "" : ": " + hint)) {}
 
 namespace {
-// Neither the command line nor the output of a command is ours: both go through redact_secrets.
+// Neither the command line nor the output of a command is ours: the message goes through
+// redact_secrets (Error does it), and so does the tail kept apart.
 std::string command_message(const std::vector<std::string>& argv, int status, const std::string& tail) {
-  std::string msg = "command '" + redact_secrets(core::join(argv, " ")) + "' failed (" +
+  std::string msg = "command '" + core::join(argv, " ") + "' failed (" +
                     (status > 128 ? "killed by signal " + std::to_string(status - 128)
                                   : "exit status " + std::to_string(status)) +
                     ")";
@@ -193,7 +196,7 @@ std::string command_message(const std::vector<std::string>& argv, int status, co
 }  // namespace
 
 CommandError::CommandError(std::vector<std::string> argv, int exit_status, std::string output_tail)
-    : Error(ErrorCode::command_failed, command_message(argv, exit_status, redact_secrets(output_tail))),
+    : Error(ErrorCode::command_failed, command_message(argv, exit_status, output_tail)),
       argv_(std::move(argv)),
       exit_status_(exit_status),
       tail_(redact_secrets(output_tail)) {}

@@ -158,13 +158,11 @@ void check_address(const std::string& field, const std::string& value) {
   if (!ok) throw InvalidSpec(field, value, "expecting HOST:PORT (IPv6 addresses in brackets: [::1]:8008)");
 }
 
-bool is_ascii_alnum(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
-
 /// Patroni scope and node names end up in DCS keys, file names, YAML and the REST API's answers:
 /// letters, digits, '_', '.', '-', and no leading '-' (an option) or '.' (a hidden file, "..").
 void check_patroni_name(const std::string& field, const std::string& value) {
   if (value.empty()) throw InvalidSpec(field, value, "must not be empty");
-  if (!std::all_of(value.begin(), value.end(), [](unsigned char c) { return is_ascii_alnum(c) || c == '_' || c == '.' || c == '-'; }))
+  if (!std::all_of(value.begin(), value.end(), [](unsigned char c) { return core::is_ascii_alnum(c) || c == '_' || c == '.' || c == '-'; }))
     throw InvalidSpec(field, value, "must contain only letters, digits, '_', '.' and '-'");
   if (value.front() == '-' || value.front() == '.') throw InvalidSpec(field, value, "must not start with '-' or '.'");
 }
@@ -204,7 +202,7 @@ void check_instance_name(const std::string& field, const std::string& name) {
   if (name.empty()) throw InvalidSpec(field, name, "must not be empty");
   if (name.find('/') != std::string::npos) throw InvalidSpec(field, name, "instance name must not contain slashes");
   if (name.find('-') != std::string::npos) throw InvalidSpec(field, name, "instance name must not contain dashes");
-  if (!std::all_of(name.begin(), name.end(), [](unsigned char c) { return is_ascii_alnum(c) || c == '_'; }))
+  if (!std::all_of(name.begin(), name.end(), [](unsigned char c) { return core::is_ascii_alnum(c) || c == '_'; }))
     throw InvalidSpec(field, name, "instance name must contain only letters, digits and underscores");
 }
 

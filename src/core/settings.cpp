@@ -192,10 +192,7 @@ void check_template(const std::string& key, const std::string& value, const std:
 /// Patroni's YAML and initdb's command line: letters, digits, '_', '.', '-' and '@', starting with a letter,
 /// a digit or '_'; at most 63 bytes, PostgreSQL's limit (NAMEDATALEN - 1).
 void check_role_name(const std::string& key, const std::string& name) {
-  auto allowed = [](unsigned char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-           c == '-' || c == '@';
-  };
+  auto allowed = [](unsigned char c) { return core::is_ascii_alnum(c) || c == '_' || c == '.' || c == '-' || c == '@'; };
   bool ok = !name.empty() && name.size() <= 63 && std::all_of(name.begin(), name.end(), allowed) &&
             name.front() != '.' && name.front() != '-' && name.front() != '@';
   if (!ok)

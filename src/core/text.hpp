@@ -16,6 +16,8 @@ std::set<std::string> template_variables(std::string_view tmpl);
 
 std::vector<std::string> split(std::string_view s, char sep);
 std::string trim(std::string_view s);
+/// An ASCII letter or digit, whatever the locale (names are checked against this, never isalnum).
+inline bool is_ascii_alnum(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
 /// Single-quoted for postgresql.conf, SQL literals and shells alike (' doubled... for conf and SQL).
 std::string quote_conf(std::string_view s);

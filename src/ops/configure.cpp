@@ -1,5 +1,6 @@
 #include "ops/configure.hpp"
 
+#include "core/coro.hpp"
 #include "core/text.hpp"
 #include "postgres/session.hpp"
 
@@ -19,21 +20,29 @@ std::map<std::string, std::pair<std::optional<ConfValue>, std::optional<ConfValu
   return diff;
 }
 
-std::vector<std::string> restart_only(const Settings& settings, const postgres::Layout& layout, int port,
-                                      const std::vector<std::string>& names) {
-  if (names.empty()) return {};
-  postgres::Session s(postgres::conninfo(settings, layout, port));
-  auto rows = s.query("SELECT name FROM pg_settings WHERE context = 'postmaster' AND name = ANY($1::text[]) ORDER BY name",
-                      {"{" + core::join(names, ",") + "}"});
-  std::vector<std::string> out;
-  for (const auto& r : rows) out.push_back(*r[0]);
-  return out;
+awaitable<std::vector<std::string>> restart_only(const core::Op& op, const postgres::Layout& layout, int port,
+                                                 const std::vector<std::string>& names) {
+  if (names.empty()) co_return std::vector<std::string>{};
+  auto query = [&] {
+    postgres::Session s(postgres::conninfo(op.settings, layout, port));
+    auto rows = s.query("SELECT name FROM pg_settings WHERE context = 'postmaster' AND name = ANY($1::text[]) ORDER BY name",
+                        {"{" + core::join(names, ",") + "}"});
+    std::vector<std::string> out;
+    for (const auto& r : rows) out.push_back(*r[0]);
+    return out;
+  };
+  co_return co_await core::blocking(op, query);
 }
 
-std::pair<std::string, bool> reload_state(const Settings& settings, const postgres::Layout& layout, int port) {
-  postgres::Session s(postgres::conninfo(settings, layout, port));
-  auto rows = s.query("SELECT pg_conf_load_time()::text, coalesce((SELECT bool_or(pending_restart) FROM pg_settings), false)");
-  return {rows.at(0)[0].value_or(""), rows.at(0)[1] == "t"};
+awaitable<std::pair<std::string, bool>> reload_state(const core::Op& op, const postgres::Layout& layout, int port) {
+  // Owns its copies (core::cancellable may abandon it); a named closure (g++ 12: no class-type capture
+  // in a temporary of a co_await expression).
+  auto query = [&settings = op.settings, layout, port] {
+    postgres::Session s(postgres::conninfo(settings, layout, port));
+    auto rows = s.query("SELECT pg_conf_load_time()::text, coalesce((SELECT bool_or(pending_restart) FROM pg_settings), false)");
+    return std::pair<std::string, bool>{rows.at(0)[0].value_or(""), rows.at(0)[1] == "t"};
+  };
+  co_return co_await core::cancellable(op, query);
 }
 
 }  // namespace pglift::ops

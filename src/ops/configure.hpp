@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "core/asio.hpp"
+#include "core/op.hpp"
 #include "pglift/operations.hpp"
 #include "postgres/layout.hpp"
 
@@ -13,10 +15,11 @@ namespace pglift::ops {
 std::map<std::string, std::pair<std::optional<ConfValue>, std::optional<ConfValue>>> apply_changes(
     ConfParameters& params, const ParameterChanges& changes);
 
-/// Of `names`, those PostgreSQL applies only at restart (context 'postmaster'); blocking (libpq).
-std::vector<std::string> restart_only(const Settings& settings, const postgres::Layout& layout, int port,
-                                      const std::vector<std::string>& names);
-/// pg_conf_load_time() as text, and bool_or(pending_restart); blocking (libpq).
-std::pair<std::string, bool> reload_state(const Settings& settings, const postgres::Layout& layout, int port);
+/// Of `names`, those PostgreSQL applies only at restart (context 'postmaster'). libpq, on the pool.
+awaitable<std::vector<std::string>> restart_only(const core::Op& op, const postgres::Layout& layout, int port,
+                                                 const std::vector<std::string>& names);
+/// pg_conf_load_time() as text, and bool_or(pending_restart). libpq on the pool, bounded by
+/// connect_timeout, and abandoned at once on cancellation: made to be polled by core::wait_until.
+awaitable<std::pair<std::string, bool>> reload_state(const core::Op& op, const postgres::Layout& layout, int port);
 
 }  // namespace pglift::ops

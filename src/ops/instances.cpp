@@ -110,16 +110,22 @@ awaitable<std::optional<bool>> checksums_from_control(const core::Op& op, const 
   co_return std::nullopt;
 }
 
-awaitable<Instance> observe(const core::Op& op, const Layout& l, bool warn_when_stopped = true) {
-  co_await core::test_hook(op, "observe");
+/// What the files tell of an instance without asking the server: its identity, directories and port.
+Instance identity(const Settings& settings, const Layout& l) {
   Instance i;
   i.name = l.name;
   i.version = l.version;
   i.data_directory = l.datadir;
   i.wal_directory = wal_directory(l);
+  i.port = port_of(settings, l);
+  return i;
+}
+
+awaitable<Instance> observe(const core::Op& op, const Layout& l, bool warn_when_stopped = true) {
+  co_await core::test_hook(op, "observe");
+  Instance i = identity(op.settings, l);
   auto pm = postgres::running_postmaster(l);
-  int port = port_of(op.settings, l);
-  i.port = port;
+  const int port = i.port;
   if (pm) {
     // Files and libpq in parallel: the query waits on the server, the files on the disk.
     // A named closure: g++ 12 destroys a lambda holding class-type captures twice when it is a
@@ -158,12 +164,7 @@ awaitable<Instance> read_back(const core::Op& op, const Layout& l, InstanceState
     op.warning("could not read instance " + l.display() + " back after its creation: " + e.what(), "pglift.instances");
   }
   co_await asio::this_coro::reset_cancellation_state();
-  Instance i;
-  i.name = l.name;
-  i.version = l.version;
-  i.data_directory = l.datadir;
-  i.wal_directory = wal_directory(l);
-  i.port = port_of(op.settings, l);
+  Instance i = identity(op.settings, l);
   i.state = state;
   co_return i;
 }
@@ -320,8 +321,9 @@ awaitable<ConfigurationResult> configure(const core::Op& op, const Layout& l, co
   if (!pm) co_return result;
   std::vector<std::string> names;
   for (const auto& [k, _] : result.changes) names.push_back(k);
-  auto before = co_await core::blocking(op, [&] { return reload_state(op.settings, l, pm->port); });
-  result.needs_restart = co_await core::blocking(op, [&] { return restart_only(op.settings, l, pm->port, names); });
+  const int port = pm->port;
+  auto before = co_await reload_state(op, l, port);
+  result.needs_restart = co_await restart_only(op, l, port, names);
   std::vector<std::string> reloadable;
   for (const auto& n : names)
     if (std::find(result.needs_restart.begin(), result.needs_restart.end(), n) == result.needs_restart.end()) reloadable.push_back(n);
@@ -329,10 +331,8 @@ awaitable<ConfigurationResult> configure(const core::Op& op, const Layout& l, co
     op.info("instance " + l.display() + " needs reload due to parameter changes: " + core::join(reloadable, ", "), "pglift.instances");
   postgres::reload(op, l);
   // Confirmed: PostgreSQL handles SIGHUP asynchronously; wait (bounded) until it re-read its files.
-  const int port = pm->port;
-  auto read_state = [&settings = op.settings, l, port] { return reload_state(settings, l, port); };  // named: g++ 12
   auto reloaded = [&]() -> awaitable<bool> {
-    auto now = co_await core::cancellable(op, read_state);
+    auto now = co_await reload_state(op, l, port);
     result.pending_restart = now.second;
     co_return now.first != before.first;
   };

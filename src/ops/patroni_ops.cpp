@@ -127,15 +127,15 @@ awaitable<void> remove_own_keys(dcs::Etcd& etcd, const std::string& prefix, cons
   std::vector<std::string> leader_key{prefix + "leader"};
   co_await etcd.delete_if(std::move(leader_is_us), std::move(leader_key));
   if (!bootstrapping) co_return;
-  std::vector<std::string> ours{std::string()};
+  std::vector<std::string> bootstrap_keys;
+  for (const char* key : {"initialize", "config", "status", "history", "failover", "sync", "optime/leader"})
+    bootstrap_keys.push_back(prefix + key);
+  std::vector<std::string> ours{std::string()};  // what our Patroni wrote: empty while bootstrapping, then its sysid
   if (took_initialize && sysid) ours.push_back(*sysid);
   for (const auto& value : ours) {
     std::vector<dcs::Etcd::Condition> conditions{{prefix + "initialize", value}, {prefix + "leader", std::nullopt}};
     if (!took_initialize) conditions.push_back({prefix + "members/", std::nullopt, true});
-    std::vector<std::string> keys;
-    for (const char* key : {"initialize", "config", "status", "history", "failover", "sync", "optime/leader"})
-      keys.push_back(prefix + key);
-    if (co_await etcd.delete_if(std::move(conditions), std::move(keys))) co_return;
+    if (co_await etcd.delete_if(std::move(conditions), bootstrap_keys)) co_return;
   }
 }
 
@@ -176,18 +176,19 @@ awaitable<std::string> leader_of(const Rest& rest, const std::string& cluster) {
   throw StateError("cluster '" + cluster + "' has no leader at the moment (" + rest.url() + "/cluster)");
 }
 
-/// For core::wait_until: fails fast when this member's Patroni, running when the wait began, exits
-/// (nothing would then move), with the tails of its logs.
-std::function<void()> fail_if_patroni_exits(const Layout& l, const Files& files) {
-  if (!patroni::running(files)) return {};
-  return [&l, &files] {
-    if (!patroni::running(files))
-      throw StateError("Patroni " + l.qualname() + " exited while waiting\n" + patroni::log_tails(l, files));
-  };
-}
-
-std::function<std::string()> patroni_log_tails(const Layout& l, const Files& files) {
-  return [&l, &files] { return patroni::log_tails(l, files); };
+/// core::wait_until for this member: fails fast when its Patroni, running when the wait began, exits
+/// (nothing would then move), and a deadline shows the tails of its logs.
+template <class Ready>
+awaitable<void> wait_on_member(const Layout& l, const Files& files, std::chrono::milliseconds timeout, std::string reason,
+                               Ready ready, core::Clock::duration max_interval = 50ms) {
+  std::function<void()> exited;
+  if (patroni::running(files))
+    exited = [&l, &files] {
+      if (!patroni::running(files))
+        throw StateError("Patroni " + l.qualname() + " exited while waiting\n" + patroni::log_tails(l, files));
+    };
+  co_await core::wait_until(core::Clock::now() + timeout, std::move(reason), std::move(ready), std::move(exited),
+                            [&l, &files] { return patroni::log_tails(l, files); }, max_interval);
 }
 
 /// Waits until `node` answers GET /primary 200 through its own API.
@@ -198,8 +199,7 @@ awaitable<void> wait_leader(const PatroniSettings& ps, const Layout& l, const Ex
       if (m.name == node && m.api_url && co_await Rest::from_api_url(ps, *m.api_url).probe("/primary", 1s) == 200) co_return true;
     co_return false;
   };
-  co_await core::wait_until(core::Clock::now() + timeout, "leadership of member '" + node + "'", is_leader,
-                            fail_if_patroni_exits(l, e.files), patroni_log_tails(l, e.files));
+  co_await wait_on_member(l, e.files, timeout, "leadership of member '" + node + "'", is_leader);
 }
 
 /// A member that has just been demoted is not a candidate until it streams again (Patroni answers
@@ -216,9 +216,7 @@ awaitable<void> wait_candidate(const Layout& l, const Existing& e, const std::st
     if (!known) throw InvalidSpec("candidate", candidate, "not a member of cluster '" + cluster + "'");
     co_return ready;
   };
-  co_await core::wait_until(core::Clock::now() + 60s,
-                            "member '" + candidate + "' of cluster '" + cluster + "' as a healthy replica", healthy,
-                            fail_if_patroni_exits(l, e.files), patroni_log_tails(l, e.files));
+  co_await wait_on_member(l, e.files, 60s, "member '" + candidate + "' of cluster '" + cluster + "' as a healthy replica", healthy);
 }
 
 /// Patroni's 412 answers: an unknown candidate is the caller's mistake, the rest is the cluster's state.
@@ -443,8 +441,7 @@ awaitable<void> restart(const core::Op& op, const Layout& l) {
     const core::Value* pending = now ? now->find("pending_restart") : nullptr;
     co_return now && started(*now) != old_start && !started(*now).empty() && !(pending && pending->is_bool() && pending->as_bool());
   };
-  co_await core::wait_until(core::Clock::now() + 60s, "a restarted PostgreSQL " + l.display() + " reported by Patroni",
-                            restarted, fail_if_patroni_exits(l, e.files), patroni_log_tails(l, e.files));
+  co_await wait_on_member(l, e.files, 60s, "a restarted PostgreSQL " + l.display() + " reported by Patroni", restarted);
 }
 
 awaitable<void> reload(const core::Op& op, const Layout& l) {
@@ -452,7 +449,7 @@ awaitable<void> reload(const core::Op& op, const Layout& l) {
   op.info("reloading Patroni " + l.qualname(), "pglift.patroni");
   auto pm = postgres::running_postmaster(l);
   std::string before;
-  if (pm) before = (co_await core::blocking(op, [&] { return reload_state(op.settings, l, pm->port); })).first;
+  if (pm) before = (co_await reload_state(op, l, pm->port)).first;
   auto r = co_await e.rest.call("POST", "/reload", core::Object{}, 10s);
   if (r.status != 202 && r.status != 200)
     throw StateError("reload of " + l.display() + " through Patroni failed: HTTP " + std::to_string(r.status) + " " + core::trim(r.body));
@@ -464,13 +461,8 @@ awaitable<void> reload(const core::Op& op, const Layout& l) {
     postgres::Session(postgres::conninfo(op.settings, l, port)).execute("SELECT pg_reload_conf()");
     return 0;
   });
-  auto read_state = [&settings = op.settings, l, port] { return reload_state(settings, l, port); };  // named: g++ 12
-  auto reloaded = [&]() -> awaitable<bool> {
-    auto now = co_await core::cancellable(op, read_state);
-    co_return now.first != before;
-  };
-  co_await core::wait_until(core::Clock::now() + 10s, "configuration reload of PostgreSQL " + l.display(), reloaded,
-                            fail_if_patroni_exits(l, e.files), patroni_log_tails(l, e.files), 10ms);
+  auto reloaded = [&]() -> awaitable<bool> { co_return (co_await reload_state(op, l, port)).first != before; };
+  co_await wait_on_member(l, e.files, 10s, "configuration reload of PostgreSQL " + l.display(), reloaded, 10ms);
 }
 
 awaitable<void> drop(const core::Op& op, const Layout& l, const DropOptions& options) {
@@ -621,10 +613,8 @@ awaitable<void> pause(const core::Op& op, const Layout& l, bool pause) {
     }
     co_return true;
   };
-  co_await core::wait_until(core::Clock::now() + 30s,
-                            std::string("pause=") + (pause ? "true" : "false") + " reported by every member of cluster '" +
-                                e.member.cluster + "'",
-                            reported, fail_if_patroni_exits(l, e.files), patroni_log_tails(l, e.files));
+  co_await wait_on_member(l, e.files, 30s, std::string("pause=") + (pause ? "true" : "false") + " reported by every member of cluster '" +
+                                e.member.cluster + "'", reported);
 }
 
 awaitable<void> promote(const core::Op& op, const Layout& l) {
@@ -655,24 +645,22 @@ awaitable<ConfigurationResult> configure(const core::Op& op, const Layout& l, co
   if (!patroni::running(e.files) || !pm) co_return result;
   std::vector<std::string> names;
   for (const auto& [k, _] : result.changes) names.push_back(k);
-  auto before = co_await core::blocking(op, [&] { return reload_state(op.settings, l, pm->port); });
-  result.needs_restart = co_await core::blocking(op, [&] { return restart_only(op.settings, l, pm->port, names); });
+  const int port = pm->port;
+  auto before = co_await reload_state(op, l, port);
+  result.needs_restart = co_await restart_only(op, l, port, names);
   op.info("reloading Patroni " + l.qualname(), "pglift.patroni");
   auto r = co_await e.rest.call("POST", "/reload", core::Object{}, 10s);
   if (r.status != 202 && r.status != 200)
     throw StateError("reload through Patroni failed: HTTP " + std::to_string(r.status) + ": " + core::trim(r.body));
   // Confirmed when PostgreSQL re-read its files, or reports the pending restart; not confirmed in
   // time is an error (Timeout): the change is in the YAML, but nobody can say it is in effect.
-  const int port = pm->port;
-  auto read_state = [&settings = op.settings, l, port] { return reload_state(settings, l, port); };  // named: g++ 12
   auto applied = [&]() -> awaitable<bool> {
-    auto now = co_await core::cancellable(op, read_state);
+    auto now = co_await reload_state(op, l, port);
     result.reloaded = now.first != before.first;
     result.pending_restart = now.second;
     co_return result.reloaded || (!result.needs_restart.empty() && now.second);
   };
-  co_await core::wait_until(core::Clock::now() + 30s, "the new configuration of " + l.display() + " applied by Patroni",
-                            applied, fail_if_patroni_exits(l, e.files), patroni_log_tails(l, e.files));
+  co_await wait_on_member(l, e.files, 30s, "the new configuration of " + l.display() + " applied by Patroni", applied);
   if (!result.needs_restart.empty())
     op.warning("instance " + l.display() + " needs restart due to parameter changes: " + core::join(result.needs_restart, ", "),
                "pglift.instances");
