@@ -16,10 +16,27 @@ build=${PGLIFT_TEST_BUILD:-/var/tmp/pglift-test-build}
 echo "== building in $build"
 build_as_user "$src" "$build"
 
-echo "== running tests as $PGLIFT_USER"
+# The capi suite runs $capi_runs times in a row in the normal and the ASan+UBSan builds (the C ABI's
+# promises must hold every time, not once): the first time with the other suites, then alone. Each run
+# sweeps cancellation over the whole of a create at $capi_runs steps apart, shifted by one step each run
+# (LIBPGLIFT_TEST_SWEEP_RUN, see tests/capi/testutil.h): the runs together cover every point.
+capi_runs=${PGLIFT_TEST_CAPI_RUNS:-5}
 status=0
-as_user meson test -C "$build" --print-errorlogs --num-processes 2 "$@" || status=$?
-logs=("$build/meson-logs/testlog.json")
+logs=()
+capi_again() {  # BUILD LABEL: runs 2..$capi_runs of the capi suite
+  local build=$1 label=$2 k
+  for ((k = 2; k <= capi_runs; k++)); do
+    echo "== capi suite, run $k of $capi_runs ($label)"
+    as_user env LIBPGLIFT_TEST_SWEEP_RUN="$k/$capi_runs" UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+      meson test -C "$build" --no-rebuild --print-errorlogs --num-processes 2 --suite capi --logbase "capi-run$k" || status=$?
+    logs+=("$build/meson-logs/capi-run$k.json")
+  done
+}
+
+echo "== running tests as $PGLIFT_USER (capi: run 1 of $capi_runs)"
+as_user env LIBPGLIFT_TEST_SWEEP_RUN="1/$capi_runs" meson test -C "$build" --print-errorlogs --num-processes 2 "$@" || status=$?
+logs+=("$build/meson-logs/testlog.json")
+capi_again "$build" normal
 
 # What only root can check: the library refuses root (tests otherwise run as the user).
 echo "== checking, as root, that libpglift refuses root"
@@ -34,14 +51,16 @@ if [ "${PGLIFT_TEST_SANITIZERS:-1}" != 0 ]; then
   echo "== building with ASan+UBSan in $build-asan"
   build_as_user "$src" "$build-asan" -Db_sanitize=address,undefined -Dexamples=false
   echo "== running the unit, func, patroni, capi and bindings suites under ASan+UBSan"
-  as_user env UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  as_user env UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 LIBPGLIFT_TEST_SWEEP_RUN="1/$capi_runs" \
     meson test -C "$build-asan" --print-errorlogs --num-processes 2 \
     --suite unit --suite func --suite patroni --suite capi --suite bindings || status=$?
   logs+=("$build-asan/meson-logs/testlog.json")
+  capi_again "$build-asan" ASan+UBSan
 fi
 
 # The C ABI again under ThreadSanitizer: only the library and the capi tests are built (the threads
-# stress, the cancellation sweep, ops shared by threads). PGLIFT_TEST_TSAN=0 skips it.
+# stress, the cancellation sweep, ops shared by threads); one run, with the whole sweep. PGLIFT_TEST_TSAN=0
+# skips it.
 if [ "${PGLIFT_TEST_TSAN:-1}" != 0 ]; then
   echo "== building the C ABI tests with ThreadSanitizer in $build-tsan"
   rm -rf "$build-tsan" && mkdir -p "$build-tsan" && chown "$PGLIFT_USER" "$build-tsan"

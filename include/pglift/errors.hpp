@@ -58,14 +58,16 @@ class InvalidSpec : public Error {
   /// shown escaped (\x1b), so that a message cannot drive the terminal it is printed on.
   InvalidSpec(std::string field, std::string value, const std::string& reason);
   /// A document that is no valid JSON: "invalid instance document: invalid JSON at offset 12 (line 1,
-  /// column 13): Missing a comma...". The document's text is never quoted: it may hold secrets.
-  static InvalidSpec malformed(std::string document, const std::string& reason);
+  /// column 13): Missing a comma...". The document's text is never quoted: it may hold secrets. The
+  /// field is the path where the text went wrong when known ("patroni.cluster": a NUL byte, invalid
+  /// UTF-8, too deep), else the document.
+  static InvalidSpec malformed(std::string document, const std::string& reason, std::string field = {});
   const std::string& field() const noexcept { return field_; }
   const std::string& value() const noexcept { return value_; }
 
  private:
   struct Malformed {};
-  InvalidSpec(Malformed, std::string document, const std::string& reason);
+  InvalidSpec(Malformed, std::string document, const std::string& reason, std::string field);
   std::string field_, value_;
 };
 

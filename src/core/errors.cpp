@@ -172,11 +172,12 @@ InvalidSpec::InvalidSpec(std::string field, std::string value, const std::string
       field_(std::move(field)),
       value_(shown_value(field_, std::move(value))) {}
 
-InvalidSpec::InvalidSpec(Malformed, std::string document, const std::string& reason)
-    : Error(ErrorCode::invalid_spec, "invalid " + document + " document: " + reason), field_(std::move(document)) {}
+InvalidSpec::InvalidSpec(Malformed, std::string document, const std::string& reason, std::string field)
+    : Error(ErrorCode::invalid_spec, "invalid " + document + " document: " + reason),
+      field_(field.empty() ? std::move(document) : std::move(field)) {}
 
-InvalidSpec InvalidSpec::malformed(std::string document, const std::string& reason) {
-  return InvalidSpec(Malformed{}, std::move(document), reason);
+InvalidSpec InvalidSpec::malformed(std::string document, const std::string& reason, std::string field) {
+  return InvalidSpec(Malformed{}, std::move(document), reason, std::move(field));
 }
 
 NotFound::NotFound(const std::string& kind, const std::string& name, const std::string& hint)

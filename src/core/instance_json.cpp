@@ -97,7 +97,7 @@ Value parse(const std::string& json, const char* what) {
   try {
     return core::parse_json(json);
   } catch (const core::ParseError& e) {
-    throw InvalidSpec::malformed(what, e.what());  // the offset and the reason, never the text
+    throw InvalidSpec::malformed(what, e.what(), e.field);  // the offset, the field and the reason, never the text
   }
 }
 

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "core/value.hpp"
 
@@ -74,30 +75,117 @@ std::string position(std::string_view text, std::size_t offset) {
   return "offset " + std::to_string(offset) + " (line " + std::to_string(line) + ", column " + std::to_string(column) + ")";
 }
 
+/// The length of the valid UTF-8 sequence at text[i] (1 for ASCII), 0 when invalid: overlong forms,
+/// surrogates and code points over U+10FFFF are invalid (RFC 3629).
+std::size_t utf8_length(std::string_view text, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return i + k < text.size() ? static_cast<unsigned char>(text[i + k]) : 0u; };
+  const unsigned c = byte(0);
+  const auto cont = [&](std::size_t k, unsigned lo = 0x80, unsigned hi = 0xBF) { return byte(k) >= lo && byte(k) <= hi; };
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+  if (c == 0xE0) return cont(1, 0xA0) && cont(2) ? 3 : 0;
+  if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) return cont(1) && cont(2) ? 3 : 0;
+  if (c == 0xED) return cont(1, 0x80, 0x9F) && cont(2) ? 3 : 0;
+  if (c == 0xF0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
+  if (c >= 0xF1 && c <= 0xF3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
+  if (c == 0xF4) return cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : 0;
+  return 0;
+}
+
+/// Where a scan stands in the document: the path of field names and array indexes, as InvalidSpec
+/// names fields ("patroni.etcd.hosts[1]").
+class PathTracker {
+ public:
+  void open(bool object) { frames_.push_back({object, {}, 0, object}); }
+  void close() {
+    if (!frames_.empty()) frames_.pop_back();
+  }
+  void comma() {
+    if (frames_.empty()) return;
+    if (frames_.back().object) frames_.back().key_next = true;
+    else ++frames_.back().index;
+  }
+  void colon() {
+    if (!frames_.empty()) frames_.back().key_next = false;
+  }
+  bool key_next() const { return !frames_.empty() && frames_.back().object && frames_.back().key_next; }
+  void key(std::string name) {
+    if (!frames_.empty()) frames_.back().key = std::move(name);
+  }
+  /// The path of the value being scanned; in a key, the path of the object holding it.
+  std::string path(bool in_key) const {
+    std::string out;
+    for (std::size_t i = 0; i < frames_.size(); ++i) {
+      const Frame& f = frames_[i];
+      if (in_key && i + 1 == frames_.size()) break;
+      if (f.object) out += (out.empty() ? "" : ".") + f.key;
+      else out += "[" + std::to_string(f.index) + "]";
+    }
+    return out;
+  }
+
+ private:
+  struct Frame {
+    bool object;
+    std::string key;
+    std::size_t index;
+    bool key_next;
+  };
+  std::vector<Frame> frames_;
+};
+
 /// Limits that hold before RapidJSON (recursive) sees the text: a deeply nested document would overflow
-/// the caller's stack, a NUL byte would end the parse early and leave the rest unread.
+/// the caller's stack, a NUL byte would end the parse early and leave the rest unread, and invalid UTF-8
+/// must be refused naming the field, never shown. The scan follows the structure only as far as the
+/// limits need; RapidJSON then checks the syntax.
 void check_limits(std::string_view text) {
   if (text.size() > max_json_bytes)
     throw ParseError("a JSON document of " + std::to_string(text.size()) + " bytes is over the limit of " +
                      std::to_string(max_json_bytes) + " bytes");
-  if (auto nul = text.find('\0'); nul != std::string_view::npos)
-    throw ParseError("invalid JSON at " + position(text, nul) + ": a NUL byte (JSON text cannot hold one)");
-  std::size_t depth = 0;
-  bool in_string = false, escaped = false;
+  PathTracker where;
+  bool in_string = false, in_key = false, escaped = false;
+  std::size_t depth = 0, string_start = 0;
+  auto fail = [&](std::size_t at, const std::string& reason) {
+    const std::string field = where.path(in_key);
+    const std::string place = field.empty() ? std::string() : in_key ? ", in a key of '" + field + "'" : ", in field '" + field + "'";
+    throw ParseError("invalid JSON at " + position(text, at) + place + ": " + reason, in_key ? std::string() : field);
+  };
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
+    if (c == '\0') fail(i, "a NUL byte (JSON text cannot hold one)");
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      const std::size_t n = utf8_length(text, i);
+      if (n == 0) fail(i, "invalid UTF-8 (the bytes are not shown)");
+      i += n - 1;
+      escaped = false;
+      continue;
+    }
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+      if (escaped) {
+        escaped = false;
+        if (c == 'u' && text.substr(i + 1, 4) == "0000") fail(i - 1, "a NUL character (\\u0000)");
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+        if (in_key) where.key(std::string(text.substr(string_start, i - string_start)));
+        in_key = false;
+      }
     } else if (c == '"') {
       in_string = true;
+      in_key = where.key_next();
+      string_start = i + 1;
     } else if (c == '[' || c == '{') {
       if (++depth > max_json_depth)
-        throw ParseError("invalid JSON at " + position(text, i) + ": nested deeper than the limit of " +
-                         std::to_string(max_json_depth) + " levels");
+        fail(i, "nested deeper than the limit of " + std::to_string(max_json_depth) + " levels");
+      where.open(c == '{');
     } else if ((c == ']' || c == '}') && depth > 0) {
       --depth;
+      where.close();
+    } else if (c == ',') {
+      where.comma();
+    } else if (c == ':') {
+      where.colon();
     }
   }
 }

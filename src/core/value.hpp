@@ -61,7 +61,9 @@ class Value {
 };
 
 struct ParseError : std::runtime_error {
-  using std::runtime_error::runtime_error;
+  explicit ParseError(const std::string& what, std::string field = {}) : std::runtime_error(what), field(std::move(field)) {}
+  /// The path of the field where the text went wrong ("patroni.etcd.hosts[1]"), when known.
+  std::string field;
 };
 
 /// What parse_json accepts at most: a bound on the stack its (recursive) parser may use, and on memory.

@@ -83,12 +83,19 @@ int main(void) {
   FAILS(PGLIFT_E_INVALID_SPEC, pglift_instance_create(ctx, spec, len + 10, 0, &json, ERR));
   CHECK(contains(pglift_error_message(test_err), "NUL byte"));
   CHECK(contains(pglift_error_message(test_err), "offset"));
+  /* A NUL inside a value names its field. */
+  len = (size_t)snprintf(spec, sizeof spec, "{\"name\": \"nul\", \"port\": %d, \"locale\": \"C", free_port());
+  memcpy(spec + len, "\0x\"}", 4);
+  FAILS(PGLIFT_E_INVALID_SPEC, pglift_instance_create(ctx, spec, len + 4, 0, &json, ERR));
+  CHECK(strcmp(pglift_error_field(test_err), "locale") == 0);
   nothing_created(ctx);
 
   /* 4. Invalid UTF-8, in a JSON string and as a C string argument: refused, never echoed raw. */
   len = (size_t)snprintf(spec, sizeof spec, "{\"name\": \"caf\xe9\", \"port\": %d}", free_port());
   FAILS(PGLIFT_E_INVALID_SPEC, pglift_instance_create(ctx, spec, len, 0, &json, ERR));
   CHECK(clean_message(pglift_error_message(test_err), "\xe9"));
+  CHECK(strcmp(pglift_error_field(test_err), "name") == 0);
+  CHECK(contains(pglift_error_message(test_err), "in field 'name'"));
   len = (size_t)snprintf(spec, sizeof spec, "{\"name\": \"a\xc0\xaf" "b\", \"port\": %d}", free_port());
   FAILS(PGLIFT_E_INVALID_SPEC, pglift_instance_create(ctx, spec, len, 0, &json, ERR));
   CHECK(clean_message(pglift_error_message(test_err), "\xc0\xaf"));

@@ -3,7 +3,8 @@
  * cancelled, or the context freed, or both, in turn. Afterwards either nothing is left (no process naming
  * the data directory or the Patroni configuration, no directory, no configuration, no key of the cluster
  * in etcd) or the member is complete and `get` shows it (it is then dropped with its cluster).
- * LIBPGLIFT_TEST_SWEEP_STEP_MS and _MAX_MS change the sweep. Skipped (77) without etcd or Patroni. */
+ * LIBPGLIFT_TEST_SWEEP_STEP_MS and _MAX_MS change the sweep; LIBPGLIFT_TEST_SWEEP_RUN=k/n takes one share
+ * of it (see sweep_share in testutil.h). Skipped (77) without etcd or Patroni. */
 #include "testutil.h" /* first: it defines _GNU_SOURCE */
 
 
@@ -25,7 +26,7 @@ static void dcs_keys(const char *endpoint, const char *prefix, char *out, size_t
 int main(void) {
   const char *prefix = test_prefix(), *endpoint = getenv("LIBPGLIFT_TEST_ETCD");
   const int step = env_int("LIBPGLIFT_TEST_SWEEP_STEP_MS", 250), max = env_int("LIBPGLIFT_TEST_SWEEP_MAX_MS", 6000);
-  int delay, round = 0, reverted = 0, completed = 0;
+  int delay, round, first, stride, rounds = 0, reverted = 0, completed = 0;
   char settings_json[1024];
   pglift_settings *settings = NULL;
   double start = now_s();
@@ -38,7 +39,8 @@ int main(void) {
            "\"loop_wait\": 2, \"ttl\": 10, \"retry_timeout\": 3, \"create_timeout\": 120}}",
            prefix, prefix, endpoint);
   OK(pglift_settings_from_json(settings_json, strlen(settings_json), &settings, ERR));
-  for (delay = 0; delay <= max; delay += step, ++round) {
+  sweep_share(&first, &stride);
+  for (round = first; (delay = round * step) <= max; round += stride, ++rounds) {
     pglift_ctx *ctx = NULL;
     pglift_op *op = NULL;
     char spec[512], name[32], datadir[512], config[512], dcs_prefix[64], keys[4096], *json = NULL;
@@ -97,7 +99,7 @@ int main(void) {
     pglift_ctx_free(ctx);
   }
   pglift_settings_free(settings);
-  printf("%d rounds in %.1f s: %d reverted, %d completed (then dropped with their cluster); nothing half-made\n", round,
+  printf("%d rounds in %.1f s: %d reverted, %d completed (then dropped with their cluster); nothing half-made\n", rounds,
          now_s() - start, reverted, completed);
   pglift_error_free(test_err);
   return 0;

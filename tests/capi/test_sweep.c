@@ -2,16 +2,18 @@
  * delay, every 25 ms from 0 to 2 s, a create is started, then after the delay the op is cancelled, or
  * the context freed, or both at once (the context's destruction then cancels a second time), in turn. Afterwards either nothing of the instance is left (no
  * process naming its data directory, no directory) or it is complete and `get` shows it (then it is
- * dropped). LIBPGLIFT_TEST_SWEEP_STEP_MS and _MAX_MS change the sweep. */
+ * dropped). LIBPGLIFT_TEST_SWEEP_STEP_MS and _MAX_MS change the sweep; LIBPGLIFT_TEST_SWEEP_RUN=k/n takes
+ * one share of it (see sweep_share in testutil.h: CI runs the capi suite five times, 1/5 to 5/5). */
 #include "testutil.h" /* first: it defines _GNU_SOURCE */
 
 
 int main(void) {
   const char *prefix = test_prefix();
   const int step = env_int("LIBPGLIFT_TEST_SWEEP_STEP_MS", 25), max = env_int("LIBPGLIFT_TEST_SWEEP_MAX_MS", 2000);
-  int delay, round = 0, reverted = 0, completed = 0;
+  int delay, round, first, stride, rounds = 0, reverted = 0, completed = 0;
   double start = now_s();
-  for (delay = 0; delay <= max; delay += step, ++round) {
+  sweep_share(&first, &stride);
+  for (round = first; (delay = round * step) <= max; round += stride, ++rounds) {
     pglift_ctx *ctx = NULL;
     pglift_op *op = NULL;
     char spec[128], name[32], datadir[512], *json = NULL;
@@ -55,7 +57,7 @@ int main(void) {
     pglift_op_free(op);
     pglift_ctx_free(ctx);
   }
-  printf("%d rounds in %.1f s: %d reverted, %d completed (then dropped); nothing half-made\n", round,
+  printf("%d rounds in %.1f s: %d reverted, %d completed (then dropped); nothing half-made\n", rounds,
          now_s() - start, reverted, completed);
   pglift_error_free(test_err);
   return 0;

@@ -105,6 +105,22 @@ static inline int env_int(const char *name, int fallback) {
   return v && *v ? atoi(v) : fallback;
 }
 
+/* The share of a sweep this run takes: LIBPGLIFT_TEST_SWEEP_RUN="k/n" (1 <= k <= n) keeps the points whose
+ * index i (delay = i * step) has i % n == k - 1, so that each of n runs sweeps the whole range at n
+ * steps apart, shifted by one step from the previous run, and the n runs together cover every point
+ * (each point with the mode a single run would give it: the mode follows the index). Unset: every point. */
+static inline void sweep_share(int *first, int *stride) {
+  const char *v = getenv("LIBPGLIFT_TEST_SWEEP_RUN");
+  int k = 1, n = 1;
+  if (v && *v && (sscanf(v, "%d/%d", &k, &n) != 2 || n < 1 || k < 1 || k > n)) {
+    fprintf(stderr, "LIBPGLIFT_TEST_SWEEP_RUN=%s: expected k/n with 1 <= k <= n\n", v);
+    exit(2);
+  }
+  *first = k - 1;
+  *stride = n;
+  if (n > 1) printf("sweep run %d of %d: points %d, %d, ... (every %d)\n", k, n, k - 1, k - 1 + n, n);
+}
+
 static inline void sleep_ms(int ms) {
   struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
   while (nanosleep(&t, &t) != 0 && errno == EINTR) {

@@ -116,6 +116,54 @@ TEST_CASE("value documents: JSON and YAML parse to the same thing; merge is recu
   CHECK(core::parse_yaml("x: '5432'").find("x")->is_string());
 }
 
+namespace {
+/// The field and message of the ParseError that parsing `text` raises.
+std::pair<std::string, std::string> parse_failure(std::string_view text) {
+  try {
+    core::parse_json(text);
+  } catch (const core::ParseError& e) {
+    return {e.field, e.what()};
+  }
+  return {"(parsed)", ""};
+}
+}  // namespace
+
+TEST_CASE("JSON: a NUL byte, \\u0000 or invalid UTF-8 is refused naming the field, never showing the bytes") {
+  using namespace std::string_literals;
+  auto [field, msg] = parse_failure(R"({"name": "caf)"s + "\xe9" + R"(", "port": 1})");
+  CHECK(field == "name");
+  CHECK(msg.find("in field 'name'") != std::string::npos);
+  CHECK(msg.find("invalid UTF-8") != std::string::npos);
+  CHECK(msg.find('\xe9') == std::string::npos);
+
+  std::tie(field, msg) = parse_failure(R"({"patroni": {"etcd": {"hosts": ["a:1", "b)"s + "\xc0\xaf" + R"(:2"]}}})");
+  CHECK(field == "patroni.etcd.hosts[1]");
+  std::tie(field, msg) = parse_failure("{\"name\": \"x\", \"settings\": {\"work_mem\": \"a\0b\"}}"s);
+  CHECK(field == "settings.work_mem");
+  CHECK(msg.find("NUL byte") != std::string::npos);
+  std::tie(field, msg) = parse_failure(R"({"a": [1, {"b": "x\u0000y"}]})");
+  CHECK(field == "a[1].b");
+  CHECK(msg.find("\\u0000") != std::string::npos);
+  std::tie(field, msg) = parse_failure("{\"name\": \"x\"}\0{\"bogus\":"s);  // bytes after a NUL count
+  CHECK(msg.find("NUL byte") != std::string::npos);
+  std::tie(field, msg) = parse_failure(R"({"patroni": {"cl)"s + "\xed\xa0\x80" + R"(": 1}})");  // a surrogate, in a key
+  CHECK(field.empty());
+  CHECK(msg.find("in a key of 'patroni'") != std::string::npos);
+  std::tie(field, msg) = parse_failure("{\"a\": \"\xf4\x90\x80\x80\"}");  // over U+10FFFF
+  CHECK(field == "a");
+  // Valid UTF-8 of every length, escapes (a quote, a backslash before the closing quote) are fine.
+  CHECK(core::parse_json(R"({"k\"ey\\": "é€😀", "b": ["\\", "\"x"]})").find("b")->as_array().size() == 2);
+  CHECK(core::parse_json(R"({"k\"ey\\": "é€😀"})").find("k\"ey\\")->as_string() == "é€😀");
+  // The C++ API names the field too.
+  try {
+    InstanceSpec::from_json(R"({"name": "ok", "patroni": {"cluster": "c)"s + "\xff" + R"("}})");
+    FAIL("accepted");
+  } catch (const InvalidSpec& e) {
+    CHECK(e.field() == "patroni.cluster");
+    CHECK(std::string(e.what()).find('\xff') == std::string::npos);
+  }
+}
+
 // --- names: a safe character set, checked where specs are validated and where instances are looked up ---
 
 namespace {
