@@ -52,16 +52,25 @@ pglift::CreateOptions options_of(uint32_t flags) {
 std::string json_of(const Instance& i) { return i.to_json(); }
 std::string json_of(const std::vector<InstanceListItem>& items) { return pglift::to_json(items); }
 std::string json_of(const InstanceStatus& s) {
-  return "{\"postgresql\":" + capi::json_string(pglift::to_string(s.postgresql)) +
-         ",\"pid\":" + (s.pid ? std::to_string(*s.pid) : "null") + "}";
+  std::string out = "{\"postgresql\":" + capi::json_string(pglift::to_string(s.postgresql)) +
+                    ",\"pid\":" + (s.pid ? std::to_string(*s.pid) : "null");
+  // A Patroni member: its Patroni, an orphan postmaster, the DCS (keys as in get's "patroni" object).
+  if (s.patroni) {
+    out += ",\"patroni\":{\"state\":" + capi::json_string(*s.patroni) +
+           ",\"orphan_postmaster\":" + (s.orphan_postmaster ? "true" : "false");
+    if (s.dcs_error) out += ",\"dcs_error\":" + capi::json_string(*s.dcs_error);
+    out += "}";
+  }
+  return out + "}";
 }
 std::string json_of(const pglift::ConfigurationResult& r) { return pglift::to_json(r); }
 std::string json_of(const pglift::TopologyResult& r) { return pglift::to_json(r); }
 
 pglift::DropOptions drop_options_of(uint32_t flags) {
-  if (flags & ~static_cast<uint32_t>(PGLIFT_DROP_REMOVE_CLUSTER))
+  if (flags & ~static_cast<uint32_t>(PGLIFT_DROP_REMOVE_CLUSTER | PGLIFT_DROP_DCS_UNREACHABLE_OK))
     throw pglift::InvalidSpec("flags", std::to_string(flags), "unknown flags");
-  return pglift::DropOptions{.remove_cluster = (flags & PGLIFT_DROP_REMOVE_CLUSTER) != 0};
+  return pglift::DropOptions{.remove_cluster = (flags & PGLIFT_DROP_REMOVE_CLUSTER) != 0,
+                             .dcs_unreachable_ok = (flags & PGLIFT_DROP_DCS_UNREACHABLE_OK) != 0};
 }
 
 pglift::ParameterChanges changes_of(const char* json, size_t len) {

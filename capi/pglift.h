@@ -217,7 +217,9 @@ PGLIFT_API int pglift_instance_get(pglift_ctx *ctx, const char *instance, char *
  * `version` NULL: every version. */
 PGLIFT_API int pglift_instance_list(pglift_ctx *ctx, const char *version, char **out_json,
                                     pglift_error **err) PGLIFT_NOEXCEPT;
-/* {"postgresql": "running" | "not_running", "pid": <postmaster PID> | null}. */
+/* {"postgresql": "running" | "not_running", "pid": <postmaster PID> | null}; a Patroni member adds
+ * "patroni": {"state": "running" | "not_running" | "unreachable", "orphan_postmaster": bool,
+ * "dcs_error": "<etcd's error>" (absent when the DCS answers)}. */
 PGLIFT_API int pglift_instance_status(pglift_ctx *ctx, const char *instance, char **out_json,
                                       pglift_error **err) PGLIFT_NOEXCEPT;
 /* Starting a started instance (or stopping a stopped one) succeeds with a WARNING log event. */
@@ -244,7 +246,10 @@ typedef enum pglift_drop_flags {
   PGLIFT_DROP_DEFAULT = 0,
   /* For the last member of a Patroni cluster: also delete the cluster's keys from the DCS (refused with
    * PGLIFT_E_STATE while another member is alive; PGLIFT_E_STATE on a plain instance). */
-  PGLIFT_DROP_REMOVE_CLUSTER = 1
+  PGLIFT_DROP_REMOVE_CLUSTER = 1,
+  /* A Patroni member while the DCS cannot be reached (nobody can tell whether it is the last member of
+   * its cluster): drop it anyway. Without it, such a drop fails with PGLIFT_E_DCS and changes nothing. */
+  PGLIFT_DROP_DCS_UNREACHABLE_OK = 2
 } pglift_drop_flags;
 
 /* pglift_instance_drop with flags. */

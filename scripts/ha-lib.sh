@@ -2,10 +2,13 @@
 # prefix, started with a clean environment (etcd reads every ETCD_* variable as a flag), stopped by PID.
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-# start_etcd DIR -> sets ETCD_PID and ETCD_ENDPOINT; waits (bounded, fine-grained) for /health.
+# start_etcd DIR [CLIENT_PORT PEER_PORT] -> sets ETCD_PID, ETCD_ENDPOINT and ETCD_PEER_PORT; waits
+# (bounded, fine-grained) for /health. The ports of a previous start_etcd restart the same etcd.
 start_etcd() {
-  local dir=$1 client peer
-  client=$(free_port); peer=$(free_port)
+  local dir=$1 client=${2:-} peer=${3:-}
+  [ -n "$client" ] || client=$(free_port)
+  [ -n "$peer" ] || peer=$(free_port)
+  ETCD_PEER_PORT=$peer
   mkdir -p "$dir"
   env -i PATH=/usr/bin:/bin /usr/bin/etcd --name demo --data-dir "$dir/data" \
     --listen-client-urls "http://127.0.0.1:$client" --advertise-client-urls "http://127.0.0.1:$client" \

@@ -198,14 +198,26 @@ int list_instances(Session& session, const ListArgs& args) {
   return 0;
 }
 
-/// One line per component, as pglift ≥ 0.34; exit 3 when any of them is not running.
+/// One line per component, as pglift ≥ 0.34; exit 3 when any of them is not running, when PostgreSQL
+/// runs without its Patroni (an orphan postmaster) or when the DCS cannot be reached.
 int instance_status(Session& session, const Target& target) {
   auto status = pglift::instance_status(session.context(), resolve(session, target));
   std::string lines = "PostgreSQL: " + status_words(status.postgresql) + '\n';
   bool all_running = status.postgresql == pglift::RunStatus::running;
   if (status.patroni_api) {
-    lines += "Patroni API: " + status_words(*status.patroni_api) + '\n';
+    std::string api = status.patroni == std::optional<std::string>("unreachable")
+                          ? "unreachable (Patroni runs, its REST API does not answer)"
+                          : status_words(*status.patroni_api);
+    lines += "Patroni API: " + api + '\n';
     all_running = all_running && *status.patroni_api == pglift::RunStatus::running;
+  }
+  if (status.orphan_postmaster) {
+    lines += "Orphan postmaster: PostgreSQL runs without its Patroni\n";
+    all_running = false;
+  }
+  if (status.dcs_reachable) {
+    lines += "DCS: " + (*status.dcs_reachable ? std::string("ok") : "unreachable (" + status.dcs_error.value_or("") + ")") + '\n';
+    all_running = all_running && *status.dcs_reachable;
   }
   print(lines);
   return static_cast<int>(all_running ? pglift::RunStatus::running : pglift::RunStatus::not_running);
@@ -248,14 +260,33 @@ int reload_instances(Session& session, const ControlArgs& args) {
   });
 }
 
+/// The library refuses to drop a Patroni member while the DCS is unreachable (nobody can tell whether it
+/// is the last member): ask, default no; --non-interactive refuses unless --dcs-unreachable-ok.
+bool confirm_drop_without_dcs(Session& session, const pglift::InstanceRef& ref, const pglift::Error& refusal) {
+  if (!session.interactive()) return false;
+  session.console().log(pglift::LogLevel::warning, "pglift.cli", refusal.what());
+  return Terminal().confirm("The DCS cannot be reached: drop instance " + ref.str() + " anyway?", false);
+}
+
 int drop_instances(Session& session, const DropArgs& args) {
   auto& ctx = session.context();
   for (const auto& ref : resolve(session, args.targets)) {
     confirm_drop(session, ref);
-    run_on(session, ref,
-           [&ctx, &args](const pglift::InstanceRef& r, pglift::Callback<> done, pglift::OpOptions op) {
-             return pglift::start_drop_instance(ctx, r, args.options, std::move(done), op);
-           });
+    auto drop = [&](pglift::DropOptions options) {
+      run_on(session, ref, [&ctx, options](const pglift::InstanceRef& r, pglift::Callback<> done, pglift::OpOptions op) {
+        return pglift::start_drop_instance(ctx, r, options, std::move(done), op);
+      });
+    };
+    try {
+      drop(args.options);
+    } catch (const pglift::Error& e) {
+      if (e.code() != pglift::ErrorCode::dcs || args.options.dcs_unreachable_ok || args.options.remove_cluster ||
+          !confirm_drop_without_dcs(session, ref, e))
+        throw;
+      auto confirmed = args.options;
+      confirmed.dcs_unreachable_ok = true;
+      drop(confirmed);
+    }
   }
   return 0;
 }

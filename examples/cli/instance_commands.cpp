@@ -209,6 +209,9 @@ void add_drop(CLI::App& group, Commands& commands) {
   command->add_option("INSTANCE", args->targets.instances, instance_help);
   command->add_flag("--remove-cluster", args->options.remove_cluster,
                     "Also remove the Patroni cluster's keys from the DCS when dropping its last member");
+  command->add_flag("--dcs-unreachable-ok", args->options.dcs_unreachable_ok,
+                    "Drop a Patroni member even though the DCS cannot be reached (nobody can tell whether it is the "
+                    "last member of its cluster); asked interactively otherwise");
   commands.add(*command, [args](Session& s) { return drop_instances(s, *args); });
 }
 

@@ -112,6 +112,12 @@ struct InstanceStatus {
   /// For a Patroni member: its REST API answers (nullopt for a plain instance).
   std::optional<RunStatus> patroni_api{};
   std::optional<std::string> patroni_role{}, patroni_state{};  ///< from GET /patroni
+  /// For a Patroni member: "running" | "not_running" | "unreachable" (its process runs, its API does not answer).
+  std::optional<std::string> patroni{};
+  bool orphan_postmaster = false;  ///< a Patroni member's postmaster runs without its Patroni
+  /// For a Patroni member: whether the DCS answered, and its error when it did not.
+  std::optional<bool> dcs_reachable{};
+  std::optional<std::string> dcs_error{};
 };
 
 }  // namespace pglift

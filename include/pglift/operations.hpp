@@ -74,6 +74,9 @@ struct DropOptions {
   /// For the last member of a Patroni cluster: also delete the cluster's keys from the DCS (refused
   /// while another member is alive).
   bool remove_cluster = false;
+  /// A Patroni member while the DCS cannot be reached: nobody can tell whether other members remain.
+  /// Refused (ErrorCode::dcs) unless this is set.
+  bool dcs_unreachable_ok = false;
 };
 
 struct SwitchoverOptions {

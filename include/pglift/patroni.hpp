@@ -56,14 +56,26 @@ struct ClusterMember {
   std::optional<std::int64_t> timeline{};
   std::optional<std::variant<std::int64_t, std::string>> lag{};  ///< bytes, or "unknown"
   std::vector<std::pair<std::string, std::string>> extra{};    ///< other keys: name -> JSON text
+  // Observed by pglift, not by Patroni (absent when not observed):
+  std::optional<std::string> patroni_api{};  ///< "running" | "unreachable": its own REST API answered
+  /// As a candidate to lead: "leader" | "streaming" (from the leader, on its timeline, within the lag
+  /// limit) | "not_streaming" | "lagging" | "diverged" | "stopped" | "unreachable" | "unknown".
+  std::optional<std::string> health{};
+  std::optional<std::string> health_reason{};  ///< why it cannot take over (absent when it can)
 };
 
 struct PatroniInfo {
   std::string cluster{}, node{};
   std::string restapi_connect_address{}, restapi_listen{};
   std::optional<std::string> postgresql_connect_host{};
-  std::vector<ClusterMember> cluster_members{};  ///< empty when the REST API is down
+  /// From this member's REST API, else from the DCS; with the DCS unreachable, what is still known,
+  /// each with state "unknown" (this member at least): never empty for a member.
+  std::vector<ClusterMember> cluster_members{};
   std::optional<bool> is_paused{};
+  std::optional<std::string> state{};  ///< this member's Patroni: "running" | "not_running" | "unreachable"
+  /// Its postmaster runs while its Patroni does not: nothing fences it, nobody manages it.
+  bool orphan_postmaster = false;
+  std::optional<std::string> dcs_error{};  ///< the DCS could not be reached: the error (absent when it could)
 };
 
 }  // namespace pglift

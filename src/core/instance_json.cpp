@@ -128,7 +128,7 @@ PatroniSpec parse_patroni_spec(const Value& v) {
     g.reject_unknown();
   }
   if (auto legacy = f.str("postgresql_connect_host")) p.postgresql_connect_host = legacy;
-  f.reject_unknown({"cluster_members", "is_paused"});
+  f.reject_unknown({"cluster_members", "is_paused", "state", "orphan_postmaster", "dcs_error"});  // get's output
   return p;
 }
 
@@ -172,6 +172,9 @@ Value member_value(const ClusterMember& m) {
   if (m.api_url) o.emplace_back("api_url", *m.api_url);
   if (m.timeline) o.emplace_back("timeline", *m.timeline);
   if (m.lag) o.emplace_back("lag", std::visit([](const auto& x) -> Value { return Value(x); }, *m.lag));
+  if (m.patroni_api) o.emplace_back("patroni_api", *m.patroni_api);
+  if (m.health) o.emplace_back("health", *m.health);
+  if (m.health_reason) o.emplace_back("health_reason", *m.health_reason);
   for (const auto& [k, json] : m.extra) {
     try {
       o.emplace_back(k, core::parse_json(json));
@@ -193,6 +196,9 @@ Value patroni_info_value(const PatroniInfo& p) {
       {"cluster_members", members},
   };
   if (p.is_paused) o.emplace_back("is_paused", *p.is_paused);
+  if (p.state) o.emplace_back("state", *p.state);
+  o.emplace_back("orphan_postmaster", p.orphan_postmaster);
+  if (p.dcs_error) o.emplace_back("dcs_error", *p.dcs_error);
   return o;
 }
 
@@ -348,6 +354,9 @@ Instance Instance::from_json(const std::string& json) {
       for (const auto& m : members->as_array())
         if (m.is_object()) info.cluster_members.push_back(core::cluster_member(m));
     info.is_paused = pf.boolean("is_paused");
+    info.state = pf.str("state");
+    info.orphan_postmaster = pf.boolean("orphan_postmaster").value_or(false);
+    info.dcs_error = pf.str("dcs_error");
     i.patroni = std::move(info);
   }
   f.reject_unknown({"standby"});
@@ -453,6 +462,9 @@ ClusterMember cluster_member(const Value& v) {
     else if (k == "timeline" && x.is_int()) m.timeline = x.as_int();
     else if (k == "lag" && x.is_int()) m.lag = x.as_int();
     else if (k == "lag" && x.is_string()) m.lag = x.as_string();
+    else if (k == "patroni_api" && x.is_string()) m.patroni_api = x.as_string();
+    else if (k == "health" && x.is_string()) m.health = x.as_string();
+    else if (k == "health_reason" && x.is_string()) m.health_reason = x.as_string();
     else m.extra.emplace_back(k, core::to_json(x));
   }
   return m;

@@ -8,6 +8,7 @@
 #include "core/system.hpp"
 #include "core/text.hpp"
 #include "ops/configure.hpp"
+#include "ops/patroni_view.hpp"
 #include "ops/transaction.hpp"
 #include "patroni/config.hpp"
 #include "patroni/member.hpp"
@@ -202,21 +203,65 @@ awaitable<void> wait_leader(const PatroniSettings& ps, const Layout& l, const Ex
   co_await wait_on_member(l, e.files, timeout, "leadership of member '" + node + "'", is_leader);
 }
 
-/// A member that has just been demoted is not a candidate until it streams again (Patroni answers
-/// "no good candidates"): wait for it, bounded, instead of failing.
-awaitable<void> wait_candidate(const Layout& l, const Existing& e, const std::string& candidate) {
+/// Whether `node` of `cluster` is an instance of this host whose Patroni does not run (nullopt: not ours).
+std::optional<bool> local_member_stopped(const Settings& settings, const std::string& cluster, const std::string& node) {
+  for (const auto& other : postgres::find_instances(settings)) {
+    if (!patroni::is_member(settings, other)) continue;
+    try {
+      const Files files = Files::of(*settings.patroni, other);
+      const patroni::Member m = patroni::member_of(patroni::read(files.config));
+      if (m.cluster == cluster && m.node == node) return !patroni::running(files).has_value();
+    } catch (const std::exception&) {
+    }
+  }
+  return std::nullopt;
+}
+
+/// Until `candidate` may take over: it streams from the leader, on its timeline, within the lag limit
+/// (patroni/health.hpp). A member that has just been demoted gets there by itself: wait for it, bounded.
+/// With `refuse_at_once`, what waiting cannot cure (stopped, unreachable, diverged, not a member, the
+/// DCS unreachable) fails at once; the deadline fails with the last reason seen.
+awaitable<void> wait_candidate(const core::Op& op, const Layout& l, const Existing& e, const std::string& candidate,
+                               bool refuse_at_once = true, std::chrono::seconds timeout = 60s) {
   const std::string& cluster = e.member.cluster;
-  auto healthy = [&]() -> awaitable<bool> {
-    bool known = false, ready = false;
-    for (const auto& m : co_await e.rest.cluster(1s))
-      if (m.name == candidate) {
-        known = true;
-        ready = (m.state == "running" || m.state == "streaming") && m.lag && std::holds_alternative<std::int64_t>(*m.lag);
-      }
-    if (!known) throw InvalidSpec("candidate", candidate, "not a member of cluster '" + cluster + "'");
-    co_return ready;
+  const ViewSource source{patroni_settings(op), e.files, e.config, e.member, e.rest};
+  std::string last_reason;
+  auto refuse = [&](const std::string& reason) {
+    if (refuse_at_once) throw StateError("cannot make '" + candidate + "' the leader of cluster '" + cluster + "': " + reason);
+    last_reason = reason;
   };
-  co_await wait_on_member(l, e.files, 60s, "member '" + candidate + "' of cluster '" + cluster + "' as a healthy replica", healthy);
+  auto healthy = [&]() -> awaitable<bool> {
+    ClusterView view = co_await view_cluster(op, source);
+    if (view.dcs_error) {
+      if (refuse_at_once)
+        throw Error(ErrorCode::dcs, "cannot check candidate '" + candidate + "' of cluster '" + cluster +
+                                        "': the DCS cannot be reached (" + *view.dcs_error + ")");
+      last_reason = "the DCS cannot be reached (" + *view.dcs_error + ")";
+      co_return false;
+    }
+    const int i = view.index_of(candidate);
+    if (i < 0) {
+      if (local_member_stopped(op.settings, cluster, candidate).value_or(false)) refuse("member '" + candidate + "' is stopped");
+      else if (refuse_at_once) throw InvalidSpec("candidate", candidate, "not a member of cluster '" + cluster + "'");
+      else last_reason = "member '" + candidate + "' is not in the cluster";
+      co_return false;
+    }
+    const patroni::Assessment& a = view.assessments[static_cast<size_t>(i)];
+    if (a.health == patroni::Health::streaming) co_return true;
+    // Nobody leads (a failover): nothing to stream from; running and reachable is all one can ask.
+    if (a.health == patroni::Health::unknown && !view.leader()) co_return true;
+    last_reason = a.reason;
+    if (a.lasting()) refuse(a.reason);
+    co_return false;
+  };
+  std::function<void()> exited;
+  if (patroni::running(e.files))
+    exited = [&l, &e] {
+      if (!patroni::running(e.files))
+        throw StateError("Patroni " + l.qualname() + " exited while waiting\n" + patroni::log_tails(l, e.files));
+    };
+  co_await core::wait_until(core::Clock::now() + timeout, "member '" + candidate + "' of cluster '" + cluster + "' as a healthy replica",
+                            healthy, std::move(exited), [&] { return last_reason; }, 250ms);
 }
 
 /// Patroni's 412 answers: an unknown candidate is the caller's mistake, the rest is the cluster's state.
@@ -224,6 +269,26 @@ awaitable<void> wait_candidate(const Layout& l, const Existing& e, const std::st
   if (status == 412 && (text.find("does not exist") != std::string::npos || text.find("not exists") != std::string::npos))
     throw InvalidSpec("candidate", candidate, text);
   throw StateError(std::string(what) + " failed: HTTP " + std::to_string(status) + ": " + text);
+}
+
+/// A postmaster running while its Patroni does not: nothing fences it, nobody manages it.
+bool orphan_postmaster(const Layout& l, const std::string& patroni_state) {
+  return patroni_state == "not_running" && postgres::running_postmaster(l).has_value();
+}
+
+/// get and status say what is wrong, not only in their values.
+void warn_untruths(const core::Op& op, const Layout& l, const patroni::Member& member, const std::string& patroni_state,
+                   bool orphan, const std::optional<std::string>& dcs_error) {
+  if (orphan)
+    op.warning("PostgreSQL " + l.display() + " runs without its Patroni (orphan postmaster): nothing fences it; stop it, "
+                   "or start the instance to have Patroni manage it again",
+               "pglift.patroni");
+  else if (patroni_state == "unreachable")
+    op.warning("Patroni " + l.qualname() + " runs, but its REST API does not answer", "pglift.patroni");
+  if (dcs_error)
+    op.warning("the DCS of cluster '" + member.cluster + "' cannot be reached (" + *dcs_error +
+                   "): the members' states are unknown",
+               "pglift.patroni");
 }
 
 }  // namespace
@@ -377,14 +442,17 @@ awaitable<void> observe(const core::Op& op, const Layout& l, Instance& instance)
   info.restapi_connect_address = e.member.restapi_connect_address;
   info.restapi_listen = e.member.restapi_listen;
   info.postgresql_connect_host = e.member.connect_host;
-  if (patroni::running(e.files)) {
-    auto [members, status] = co_await (e.rest.cluster() && e.rest.status());
-    info.cluster_members = std::move(members);
-    if (status) {
-      const auto* pause = status->find("pause");
-      info.is_paused = pause && pause->is_bool() && pause->as_bool();
-    }
+  const ViewSource source{patroni_settings(op), e.files, e.config, e.member, e.rest};
+  ClusterView view = co_await view_cluster(op, source);
+  info.state = view.state;
+  info.cluster_members = std::move(view.members);
+  if (view.own_status) {
+    const auto* pause = view.own_status->find("pause");
+    info.is_paused = pause && pause->is_bool() && pause->as_bool();
   }
+  info.orphan_postmaster = orphan_postmaster(l, view.state);
+  info.dcs_error = view.dcs_error;
+  warn_untruths(op, l, e.member, view.state, info.orphan_postmaster, view.dcs_error);
   // Patroni renames initdb's file to postgresql.base.conf and includes it: show both, like pglift.
   ConfParameters merged;
   if (auto base = core::read_file_if_exists(l.base_conf())) merged = postgres::parse_conf(*base);
@@ -396,12 +464,21 @@ awaitable<void> observe(const core::Op& op, const Layout& l, Instance& instance)
 
 awaitable<void> status(const core::Op& op, const Layout& l, InstanceStatus& st) {
   auto e = existing(op, l);
-  st.patroni_api = RunStatus::not_running;
-  if (auto s = co_await e.rest.status()) {
-    st.patroni_api = RunStatus::running;
-    if (const auto* role = s->find("role"); role && role->is_string()) st.patroni_role = role->as_string();
-    if (const auto* state = s->find("state"); state && state->is_string()) st.patroni_state = state->as_string();
-  }
+  const bool process = patroni::running(e.files).has_value();
+  auto ask_api = [&]() -> awaitable<void> {
+    if (auto s = co_await e.rest.status()) {
+      if (const auto* role = s->find("role"); role && role->is_string()) st.patroni_role = role->as_string();
+      if (const auto* state = s->find("state"); state && state->is_string()) st.patroni_state = state->as_string();
+      st.patroni = "running";
+    }
+  };
+  auto ask_dcs = [&]() -> awaitable<void> { st.dcs_error = co_await dcs_error(patroni_settings(op), e.member.cluster); };
+  co_await (ask_api() && ask_dcs());
+  st.patroni_api = st.patroni ? RunStatus::running : RunStatus::not_running;
+  if (!st.patroni) st.patroni = process ? "unreachable" : "not_running";
+  st.dcs_reachable = !st.dcs_error;
+  st.orphan_postmaster = orphan_postmaster(l, *st.patroni);
+  warn_untruths(op, l, e.member, *st.patroni, st.orphan_postmaster, st.dcs_error);
 }
 
 awaitable<void> start(const core::Op& op, const Layout& l) {
@@ -497,13 +574,19 @@ awaitable<void> drop(const core::Op& op, const Layout& l, const DropOptions& opt
       throw StateError("cannot remove cluster '" + e.member.cluster + "': member(s) " + core::join(others_alive, ", ") +
                        " still alive");
   }
+  if (!dcs_reachable && !options.dcs_unreachable_ok)
+    throw Error(ErrorCode::dcs, "cannot tell whether '" + e.member.node + "' is the last member of cluster '" + e.member.cluster +
+                                    "': the DCS cannot be reached; instance " + l.display() +
+                                    " was not dropped (confirm to drop it anyway: dcs_unreachable_ok)");
   if (others_alive.empty()) {
     // Secrets are in there: the copy is 0600, and we say where it is.
     const auto stamp = std::to_string(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
     fs::path backup = e.files.config.parent_path() / (e.member.cluster + "-" + e.member.node + "-" + stamp + ".yaml");
-    op.warning("'" + e.member.node + "' appears to be the last member of cluster '" + e.member.cluster +
-                   "', saving Patroni configuration file to " + backup.string(),
-               "pglift.patroni");
+    // Only the DCS knows the other members: without it, nobody can say this one is the last.
+    const std::string why = dcs_reachable ? "'" + e.member.node + "' appears to be the last member of cluster '" + e.member.cluster + "'"
+                                          : "the DCS cannot be reached: nobody can tell whether '" + e.member.node +
+                                                "' is the last member of cluster '" + e.member.cluster + "'";
+    op.warning(why + ", saving Patroni configuration file to " + backup.string(), "pglift.patroni");
     core::write_file_atomic(backup, core::read_file(e.files.config), 0600);
     if (auto pgpass = core::read_file_if_exists(e.files.passfile)) {
       fs::path pgpass_backup = backup;
@@ -533,23 +616,29 @@ awaitable<void> drop(const core::Op& op, const Layout& l, const DropOptions& opt
 awaitable<TopologyResult> switchover(const core::Op& op, const Layout& l, const SwitchoverOptions& options) {
   const auto& ps = patroni_settings(op);
   auto e = existing(op, l);
-  auto members = co_await e.rest.cluster();
-  if (members.empty()) throw StateError("REST API of Patroni " + l.qualname() + " is unreachable at " + e.rest.url() + "; is the instance running?");
-  std::string leader, candidate = options.candidate.value_or("");
-  for (const auto& m : members)
-    if (m.role == "leader") leader = m.name;
-  if (leader.empty()) throw StateError("cluster '" + e.member.cluster + "' has no leader at the moment");
-  if (candidate.empty())
-    for (const auto& m : members)
-      if (m.name != leader && (m.state == "running" || m.state == "streaming")) {
-        candidate = m.name;
-        break;
-      }
-  if (candidate.empty()) throw StateError("cluster '" + e.member.cluster + "' has no healthy replica to switch over to");
+  const ViewSource source{ps, e.files, e.config, e.member, e.rest};
+  ClusterView view = co_await view_cluster(op, source);
+  if (view.state != "running")
+    throw StateError("REST API of Patroni " + l.qualname() + " is unreachable at " + e.rest.url() + "; is the instance running?");
+  if (view.dcs_error)
+    throw Error(ErrorCode::dcs, "cannot switch over cluster '" + e.member.cluster + "': the DCS cannot be reached (" + *view.dcs_error + ")");
+  const ClusterMember* leading = view.leader();
+  if (!leading) throw StateError("cluster '" + e.member.cluster + "' has no leader at the moment");
+  const std::string leader = leading->name;
+  std::string candidate = options.candidate.value_or("");
+  if (candidate.empty()) {
+    std::vector<std::string> reasons;
+    for (size_t i = 0; i < view.members.size() && candidate.empty(); ++i) {
+      if (view.members[i].name == leader) continue;
+      if (view.assessments[i].health == patroni::Health::streaming) candidate = view.members[i].name;
+      else reasons.push_back(view.assessments[i].reason);
+    }
+    if (candidate.empty())
+      throw StateError("cluster '" + e.member.cluster + "' has no healthy replica to switch over to" +
+                       (reasons.empty() ? std::string() : ": " + core::join(reasons, "; ")));
+  }
   if (candidate == leader) throw InvalidSpec("candidate", candidate, "already the leader of cluster '" + e.member.cluster + "'");
-  if (std::none_of(members.begin(), members.end(), [&](const ClusterMember& m) { return m.name == candidate; }))
-    throw InvalidSpec("candidate", candidate, "not a member of cluster '" + e.member.cluster + "'");
-  co_await wait_candidate(l, e, candidate);
+  co_await wait_candidate(op, l, e, candidate);
   core::Object body{{"leader", leader}, {"candidate", candidate}};
   if (options.scheduled_at) body.emplace_back("scheduled_at", *options.scheduled_at);
   op.info("switching over cluster '" + e.member.cluster + "' from " + leader + " to " + candidate, "pglift.patroni");
@@ -563,7 +652,7 @@ awaitable<TopologyResult> switchover(const core::Op& op, const Layout& l, const 
   // rewind); if it does not within the deadline, say so and leave it to Patroni.
   op.info("waiting for " + leader + " to rejoin as a replica", "pglift.patroni");
   try {
-    co_await wait_candidate(l, e, leader);
+    co_await wait_candidate(op, l, e, leader, false);
   } catch (const Timeout& t) {
     op.warning(t.what(), "pglift.patroni");
   }
@@ -579,7 +668,7 @@ awaitable<TopologyResult> failover(const core::Op& op, const Layout& l, const st
   } catch (const StateError&) {
   }
   if (leader == candidate) throw InvalidSpec("candidate", candidate, "already the leader of cluster '" + e.member.cluster + "'");
-  co_await wait_candidate(l, e, candidate);
+  co_await wait_candidate(op, l, e, candidate);
   op.info("failing over cluster '" + e.member.cluster + "' to " + candidate, "pglift.patroni");
   // Bodies are built outside co_await expressions: g++ 12 mishandles initializer lists there.
   const core::Value body = core::Object{{"candidate", candidate}};

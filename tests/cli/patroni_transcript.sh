@@ -113,7 +113,8 @@ expect_stdout ""
 pglift instance status pg1
 expect_status 0
 expect_stdout "PostgreSQL: running
-Patroni API: running"
+Patroni API: running
+DCS: ok"
 
 pglift instance get pg1 -o json
 expect_status 0
@@ -227,7 +228,8 @@ expect_status 0
 pglift instance status pg1
 expect_status 3
 expect_stdout "PostgreSQL: not running
-Patroni API: not running"
+Patroni API: not running
+DCS: ok"
 pglift instance start pg1
 expect_status 0
 pglift instance status pg1
@@ -245,6 +247,22 @@ expect_status 0
 expect_stdout ""
 COMMAND="etcd"
 if [[ -n $(dcs_keys) ]]; then pass "etcd: the cluster has keys"; else fail "etcd: the cluster has keys"; fi
+# The DCS lost: status names it (exit 3), get warns and carries the error, a drop cannot tell whether
+# pg1 is the last member: refused without a prompt, never "the last member".
+stop_etcd
+pglift instance status pg1
+expect_status 3
+expect_match "names the lost DCS" '^DCS: unreachable \(etcd at ' "$OUT"
+pglift instance get pg1 -o json
+expect_status 0
+expect_equal "carries the DCS error" "True" "$(json_summary '"dcs_error" in d["patroni"]')"
+expect_match "warns of the lost DCS" "WARNING +pglift\.patroni - the DCS of cluster '$CLUSTER' cannot be reached" "$ERR"
+pglift --non-interactive instance drop pg1
+expect_status 1
+expect_match "refuses without the DCS" "cannot tell whether 'pg1' is the last member" "$ERR"
+expect_no_match "never claims the last member" "appears to be the last member" "$ERR"
+start_etcd "$SCRATCH/etcd" "$ETCD_PORT" "$ETCD_PEER_PORT" || { echo "FAIL: etcd did not restart" >&2; exit 1; }
+
 pglift --non-interactive instance drop pg1 --remove-cluster
 expect_status 0
 expect_stdout ""

@@ -382,3 +382,163 @@ TEST_CASE("a bootstrap cancelled half-way removes the initialize key it took: th
   CHECK(leader_of(again) == "pg1");
   drop_instance(*env, InstanceRef::parse("pg1"), DropOptions{.remove_cluster = true});
 }
+
+namespace {
+const std::string pg_bin = "/usr/lib/postgresql/15/bin/";
+
+/// pg_ctl on a member's data directory, by hand (as an operator would, or as a killed Patroni leaves it).
+std::string pg_ctl(Env& env, const std::string& name, const std::string& args) {
+  return command_output(pg_bin + "pg_ctl -D " + env.datadir(name).string() + " -w -t 60 " + args + " 2>&1");
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+const ClusterMember* member_named(const Instance& i, const std::string& name) {
+  for (const auto& m : i.patroni->cluster_members)
+    if (m.name == name) return &m;
+  return nullptr;
+}
+}  // namespace
+
+TEST_CASE("get and status tell the truth: an orphan postmaster, a lost DCS; a drop without the DCS never claims the last member") {
+  EtcdServer etcd;
+  Env env(patroni_settings(etcd));
+  const std::string cluster = unique("truth");
+  const auto pg1 = InstanceRef::parse("pg1");
+  create_instance(*env, member("pg1", cluster, "127.0.1.1", free_port()));
+  Instance got = get_instance(*env, pg1);
+  CHECK(got.patroni->state == std::optional<std::string>("running"));
+  CHECK_FALSE(got.patroni->orphan_postmaster);
+  CHECK_FALSE(got.patroni->dcs_error);
+  REQUIRE(member_named(got, "pg1"));
+  CHECK(member_named(got, "pg1")->health == std::optional<std::string>("leader"));
+  CHECK(member_named(got, "pg1")->patroni_api == std::optional<std::string>("running"));
+  CHECK(instance_status(*env, pg1).dcs_reachable == std::optional(true));
+
+  // An orphan: the postmaster runs, its Patroni does not (started by hand after a stop: whatever
+  // stops the orphan of a killed Patroni, this one is still there).
+  stop_instance(*env, pg1);
+  const std::string out1 = pg_ctl(env, "pg1", "-l " + (env.prefix / "orphan.log").string() + " start");
+  INFO(out1);
+  got = get_instance(*env, pg1);
+  CHECK(got.patroni->state == std::optional<std::string>("not_running"));
+  CHECK(got.patroni->orphan_postmaster);
+  CHECK(got.to_json().find("\"orphan_postmaster\":true") != std::string::npos);
+  CHECK_FALSE(got.patroni->cluster_members.empty());  // from the DCS
+  CHECK(env.logged("runs without its Patroni (orphan postmaster)"));
+  auto st = instance_status(*env, pg1);
+  CHECK(st.postgresql == RunStatus::running);
+  CHECK(st.patroni == std::optional<std::string>("not_running"));
+  CHECK(st.orphan_postmaster);
+  const std::string out2 = pg_ctl(env, "pg1", "-m fast stop");
+  INFO(out2);
+  start_instance(*env, pg1);
+
+  // The DCS lost: named by get and status, within 5 s; the members are unknown, not gone.
+  etcd.stop();
+  auto t0 = std::chrono::steady_clock::now();
+  got = get_instance(*env, pg1);
+  CHECK(seconds_since(t0) < 5);
+  REQUIRE(got.patroni->dcs_error);
+  MESSAGE("dcs_error: " << *got.patroni->dcs_error);
+  CHECK(got.patroni->dcs_error->find("etcd") != std::string::npos);
+  REQUIRE(member_named(got, "pg1"));
+  CHECK(member_named(got, "pg1")->state == "unknown");
+  CHECK(env.logged("the DCS of cluster '" + cluster + "' cannot be reached"));
+  t0 = std::chrono::steady_clock::now();
+  st = instance_status(*env, pg1);
+  CHECK(seconds_since(t0) < 5);
+  CHECK(st.dcs_reachable == std::optional(false));
+  CHECK(st.dcs_error);
+
+  // A drop cannot know whether this is the last member: refused unless confirmed, never "the last".
+  try {
+    drop_instance(*env, pg1);
+    FAIL("expected a DCS error");
+  } catch (const Error& e) {
+    CHECK(e.code() == ErrorCode::dcs);
+    CHECK(std::string(e.what()).find("cannot tell whether 'pg1' is the last member") != std::string::npos);
+  }
+  CHECK(fs::exists(env.datadir("pg1")));
+  drop_instance(*env, pg1, DropOptions{.dcs_unreachable_ok = true});
+  CHECK_FALSE(env.logged("appears to be the last member"));
+  CHECK(env.logged("nobody can tell whether 'pg1' is the last member"));
+  CHECK(env.nothing_in_srv());
+}
+
+TEST_CASE("candidates: a stopped member is refused at once, a member on a forked timeline is refused as diverged") {
+  EtcdServer etcd;
+  Env env(patroni_settings(etcd));
+  const std::string cluster = unique("cand");
+  const auto pg1 = InstanceRef::parse("pg1"), pg2 = InstanceRef::parse("pg2");
+  create_instance(*env, member("pg1", cluster, "127.0.1.1", free_port()));
+  create_instance(*env, member("pg2", cluster, "127.0.1.2", free_port()));
+  std::string health;
+  CHECK_MESSAGE(eventually(20s, [&] {  // the DCS's lag is "unknown" until the next HA loop
+                  const Instance now = get_instance(*env, pg1);
+                  const auto* m = member_named(now, "pg2");
+                  health = m && m->health ? *m->health + ": " + m->health_reason.value_or("") : "";
+                  return health.starts_with("streaming");
+                }),
+                health);
+
+  // Stopped: said at once, not "not a member" after the key's TTL.
+  stop_instance(*env, pg2);
+  auto t0 = std::chrono::steady_clock::now();
+  std::string error = error_of([&] { patroni_switchover(*env, pg1, {.candidate = "pg2"}); });
+  MESSAGE("switchover to a stopped member: " << error << " (" << seconds_since(t0) << " s)");
+  CHECK(seconds_since(t0) < 2);
+  CHECK(error.find("'pg2' is stopped") != std::string::npos);
+
+  // A fork: pg2 promoted by hand (timeline 2, its own writes), then back under Patroni without
+  // pg_rewind: it runs as a "replica" that can never stream from pg1.
+  {
+    std::ofstream(env.datadir("pg2") / "standby.signal");
+  }
+  const std::string out3 = pg_ctl(env, "pg2", "-l " + (env.prefix / "fork.log").string() + " start");
+  INFO(out3);
+  const std::string out4 = pg_ctl(env, "pg2", "promote");
+  INFO(out4);
+  CHECK(sql(*env, "pg2", "CREATE TABLE forked AS SELECT 1") == "");
+  const std::string out5 = pg_ctl(env, "pg2", "-m fast stop");
+  INFO(out5);
+  {
+    const fs::path yaml = env.prefix / "etc/patroni/15-pg2.yaml";
+    std::ifstream in(yaml);
+    std::string text, line;
+    while (std::getline(in, line)) text += line + "\n" + (line == "postgresql:" ? "  use_pg_rewind: false\n" : "");
+    in.close();
+    std::ofstream(yaml) << text;
+  }
+  start_instance(*env, pg2);
+  CHECK_MESSAGE(eventually(20s, [&] {
+                  const Instance now = get_instance(*env, pg1);
+                  const auto* m = member_named(now, "pg2");
+                  health = m && m->health ? *m->health + ": " + m->health_reason.value_or("") : "";
+                  return health.starts_with("diverged");
+                }),
+                health);
+  t0 = std::chrono::steady_clock::now();
+  error = error_of([&] { patroni_switchover(*env, pg1, {.candidate = "pg2"}); });
+  MESSAGE("switchover to a diverged member: " << error << " (" << seconds_since(t0) << " s)");
+  CHECK(error.find("timeline 2 while leader 'pg1' is on timeline 1") != std::string::npos);
+  CHECK(error.find("diverged") != std::string::npos);
+  error = error_of([&] { promote_instance(*env, pg2); });
+  CHECK(error.find("diverged") != std::string::npos);
+  CHECK(leader_of(get_instance(*env, pg1)) == "pg1");
+
+  drop_instance(*env, pg2);
+  drop_instance(*env, pg1, {.remove_cluster = true});
+  CHECK(env.nothing_in_srv());
+}

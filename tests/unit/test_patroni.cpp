@@ -319,3 +319,124 @@ TEST_CASE("REST payloads recorded from Patroni 3.0.2 parse into cluster members"
   CHECK(doc.find("patroni")->find("cluster_members")->as_array().size() == 2);
   CHECK(Instance::from_json(i.to_json()).patroni->cluster_members.at(1).lag == members[1].lag);
 }
+
+#include "patroni/health.hpp"
+
+namespace {
+std::vector<ClusterMember> members_of(const core::Value& cluster) {
+  std::vector<ClusterMember> out;
+  for (const auto& m : cluster.find("members")->as_array()) out.push_back(patroni::parse_member(m));
+  return out;
+}
+const ClusterMember& named(const std::vector<ClusterMember>& ms, const std::string& name) {
+  for (const auto& m : ms)
+    if (m.name == name) return m;
+  throw std::runtime_error("no member " + name);
+}
+}  // namespace
+
+TEST_CASE("candidate health: streaming from the leader on its timeline within the lag limit, else why not") {
+  const auto members = members_of(fixture("cluster-two-members.json"));
+  const ClusterMember& leader = named(members, "pg1");
+  ClusterMember replica = named(members, "pg2");
+  const auto history = patroni::parse_history(fixture("history-after-switchovers.json"));
+  REQUIRE(history.size() >= 2);
+  CHECK(history[0].timeline == 1);
+  CHECK(history[0].switch_lsn == 117441312);
+  const std::int64_t max_lag = patroni::max_lag_of(fixture("config-dcs.json"));
+  CHECK(max_lag == 1048576);
+  CHECK(patroni::max_lag_of(std::nullopt) == 1048576);
+  CHECK(patroni::lsn_text(117441312) == "0/7000320");
+
+  patroni::MemberObservation seen{.api_answers = true, .status = fixture("patroni-replica.json")};
+  seen.walreceiver = patroni::WalReceiver{"streaming", 1, leader.host, leader.port};
+  CHECK(patroni::assess(leader, &leader, seen, {}, max_lag).health == patroni::Health::leader);
+  auto a = patroni::assess(replica, &leader, seen, {}, max_lag);
+  CHECK(a.health == patroni::Health::streaming);
+  CHECK(a.reason.empty());
+
+  SUBCASE("a walreceiver waiting") {
+    seen.walreceiver->status = "waiting";
+    a = patroni::assess(replica, &leader, seen, {}, max_lag);
+    CHECK(a.health == patroni::Health::not_streaming);
+    CHECK(a.reason == "member 'pg2' does not stream from leader 'pg1' (walreceiver: waiting)");
+    CHECK_FALSE(a.lasting());
+  }
+  SUBCASE("streaming from another member") {
+    seen.walreceiver->sender_host = "127.0.1.9";
+    CHECK(patroni::assess(replica, &leader, seen, {}, max_lag).health == patroni::Health::not_streaming);
+  }
+  SUBCASE("ahead of the leader's timeline: diverged") {
+    // the fixture's replica reports timeline 1; the leader says 0 here
+    ClusterMember old_leader = leader;
+    old_leader.timeline = 0;
+    seen.walreceiver.reset();
+    a = patroni::assess(replica, &old_leader, seen, {}, max_lag);
+    CHECK(a.health == patroni::Health::diverged);
+    CHECK(a.reason == "member 'pg2' is on timeline 1 while leader 'pg1' is on timeline 0 (diverged; it needs a rewind or a reinit)");
+    CHECK(a.lasting());
+  }
+  SUBCASE("behind the leader's timeline, past the fork: diverged; not past it: catching up") {
+    ClusterMember new_leader = leader;
+    new_leader.timeline = 2;
+    seen.walreceiver.reset();
+    // patroni-replica.json: timeline 1, received/replayed 117440608, below the fork at 117441312.
+    a = patroni::assess(replica, &new_leader, seen, history, max_lag);
+    CHECK(a.health == patroni::Health::not_streaming);
+    CHECK_FALSE(a.lasting());
+    std::vector<patroni::HistoryEntry> earlier_fork{{1, 117440000}};
+    a = patroni::assess(replica, &new_leader, seen, earlier_fork, max_lag);
+    CHECK(a.health == patroni::Health::diverged);
+    CHECK(a.reason.find("past the fork at 0/6FFFE00") != std::string::npos);
+  }
+  SUBCASE("lag unknown, or over maximum_lag_on_failover") {
+    replica.lag = std::string("unknown");
+    CHECK(patroni::assess(replica, &leader, seen, {}, max_lag).health == patroni::Health::lagging);
+    replica.lag = std::int64_t{2 * 1048576};
+    a = patroni::assess(replica, &leader, seen, {}, max_lag);
+    CHECK(a.health == patroni::Health::lagging);
+    CHECK(a.reason.find("maximum_lag_on_failover: 1048576") != std::string::npos);
+  }
+  SUBCASE("stopped, or its API unreachable: lasting") {
+    const auto after = members_of(fixture("cluster-after-switchover-lag-unknown.json"));
+    a = patroni::assess(named(after, "pg1"), &named(after, "pg2"), seen, history, max_lag);
+    CHECK(a.health == patroni::Health::stopped);
+    CHECK(a.reason == "member 'pg1' is stopped");
+    CHECK(a.lasting());
+    seen.api_answers = false;
+    a = patroni::assess(replica, &leader, seen, {}, max_lag);
+    CHECK(a.health == patroni::Health::unreachable);
+    CHECK(a.lasting());
+  }
+}
+
+TEST_CASE("instance JSON: the truth fields of a Patroni member round-trip") {
+  Instance i;
+  i.name = "pg1";
+  i.version = "15";
+  PatroniInfo p;
+  p.cluster = "c";
+  p.node = "pg1";
+  p.state = "not_running";
+  p.orphan_postmaster = true;
+  p.dcs_error = "etcd at http://127.0.0.1:2379: Connection refused";
+  ClusterMember m;
+  m.name = "pg1";
+  m.state = "unknown";
+  m.patroni_api = "unreachable";
+  m.health = "diverged";
+  m.health_reason = "why";
+  p.cluster_members.push_back(m);
+  i.patroni = p;
+  const std::string json = i.to_json();
+  CHECK(json.find("\"orphan_postmaster\":true") != std::string::npos);
+  Instance back = Instance::from_json(json);
+  CHECK(back.patroni->state == std::optional<std::string>("not_running"));
+  CHECK(back.patroni->orphan_postmaster);
+  CHECK(back.patroni->dcs_error == p.dcs_error);
+  REQUIRE(back.patroni->cluster_members.size() == 1);
+  CHECK(back.patroni->cluster_members[0].health == std::optional<std::string>("diverged"));
+  CHECK(back.patroni->cluster_members[0].patroni_api == std::optional<std::string>("unreachable"));
+  CHECK(back.patroni->cluster_members[0].health_reason == std::optional<std::string>("why"));
+  CHECK(back.patroni->cluster_members[0].extra.empty());
+}

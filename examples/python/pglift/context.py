@@ -195,9 +195,11 @@ class Context:
     def reload(self, instance: str) -> None:
         errors.check(lib.pglift_instance_reload, self.handle, encode(instance))
 
-    def drop(self, instance: str, *, remove_cluster: bool = False) -> None:
-        """``remove_cluster``: for the last member of a Patroni cluster, also delete its DCS keys."""
-        errors.check(lib.pglift_instance_drop_with, self.handle, encode(instance), 1 if remove_cluster else 0)
+    def drop(self, instance: str, *, remove_cluster: bool = False, dcs_unreachable_ok: bool = False) -> None:
+        """``remove_cluster``: for the last member of a Patroni cluster, also delete its DCS keys.
+        ``dcs_unreachable_ok``: drop a Patroni member even though the DCS cannot be reached (refused otherwise)."""
+        flags = (1 if remove_cluster else 0) | (2 if dcs_unreachable_ok else 0)
+        errors.check(lib.pglift_instance_drop_with, self.handle, encode(instance), flags)
 
     def configure(self, instance: str, changes: dict[str, Any]) -> dict[str, Any]:
         """Sets parameters (None removes one); reloads and confirms. Returns {"changes": {name: [old, new]},
