@@ -109,7 +109,7 @@ WalScan parse_waldump(std::string_view output, bool truncated) {
   for (const auto& line : core::split(output, '\n')) {
     std::smatch m;
     if (line.starts_with("rmgr: ")) {
-      scan.any_record = true;
+      scan.understood = scan.any_record = true;
       if (std::regex_search(line, m, record_lsn)) last_shown = parse_lsn(std::string(m[1]));
       if (std::regex_search(line, m, commit)) {
         if (scan.commits++ == 0) scan.first_commit_at = m[1];
@@ -118,14 +118,17 @@ WalScan parse_waldump(std::string_view output, bool truncated) {
     } else if (std::regex_search(line, m, record_error)) {
       // The last valid record started at the first LSN; the reason names where reading failed
       // ("invalid record length at X"), when it says.
-      scan.any_record = true;
+      scan.understood = scan.any_record = true;
       const std::string reason = m[2];
       std::smatch at;
       auto last = parse_lsn(std::string(m[1]));
       if (std::regex_search(reason, at, end_at)) scan.end = parse_lsn(std::string(at[1]));
       if (!scan.end || (last && *scan.end < *last)) scan.end = last;
-    } else if (line.find("could not find file") != std::string::npos && !scan.any_record) {
-      scan.segment_missing = true;
+    } else if (line.find("could not find file") != std::string::npos) {
+      scan.understood = true;
+      scan.segment_missing = !scan.any_record;
+    } else if (line.find("could not find a valid record after") != std::string::npos) {
+      scan.understood = true;
     }
   }
   if (!scan.end) scan.end = last_shown;

@@ -43,6 +43,7 @@ struct WalScan {
   std::string first_commit_at{}, last_commit_at{};  ///< their timestamps, as pg_waldump prints them
   bool segment_missing = false;   ///< the segment holding FROM is gone (recycled)
   bool truncated = false;         ///< the output was cut at its start: `commits` is a lower bound
+  bool understood = false;        ///< some line said how reading went: else pg_waldump failed otherwise
 };
 WalScan parse_waldump(std::string_view output, bool truncated = false);
 /// Runs pg_waldump on the stopped data directory's pg_wal, bounded by `timeout`.

@@ -76,11 +76,18 @@ TEST_CASE("pg_waldump past the fork: WAL without a commit, no WAL at all, a recy
   CHECK(patroni::describe(*lost) == "WAL 0/3000100..0/3000180 of timeline 1 (no committed transaction)");
 
   auto nothing = postgres::parse_waldump("pg_waldump: error: could not find a valid record after 0/1516868\n");
+  CHECK(nothing.understood);
   CHECK_FALSE(nothing.any_record);
   CHECK_FALSE(patroni::discarded(1, 0x1516868, nothing));
 
   auto recycled = postgres::parse_waldump("pg_waldump: error: could not find file \"000000010000000000000001\": No such file or directory\n");
   CHECK(recycled.segment_missing);
+  CHECK(recycled.understood);
+
+  // Anything else (a crash, a missing program) is not "no WAL": the caller cannot tell.
+  auto failed = postgres::parse_waldump("pg_waldump: error: could not open directory \"x\": Permission denied\n");
+  CHECK_FALSE(failed.understood);
+  CHECK_FALSE(failed.any_record);
   CHECK_FALSE(recycled.any_record);
 
   // Only the tail was kept: a lower bound, and only the last commit's time is known.
