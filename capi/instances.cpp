@@ -73,6 +73,12 @@ pglift::DropOptions drop_options_of(uint32_t flags) {
                              .dcs_unreachable_ok = (flags & PGLIFT_DROP_DCS_UNREACHABLE_OK) != 0};
 }
 
+pglift::StartOptions start_options_of(uint32_t flags) {
+  if (flags & ~static_cast<uint32_t>(PGLIFT_START_ACCEPT_DATA_LOSS))
+    throw pglift::InvalidSpec("flags", std::to_string(flags), "unknown flags");
+  return pglift::StartOptions{.accept_data_loss = (flags & PGLIFT_START_ACCEPT_DATA_LOSS) != 0};
+}
+
 pglift::ParameterChanges changes_of(const char* json, size_t len) {
   require(json, "changes_json");
   return pglift::parameter_changes_from_json(std::string(json, len));
@@ -307,6 +313,10 @@ int pglift_instance_env_async(pglift_ctx* ctx, const char* instance, uint64_t ta
 
 // --- configuration and Patroni ------------------------------------------------------------------------
 
+int pglift_instance_start_with(pglift_ctx* ctx, const char* instance, uint32_t flags, pglift_error** err) noexcept {
+  return guard(err, [&] { pglift::start_instance(context(ctx), ref_of(instance), start_options_of(flags)); });
+}
+
 int pglift_instance_drop_with(pglift_ctx* ctx, const char* instance, uint32_t flags, pglift_error** err) noexcept {
   return guard(err, [&] { pglift::drop_instance(context(ctx), ref_of(instance), drop_options_of(flags)); });
 }
@@ -360,6 +370,17 @@ int pglift_patroni_log_file(pglift_ctx* ctx, const char* instance, char** out_pa
   return guard(err, [&] {
     require(out_path, "out_path");
     capi::put(out_path, pglift::patroni_log_file(context(ctx), ref_of(instance)).string());
+  });
+}
+
+int pglift_instance_start_with_async(pglift_ctx* ctx, const char* instance, uint32_t flags, uint64_t tag,
+                                     pglift_op** out, pglift_error** err) noexcept {
+  return guard(err, [&] {
+    auto ref = ref_of(instance);
+    auto options = start_options_of(flags);
+    launch<>(ctx, tag, out, [&](auto done, auto op) {
+      return pglift::start_start_instance(*ctx->context, std::move(ref), options, std::move(done), op);
+    });
   });
 }
 

@@ -89,6 +89,7 @@ extern "C" {
 #define PGLIFT_HAS_CONFIGURE 1    /* pglift_instance_configure, _parameters */
 #define PGLIFT_HAS_PATRONI 1      /* pglift_patroni_*, pglift_instance_promote, pglift_instance_drop_with */
 #define PGLIFT_HAS_SETTINGS 1     /* pglift_settings_* */
+#define PGLIFT_HAS_START_WITH 1   /* pglift_instance_start_with, PGLIFT_E_WOULD_LOSE_DATA */
 
 /* The version of the library actually loaded, "MAJOR.MINOR.PATCH" (static storage, never NULL). */
 PGLIFT_API const char *pglift_version(void) PGLIFT_NOEXCEPT;
@@ -114,6 +115,9 @@ typedef enum pglift_status {
   PGLIFT_E_SETTINGS = -12,        /* invalid site settings */
   PGLIFT_E_BUSY = -13,            /* another operation is in progress on this instance; retriable */
   PGLIFT_E_SYSTEM = -14,          /* unexpected state of the host (I/O, permissions) */
+  PGLIFT_E_WOULD_LOSE_DATA = -15, /* refused: it would discard committed transactions (a former Patroni
+                                   * leader's rejoin); the message names the LSN range, the number of
+                                   * commits and their time window; nothing was started */
   PGLIFT_E_INVALID_ARGUMENT = -100, /* misuse of the C API: a NULL handle or output pointer... */
   PGLIFT_E_NO_MEMORY = -101       /* allocation failed */
 } pglift_status;
@@ -252,6 +256,20 @@ typedef enum pglift_drop_flags {
   PGLIFT_DROP_DCS_UNREACHABLE_OK = 2
 } pglift_drop_flags;
 
+/* Flags of pglift_instance_start_with. */
+typedef enum pglift_start_flags {
+  PGLIFT_START_DEFAULT = 0,
+  /* A Patroni member that was a leader and whose rejoin (pg_rewind to the new leader's timeline) would
+   * discard committed transactions: rejoin anyway, with a WARNING log event naming what is lost. Without
+   * it, the site's patroni.rejoin_discarding_commits decides: "refuse" (the default) fails with
+   * PGLIFT_E_WOULD_LOSE_DATA and leaves the member stopped. */
+  PGLIFT_START_ACCEPT_DATA_LOSS = 1
+} pglift_start_flags;
+
+/* pglift_instance_start with flags (pglift_instance_start is this with PGLIFT_START_DEFAULT). */
+PGLIFT_API int pglift_instance_start_with(pglift_ctx *ctx, const char *instance, uint32_t flags,
+                                          pglift_error **err) PGLIFT_NOEXCEPT;
+
 /* pglift_instance_drop with flags. */
 PGLIFT_API int pglift_instance_drop_with(pglift_ctx *ctx, const char *instance, uint32_t flags,
                                          pglift_error **err) PGLIFT_NOEXCEPT;
@@ -322,6 +340,8 @@ PGLIFT_API int pglift_instance_drop_async(pglift_ctx *ctx, const char *instance,
  * is queued all the same. */
 PGLIFT_API int pglift_instance_env_async(pglift_ctx *ctx, const char *instance, uint64_t tag, pglift_op **out,
                                          pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_instance_start_with_async(pglift_ctx *ctx, const char *instance, uint32_t flags,
+                                                uint64_t tag, pglift_op **out, pglift_error **err) PGLIFT_NOEXCEPT;
 PGLIFT_API int pglift_instance_drop_with_async(pglift_ctx *ctx, const char *instance, uint32_t flags,
                                                uint64_t tag, pglift_op **out, pglift_error **err) PGLIFT_NOEXCEPT;
 PGLIFT_API int pglift_instance_configure_async(pglift_ctx *ctx, const char *instance, const char *changes_json,

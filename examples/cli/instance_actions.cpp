@@ -163,6 +163,16 @@ void confirm_drop(Session& session, const pglift::InstanceRef& ref) {
   throw Aborted();
 }
 
+/// A former leader whose rejoin discards commits: asked on the terminal, default no; without a
+/// terminal to ask (--non-interactive), the library's refusal stands.
+void confirm_data_loss(Session& session, const pglift::InstanceRef& ref, const pglift::WouldLoseData& refusal) {
+  if (!session.interactive()) throw refusal;
+  session.console().log(pglift::LogLevel::warning, "pglift.cli", refusal.what());
+  if (Terminal().confirm("Rejoin " + ref.str() + " anyway, discarding these transactions?", false)) return;
+  session.console().log(pglift::LogLevel::warning, "pglift.cli", "start of instance " + ref.str() + " cancelled; it stays stopped");
+  throw Aborted();
+}
+
 }  // namespace
 
 int create_instance(Session& session, CreateArgs args) {
@@ -232,9 +242,19 @@ int start_instances(Session& session, const ControlArgs& args) {
     pglift::exec_postgres_foreground(session.context(), ref);
   }
   auto& ctx = session.context();
-  return control(session, args, [&ctx](const pglift::InstanceRef& ref, pglift::Callback<> done, pglift::OpOptions op) {
-    return pglift::start_start_instance(ctx, ref, std::move(done), op);
-  });
+  auto start_with = [&ctx](pglift::StartOptions options) {
+    return [&ctx, options](const pglift::InstanceRef& ref, pglift::Callback<> done, pglift::OpOptions op) {
+      return pglift::start_start_instance(ctx, ref, options, std::move(done), op);
+    };
+  };
+  if (args.targets.all) return control(session, args, start_with(args.start));  // concurrent: nobody to ask
+  for (const auto& ref : resolve(session, args.targets)) try {
+      run_on(session, ref, start_with(args.start));
+    } catch (const pglift::WouldLoseData& e) {
+      confirm_data_loss(session, ref, e);
+      run_on(session, ref, start_with(pglift::StartOptions{.accept_data_loss = true}));
+    }
+  return 0;
 }
 
 int stop_instances(Session& session, const ControlArgs& args) {

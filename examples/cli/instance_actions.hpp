@@ -52,6 +52,7 @@ struct ControlArgs {
   Targets targets;
   pglift::StopMode mode = pglift::StopMode::fast;
   bool foreground = false;
+  pglift::StartOptions start{};  ///< start: --accept-data-loss
 };
 
 struct DropArgs {

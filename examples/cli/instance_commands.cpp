@@ -195,6 +195,9 @@ ControlCommand add_control(CLI::App& group, Commands& commands, const std::strin
 void add_controls(CLI::App& group, Commands& commands) {
   auto start = add_control(group, commands, "start", "Start PostgreSQL instance.", start_instances);
   start.command.add_flag("--foreground", start.args.foreground, "Start the program in foreground.");
+  start.command.add_flag("--accept-data-loss", start.args.start.accept_data_loss,
+                         "Patroni: rejoin a former leader even when pg_rewind discards transactions it committed "
+                         "(otherwise asked, or refused with --non-interactive).");
   auto stop = add_control(group, commands, "stop", "Stop PostgreSQL instance.", stop_instances);
   add_stop_mode(stop.command, stop.args.mode);
   auto restart = add_control(group, commands, "restart", "Restart PostgreSQL instance.", restart_instances);

@@ -26,6 +26,7 @@ const (
 	StatusSettings        Status = C.PGLIFT_E_SETTINGS
 	StatusBusy            Status = C.PGLIFT_E_BUSY
 	StatusSystem          Status = C.PGLIFT_E_SYSTEM
+	StatusWouldLoseData   Status = C.PGLIFT_E_WOULD_LOSE_DATA
 	StatusInvalidArgument Status = C.PGLIFT_E_INVALID_ARGUMENT
 	StatusNoMemory        Status = C.PGLIFT_E_NO_MEMORY
 )
@@ -62,6 +63,7 @@ var (
 	ErrBusy          = &Error{Code: StatusBusy}
 	ErrTimeout       = &Error{Code: StatusTimeout}
 	ErrSettings      = &Error{Code: StatusSettings}
+	ErrWouldLoseData = &Error{Code: StatusWouldLoseData}
 )
 
 // errorFrom copies a pglift_error (borrowed: the caller frees it if it owns it).

@@ -23,6 +23,7 @@ enum class ErrorCode : int {
   settings = 12,         ///< invalid site settings
   busy = 13,             ///< another operation is in progress on this instance
   system = 14,           ///< unexpected state of the host (I/O, permissions)
+  would_lose_data = 15,  ///< refused: going on would discard committed transactions (the message says which)
 };
 
 const char* to_string(ErrorCode code) noexcept;
@@ -128,6 +129,13 @@ class Busy : public Error {
 class SystemError : public Error {
  public:
   explicit SystemError(const std::string& message) : Error(ErrorCode::system, message) {}
+};
+
+/// Refused because going on would discard committed transactions: a former leader rejoining through
+/// pg_rewind (the message names the LSN range, the number of commits and their time window).
+class WouldLoseData : public Error {
+ public:
+  explicit WouldLoseData(const std::string& message) : Error(ErrorCode::would_lose_data, message) {}
 };
 
 }  // namespace pglift

@@ -79,6 +79,13 @@ struct DropOptions {
   bool dcs_unreachable_ok = false;
 };
 
+struct StartOptions {
+  /// Patroni member: rejoin even when pg_rewind would discard committed transactions of this former
+  /// leader (a warning names them). Without it, the site's patroni.rejoin_discarding_commits decides
+  /// (default: refuse with WouldLoseData, the member left stopped).
+  bool accept_data_loss = false;
+};
+
 struct SwitchoverOptions {
   std::optional<std::string> candidate{};     ///< default: any healthy replica
   std::optional<std::string> scheduled_at{};  ///< ISO 8601 with a time zone: schedule instead of now
@@ -117,6 +124,7 @@ Instance get_instance(Context& ctx, const InstanceRef& ref);
 std::vector<InstanceListItem> list_instances(Context& ctx, const std::optional<std::string>& version = {});
 InstanceStatus instance_status(Context& ctx, const InstanceRef& ref);
 void start_instance(Context& ctx, const InstanceRef& ref);
+void start_instance(Context& ctx, const InstanceRef& ref, const StartOptions& options);
 void stop_instance(Context& ctx, const InstanceRef& ref, StopMode mode = StopMode::fast);
 void restart_instance(Context& ctx, const InstanceRef& ref, StopMode mode = StopMode::fast);
 void reload_instance(Context& ctx, const InstanceRef& ref);
@@ -172,6 +180,7 @@ Operation start_list_instances(Context& ctx, std::optional<std::string> version,
                                Callback<std::vector<InstanceListItem>> done, OpOptions op = {});
 Operation start_instance_status(Context& ctx, InstanceRef ref, Callback<InstanceStatus> done, OpOptions op = {});
 Operation start_start_instance(Context& ctx, InstanceRef ref, Callback<> done, OpOptions op = {});
+Operation start_start_instance(Context& ctx, InstanceRef ref, StartOptions options, Callback<> done, OpOptions op = {});
 Operation start_stop_instance(Context& ctx, InstanceRef ref, StopMode mode, Callback<> done, OpOptions op = {});
 Operation start_restart_instance(Context& ctx, InstanceRef ref, StopMode mode, Callback<> done, OpOptions op = {});
 Operation start_reload_instance(Context& ctx, InstanceRef ref, Callback<> done, OpOptions op = {});

@@ -37,6 +37,10 @@ struct PatroniSettings {
   bool use_pg_rewind = true;
   int loop_wait = 10, ttl = 30, retry_timeout = 10;  ///< seconds; loop_wait + 2*retry_timeout <= ttl
   int create_timeout = 300;                          ///< seconds allowed for a member to become ready
+  /// When `start` of a former leader would discard committed transactions (pg_rewind to the new
+  /// leader's timeline) and nobody can be asked: "refuse" (the member stays stopped, WouldLoseData) or
+  /// "rejoin" (a warning names what is lost). StartOptions::accept_data_loss overrides it per call.
+  std::string rejoin_discarding_commits = "refuse";
 };
 
 struct PatroniSpec {

@@ -26,6 +26,7 @@ const char* to_string(ErrorCode code) noexcept {
     case ErrorCode::settings: return "settings";
     case ErrorCode::busy: return "busy";
     case ErrorCode::system: return "system";
+    case ErrorCode::would_lose_data: return "would_lose_data";
   }
   return "unknown";
 }

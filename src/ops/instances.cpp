@@ -265,8 +265,8 @@ awaitable<Instance> create(const core::Op& op, InstanceSpec spec, CreateOptions 
   co_return co_await read_back(op, l, spec.state);
 }
 
-awaitable<void> start(const core::Op& op, const Layout& l) {
-  if (patroni::is_member(op.settings, l)) co_return co_await patroni_member::start(op, l);
+awaitable<void> start(const core::Op& op, const Layout& l, const StartOptions& options) {
+  if (patroni::is_member(op.settings, l)) co_return co_await patroni_member::start(op, l, options);
   if (postgres::running_postmaster(l)) {
     op.warning("instance " + l.display() + " is already started", "pglift.instances");
     co_return;
@@ -421,8 +421,8 @@ auto status_body(InstanceRef ref) {
     co_return st;
   };
 }
-auto start_body(InstanceRef ref) {
-  return mutation(std::move(ref), [](const core::Op& op, const Layout& l) { return ops::start(op, l); });
+auto start_body(InstanceRef ref, StartOptions options = {}) {
+  return mutation(std::move(ref), [options](const core::Op& op, const Layout& l) { return ops::start(op, l, options); });
 }
 auto stop_body(InstanceRef ref, StopMode mode) {
   return mutation(std::move(ref), [mode](const core::Op& op, const Layout& l) { return ops::stop(op, l, mode); });
@@ -500,6 +500,9 @@ InstanceStatus instance_status(Context& ctx, const InstanceRef& ref) {
   return impl(ctx).run<InstanceStatus>(status_body(ref));
 }
 void start_instance(Context& ctx, const InstanceRef& ref) { impl(ctx).run<void>(start_body(ref)); }
+void start_instance(Context& ctx, const InstanceRef& ref, const StartOptions& options) {
+  impl(ctx).run<void>(start_body(ref, options));
+}
 void stop_instance(Context& ctx, const InstanceRef& ref, StopMode mode) { impl(ctx).run<void>(stop_body(ref, mode)); }
 void restart_instance(Context& ctx, const InstanceRef& ref, StopMode mode) {
   impl(ctx).run<void>(restart_body(ref, mode));
@@ -537,6 +540,9 @@ Operation start_instance_status(Context& ctx, InstanceRef ref, Callback<Instance
 }
 Operation start_start_instance(Context& ctx, InstanceRef ref, Callback<> done, OpOptions op) {
   return impl(ctx).launch<void>(op, start_body(std::move(ref)), std::move(done));
+}
+Operation start_start_instance(Context& ctx, InstanceRef ref, StartOptions options, Callback<> done, OpOptions op) {
+  return impl(ctx).launch<void>(op, start_body(std::move(ref), options), std::move(done));
 }
 Operation start_stop_instance(Context& ctx, InstanceRef ref, StopMode mode, Callback<> done, OpOptions op) {
   return impl(ctx).launch<void>(op, stop_body(std::move(ref), mode), std::move(done));

@@ -9,6 +9,7 @@
 #include "core/text.hpp"
 #include "ops/configure.hpp"
 #include "ops/patroni_view.hpp"
+#include "ops/patroni_rejoin.hpp"
 #include "ops/transaction.hpp"
 #include "patroni/config.hpp"
 #include "patroni/member.hpp"
@@ -481,12 +482,13 @@ awaitable<void> status(const core::Op& op, const Layout& l, InstanceStatus& st) 
   warn_untruths(op, l, e.member, *st.patroni, st.orphan_postmaster, st.dcs_error);
 }
 
-awaitable<void> start(const core::Op& op, const Layout& l) {
+awaitable<void> start(const core::Op& op, const Layout& l, const StartOptions& options) {
   auto e = existing(op, l);
   if (patroni::running(e.files)) {
     op.warning("instance " + l.display() + " is already started", "pglift.instances");
     co_return;
   }
+  if (!postgres::running_postmaster(l)) co_await check_rejoin(op, l, e.member, options.accept_data_loss);
   op.info("starting Patroni " + l.qualname(), "pglift.patroni");
   proc::Watched process = patroni::spawn(op, *op.settings.patroni, e.files);
   co_await patroni::wait_ready(op, l, e.files, e.rest, process, patroni::Readiness::running,

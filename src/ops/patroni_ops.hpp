@@ -15,7 +15,9 @@ awaitable<void> create(const core::Op& op, const InstanceSpec& spec, const Creat
 /// Adds what Patroni knows (cluster members, pause) to an observed instance.
 awaitable<void> observe(const core::Op& op, const postgres::Layout& layout, Instance& instance);
 awaitable<void> status(const core::Op& op, const postgres::Layout& layout, InstanceStatus& status);
-awaitable<void> start(const core::Op& op, const postgres::Layout& layout);
+/// Starts Patroni; a former leader whose rejoin would discard committed transactions is refused
+/// (WouldLoseData, left stopped) unless options or settings accept it (see patroni_rejoin.hpp).
+awaitable<void> start(const core::Op& op, const postgres::Layout& layout, const StartOptions& options);
 awaitable<void> stop(const core::Op& op, const postgres::Layout& layout);
 awaitable<void> restart(const core::Op& op, const postgres::Layout& layout);
 awaitable<void> reload(const core::Op& op, const postgres::Layout& layout);

@@ -12,6 +12,7 @@ static void versions_and_names(void) {
   CHECK(strcmp(pglift_status_name(PGLIFT_OK), "ok") == 0);
   CHECK(strcmp(pglift_status_name(PGLIFT_E_NOT_FOUND), "not_found") == 0);
   CHECK(strcmp(pglift_status_name(PGLIFT_E_BUSY), "busy") == 0);
+  CHECK(strcmp(pglift_status_name(PGLIFT_E_WOULD_LOSE_DATA), "would_lose_data") == 0);
   CHECK(strcmp(pglift_status_name(PGLIFT_E_INVALID_ARGUMENT), "invalid_argument") == 0);
   CHECK(strcmp(pglift_status_name(-55), "unknown") == 0);
   CHECK(strcmp(pglift_status_name(3), "unknown") == 0);
@@ -111,6 +112,8 @@ static void argument_errors(pglift_ctx *ctx) {
   CHECK(strcmp(pglift_error_field(test_err), "colour") == 0);
   FAILS(PGLIFT_E_INVALID_SPEC, pglift_instance_create(ctx, fine, strlen(fine), 0x80, &json, ERR));
   CHECK(strcmp(pglift_error_field(test_err), "flags") == 0);
+  FAILS(PGLIFT_E_INVALID_SPEC, pglift_instance_start_with(ctx, "15/x", 0x80, ERR));
+  CHECK(strcmp(pglift_error_field(test_err), "flags") == 0);
   FAILS(PGLIFT_E_INVALID_SPEC, pglift_instance_stop(ctx, "15/x", 7, ERR));
   CHECK(strcmp(pglift_error_field(test_err), "mode") == 0);
   FAILS(PGLIFT_E_INVALID_SPEC, pglift_instance_get(ctx, "15//x", &json, ERR));
@@ -122,6 +125,8 @@ static void argument_errors(pglift_ctx *ctx) {
   FAILS(PGLIFT_E_INVALID_SPEC, pglift_instance_create_async(ctx, bad_name, strlen(bad_name), 0, 7, &op, ERR));
   CHECK(op == NULL);
   FAILS(PGLIFT_E_INVALID_SPEC, pglift_instance_restart_async(ctx, "15/x", -1, 8, &op, ERR));
+  FAILS(PGLIFT_E_INVALID_SPEC, pglift_instance_start_with_async(ctx, "15/x", 0x80, 8, &op, ERR));
+  CHECK(op == NULL);
   FAILS(PGLIFT_E_INVALID_ARGUMENT, pglift_instance_drop_async(ctx, "15/x", 9, NULL, ERR));
   CHECK(op == NULL);
   CHECK(drain_now(ctx) == 0);

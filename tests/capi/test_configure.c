@@ -36,6 +36,8 @@ int main(void) {
   FAILS(PGLIFT_E_STATE, pglift_patroni_log_file(ctx, "cfg", &json, ERR));
   FAILS(PGLIFT_E_STATE, pglift_instance_drop_with(ctx, "cfg", PGLIFT_DROP_REMOVE_CLUSTER, ERR));
   FAILS(PGLIFT_E_INVALID_SPEC, pglift_instance_drop_with(ctx, "cfg", 0x80, ERR));
+  /* The rejoin override means nothing to a plain instance: a started one stays started. */
+  OK(pglift_instance_start_with(ctx, "cfg", PGLIFT_START_ACCEPT_DATA_LOSS, ERR));
 
   /* Asynchronously: the removal of the parameter, its result from the op. */
   OK(pglift_instance_configure_async(ctx, "cfg", removal, strlen(removal), 7, &op, ERR));

@@ -542,3 +542,81 @@ TEST_CASE("candidates: a stopped member is refused at once, a member on a forked
   drop_instance(*env, pg1, {.remove_cluster = true});
   CHECK(env.nothing_in_srv());
 }
+
+namespace {
+/// A process we stopped (SIGSTOP) for the test: killed when the test ends, whatever happens.
+struct StoppedProcess {
+  pid_t pid = -1;
+  ~StoppedProcess() {
+    if (pid > 0 && process_alive(pid)) {
+      ::kill(pid, SIGKILL);
+      ::kill(pid, SIGCONT);
+    }
+  }
+};
+
+pid_t patroni_pid(const Env& env, const std::string& qualname) {
+  std::ifstream in(env.prefix / "run/patroni" / (qualname + ".pid"));
+  pid_t pid = 0;
+  in >> pid;
+  return pid;
+}
+}  // namespace
+
+TEST_CASE("a former leader whose rejoin would discard commits is refused and left stopped; accepted, it rejoins with a warning") {
+  EtcdServer etcd;
+  Env env(patroni_settings(etcd));
+  const std::string cluster = unique("rejoin");
+  create_instance(*env, member("pg1", cluster, "127.0.1.1", free_port()));
+  create_instance(*env, member("pg2", cluster, "127.0.1.2", free_port()));
+  REQUIRE(sql(*env, "pg1", "CREATE TABLE t (x int)") == "");
+  REQUIRE(eventually(20s, [&] { return sql(*env, "pg2", "SELECT count(*) FROM t") == "0"; }));
+
+  // pg2 stops receiving: pg1's walsender is frozen, so nothing committed from now on leaves pg1.
+  StoppedProcess walsender;
+  const std::string sender = sql(*env, "pg1", "SELECT pid FROM pg_stat_replication WHERE state = 'streaming'");
+  REQUIRE_MESSAGE(!sender.empty(), sender);
+  walsender.pid = std::stoi(sender);
+  REQUIRE(::kill(walsender.pid, SIGSTOP) == 0);
+  for (int i = 1; i <= 3; ++i) REQUIRE(sql(*env, "pg1", "INSERT INTO t VALUES (" + std::to_string(i) + ")") == "");
+
+  // pg1 dies hard: its Patroni, its postmaster, the frozen walsender (its unsent WAL with it).
+  auto pm = instance_status(*env, InstanceRef::parse("pg1")).pid;
+  REQUIRE(pm);
+  const pid_t pg1_patroni = patroni_pid(env, "15-pg1");
+  REQUIRE(pg1_patroni > 0);
+  ::kill(pg1_patroni, SIGKILL);
+  ::kill(*pm, SIGKILL);
+  ::kill(walsender.pid, SIGKILL);
+  ::kill(walsender.pid, SIGCONT);
+  REQUIRE(eventually(5s, [&] { return !process_alive(*pm) && !process_alive(pg1_patroni) && !process_alive(walsender.pid); }));
+  REQUIRE(eventually(45s, [&] {
+    try {
+      return leader_of(get_instance(*env, InstanceRef::parse("pg2"))) == "pg2";
+    } catch (const Error&) {
+      return false;
+    }
+  }));
+  CHECK(sql(*env, "pg2", "SELECT count(*) FROM t") == "0");  // the three rows exist on pg1 only
+
+  // By default: refused, with the range and the commits; pg1 stays stopped, no Patroni started.
+  try {
+    start_instance(*env, InstanceRef::parse("pg1"));
+    FAIL("start of the diverged former leader was not refused");
+  } catch (const WouldLoseData& e) {
+    const std::string what = e.what();
+    CHECK(e.code() == ErrorCode::would_lose_data);
+    CHECK_MESSAGE(what.find("of timeline 1") != std::string::npos, what);
+    CHECK_MESSAGE(what.find("3 committed transactions") != std::string::npos, what);
+    CHECK_MESSAGE(what.find("WAL 0/") != std::string::npos, what);
+    CHECK_MESSAGE(what.find("left stopped") != std::string::npos, what);
+  }
+  CHECK(instance_status(*env, InstanceRef::parse("pg1")).postgresql == RunStatus::not_running);
+  CHECK_FALSE(process_alive(patroni_pid(env, "15-pg1")));
+
+  // Accepted for this call: it rejoins (rewound), with a warning naming what is lost.
+  start_instance(*env, InstanceRef::parse("pg1"), StartOptions{.accept_data_loss = true});
+  CHECK(env.logged("3 committed transactions"));
+  CHECK(env.logged("rejoining as asked"));
+  CHECK(eventually(60s, [&] { return sql(*env, "pg1", "SELECT count(*) FROM t") == "0"; }));  // the rows are gone, as said
+}

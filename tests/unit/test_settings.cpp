@@ -65,6 +65,17 @@ TEST_CASE("settings: later documents win, recursively") {
   CHECK(s.postgresql.surole.name == "admin");
 }
 
+TEST_CASE("settings: patroni.rejoin_discarding_commits refuses by default, accepts rejoin, nothing else") {
+  auto defaults = Settings::from_documents({base, R"({"patroni": {}})"});
+  REQUIRE(defaults.patroni);
+  CHECK(defaults.patroni->rejoin_discarding_commits == "refuse");
+  auto rejoin = Settings::from_documents({base, "patroni:\n  rejoin_discarding_commits: rejoin\n"});
+  CHECK(rejoin.patroni->rejoin_discarding_commits == "rejoin");
+  CHECK(rejoin.to_json().find(R"("rejoin_discarding_commits": "rejoin")") != std::string::npos);
+  CHECK_THROWS_WITH_AS(Settings::from_documents({base, R"({"patroni": {"rejoin_discarding_commits": "yes"}})"}),
+                       doctest::Contains("'patroni.rejoin_discarding_commits': 'yes' is not one of"), SettingsError);
+}
+
 TEST_CASE("settings: unknown keys are rejected with their path") {
   CHECK_THROWS_WITH_AS(Settings::from_documents({base, R"({"postgresql": {"bogus": 1}})"}),
                        "unknown setting 'postgresql.bogus'", SettingsError);

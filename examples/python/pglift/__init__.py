@@ -31,6 +31,7 @@ from .errors import (
     SystemError_,
     Timeout,
     Unsupported,
+    WouldLoseData,
 )
 from .models import Event, Instance, InstanceListItem, InstanceStatus
 
@@ -40,5 +41,5 @@ __all__ = [
     "EVENT_OP_DONE", "EVENT_LOG", "EVENT_PROGRESS", "OP_PENDING", "OP_SUCCEEDED", "OP_FAILED", "OP_CANCELLED",
     "Error", "InternalError", "InvalidSpec", "NotFound", "AlreadyExists", "CommandFailed", "Unsupported",
     "StateError", "Timeout", "Cancelled", "DcsError", "HttpError", "SettingsError", "Busy", "SystemError_",
-    "InvalidArgument", "NoMemory",
+    "WouldLoseData", "InvalidArgument", "NoMemory",
 ]

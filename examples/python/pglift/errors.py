@@ -84,6 +84,12 @@ class SystemError_(Error, OSError):
     code = -14
 
 
+class WouldLoseData(Error):
+    """Refused: it would discard committed transactions (a former Patroni leader's rejoin)."""
+
+    code = -15
+
+
 class InvalidArgument(Error, ValueError):
     code = -100
 

@@ -75,6 +75,8 @@ pub enum ErrorKind {
     Settings,
     Busy,
     System,
+    /// Refused: it would discard committed transactions (a former Patroni leader's rejoin).
+    WouldLoseData,
     InvalidArgument,
     NoMemory,
     /// JSON returned by the library could not be decoded (a binding error, not a library one).
@@ -99,6 +101,7 @@ impl ErrorKind {
             -12 => ErrorKind::Settings,
             -13 => ErrorKind::Busy,
             -14 => ErrorKind::System,
+            -15 => ErrorKind::WouldLoseData,
             -100 => ErrorKind::InvalidArgument,
             -101 => ErrorKind::NoMemory,
             -1000 => ErrorKind::Decode,

@@ -1,0 +1,166 @@
+#include "ops/patroni_rejoin.hpp"
+
+#include "core/coro.hpp"
+#include "core/value.hpp"
+#include "patroni/member.hpp"
+#include "patroni/rejoin.hpp"
+#include "patroni/rest.hpp"
+#include "pglift/errors.hpp"
+#include "postgres/control.hpp"
+#include "postgres/wal.hpp"
+
+namespace pglift::ops::patroni_member {
+
+using namespace std::chrono_literals;
+using postgres::Layout;
+using postgres::Lsn;
+
+namespace {
+
+std::optional<std::string> key_value(const dcs::KeyValues& keys, const std::string& key) {
+  for (const auto& [k, v] : keys)
+    if (k == key) return v;
+  return std::nullopt;
+}
+
+/// The leader as it sees itself: its timeline (live, from its GET /patroni) and its timeline history
+/// (GET /history); the DCS's copies (member key, `history` key) when its API does not answer.
+struct LeaderView {
+  std::optional<int> timeline;  ///< only once it runs as a primary: a promotion under way still reports the old one
+  std::vector<patroni::HistoryEntry> history;
+};
+
+std::optional<int> primary_timeline_in(const core::Value& v) {
+  const auto* t = v.find("timeline");
+  const auto* role = v.find("role");
+  const auto* state = v.find("state");
+  const bool primary = role && role->is_string() && (patroni::is_leader_role(role->as_string()) || role->as_string() == "standby_leader") &&
+                       state && state->is_string() && state->as_string() == "running";
+  if (primary && t && t->is_int() && t->as_int() > 0) return static_cast<int>(t->as_int());
+  return std::nullopt;
+}
+
+awaitable<LeaderView> leader_view(const PatroniSettings& ps, const dcs::KeyValues& keys, const std::string& prefix,
+                                  const std::string& leader) {
+  LeaderView view;
+  std::optional<core::Value> data;
+  if (auto m = key_value(keys, prefix + "members/" + leader)) try {
+      data = core::parse_json(*m);
+    } catch (const core::ParseError&) {
+    }
+  std::optional<std::string> history_json = key_value(keys, prefix + "history");
+  const core::Value* api = data ? data->find("api_url") : nullptr;
+  if (api && api->is_string()) {
+    const patroni::Rest rest = patroni::Rest::from_api_url(ps, api->as_string());
+    if (auto status = co_await rest.status(2s)) view.timeline = primary_timeline_in(*status);
+    try {
+      const core::Value no_body;
+      auto r = co_await rest.call("GET", "/history", no_body, 2s);
+      if (r.status == 200) history_json = r.body;
+    } catch (const Error& e) {
+      if (e.code() == ErrorCode::cancelled) throw;
+    }
+  }
+  if (!view.timeline && data) view.timeline = primary_timeline_in(*data);
+  if (history_json) try {
+      view.history = patroni::parse_history(*history_json);
+    } catch (const core::ParseError&) {
+    }
+  co_return view;
+}
+
+/// Our WAL from `fork` on. When the segment holding `fork` was recycled (a leader that ran on long after
+/// the fork), from the last checkpoint's REDO point: a part of the range, a lower bound of the commits.
+awaitable<std::optional<patroni::Discarded>> scan_from_fork(const core::Op& op, const Layout& l, const postgres::ControlData& control,
+                                                            int timeline, Lsn fork) {
+  auto scan = co_await postgres::scan_wal(op, l, timeline, fork);
+  if (!scan.understood) throw SystemError("pg_waldump did not say how reading the WAL went");
+  if (scan.segment_missing && control.timeline == timeline && control.redo > fork) {
+    auto rest = co_await postgres::scan_wal(op, l, timeline, control.redo);
+    rest.truncated = true;
+    rest.any_record = true;  // the checkpoint itself is past the fork
+    auto d = patroni::discarded(timeline, fork, rest);
+    co_return d;
+  }
+  co_return patroni::discarded(timeline, fork, scan);
+}
+
+}  // namespace
+
+awaitable<void> check_rejoin(const core::Op& op, const Layout& l, const patroni::Member& member, bool accept_data_loss) {
+  const auto& ps = *op.settings.patroni;
+  auto etcd = patroni::etcd(ps);
+  const std::string prefix = patroni::dcs_prefix(member.cluster);
+  dcs::KeyValues keys;
+  try {
+    keys = co_await etcd.get_prefix(prefix);
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::cancelled) throw;
+    op.warning("cannot tell whether " + l.display() + " would lose WAL when it rejoins: " + e.what(), "pglift.patroni");
+    co_return;
+  }
+  const auto leader = key_value(keys, prefix + "leader");
+  if (!leader || *leader == member.node) co_return;
+
+  // No control file: Patroni clones the member anew, there is nothing of ours to lose.
+  if (!postgres::system_identifier(l)) co_return;
+  const auto control = co_await postgres::controldata(op, l);
+  const int ours = postgres::latest_timeline(l, control);
+  // Known when the leader runs as a primary (a promotion under way reports the timeline it leaves) and,
+  // when it is on a later timeline than ours, once its history says where ours ended (the leader writes
+  // it at its next HA loop after a promotion). Waited for, bounded.
+  LeaderView view;
+  std::optional<Lsn> fork;
+  auto known = [&]() -> awaitable<bool> {
+    auto now = co_await etcd.get_prefix(prefix);
+    view = co_await leader_view(ps, now, prefix, *leader);
+    if (!view.timeline) co_return false;
+    co_return ours >= *view.timeline || (fork = patroni::timeline_end(view.history, ours)).has_value();
+  };
+  if (!co_await known()) {
+    // Named: no class temporaries inside the co_await expression (g++ 12).
+    const auto deadline = core::Clock::now() + std::chrono::seconds(2 * ps.loop_wait + 10);
+    std::string reason = "leader '" + *leader + "' running as a primary, with timeline " + std::to_string(ours) + " in its history";
+    std::function<void()> no_fail_fast;
+    std::function<std::string()> no_details;
+    try {
+      co_await core::wait_until(deadline, std::move(reason), known, std::move(no_fail_fast), std::move(no_details), 500ms);
+    } catch (const Timeout& t) {
+      const std::string what = "cannot tell what rejoining would discard of " + l.display() + " (timeline " +
+                               std::to_string(ours) + "): " + t.what();
+      if (!accept_data_loss && ps.rejoin_discarding_commits != "rejoin") throw StateError(what);
+      op.warning(what, "pglift.patroni");
+      co_return;
+    }
+  }
+  if (ours >= *view.timeline) co_return;  // the leader's timeline: a replica catching up loses nothing
+
+  std::optional<patroni::Discarded> lost;
+  try {
+    lost = co_await scan_from_fork(op, l, control, ours, *fork);
+  } catch (const SystemError& e) {
+    const std::string what = "cannot tell what rejoining leader '" + *leader + "' would discard of " + l.display() +
+                             " past " + postgres::format_lsn(*fork) + " on timeline " + std::to_string(ours) + ": " + e.what();
+    if (!accept_data_loss && ps.rejoin_discarding_commits != "rejoin") throw StateError(what);
+    op.warning(what, "pglift.patroni");
+    co_return;
+  }
+  if (!lost) co_return;  // our WAL ends at the fork: nothing is discarded
+  const std::string range = patroni::describe(*lost);
+  if (lost->commits == 0 && !lost->at_least) {
+    op.info("rejoining leader '" + *leader + "' discards " + range + " of " + l.display(), "pglift.patroni");
+    co_return;
+  }
+  const std::string what = "rejoining leader '" + *leader + "' (timeline " + std::to_string(*view.timeline) +
+                           ") through pg_rewind discards " + range + " of former leader " + l.display();
+  if (accept_data_loss || ps.rejoin_discarding_commits == "rejoin") {
+    op.warning(what + ": rejoining as asked", "pglift.patroni");
+    co_return;
+  }
+  throw WouldLoseData(what + "; " + l.display() +
+                      " was left stopped: copy what it holds first (e.g. start it alone with pg_ctl), then start it with "
+                      "the data loss accepted (CLI: answer yes, or --accept-data-loss; settings: "
+                      "patroni.rejoin_discarding_commits: rejoin)");
+}
+
+}  // namespace pglift::ops::patroni_member
