@@ -58,12 +58,20 @@ struct ClusterMember {
   std::vector<std::pair<std::string, std::string>> extra{};    ///< other keys: name -> JSON text
 };
 
+/// What pglift-supervisor recorded when Patroni died without a requested stop and it stopped the member's
+/// PostgreSQL (fenced it): reported by get and status until the next start.
+struct PatroniFence {
+  std::string at{};      ///< UTC, ISO 8601
+  std::string reason{};  ///< "Patroni (PID 123) was killed by signal 9 (SIGKILL) without a requested stop"
+};
+
 struct PatroniInfo {
   std::string cluster{}, node{};
   std::string restapi_connect_address{}, restapi_listen{};
   std::optional<std::string> postgresql_connect_host{};
   std::vector<ClusterMember> cluster_members{};  ///< empty when the REST API is down
   std::optional<bool> is_paused{};
+  std::optional<PatroniFence> fenced{};  ///< the supervisor's fence record, until the next start
 };
 
 }  // namespace pglift

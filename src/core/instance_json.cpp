@@ -193,6 +193,7 @@ Value patroni_info_value(const PatroniInfo& p) {
       {"cluster_members", members},
   };
   if (p.is_paused) o.emplace_back("is_paused", *p.is_paused);
+  if (p.fenced) o.emplace_back("fenced", core::Object{{"at", p.fenced->at}, {"reason", p.fenced->reason}});
   return o;
 }
 
@@ -348,6 +349,10 @@ Instance Instance::from_json(const std::string& json) {
       for (const auto& m : members->as_array())
         if (m.is_object()) info.cluster_members.push_back(core::cluster_member(m));
     info.is_paused = pf.boolean("is_paused");
+    if (const Value* fenced = pf.get("fenced")) {
+      Fields ff(*fenced, "patroni.fenced");
+      info.fenced = PatroniFence{ff.str("at").value_or(""), ff.str("reason").value_or("")};
+    }
     i.patroni = std::move(info);
   }
   f.reject_unknown({"standby"});

@@ -10,6 +10,7 @@
 #include "ops/configure.hpp"
 #include "ops/transaction.hpp"
 #include "patroni/config.hpp"
+#include "patroni/fence.hpp"
 #include "patroni/member.hpp"
 #include "patroni/rest.hpp"
 #include "postgres/conf.hpp"
@@ -219,6 +220,24 @@ awaitable<void> wait_candidate(const Layout& l, const Existing& e, const std::st
   co_await wait_on_member(l, e.files, 60s, "member '" + candidate + "' of cluster '" + cluster + "' as a healthy replica", healthy);
 }
 
+/// The supervisor's fence record, when there is one, with a warning: the member's PostgreSQL was stopped
+/// because its Patroni died, and stays stopped until a start.
+std::optional<PatroniFence> reported_fence(const core::Op& op, const Layout& l, const Files& files) {
+  auto fence = patroni::fence_record(files);
+  if (fence) op.warning(patroni::fence_message(l.display(), *fence), "pglift.patroni");
+  return fence;
+}
+
+/// After a start: the fence is acknowledged, its record archived (kept for the operator).
+void archive_fence(const core::Op& op, const Files& files) {
+  if (!patroni::fence_record(files)) return;
+  try {
+    op.info("fence record archived as " + patroni::archive_fence_record(files).string(), "pglift.patroni");
+  } catch (const std::exception& err) {
+    op.warning(std::string("could not archive the fence record: ") + err.what(), "pglift.patroni");
+  }
+}
+
 /// Patroni's 412 answers: an unknown candidate is the caller's mistake, the rest is the cluster's state.
 [[noreturn]] void topology_failure(const char* what, const std::string& candidate, int status, const std::string& text) {
   if (status == 412 && (text.find("does not exist") != std::string::npos || text.find("not exists") != std::string::npos))
@@ -343,7 +362,7 @@ awaitable<void> create(const core::Op& op, const InstanceSpec& spec, const Creat
     co_await tx.step(
         title,
         [&]() -> awaitable<void> {
-          proc::Watched patroni_process = patroni::spawn(op, ps, files);
+          proc::Watched patroni_process = patroni::spawn(op, ps, l, files);
           op.info("waiting for instance " + l.display() + " creation by Patroni", "pglift.patroni");
           std::function<awaitable<void>()> check;
           if (!cluster_exists) check = bootstrapped_elsewhere;
@@ -377,6 +396,7 @@ awaitable<void> observe(const core::Op& op, const Layout& l, Instance& instance)
   info.restapi_connect_address = e.member.restapi_connect_address;
   info.restapi_listen = e.member.restapi_listen;
   info.postgresql_connect_host = e.member.connect_host;
+  info.fenced = reported_fence(op, l, e.files);
   if (patroni::running(e.files)) {
     auto [members, status] = co_await (e.rest.cluster() && e.rest.status());
     info.cluster_members = std::move(members);
@@ -396,6 +416,7 @@ awaitable<void> observe(const core::Op& op, const Layout& l, Instance& instance)
 
 awaitable<void> status(const core::Op& op, const Layout& l, InstanceStatus& st) {
   auto e = existing(op, l);
+  reported_fence(op, l, e.files);
   st.patroni_api = RunStatus::not_running;
   if (auto s = co_await e.rest.status()) {
     st.patroni_api = RunStatus::running;
@@ -410,10 +431,12 @@ awaitable<void> start(const core::Op& op, const Layout& l) {
     op.warning("instance " + l.display() + " is already started", "pglift.instances");
     co_return;
   }
+  reported_fence(op, l, e.files);
   op.info("starting Patroni " + l.qualname(), "pglift.patroni");
-  proc::Watched process = patroni::spawn(op, *op.settings.patroni, e.files);
+  proc::Watched process = patroni::spawn(op, *op.settings.patroni, l, e.files);
   co_await patroni::wait_ready(op, l, e.files, e.rest, process, patroni::Readiness::running,
                                std::chrono::seconds(op.settings.patroni->create_timeout));
+  archive_fence(op, e.files);
 }
 
 awaitable<void> stop(const core::Op& op, const Layout& l) {
