@@ -462,12 +462,16 @@ std::string socket_conninfo(Context& ctx, const std::string& name) {
   return "host=" + env["PGHOST"] + " port=" + env["PGPORT"] + " user=" + env["PGUSER"] + " dbname=postgres connect_timeout=2";
 }
 
-/// The Patroni process under the supervisor of `pid_file`: its child running Patroni (the postmaster is
-/// its child too, re-parented to it; its command line does not name Patroni).
-pid_t patroni_child_of(const fs::path& pid_file) {
+/// The Patroni process of a member: the process of its pid file when that is Patroni itself (as before
+/// pglift-supervisor), else the supervisor's child running Patroni (the postmaster is its child too,
+/// re-parented to it; its command line does not name Patroni).
+pid_t patroni_process_of(const fs::path& pid_file) {
   std::ifstream in(pid_file);
   pid_t supervisor = 0;
   in >> supervisor;
+  std::ifstream own_cmd_in("/proc/" + std::to_string(supervisor) + "/cmdline");
+  std::string own_cmd((std::istreambuf_iterator<char>(own_cmd_in)), {});
+  if (own_cmd.find("pglift-supervisor") == std::string::npos) return supervisor;
   for (const auto& e : fs::directory_iterator("/proc")) {
     std::string name = e.path().filename();
     if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
@@ -507,7 +511,7 @@ TEST_CASE("kill -9 of the leader's Patroni: its PostgreSQL is fenced at once, ne
   const fs::path logdir = patroni_log_file(*env, InstanceRef::parse("pg1")).parent_path();
   const auto postmaster = instance_status(*env, InstanceRef::parse("pg1")).pid;
   REQUIRE(postmaster);
-  const pid_t patroni = patroni_child_of(env.prefix / "run/patroni/15-pg1.pid");
+  const pid_t patroni = patroni_process_of(env.prefix / "run/patroni/15-pg1.pid");
   REQUIRE(patroni > 0);
   const int postmaster_fd = static_cast<int>(::syscall(SYS_pidfd_open, *postmaster, 0));
   REQUIRE(postmaster_fd >= 0);
