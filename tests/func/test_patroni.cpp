@@ -38,6 +38,35 @@ InstanceSpec member(const std::string& name, const std::string& cluster, const s
   return s;
 }
 
+/// The Patroni process of a member: the process of its pid file when that is Patroni itself (as before
+/// pglift-supervisor), else the supervisor's child running Patroni (the postmaster is its child too,
+/// re-parented to it; its command line does not name Patroni).
+pid_t patroni_process_of(const fs::path& pid_file) {
+  std::ifstream in(pid_file);
+  pid_t supervisor = 0;
+  in >> supervisor;
+  std::ifstream own_cmd_in("/proc/" + std::to_string(supervisor) + "/cmdline");
+  std::string own_cmd((std::istreambuf_iterator<char>(own_cmd_in)), {});
+  if (own_cmd.find("pglift-supervisor") == std::string::npos) return supervisor;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    std::string name = e.path().filename();
+    if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
+    std::ifstream stat_in(e.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(stat_in)), {});
+    auto close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream fields(stat.substr(close + 2));
+    char state;
+    pid_t ppid = 0;
+    fields >> state >> ppid;
+    if (ppid != supervisor) continue;
+    std::ifstream cmd_in(e.path() / "cmdline");
+    std::string cmd((std::istreambuf_iterator<char>(cmd_in)), {});
+    if (cmd.find("/usr/bin/patroni") != std::string::npos) return std::stoi(name);
+  }
+  return -1;
+}
+
 std::string leader_of(const Instance& i) {
   for (const auto& m : i.patroni->cluster_members)
     if (m.role == "leader") return m.name;
@@ -100,14 +129,17 @@ TEST_CASE("the seed scenario: a leader and a replica, data flows, switchover and
   auto back = patroni_switchover(*env, InstanceRef::parse("pg2"), {.candidate = "pg1"});
   CHECK(back.new_leader == "pg1");
 
-  // Hard crash of the leader: its Patroni and its postmaster, kill -9.
+  // Hard crash of the leader: its Patroni (and the supervisor of the pid file), and its postmaster, kill -9.
   auto pm = instance_status(*env, InstanceRef::parse("pg1")).pid;
   REQUIRE(pm);
   std::ifstream pidfile(env.prefix / "run/patroni/15-pg1.pid");
   pid_t patroni_pid = 0;
   pidfile >> patroni_pid;
   REQUIRE(patroni_pid > 0);
+  const pid_t patroni_itself = patroni_process_of(env.prefix / "run/patroni/15-pg1.pid");
+  REQUIRE(patroni_itself > 0);
   ::kill(patroni_pid, SIGKILL);
+  ::kill(patroni_itself, SIGKILL);
   ::kill(*pm, SIGKILL);
   CHECK(eventually(45s, [&] {
     try {
@@ -460,35 +492,6 @@ class WriterProbe {
 std::string socket_conninfo(Context& ctx, const std::string& name) {
   auto env = instance_env(ctx, InstanceRef::parse(name));
   return "host=" + env["PGHOST"] + " port=" + env["PGPORT"] + " user=" + env["PGUSER"] + " dbname=postgres connect_timeout=2";
-}
-
-/// The Patroni process of a member: the process of its pid file when that is Patroni itself (as before
-/// pglift-supervisor), else the supervisor's child running Patroni (the postmaster is its child too,
-/// re-parented to it; its command line does not name Patroni).
-pid_t patroni_process_of(const fs::path& pid_file) {
-  std::ifstream in(pid_file);
-  pid_t supervisor = 0;
-  in >> supervisor;
-  std::ifstream own_cmd_in("/proc/" + std::to_string(supervisor) + "/cmdline");
-  std::string own_cmd((std::istreambuf_iterator<char>(own_cmd_in)), {});
-  if (own_cmd.find("pglift-supervisor") == std::string::npos) return supervisor;
-  for (const auto& e : fs::directory_iterator("/proc")) {
-    std::string name = e.path().filename();
-    if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
-    std::ifstream stat_in(e.path() / "stat");
-    std::string stat((std::istreambuf_iterator<char>(stat_in)), {});
-    auto close = stat.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream fields(stat.substr(close + 2));
-    char state;
-    pid_t ppid = 0;
-    fields >> state >> ppid;
-    if (ppid != supervisor) continue;
-    std::ifstream cmd_in(e.path() / "cmdline");
-    std::string cmd((std::istreambuf_iterator<char>(cmd_in)), {});
-    if (cmd.find("/usr/bin/patroni") != std::string::npos) return std::stoi(name);
-  }
-  return -1;
 }
 
 std::vector<fs::path> files_starting_with(const fs::path& dir, const std::string& prefix) {
