@@ -557,11 +557,22 @@ TEST_CASE("kill -9 of the leader's Patroni: its PostgreSQL is fenced at once, ne
   REQUIRE(got.patroni->fenced);
   CHECK(got.patroni->fenced->reason.find("SIGKILL") != std::string::npos);
   CHECK(got.to_json().find("\"fenced\"") != std::string::npos);
-  CHECK(env.logged("was stopped (fenced) by pglift-supervisor"));
+  auto fence_warnings = [&env] {
+    std::lock_guard lock(env.mutex);
+    return std::count_if(env.events.begin(), env.events.end(), [](const Event& e) {
+      auto* r = std::get_if<LogRecord>(&e);
+      return r && r->level == LogLevel::warning && r->message.find("was stopped (fenced) by pglift-supervisor") != std::string::npos;
+    });
+  };
+  CHECK(fence_warnings() == 1);  // get's
+  instance_status(*env, InstanceRef::parse("pg1"));
+  CHECK(fence_warnings() == 2);  // status's
   CHECK(command_output("cat " + (logdir / "supervisor.log").string()).find("fencing its postmaster") != std::string::npos);
 
   // start: pg1 rejoins as a replica; the record is archived, no longer reported.
   start_instance(*env, InstanceRef::parse("pg1"));
+  CHECK(fence_warnings() == 3);  // start's
+  CHECK(env.logged("fence record archived as " + logdir.string() + "/fence-"));
   CHECK_FALSE(fs::exists(logdir / "fence.json"));
   CHECK(files_starting_with(logdir, "fence-").size() == 1);
   CHECK_FALSE(get_instance(*env, InstanceRef::parse("pg1")).patroni->fenced);
