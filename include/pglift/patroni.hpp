@@ -68,6 +68,13 @@ struct ClusterMember {
   std::optional<std::string> health_reason{};  ///< why it cannot take over (absent when it can)
 };
 
+/// What pglift-supervisor recorded when Patroni died without a requested stop and it stopped the member's
+/// PostgreSQL (fenced it): reported by get and status until the next start.
+struct PatroniFence {
+  std::string at{};      ///< UTC, ISO 8601
+  std::string reason{};  ///< "Patroni (PID 123) was killed by signal 9 (SIGKILL) without a requested stop"
+};
+
 struct PatroniInfo {
   std::string cluster{}, node{};
   std::string restapi_connect_address{}, restapi_listen{};
@@ -80,6 +87,7 @@ struct PatroniInfo {
   /// Its postmaster runs while its Patroni does not: nothing fences it, nobody manages it.
   bool orphan_postmaster = false;
   std::optional<std::string> dcs_error{};  ///< the DCS could not be reached: the error (absent when it could)
+  std::optional<PatroniFence> fenced{};  ///< the supervisor's fence record, until the next start
 };
 
 }  // namespace pglift

@@ -199,6 +199,7 @@ Value patroni_info_value(const PatroniInfo& p) {
   if (p.state) o.emplace_back("state", *p.state);
   o.emplace_back("orphan_postmaster", p.orphan_postmaster);
   if (p.dcs_error) o.emplace_back("dcs_error", *p.dcs_error);
+  if (p.fenced) o.emplace_back("fenced", core::Object{{"at", p.fenced->at}, {"reason", p.fenced->reason}});
   return o;
 }
 
@@ -357,6 +358,10 @@ Instance Instance::from_json(const std::string& json) {
     info.state = pf.str("state");
     info.orphan_postmaster = pf.boolean("orphan_postmaster").value_or(false);
     info.dcs_error = pf.str("dcs_error");
+    if (const Value* fenced = pf.get("fenced")) {
+      Fields ff(*fenced, "patroni.fenced");
+      info.fenced = PatroniFence{ff.str("at").value_or(""), ff.str("reason").value_or("")};
+    }
     i.patroni = std::move(info);
   }
   f.reject_unknown({"standby"});

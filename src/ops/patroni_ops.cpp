@@ -12,6 +12,7 @@
 #include "ops/patroni_rejoin.hpp"
 #include "ops/transaction.hpp"
 #include "patroni/config.hpp"
+#include "patroni/fence.hpp"
 #include "patroni/member.hpp"
 #include "patroni/rest.hpp"
 #include "postgres/conf.hpp"
@@ -265,6 +266,24 @@ awaitable<void> wait_candidate(const core::Op& op, const Layout& l, const Existi
                             healthy, std::move(exited), [&] { return last_reason; }, 250ms);
 }
 
+/// The supervisor's fence record, when there is one, with a warning: the member's PostgreSQL was stopped
+/// because its Patroni died, and stays stopped until a start.
+std::optional<PatroniFence> reported_fence(const core::Op& op, const Layout& l, const Files& files) {
+  auto fence = patroni::fence_record(files);
+  if (fence) op.warning(patroni::fence_message(l.display(), *fence), "pglift.patroni");
+  return fence;
+}
+
+/// After a start: the fence is acknowledged, its record archived (kept for the operator).
+void archive_fence(const core::Op& op, const Files& files) {
+  if (!patroni::fence_record(files)) return;
+  try {
+    op.info("fence record archived as " + patroni::archive_fence_record(files).string(), "pglift.patroni");
+  } catch (const std::exception& err) {
+    op.warning(std::string("could not archive the fence record: ") + err.what(), "pglift.patroni");
+  }
+}
+
 /// Patroni's 412 answers: an unknown candidate is the caller's mistake, the rest is the cluster's state.
 [[noreturn]] void topology_failure(const char* what, const std::string& candidate, int status, const std::string& text) {
   if (status == 412 && (text.find("does not exist") != std::string::npos || text.find("not exists") != std::string::npos))
@@ -409,7 +428,7 @@ awaitable<void> create(const core::Op& op, const InstanceSpec& spec, const Creat
     co_await tx.step(
         title,
         [&]() -> awaitable<void> {
-          proc::Watched patroni_process = patroni::spawn(op, ps, files);
+          proc::Watched patroni_process = patroni::spawn(op, ps, l, files);
           op.info("waiting for instance " + l.display() + " creation by Patroni", "pglift.patroni");
           std::function<awaitable<void>()> check;
           if (!cluster_exists) check = bootstrapped_elsewhere;
@@ -443,6 +462,7 @@ awaitable<void> observe(const core::Op& op, const Layout& l, Instance& instance)
   info.restapi_connect_address = e.member.restapi_connect_address;
   info.restapi_listen = e.member.restapi_listen;
   info.postgresql_connect_host = e.member.connect_host;
+  info.fenced = reported_fence(op, l, e.files);
   const ViewSource source{patroni_settings(op), e.files, e.config, e.member, e.rest};
   ClusterView view = co_await view_cluster(op, source);
   info.state = view.state;
@@ -465,6 +485,7 @@ awaitable<void> observe(const core::Op& op, const Layout& l, Instance& instance)
 
 awaitable<void> status(const core::Op& op, const Layout& l, InstanceStatus& st) {
   auto e = existing(op, l);
+  reported_fence(op, l, e.files);
   const bool process = patroni::running(e.files).has_value();
   auto ask_api = [&]() -> awaitable<void> {
     if (auto s = co_await e.rest.status()) {
@@ -488,11 +509,13 @@ awaitable<void> start(const core::Op& op, const Layout& l, const StartOptions& o
     op.warning("instance " + l.display() + " is already started", "pglift.instances");
     co_return;
   }
+  reported_fence(op, l, e.files);
   if (!postgres::running_postmaster(l)) co_await check_rejoin(op, l, e.member, options.accept_data_loss);
   op.info("starting Patroni " + l.qualname(), "pglift.patroni");
-  proc::Watched process = patroni::spawn(op, *op.settings.patroni, e.files);
+  proc::Watched process = patroni::spawn(op, *op.settings.patroni, l, e.files);
   co_await patroni::wait_ready(op, l, e.files, e.rest, process, patroni::Readiness::running,
                                std::chrono::seconds(op.settings.patroni->create_timeout));
+  archive_fence(op, e.files);
 }
 
 awaitable<void> stop(const core::Op& op, const Layout& l) {

@@ -81,6 +81,19 @@ RestAuth rest_auth(const PatroniSettings& p, const Credentials& creds) {
 }
 }  // namespace
 
+core::Object watchdog_section(const PatroniSettings& p) {
+  if (p.watchdog_mode == "off") return {{"mode", "off"}};
+  const fs::path device = p.watchdog_device.value_or("/dev/watchdog");
+  std::error_code ec;
+  if (fs::exists(device, ec)) return {{"mode", p.watchdog_mode}, {"device", device.string()}};
+  if (p.watchdog_mode == "required")
+    throw SettingsError("patroni.watchdog.mode is 'required', but the watchdog device " + device.string() +
+                        " does not exist (patroni.watchdog.device; load a watchdog driver, e.g. softdog, or set the mode "
+                        "to 'automatic' or 'off')");
+  // automatic without a device: off, so that the YAML says what is in effect.
+  return {{"mode", "off"}};
+}
+
 Member resolve_member(const PatroniSpec& spec, int port, const ConfParameters& settings) {
   Member m;
   m.cluster = spec.cluster;
@@ -155,8 +168,7 @@ Value build(const Settings& settings, const postgres::Layout& l, const Member& m
     replication.emplace_back("sslkey", m.replication_ssl_key->string());
   }
 
-  core::Object watchdog{{"mode", p.watchdog_mode}};
-  if (p.watchdog_device) watchdog.emplace_back("device", p.watchdog_device->string());
+  const core::Object watchdog = watchdog_section(p);
 
   auto listen_host = m.listen_host.find(':') != std::string::npos && m.listen_host.find(',') == std::string::npos
                          ? "[" + m.listen_host + "]"

@@ -66,6 +66,12 @@ struct BootstrapOptions {
 core::Value build(const Settings& settings, const postgres::Layout& layout, const Member& member,
                   const ConfParameters& parameters, const Credentials& credentials, const BootstrapOptions& bootstrap);
 
+/// Patroni's `watchdog:` section. Patroni's watchdog resets the host when Patroni hangs while leader, the
+/// case a supervisor cannot see. The site's mode (automatic | required) with its device (default
+/// /dev/watchdog) when that exists; automatic without the device: off; required without it: throws
+/// SettingsError (at create, before anything is done).
+core::Object watchdog_section(const PatroniSettings& settings);
+
 /// Writes `managed` over the existing file's content (keys we do not manage survive), atomically, 0600.
 void write(const fs::path& path, const core::Value& managed);
 /// Replaces postgresql.parameters (the only place parameters of a Patroni member are kept).

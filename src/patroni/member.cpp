@@ -10,6 +10,7 @@
 #include "core/files.hpp"
 #include "core/system.hpp"
 #include "core/text.hpp"
+#include "patroni/fence.hpp"
 #include "postgres/session.hpp"
 
 namespace pglift::patroni {
@@ -31,6 +32,8 @@ std::optional<pid_t> running(const Files& files) {
   }
   if (!core::process_running(pid)) return std::nullopt;
   auto cmdline = core::read_file_if_exists("/proc/" + std::to_string(pid) + "/cmdline");
+  // pglift-supervisor's command line names Patroni and its configuration too; so does a bare Patroni's,
+  // started before the supervisor existed: both are recognised, and stopped the same way (SIGTERM).
   if (cmdline && (cmdline->find("patroni") == std::string::npos || cmdline->find(files.config.string()) == std::string::npos))
     return std::nullopt;  // a reused PID
   return pid;
@@ -54,11 +57,17 @@ awaitable<void> validate(const core::Op& op, const PatroniSettings& settings, co
   throw Error(ErrorCode::invalid_spec, msg);
 }
 
-proc::Watched spawn(const core::Op& op, const PatroniSettings& settings, const Files& files) {
+proc::Watched spawn(const core::Op& op, const PatroniSettings& settings, const postgres::Layout& layout, const Files& files) {
+  // Found first: a missing supervisor is an error before anything starts.
+  const fs::path supervisor = supervisor_program();
   core::make_dirs(files.logdir, 0700);
   core::make_dirs(files.pidfile.parent_path(), 0700);
   const auto& user = core::current_user();
-  proc::Watched w = proc::spawn_daemon(op, {.argv = {settings.execpath.string(), files.config.string()},
+  // The daemon is the supervisor (the pid file is its), Patroni its child: see src/supervisor/supervisor.c.
+  std::vector<std::string> argv{supervisor.string(),        "--data-dir", layout.datadir.string(), "--log-dir",
+                                files.logdir.string(),      "--",         settings.execpath.string(),
+                                files.config.string()};
+  proc::Watched w = proc::spawn_daemon(op, {.argv = std::move(argv),
                                             .log_file = files.stderr_log(),
                                             .env = {{"PATH", "/usr/bin:/bin"},
                                                     {"LANG", "C.UTF-8"},

@@ -21,7 +21,8 @@ namespace pglift::patroni {
 /// The instance has a Patroni configuration (and Patroni is enabled).
 bool is_member(const Settings& settings, const postgres::Layout& layout);
 
-/// The Patroni process of the pid file, when it runs (checked against /proc: no stale PID).
+/// The process of the pid file (pglift-supervisor, or a bare Patroni started before it existed), when it
+/// runs (checked against /proc: no stale PID).
 std::optional<pid_t> running(const Files& files);
 
 /// `patroni --validate-config`: before the first start, with the DCS up. Throws Error(invalid_spec)
@@ -29,8 +30,10 @@ std::optional<pid_t> running(const Files& files);
 /// cannot be reached.
 awaitable<void> validate(const core::Op& op, const PatroniSettings& settings, const Files& files);
 
-/// Starts Patroni as a daemon (clean environment, its own session) and writes the pid file.
-proc::Watched spawn(const core::Op& op, const PatroniSettings& settings, const Files& files);
+/// Starts Patroni under pglift-supervisor, as a daemon (clean environment, its own session); the pid file
+/// and the returned process are the supervisor's, which lives exactly as long as Patroni (and fences
+/// the postmaster of `layout` when Patroni dies without a requested stop).
+proc::Watched spawn(const core::Op& op, const PatroniSettings& settings, const postgres::Layout& layout, const Files& files);
 
 enum class Readiness { leader, replica, running };
 
@@ -42,7 +45,8 @@ awaitable<void> wait_ready(const core::Op& op, const postgres::Layout& layout, c
                            proc::Watched& patroni, Readiness readiness, std::chrono::milliseconds timeout,
                            std::function<awaitable<void>()> also_check = {});
 
-/// Stops Patroni (SIGTERM, bounded wait for the process, its REST API and the postmaster it stops).
+/// Stops Patroni (SIGTERM to the supervisor, which forwards it; bounded wait for the process, its REST API
+/// and the postmaster it stops).
 /// False when Patroni was not running. A postmaster that outlived Patroni is the caller's to stop.
 awaitable<bool> stop(const core::Op& op, const postgres::Layout& layout, const Files& files, const Rest& rest);
 

@@ -258,6 +258,30 @@ TEST_CASE("patroni config: no site credentials for the REST API, defaults secure
                        doctest::Contains("without ':'"), SettingsError);
 }
 
+TEST_CASE("patroni config: the watchdog is configured when the site asks for it and its device exists") {
+  auto s = settings_with_patroni();
+  auto l = postgres::Layout::of(s, "pg1", s.default_version());
+  auto member = patroni::resolve_member(PatroniSpec{.cluster = "pgdemo", .node = "pg1"}, 5432, {});
+  auto watchdog_of = [&](const std::string& mode, std::optional<fs::path> device) {
+    s.patroni->watchdog_mode = mode;
+    s.patroni->watchdog_device = device;
+    auto doc = patroni::build(s, l, member, {}, patroni::Credentials::generate(), {"C", "UTF8", false});
+    return core::to_json(*doc.find("watchdog"));
+  };
+  CHECK(watchdog_of("off", std::nullopt) == R"({"mode":"off"})");
+  // A device that exists: /dev/null stands for one (Patroni opens it when it starts, not us).
+  CHECK(watchdog_of("automatic", "/dev/null") == R"({"mode":"automatic","device":"/dev/null"})");
+  CHECK(watchdog_of("required", "/dev/null") == R"({"mode":"required","device":"/dev/null"})");
+  // No device: automatic is off; required is a clear error naming the setting and the device.
+  CHECK(watchdog_of("automatic", "/nonexistent/watchdog") == R"({"mode":"off"})");
+  CHECK_THROWS_WITH_AS(watchdog_of("required", "/nonexistent/watchdog"),
+                       doctest::Contains("patroni.watchdog.mode is 'required', but the watchdog device /nonexistent/watchdog does not exist"),
+                       SettingsError);
+  // The default device is /dev/watchdog.
+  if (fs::exists("/dev/watchdog")) CHECK(watchdog_of("automatic", std::nullopt) == R"({"mode":"automatic","device":"/dev/watchdog"})");
+  else CHECK_THROWS_AS(watchdog_of("required", std::nullopt), SettingsError);
+}
+
 TEST_CASE("Patroni REST client: credentials to our own member only, never to an address from the DCS") {
   RecordingServer server;
   auto site = settings_with_patroni(R"({"patroni": {"restapi": {"authentication": {"username": "api", "password": "site"}}}})");

@@ -1,0 +1,96 @@
+#include "patroni/fence.hpp"
+
+#include <dlfcn.h>
+#include <link.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+
+#include "core/files.hpp"
+#include "core/text.hpp"
+#include "core/value.hpp"
+#include "install_paths.hpp"
+#include "pglift/errors.hpp"
+
+namespace pglift::patroni {
+namespace fs = std::filesystem;
+
+namespace {
+constexpr const char* supervisor_name = "pglift-supervisor";
+
+/// The directory of the object this code is linked into: libpglift.so (its link map names it), or the
+/// main program when it links the static library (the main program's link map has an empty name).
+std::optional<fs::path> code_directory() {
+  Dl_info info{};
+  link_map* map = nullptr;
+  if (::dladdr1(reinterpret_cast<void*>(&code_directory), &info, reinterpret_cast<void**>(&map), RTLD_DL_LINKMAP) == 0 ||
+      !map)
+    return std::nullopt;
+  std::error_code ec;
+  fs::path object = map->l_name && *map->l_name ? fs::path(map->l_name) : fs::read_symlink("/proc/self/exe", ec);
+  if (ec || object.empty()) return std::nullopt;
+  fs::path real = fs::weakly_canonical(object, ec);
+  if (ec) return std::nullopt;
+  return real.parent_path();
+}
+
+std::string utc_stamp() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  ::gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+  return buf;
+}
+}  // namespace
+
+fs::path supervisor_program() {
+  std::vector<fs::path> candidates;
+  if (auto dir = code_directory()) candidates.push_back(*dir / supervisor_name);
+  candidates.push_back(fs::path(PGLIFT_LIBEXECDIR) / supervisor_name);
+  std::vector<std::string> tried;
+  for (const auto& c : candidates) {
+    if (::access(c.c_str(), X_OK) == 0 && !fs::is_directory(c)) return c;
+    tried.push_back(c.string());
+  }
+  throw NotFound("program", supervisor_name,
+                 "Patroni runs under it (it fences PostgreSQL when Patroni dies); looked for " + core::join(tried, ", ") +
+                     ": is libpglift completely installed?");
+}
+
+std::optional<PatroniFence> fence_record(const Files& files) {
+  const fs::path path = fence_record_path(files);
+  std::optional<std::string> text;
+  try {
+    text = core::read_file_if_exists(path);
+  } catch (const std::exception& e) {
+    return PatroniFence{"", "the fence record " + path.string() + " cannot be read: " + e.what()};
+  }
+  if (!text) return std::nullopt;
+  try {
+    core::Value v = core::parse_json(*text);
+    auto str = [&v](const char* key) {
+      const core::Value* x = v.find(key);
+      return x && x->is_string() ? x->as_string() : std::string();
+    };
+    return PatroniFence{str("at"), str("reason")};
+  } catch (const std::exception& e) {
+    return PatroniFence{"", "the fence record " + path.string() + " is not valid JSON: " + e.what()};
+  }
+}
+
+fs::path archive_fence_record(const Files& files) {
+  const fs::path from = fence_record_path(files);
+  fs::path to = files.logdir / ("fence-" + utc_stamp() + ".json");
+  for (int n = 1; fs::exists(to); ++n) to = files.logdir / ("fence-" + utc_stamp() + "-" + std::to_string(n) + ".json");
+  fs::rename(from, to);
+  return to;
+}
+
+std::string fence_message(const std::string& display, const PatroniFence& fence) {
+  return "PostgreSQL " + display + " was stopped (fenced) by pglift-supervisor" + (fence.at.empty() ? "" : " at " + fence.at) +
+         ": " + fence.reason;
+}
+
+}  // namespace pglift::patroni
