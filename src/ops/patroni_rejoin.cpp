@@ -63,7 +63,7 @@ awaitable<LeaderView> leader_view(const PatroniSettings& ps, const dcs::KeyValue
   }
   if (!view.timeline && data) view.timeline = primary_timeline_in(*data);
   if (history_json) try {
-      view.history = patroni::parse_history(*history_json);
+      view.history = patroni::parse_history_json(*history_json);
     } catch (const core::ParseError&) {
     }
   co_return view;

@@ -1,6 +1,5 @@
 #include "patroni/health.hpp"
 
-#include <cstdio>
 
 namespace pglift::patroni {
 
@@ -20,17 +19,6 @@ std::string quoted(const std::string& name) { return "'" + name + "'"; }
 const char* const rewind_hint = "diverged; it needs a rewind or a reinit";
 }  // namespace
 
-std::vector<HistoryEntry> parse_history(const core::Value& doc) {
-  std::vector<HistoryEntry> out;
-  if (!doc.is_array()) return out;
-  for (const auto& line : doc.as_array()) {
-    if (!line.is_array() || line.as_array().size() < 2) continue;
-    const auto& a = line.as_array();
-    if (a[0].is_int() && a[1].is_int()) out.push_back({a[0].as_int(), a[1].as_int()});
-  }
-  return out;
-}
-
 std::int64_t max_lag_of(const std::optional<core::Value>& config) {
   if (config && config->is_object())
     if (auto lag = int_at(*config, "maximum_lag_on_failover")) return *lag;
@@ -46,12 +34,6 @@ std::optional<std::int64_t> wal_position(const core::Value& status) {
   return received ? received : replayed;
 }
 
-std::string lsn_text(std::int64_t lsn) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%X/%X", static_cast<unsigned>(static_cast<std::uint64_t>(lsn) >> 32),
-                static_cast<unsigned>(static_cast<std::uint64_t>(lsn) & 0xffffffffu));
-  return buf;
-}
 
 const char* to_string(Health h) noexcept {
   switch (h) {
@@ -82,9 +64,9 @@ std::optional<Assessment> timeline_check(const ClusterMember& m, const ClusterMe
   std::optional<std::int64_t> position;
   if (seen.status) position = wal_position(*seen.status);
   for (const auto& h : history)
-    if (h.timeline == *mine && position && *position > h.switch_lsn)
-      return Assessment{Health::diverged, where + ", and its WAL goes on to " + lsn_text(*position) + " past the fork at " +
-                                              lsn_text(h.switch_lsn) + " (" + rewind_hint + ")"};
+    if (h.timeline == *mine && position && static_cast<postgres::Lsn>(*position) > h.end)
+      return Assessment{Health::diverged, where + ", and its WAL goes on to " + postgres::format_lsn(static_cast<postgres::Lsn>(*position)) + " past the fork at " +
+                                              postgres::format_lsn(h.end) + " (" + rewind_hint + ")"};
   return Assessment{Health::not_streaming, where + " (not caught up yet)"};
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/value.hpp"
+#include "patroni/history.hpp"
 #include "pglift/patroni.hpp"
 
 namespace pglift::patroni {
@@ -21,24 +22,12 @@ struct WalReceiver {
   std::optional<int> sender_port{};
 };
 
-/// One line of GET /history: timeline `timeline` ended at `switch_lsn` (the fork of the next one).
-struct HistoryEntry {
-  std::int64_t timeline = 0;
-  std::int64_t switch_lsn = 0;
-};
-
-/// GET /history: [[timeline, lsn, reason, timestamp, new_leader], ...]; malformed lines are skipped.
-std::vector<HistoryEntry> parse_history(const core::Value& doc);
-
 /// maximum_lag_on_failover of the cluster's dynamic configuration (GET /config), 1048576 by default.
 std::int64_t max_lag_of(const std::optional<core::Value>& config);
 
 /// The WAL position a member's own GET /patroni reports: a primary's location, else the furthest of
 /// what a replica received and replayed.
 std::optional<std::int64_t> wal_position(const core::Value& status);
-
-/// "0/7000060"
-std::string lsn_text(std::int64_t lsn);
 
 /// What pglift saw of one member beyond GET /cluster.
 struct MemberObservation {

@@ -4,28 +4,6 @@
 
 namespace pglift::patroni {
 
-std::vector<HistoryEntry> parse_history(const std::string& json) {
-  std::vector<HistoryEntry> out;
-  const core::Value doc = core::parse_json(json);
-  if (!doc.is_array()) return out;
-  for (const auto& line : doc.as_array()) {
-    if (!line.is_array()) continue;
-    const auto& fields = line.as_array();
-    if (fields.size() < 2 || !fields[0].is_int() || !fields[1].is_int() || fields[1].as_int() < 0) continue;
-    HistoryEntry e{static_cast<int>(fields[0].as_int()), static_cast<postgres::Lsn>(fields[1].as_int())};
-    if (fields.size() > 3 && fields[3].is_string()) e.at = fields[3].as_string();
-    if (fields.size() > 4 && fields[4].is_string()) e.new_leader = fields[4].as_string();
-    out.push_back(std::move(e));
-  }
-  return out;
-}
-
-std::optional<postgres::Lsn> timeline_end(const std::vector<HistoryEntry>& history, int timeline) {
-  for (const auto& e : history)
-    if (e.timeline == timeline) return e.end;
-  return std::nullopt;
-}
-
 std::optional<Discarded> discarded(int timeline, postgres::Lsn fork, const postgres::WalScan& scan) {
   if (!scan.any_record) return std::nullopt;
   Discarded d{timeline, fork, scan.end, scan.commits, scan.truncated};

@@ -7,20 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "patroni/history.hpp"
 #include "postgres/wal.hpp"
 
 namespace pglift::patroni {
-
-struct HistoryEntry {
-  int timeline = 0;
-  postgres::Lsn end = 0;  ///< where `timeline` ended: the next one starts there
-  std::string at{}, new_leader{};
-};
-
-/// Patroni's history JSON; entries that are not [int, int, ...] are skipped. Throws core::ParseError.
-std::vector<HistoryEntry> parse_history(const std::string& json);
-/// Where `timeline` ended, when the history says.
-std::optional<postgres::Lsn> timeline_end(const std::vector<HistoryEntry>& history, int timeline);
 
 /// WAL of ours past the fork: [from, to) on `timeline`.
 struct Discarded {

@@ -366,11 +366,11 @@ TEST_CASE("candidate health: streaming from the leader on its timeline within th
   const auto history = patroni::parse_history(fixture("history-after-switchovers.json"));
   REQUIRE(history.size() >= 2);
   CHECK(history[0].timeline == 1);
-  CHECK(history[0].switch_lsn == 117441312);
+  CHECK(history[0].end == 117441312);
   const std::int64_t max_lag = patroni::max_lag_of(fixture("config-dcs.json"));
   CHECK(max_lag == 1048576);
   CHECK(patroni::max_lag_of(std::nullopt) == 1048576);
-  CHECK(patroni::lsn_text(117441312) == "0/7000320");
+  CHECK(postgres::format_lsn(117441312) == "0/7000320");
 
   patroni::MemberObservation seen{.api_answers = true, .status = fixture("patroni-replica.json")};
   seen.walreceiver = patroni::WalReceiver{"streaming", 1, leader.host, leader.port};

@@ -25,18 +25,18 @@ TEST_CASE("LSNs read and print as PostgreSQL does") {
 }
 
 TEST_CASE("Patroni's history says where each timeline ended") {
-  auto history = patroni::parse_history(fixture_text("history-after-switchovers.json"));
+  auto history = patroni::parse_history_json(fixture_text("history-after-switchovers.json"));
   REQUIRE(history.size() == 7);
   CHECK(patroni::timeline_end(history, 1) == std::optional<postgres::Lsn>(117441312));
   CHECK(patroni::timeline_end(history, 7) == std::optional<postgres::Lsn>(117444432));
   CHECK(history[0].new_leader == "pg2");
   CHECK_FALSE(patroni::timeline_end(history, 8));  // the leader's current timeline has not ended
   // Older Patroni wrote 3-field lines; anything else is skipped, not fatal.
-  auto short_lines = patroni::parse_history(R"([[1, 100, "no recovery target specified"], ["x"], 3, [2, -1]])");
+  auto short_lines = patroni::parse_history_json(R"([[1, 100, "no recovery target specified"], ["x"], 3, [2, -1]])");
   REQUIRE(short_lines.size() == 1);
   CHECK(short_lines[0].end == 100);
-  CHECK(patroni::parse_history("[]").empty());
-  CHECK_THROWS(patroni::parse_history("[1,"));
+  CHECK(patroni::parse_history_json("[]").empty());
+  CHECK_THROWS(patroni::parse_history_json("[1,"));
 }
 
 TEST_CASE("pg_controldata: the last checkpoint and its timeline") {
