@@ -66,7 +66,8 @@ if [ "${PGLIFT_TEST_TSAN:-1}" != 0 ]; then
   rm -rf "$build-tsan" && mkdir -p "$build-tsan" && chown "$PGLIFT_USER" "$build-tsan"
   as_user meson setup "$build-tsan" "$src" --wrap-mode=nofallback -Dbuildtype=debug -Db_sanitize=thread \
     -Dexamples=false -Dbindings=false >"$build-tsan.setup.log" 2>&1 || { cat "$build-tsan.setup.log"; exit 1; }
-  tsan_targets=$(cd "$src/tests/capi" && ls test_*.c | sed 's|^test_\(.*\)\.c$|tests/capi/test_capi_\1|')
+  # The tests, and the supervisor's copy next to the library (the Patroni sweep starts Patroni under it).
+  tsan_targets="$(cd "$src/tests/capi" && ls test_*.c | sed 's|^test_\(.*\)\.c$|tests/capi/test_capi_\1|') capi/pglift-supervisor"
   # shellcheck disable=SC2086 # one target per word
   as_user ninja -C "$build-tsan" -j"$(nproc)" $tsan_targets
   echo "== running the capi suite under ThreadSanitizer"
