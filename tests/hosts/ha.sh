@@ -25,7 +25,7 @@ rejoined() { wait_view "$2" "$3" "$(replica_pattern "$1")"; }
 # ------------------------------------------------------------------------------------------------------
 section "1. three members, no address options (joining with: $HOSTS_JOIN_WITH)"
 for h in "${HOSTS[@]}"; do
-  create_member "$h" || { echo "# cannot go on without three members"; exit 1; }
+  create_member "$h" || { fail "create the member on $h (cannot go on without three members)"; hosts_end; }
 done
 # shellcheck disable=SC2046
 if wait_view h1 60 $(all_healthy_patterns h1); then

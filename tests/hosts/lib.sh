@@ -249,14 +249,19 @@ PY
 }
 
 # create_member HOST: `pglift instance create` with no address option; members after the first join it.
+# On failure, prints the logs' tails and the create's output, and returns 1 (the caller counts it).
 create_member() {
   local h=$1 opts=()
   if [[ $h != h1 ]]; then
-    mapfile -t opts < <(join_options "$h") && [[ ${#opts[@]} -gt 0 ]] || { fail "join options for $h"; return 1; }
+    mapfile -t opts < <(join_options "$h") && [[ ${#opts[@]} -gt 0 ]] ||
+      { echo "# no join options for $h"; return 1; }
   fi
   pglift_on "$h" --non-interactive -L INFO instance create "$INSTANCE" --port 5432 \
-    --patroni-cluster "$CLUSTER" "${opts[@]}" >"$T/$h/log/create.out" 2>&1 ||
-    { fail_with_logs "create the member on $h" "$h"; tail -n 20 "$T/$h/log/create.out" | sed 's/^/#   /'; return 1; }
+    --patroni-cluster "$CLUSTER" "${opts[@]}" >"$T/$h/log/create.out" 2>&1 && return 0
+  log_tails "$h" | sed 's/^/#   /'
+  echo "#   ----- $h: instance create (last 20 lines)"
+  tail -n 20 "$T/$h/log/create.out" | sed 's/^/#   /'
+  return 1
 }
 
 # The member's view of the cluster, from `instance get -o json` on HOST: "NAME:ROLE:STATE ..." sorted,
