@@ -62,6 +62,10 @@ log_tails() {
     done < <(find "$T/$h" -type f \( -name '*.log' -o -name '*.csv' \) 2>/dev/null | sort)
   done
 }
+# log_lines HOST REGEX: the last 6 lines of the host's logs matching REGEX (the cause of a failed rejoin).
+log_lines() {
+  find "$T/$1" -type f -name '*.log' -exec grep -hiE -- "$2" {} + 2>/dev/null | tail -n 6 | cut -c1-300 | sed 's/^/#   /'
+}
 fail_with_logs() {  # MESSAGE HOST...
   local message=$1
   shift
@@ -295,8 +299,34 @@ wait_view() {
   echo "# view from $h: $view"
   return 1
 }
-# A member is a healthy replica: streaming (Patroni 3.0.2 says "streaming" or "running").
+# A member seen as a replica by Patroni (3.0.2 says "running" even for a replica whose WAL receiver
+# cannot follow, after a failed pg_rewind: wait_streaming is the proof of a rejoin).
 replica_pattern() { echo "$1:(replica|sync_standby):(streaming|running)"; }
+
+# The members streaming from LEADER's postmaster (pg_stat_replication; Patroni's application_name is
+# the node name), sorted, space-separated.
+streaming_from() {
+  psql_on "$1" "SELECT string_agg(application_name, ' ' ORDER BY application_name) FROM pg_stat_replication
+                WHERE state = 'streaming'" 2>/dev/null
+}
+# wait_streaming LEADER SECONDS MEMBER...: until LEADER leads (its own view) and every MEMBER streams
+# from it.
+wait_streaming() {
+  local leader=$1 deadline=$(($(now_ms) + $2 * 1000)) streaming m ok
+  shift 2
+  while (($(now_ms) < deadline)); do
+    ok=
+    if [[ $(cluster_view "$leader") =~ $leader:leader:running ]]; then
+      streaming=" $(streaming_from "$leader") "
+      ok=1
+      for m; do [[ $streaming == *" $m "* ]] || ok=; done
+    fi
+    [[ -n $ok ]] && return 0
+    sleep 0.2
+  done
+  echo "# streaming from $leader:${streaming:- nothing}; its view: $(cluster_view "$leader")"
+  return 1
+}
 
 # --- writer probes ------------------------------------------------------------------------------------
 

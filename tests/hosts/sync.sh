@@ -20,7 +20,7 @@ for h in "${HOSTS[@]}"; do
     hosts_end
   fi
 done
-if wait_view h1 60 'h1:leader:running' "$(replica_pattern h2)" "$(replica_pattern h3)" 'sync_standby'; then
+if wait_streaming h1 60 h2 h3 && wait_view h1 10 'sync_standby'; then
   pass "h1 leads, h2 and h3 stream, one of them the synchronous standby"
 else
   fail_until_join "h1 leads with a synchronous standby" "synchronous_mode reaches Patroni's DCS configuration"
@@ -47,11 +47,11 @@ if [[ -n $new ]]; then pass "$new takes writes after the partition"; else
 fi
 t_heal=$(now_ms)
 heal "$leader"
-if [[ -n $new ]] && wait_view "$new" 60 "$(replica_pattern "$leader")"; then
+if [[ -n $new ]] && wait_streaming "$new" 45 "$leader"; then
   pass "the former leader $leader rejoins after the healing"
   figure sync_rejoin_after_heal_s "$(seconds_between "$t_heal" "$(now_ms)")"
 else
-  fail_until_join "the former leader $leader rejoins within 60 s of the healing" "the rewind password (point 1)"
+  fail_until_join "the former leader $leader rejoins within 45 s of the healing" "the rewind password (point 1)"
 fi
 stop_probes
 cat "$T"/h?/probe.log >"$T/probes.log"
