@@ -7,8 +7,9 @@
 #   6. loss of one etcd member (work goes on) and of two (no failover, `get` names the DCS error).
 # Figures go to FIGURES_JSON.   Usage (root): ha.sh PGLIFT_EXE WRITER_PROBE FIGURES_JSON
 set -u -o pipefail
-PGLIFT=$(realpath "$1")
-PROBE=$(realpath "$2")
+# shellcheck disable=SC2034 # both used by lib.sh
+PGLIFT=$(realpath "$1") PROBE=$(realpath "$2")
+# shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rm -f "$3"
 hosts_begin "$(realpath -m "$3")"
@@ -122,12 +123,12 @@ if [[ -n $patroni_pid && -n $postmaster ]]; then
   start=$(now_ms)
   pglift_on "$old" --non-interactive instance start "$INSTANCE" >"$T/$old/log/start.out" 2>&1 ||
     fail "instance start on $old" "$(tail -n 10 "$T/$old/log/start.out")"
-  if [[ -n $new ]] && rejoined "$old" "$new" 60; then
+  if [[ -n $new ]] && rejoined "$old" "$new" 45; then
     pass "the former leader $old rejoins as a streaming replica"
     figure rejoin_after_kill_s "$(seconds_between "$start" "$(now_ms)")"
   else
     figure rejoin_after_kill_s null
-    fail_until_join "the former leader $old rejoins as a streaming replica within 60 s of its start" \
+    fail_until_join "the former leader $old rejoins as a streaming replica within 45 s of its start" \
       "pg_rewind needs the rewind password, which only --patroni-credentials carries"
     log_lines "$old" 'rewind|password authentication'
   fi

@@ -197,11 +197,11 @@ start_etcd_cluster() {
 # member; short Patroni loops with ttl 10). EXTRA_PATRONI_JSON is merged into "patroni".
 write_host_settings() {
   local h=$1 extra=${2:-}
-  python3 - "$T/$h" "$extra" "${HOSTS[@]}" >"$T/$h/settings.json" <<'PY'
+  python3 - "$T/$h" "$extra" "$TTL" "${HOSTS[@]}" >"$T/$h/settings.json" <<'PY'
 import json, sys
-home, extra, hosts = sys.argv[1], sys.argv[2], sys.argv[3:]
+home, extra, ttl, hosts = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
 patroni = {"etcd": {"hosts": [f"198.18.0.{h[1:]}:2379" for h in hosts]},
-           "loop_wait": 2, "ttl": 10, "retry_timeout": 3, "create_timeout": 120}
+           "loop_wait": 2, "ttl": ttl, "retry_timeout": 3, "create_timeout": 120}
 patroni.update(json.loads(extra) if extra else {})
 print(json.dumps({"prefix": f"{home}/p", "run_prefix": f"{home}/p/run", "patroni": patroni}))
 PY
@@ -257,8 +257,8 @@ PY
 create_member() {
   local h=$1 opts=()
   if [[ $h != h1 ]]; then
-    mapfile -t opts < <(join_options "$h") && [[ ${#opts[@]} -gt 0 ]] ||
-      { echo "# no join options for $h"; return 1; }
+    mapfile -t opts < <(join_options "$h")
+    [[ ${#opts[@]} -gt 0 ]] || { echo "# no join options for $h"; return 1; }
   fi
   pglift_on "$h" --non-interactive -L INFO instance create "$INSTANCE" --port 5432 \
     --patroni-cluster "$CLUSTER" "${opts[@]}" >"$T/$h/log/create.out" 2>&1 && return 0

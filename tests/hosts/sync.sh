@@ -5,8 +5,9 @@
 # MARKED: the setting is the join branch's (issue 10, point 3); until it lands the create refuses the
 # setting, or ignores it, and this test fails.   Usage (root): sync.sh PGLIFT_EXE WRITER_PROBE FIGURES_JSON
 set -u -o pipefail
-PGLIFT=$(realpath "$1")
-PROBE=$(realpath "$2")
+# shellcheck disable=SC2034 # both used by lib.sh
+PGLIFT=$(realpath "$1") PROBE=$(realpath "$2")
+# shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 rm -f "$3"
 hosts_begin "$(realpath -m "$3")" '{"synchronous_mode": true}'
