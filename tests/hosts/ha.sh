@@ -142,9 +142,10 @@ leader=$(leader_host "$(other_hosts "" | tail -n 1)") || leader=$(leader_host)
 start_probes
 deadline=$(($(now_ms) + 10000))
 until [[ -n $(first_result_after "$leader" ok 0) ]] || (($(now_ms) > deadline)); do sleep 0.05; done
+streaming_at_cut=" $(streaming_from "$leader") "
 t0=$(now_ms)
 partition "$leader"
-echo "# $leader partitioned at $t0"
+echo "# $leader partitioned at $t0 (streaming from it:${streaming_at_cut% })"
 new=
 deadline=$((t0 + 45000))
 while (($(now_ms) < deadline)) && [[ -z $new ]]; do
@@ -153,6 +154,18 @@ while (($(now_ms) < deadline)) && [[ -z $new ]]; do
 done
 if [[ -n $new ]]; then pass "$new takes writes after the partition of $leader"; else
   fail_with_logs "a new leader takes writes within 45 s of the partition" "${HOSTS[@]}"
+fi
+# Only a member that followed the leader may replace it. Patroni 3.0.2 compares WAL positions across
+# timelines: a former leader stuck on its old timeline (its rejoin failed) can look "ahead" and win,
+# and everything committed on the leader's timeline since the fork is then lost. Patroni's
+# `check_timeline: true` (DCS configuration; patroni/ha.py _is_healthiest_node) excludes such a member.
+if [[ -n $new && $streaming_at_cut != *" $new "* ]]; then
+  fail "the new leader $new was streaming from $leader when the partition began" \
+    "streaming then:${streaming_at_cut% }; $new had not rejoined, yet won the race (Patroni without check_timeline)" \
+    "$(log_lines "$new" 'ahead of my wal position|promoted self|Local timeline')" \
+    "$(for h in $(other_hosts "$leader" "$new"); do log_lines "$h" 'ahead of my wal position|Local timeline'; done)"
+elif [[ -n $new ]]; then
+  pass "the new leader $new was streaming from $leader when the partition began"
 fi
 # The isolated leader: stops writing within ttl (Patroni demotes it), then serves reads.
 ro_at=

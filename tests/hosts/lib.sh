@@ -62,9 +62,10 @@ log_tails() {
     done < <(find "$T/$h" -type f \( -name '*.log' -o -name '*.csv' \) 2>/dev/null | sort)
   done
 }
-# log_lines HOST REGEX: the last 6 lines of the host's logs matching REGEX (the cause of a failed rejoin).
+# log_lines HOST REGEX: the last 6 lines of the host's Patroni logs matching REGEX (the cause of a
+# failed rejoin).
 log_lines() {
-  find "$T/$1" -type f -name '*.log' -exec grep -hiE -- "$2" {} + 2>/dev/null | tail -n 6 | cut -c1-300 | sed 's/^/#   /'
+  grep -rhiE --include='*.log' -- "$2" "$T/$1/p/log/patroni" 2>/dev/null | tail -n 6 | cut -c1-300 | sed 's/^/#   /'
 }
 fail_with_logs() {  # MESSAGE HOST...
   local message=$1
@@ -369,10 +370,27 @@ seconds_between() {  # FROM_MS TO_MS: seconds with 2 decimals, or null
 
 # --- teardown -----------------------------------------------------------------------------------------
 
+# keep_logs: after a failure, the hosts' logs, command outputs and probe logs (never the configuration,
+# secrets or data) go next to the figures, in logs-<figures name>/, for a look after the run.
+keep_logs() {
+  local dest h
+  dest=$(dirname "$FIGURES")/logs-$(basename "$FIGURES" .json)
+  rm -rf "$dest"
+  for h in "${HOSTS[@]}"; do
+    [[ -d $T/$h ]] || continue
+    mkdir -p "$dest/$h"
+    (cd "$T/$h" && find . -path ./p/srv -prune -o -path ./etcd -prune -o -path ./secrets -prune -o -path ./p/etc -prune \
+      -o -type f \( -name '*.log' -o -name '*.out' -o -name '*.err' \) -print0 |
+      xargs -0 -r cp --parents -t "$dest/$h") 2>/dev/null
+  done
+  echo "# logs kept in $dest"
+}
+
 teardown() {
-  local h i
+  local status=$? h i
   set +e
   stop_probes
+  ((status != 0 || FAILURES > 0)) && [[ -n $T && -n ${FIGURES:-} ]] && keep_logs
   if [[ -n $T ]]; then
     for h in "${HOSTS[@]}"; do [[ -d $T/$h/p ]] && stop_prefix_processes "$T/$h/p" 2>/dev/null; done
   fi
