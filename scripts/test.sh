@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine, as root: installs the packages, builds, and runs
-# every meson suite as an unprivileged user (PostgreSQL refuses root), then the library's suites again
+# every meson suite as an unprivileged user (PostgreSQL refuses root) but `hosts`, which runs as root
+# after them (network namespaces; its members still run as the user), then the library's suites again
 # in an ASan+UBSan build. Ends with "N passed, M failed".
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,7 +35,8 @@ capi_again() {  # BUILD LABEL: runs 2..$capi_runs of the capi suite
 }
 
 echo "== running tests as $PGLIFT_USER (capi: run 1 of $capi_runs)"
-as_user env LIBPGLIFT_TEST_SWEEP_RUN="1/$capi_runs" meson test -C "$build" --print-errorlogs --num-processes 2 "$@" || status=$?
+as_user env LIBPGLIFT_TEST_SWEEP_RUN="1/$capi_runs" meson test -C "$build" --print-errorlogs --num-processes 2 \
+  --no-suite hosts "$@" || status=$?
 logs+=("$build/meson-logs/testlog.json")
 capi_again "$build" normal
 
@@ -43,6 +45,15 @@ echo "== checking, as root, that libpglift refuses root"
 rm -f "$build/root-checks.json"
 bash "$here/scripts/check-root.sh" "$build" "$build/root-checks.json" || status=1
 logs+=("$build/root-checks.json")
+
+# Three hosts in network namespaces (tests/hosts): only root creates namespaces; the harness runs etcd,
+# Patroni and PostgreSQL as the user inside them. Its figures land in $build/tests/hosts/figures-*.json
+# (bench/hosts-figures.py copies them into bench/results.json). PGLIFT_TEST_HOSTS=0 skips it.
+if [ "${PGLIFT_TEST_HOSTS:-1}" != 0 ]; then
+  echo "== running the hosts suite as root (three hosts in network namespaces, a 3-member etcd)"
+  meson test -C "$build" --no-rebuild --print-errorlogs --suite hosts --logbase hosts || status=$?
+  logs+=("$build/meson-logs/hosts.json")
+fi
 
 # The library again under ASan+UBSan: the C ABI tests, the unit, functional and Patroni ones, and the
 # Python binding with the runtime preloaded into python3 (Go and Rust build test binaries the preloaded
