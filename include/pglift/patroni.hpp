@@ -52,6 +52,24 @@ struct PatroniSpec {
   std::optional<std::filesystem::path> replication_ssl_cert{}, replication_ssl_key{};
 };
 
+/// A role's user name and password.
+struct RoleCredentials {
+  std::string username{}, password{};
+};
+
+/// The credentials every member of a Patroni cluster shares: its superuser, replication and rewind roles.
+/// What a member on another host needs to join the cluster (InstanceSpec's surole_password,
+/// replrole_password and rewind_password). Holds secrets: never log, print or pass them on a command line.
+struct PatroniCredentials {
+  RoleCredentials superuser{}, replication{}, rewind{};
+  /// {"superuser": {"username": "postgres", "password": "..."}, "replication": {...}, "rewind": {...}}:
+  /// the passwords in clear, for a 0600 file.
+  std::string to_json() const;
+  /// Parses that document. A missing or empty user name or password, or an unknown field, is an
+  /// InvalidSpec naming the field ("credentials.rewind.password"); the text is never quoted.
+  static PatroniCredentials from_json(const std::string& json);
+};
+
 /// One member of GET /cluster. Extra keys are kept as raw JSON, in order.
 struct ClusterMember {
   std::string name{}, host{}, role{}, state{};

@@ -248,6 +248,7 @@ InstanceSpec InstanceSpec::from_json(const std::string& json) {
   }
   spec.surole_password = f.str("surole_password");
   spec.replrole_password = f.str("replrole_password");
+  spec.rewind_password = f.str("rewind_password");
   if (auto state = f.str("state")) spec.state = parse_state(*state);
   if (const Value* patroni = f.get("patroni")) spec.patroni = parse_patroni_spec(*patroni);
   // Read-only fields of `get` output are accepted so that a `get -o json` document can be fed back.
@@ -443,6 +444,9 @@ std::string InstanceSpec::json_schema() {
            {"replrole_password", Value(core::Object{{"type", core::Array{"string", "null"}},
                                                     {"writeOnly", true},
                                                     {"description", "Replication role password"}})},
+           {"rewind_password", Value(core::Object{{"type", core::Array{"string", "null"}},
+                                                  {"writeOnly", true},
+                                                  {"description", "Patroni: password of the rewind role (pg_rewind)"}})},
            {"state", Value(core::Object{{"enum", core::Array{"started", "stopped"}},
                                         {"default", "started"},
                                         {"description", "Runtime state"}})},
@@ -502,6 +506,39 @@ std::string to_json(const TopologyResult& r) {
   return core::to_json(core::Object{{"previous_leader", r.previous_leader},
                                     {"new_leader", r.new_leader.empty() ? Value() : Value(r.new_leader)},
                                     {"scheduled", r.scheduled}});
+}
+
+namespace {
+RoleCredentials role_credentials(Fields& parent, const std::string& role) {
+  const Value* v = parent.get(role);
+  const std::string where = "credentials." + role;
+  if (!v) throw InvalidSpec(where, "", "missing: the credentials of the " + role + " role");
+  if (!v->is_object()) throw InvalidSpec(where, "", expecting("an object", *v));  // never shown: it may be a password
+  Fields f(*v, where);
+  RoleCredentials out{f.str("username").value_or(""), f.str("password").value_or("")};
+  if (out.username.empty()) throw InvalidSpec(where + ".username", "", "missing or empty");
+  if (out.password.empty()) throw InvalidSpec(where + ".password", "", "missing or empty");
+  f.reject_unknown();
+  return out;
+}
+
+Value role_value(const RoleCredentials& r) { return core::Object{{"username", r.username}, {"password", r.password}}; }
+}  // namespace
+
+PatroniCredentials PatroniCredentials::from_json(const std::string& json) {
+  Value doc = parse(json, "credentials");
+  Fields f(doc, "credentials");
+  PatroniCredentials out;
+  out.superuser = role_credentials(f, "superuser");
+  out.replication = role_credentials(f, "replication");
+  out.rewind = role_credentials(f, "rewind");
+  f.reject_unknown();
+  return out;
+}
+
+std::string PatroniCredentials::to_json() const {
+  return core::to_json(core::Object{
+      {"superuser", role_value(superuser)}, {"replication", role_value(replication)}, {"rewind", role_value(rewind)}});
 }
 
 std::string to_json(const ConfParameters& parameters) { return core::to_json(conf_object(parameters)); }

@@ -300,6 +300,14 @@ Credentials credentials_of(const Value& c) {
           str_at(c, {"postgresql", "authentication", "rewind", "password"}), rest_auth_of(c)};
 }
 
+PatroniCredentials cluster_credentials_of(const Value& c) {
+  auto role = [&c](const char* name) {
+    return RoleCredentials{str_at(c, {"postgresql", "authentication", name, "username"}),
+                           str_at(c, {"postgresql", "authentication", name, "password"})};
+  };
+  return {role("superuser"), role("replication"), role("rewind")};
+}
+
 ConfParameters parameters_of(const Value& c) {
   ConfParameters out;
   const Value* pg = c.find("postgresql");

@@ -80,6 +80,8 @@ void write_parameters(const fs::path& path, const ConfParameters& parameters);
 core::Value read(const fs::path& path);  ///< throws NotFound when missing
 Member member_of(const core::Value& config);
 Credentials credentials_of(const core::Value& config);  ///< with restapi when the YAML has it
+/// The cluster's shared credentials, user names included, as the YAML has them.
+PatroniCredentials cluster_credentials_of(const core::Value& config);
 ConfParameters parameters_of(const core::Value& config);
 
 /// The host's address for default connect addresses: its first non-loopback IPv4, else its name.

@@ -836,3 +836,64 @@ TEST_CASE("kill -9 of the leader's Patroni: its PostgreSQL is fenced at once, ne
   drop_instance(*env, InstanceRef::parse("pg2"), {.remove_cluster = true});
   CHECK(env.nothing_in_srv());
 }
+
+namespace {
+/// "username:password" of one role of postgresql.authentication in a member's YAML, read with PyYAML.
+std::string role_auth_in(const fs::path& yaml, const std::string& role) {
+  return command_output("/usr/bin/python3 -c 'import sys, yaml; a = yaml.safe_load(open(sys.argv[1]))[\"postgresql\"]"
+                        "[\"authentication\"][sys.argv[2]]; print(\"%s:%s\" % (a[\"username\"], a[\"password\"]), end=\"\")' " +
+                        yaml.string() + " " + role + " 2>&1");
+}
+}  // namespace
+
+TEST_CASE("a member joins from another host with the cluster's credentials: the same three roles' passwords; without them the error names them") {
+  EtcdServer etcd;
+  Env host1(patroni_settings(etcd));
+  Env host2(patroni_settings(etcd));  // another prefix: no local member of the cluster to take them from
+  const std::string cluster = unique("join");
+  const InstanceSpec first = member("pg1", cluster, "127.0.1.1", free_port());
+  create_instance(*host1, first);
+
+  const InstanceSpec bare = member("pg2", cluster, "127.0.1.2", free_port());
+  const std::string refused = error_of([&] { create_instance(*host2, bare); });
+  CHECK_MESSAGE(refused.find("joining cluster '" + cluster + "' needs its credentials") != std::string::npos, refused);
+  CHECK_MESSAGE(refused.find("pglift patroni -i <member> credentials --output FILE") != std::string::npos, refused);
+  CHECK_MESSAGE(refused.find("--patroni-credentials FILE") != std::string::npos, refused);
+  CHECK_MESSAGE(refused.find("rewind_password") != std::string::npos, refused);
+  CHECK_MESSAGE(refused.find("invalid value") == std::string::npos, refused);
+  CHECK(host2.nothing_in_srv());
+  CHECK_FALSE(fs::exists(host2.prefix / "etc/patroni/15-pg2.yaml"));
+
+  const PatroniCredentials creds = patroni_credentials(*host1, InstanceRef::parse("pg1"));
+  CHECK(PatroniCredentials::from_json(creds.to_json()).rewind.password == creds.rewind.password);
+  InstanceSpec joining = bare;
+  joining.surole_password = creds.superuser.password;
+  joining.replrole_password = creds.replication.password;
+  joining.rewind_password = creds.rewind.password;
+  create_instance(*host2, joining);
+
+  const fs::path yaml1 = host1.prefix / "etc/patroni/15-pg1.yaml", yaml2 = host2.prefix / "etc/patroni/15-pg2.yaml";
+  for (const char* role : {"superuser", "replication", "rewind"})
+    CHECK_MESSAGE(role_auth_in(yaml2, role) == role_auth_in(yaml1, role), role);
+  CHECK(role_auth_in(yaml2, "rewind") == "rewind:" + creds.rewind.password);
+  CHECK((fs::status(yaml2).permissions() & (fs::perms::group_all | fs::perms::others_all)) == fs::perms::none);
+  // get shows none of them.
+  const Instance got = get_instance(*host2, InstanceRef::parse("pg2"));
+  for (const auto* role : {&creds.superuser, &creds.replication, &creds.rewind})
+    CHECK(got.to_json().find(role->password) == std::string::npos);
+  CHECK(eventually(30s, [&] {
+    const ClusterMember* m = member_named(get_instance(*host1, InstanceRef::parse("pg1")), "pg2");
+    return m && m->role == "replica" && (m->state == "streaming" || m->state == "running");
+  }));
+  // The rewind role logs in to the leader with the password the joining member was given (libpq: no argv).
+  const std::string ci = "host=127.0.1.1 port=" + std::to_string(*first.port) +
+                         " user=rewind dbname=postgres connect_timeout=10 password=" + creds.rewind.password;
+  PGconn* c = PQconnectdb(ci.c_str());
+  CHECK_MESSAGE(PQstatus(c) == CONNECTION_OK, PQerrorMessage(c));
+  PQfinish(c);
+
+  drop_instance(*host2, InstanceRef::parse("pg2"));
+  drop_instance(*host1, InstanceRef::parse("pg1"), {.remove_cluster = true});
+  CHECK(host1.nothing_in_srv());
+  CHECK(host2.nothing_in_srv());
+}
