@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "core/files.hpp"
@@ -94,6 +95,10 @@ core::Object watchdog_section(const PatroniSettings& p) {
   return {{"mode", "off"}};
 }
 
+PartitionBounds partition_bounds(const PatroniSettings& p) {
+  return {std::max(2000, p.retry_timeout * 1000 / 2), std::max(1, p.retry_timeout)};
+}
+
 Member resolve_member(const PatroniSpec& spec, int port, const ConfParameters& settings) {
   Member m;
   m.cluster = spec.cluster;
@@ -169,6 +174,7 @@ Value build(const Settings& settings, const postgres::Layout& l, const Member& m
   }
 
   const core::Object watchdog = watchdog_section(p);
+  const PartitionBounds bounds = partition_bounds(p);
 
   auto listen_host = m.listen_host.find(':') != std::string::npos && m.listen_host.find(',') == std::string::npos
                          ? "[" + m.listen_host + "]"
@@ -190,6 +196,7 @@ Value build(const Settings& settings, const postgres::Layout& l, const Member& m
                 {"loop_wait", p.loop_wait},
                 {"retry_timeout", p.retry_timeout},
                 {"maximum_lag_on_failover", 1048576},
+                {"primary_stop_timeout", bounds.primary_stop_timeout_s},
                 {"postgresql",
                  core::Object{{"use_pg_rewind", p.use_pg_rewind},
                               {"use_slots", true},
@@ -198,7 +205,10 @@ Value build(const Settings& settings, const postgres::Layout& l, const Member& m
                                                           {"max_wal_senders", 10},
                                                           {"max_replication_slots", 10},
                                                           {"wal_log_hints", "on"},
-                                                          {"wal_keep_size", "128MB"}}}}},
+                                                          {"wal_keep_size", "128MB"},
+                                                          // An isolated leader's shutdown must not wait
+                                                          // 60 s on standbys it cannot reach.
+                                                          {"wal_sender_timeout", std::to_string(bounds.wal_sender_timeout_ms) + "ms"}}}}},
             }},
            {"initdb", initdb},
            {"pg_hba", hba},  // Patroni 3.0.2's validator requires it, although postgresql.pg_hba wins

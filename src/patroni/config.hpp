@@ -66,6 +66,18 @@ struct BootstrapOptions {
 core::Value build(const Settings& settings, const postgres::Layout& layout, const Member& member,
                   const ConfParameters& parameters, const Credentials& credentials, const BootstrapOptions& bootstrap);
 
+/// What bounds an isolated leader's stay as a writer. Patroni demotes a leader that cannot reach the DCS
+/// once retry_timeout has passed since its last renewal attempt (at most loop_wait + retry_timeout after
+/// its last renewal), and the leader key expires ttl after that renewal: with loop_wait + 2*retry_timeout
+/// <= ttl, the demotion (a fast shutdown, then a restart as a read-only standby) has retry_timeout left.
+/// A fast shutdown waits for the WAL senders to flush to their standbys; a standby on the other side of
+/// the partition never answers, so only wal_sender_timeout (PostgreSQL's default: 60 s) ends that wait.
+struct PartitionBounds {
+  int wal_sender_timeout_ms;    ///< half of retry_timeout, at least 2 s (keepalives go at half of it)
+  int primary_stop_timeout_s;   ///< Patroni's SIGKILL of a primary's stop, in synchronous mode only
+};
+PartitionBounds partition_bounds(const PatroniSettings& settings);
+
 /// Patroni's `watchdog:` section. Patroni's watchdog resets the host when Patroni hangs while leader, the
 /// case a supervisor cannot see. The site's mode (automatic | required) with its device (default
 /// /dev/watchdog) when that exists; automatic without the device: off; required without it: throws

@@ -885,6 +885,9 @@ TEST_CASE("a member joins from another host with the cluster's credentials: the 
     const ClusterMember* m = member_named(get_instance(*host1, InstanceRef::parse("pg1")), "pg2");
     return m && m->role == "replica" && (m->state == "streaming" || m->state == "running");
   }));
+  // An isolated leader's shutdown does not wait PostgreSQL's default minute on unreachable standbys.
+  CHECK(sql(*host1, "pg1", "SHOW wal_sender_timeout") == "2s");
+  CHECK(sql(*host2, "pg2", "SHOW wal_sender_timeout") == "2s");
   // The rewind role logs in to the leader with the password the joining member was given (libpq: no argv).
   const std::string ci = "host=127.0.1.1 port=" + std::to_string(*first.port) +
                          " user=rewind dbname=postgres connect_timeout=10 password=" + creds.rewind.password;

@@ -464,3 +464,29 @@ TEST_CASE("instance JSON: the truth fields of a Patroni member round-trip") {
   CHECK(back.patroni->cluster_members[0].health_reason == std::optional<std::string>("why"));
   CHECK(back.patroni->cluster_members[0].extra.empty());
 }
+
+TEST_CASE("patroni config: an isolated leader's shutdown is bounded well within ttl (wal_sender_timeout, primary_stop_timeout)") {
+  auto s = settings_with_patroni();
+  auto l = postgres::Layout::of(s, "pg1", s.default_version());
+  auto member = patroni::resolve_member(PatroniSpec{.cluster = "pgdemo", .node = "pg1"}, 5432, {});
+  auto dcs_of = [&](int loop_wait, int ttl, int retry_timeout) {
+    s.patroni->loop_wait = loop_wait;
+    s.patroni->ttl = ttl;
+    s.patroni->retry_timeout = retry_timeout;
+    auto doc = patroni::build(s, l, member, {}, patroni::Credentials::generate(), {"C", "UTF8", false});
+    return *doc.find("bootstrap")->find("dcs");
+  };
+  auto defaults = dcs_of(10, 30, 10);  // Patroni's defaults: demotion starts <= 20 s after the last renewal
+  CHECK(defaults.find("postgresql")->find("parameters")->find("wal_sender_timeout")->as_string() == "5000ms");
+  CHECK(defaults.find("primary_stop_timeout")->as_int() == 10);
+  auto fast = dcs_of(2, 10, 3);  // the test suites' timing
+  CHECK(fast.find("postgresql")->find("parameters")->find("wal_sender_timeout")->as_string() == "2000ms");
+  CHECK(fast.find("primary_stop_timeout")->as_int() == 3);
+  // Whatever the timing the settings allow, the shutdown's wait fits in the margin the leader key leaves.
+  for (int retry : {1, 3, 5, 10, 30}) {
+    s.patroni->retry_timeout = retry;
+    auto bounds = patroni::partition_bounds(*s.patroni);
+    CHECK(bounds.wal_sender_timeout_ms <= std::max(2000, retry * 1000));
+    CHECK(bounds.primary_stop_timeout_s <= std::max(1, retry));
+  }
+}
