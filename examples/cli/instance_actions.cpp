@@ -142,7 +142,8 @@ void add_patroni_spec(CreateArgs& args) {
   const auto& given = args.patroni;
   if (!given.cluster) {
     if (given.node || given.restapi_connect_address || given.restapi_listen || given.postgresql_connect_host ||
-        given.replication_ssl_cert || given.replication_ssl_key || given.credentials)
+        given.replication_ssl_cert || given.replication_ssl_key || given.credentials || given.synchronous_mode ||
+        given.synchronous_mode_strict)
       throw UsageError(*args.command, "--patroni-cluster is required with --patroni-* options");
     return;
   }
@@ -154,6 +155,8 @@ void add_patroni_spec(CreateArgs& args) {
       .postgresql_connect_host = given.postgresql_connect_host,
       .replication_ssl_cert = given.replication_ssl_cert,
       .replication_ssl_key = given.replication_ssl_key,
+      .synchronous_mode = given.synchronous_mode,
+      .synchronous_mode_strict = given.synchronous_mode_strict,
   };
 }
 

@@ -21,6 +21,7 @@ struct PatroniOptions {
   /// --patroni-credentials FILE (else the CLUSTER_CREDENTIALS_FILE environment variable): the cluster's
   /// credentials, as `patroni credentials --output FILE` wrote them.
   std::optional<std::filesystem::path> credentials;
+  std::optional<bool> synchronous_mode, synchronous_mode_strict;
   static constexpr const char* credentials_variable = "CLUSTER_CREDENTIALS_FILE";
 };
 

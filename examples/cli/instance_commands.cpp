@@ -86,6 +86,16 @@ void add_patroni_options(CLI::App& command, PatroniOptions& patroni) {
       .add_option("--patroni-postgresql-connect-host", patroni.postgresql_connect_host,
                   "Host or IP address through which PostgreSQL is externally accessible.")
       ->type_name("CONNECT_HOST");
+  command.add_flag_function(
+      "--patroni-synchronous-mode,!--no-patroni-synchronous-mode",
+      [&patroni](std::int64_t count) { patroni.synchronous_mode = count > 0; },
+      "New cluster: synchronous replication (a commit returns once a synchronous standby has it). "
+      "Default: the site's patroni.synchronous_mode.");
+  command.add_flag_function(
+      "--patroni-synchronous-mode-strict,!--no-patroni-synchronous-mode-strict",
+      [&patroni](std::int64_t count) { patroni.synchronous_mode_strict = count > 0; },
+      "New cluster, with synchronous mode: no commit is confirmed while no synchronous standby is left. "
+      "Default: the site's patroni.synchronous_mode_strict.");
   command
       .add_option("--patroni-credentials", patroni.credentials,
                   "The cluster's credentials (superuser, replication and rewind), as `patroni credentials "

@@ -128,6 +128,8 @@ PatroniSpec parse_patroni_spec(const Value& v) {
     g.reject_unknown();
   }
   if (auto legacy = f.str("postgresql_connect_host")) p.postgresql_connect_host = legacy;
+  p.synchronous_mode = f.boolean("synchronous_mode");
+  p.synchronous_mode_strict = f.boolean("synchronous_mode_strict");
   f.reject_unknown({"cluster_members", "is_paused", "state", "orphan_postmaster", "dcs_error"});  // get's output
   return p;
 }
@@ -143,6 +145,8 @@ Value patroni_spec_value(const PatroniSpec& p) {
        core::Object{{"connect_host", opt(p.postgresql_connect_host)},
                     {"replication", core::Object{{"ssl", core::Object{{"cert", path(p.replication_ssl_cert)},
                                                                       {"key", path(p.replication_ssl_key)}}}}}}},
+      {"synchronous_mode", opt(p.synchronous_mode)},
+      {"synchronous_mode_strict", opt(p.synchronous_mode_strict)},
   };
 }
 
@@ -199,6 +203,8 @@ Value patroni_info_value(const PatroniInfo& p) {
   if (p.state) o.emplace_back("state", *p.state);
   o.emplace_back("orphan_postmaster", p.orphan_postmaster);
   if (p.dcs_error) o.emplace_back("dcs_error", *p.dcs_error);
+  if (p.synchronous_mode) o.emplace_back("synchronous_mode", *p.synchronous_mode);
+  if (p.synchronous_mode_strict) o.emplace_back("synchronous_mode_strict", *p.synchronous_mode_strict);
   if (p.fenced) o.emplace_back("fenced", core::Object{{"at", p.fenced->at}, {"reason", p.fenced->reason}});
   return o;
 }
@@ -277,6 +283,8 @@ void InstanceSpec::validate() const {
       throw InvalidSpec("patroni.postgresql.connect_host", "", "must not be empty");
     if (patroni->replication_ssl_cert.has_value() != patroni->replication_ssl_key.has_value())
       throw InvalidSpec("patroni.postgresql.replication.ssl", "", "cert and key go together");
+    if (patroni->synchronous_mode_strict.value_or(false) && patroni->synchronous_mode == std::optional<bool>(false))
+      throw InvalidSpec("patroni.synchronous_mode_strict", "true", "requires synchronous_mode");
   }
   if (settings.count("port")) {
     const auto* p = std::get_if<std::int64_t>(&settings.at("port"));
@@ -359,6 +367,8 @@ Instance Instance::from_json(const std::string& json) {
     info.state = pf.str("state");
     info.orphan_postmaster = pf.boolean("orphan_postmaster").value_or(false);
     info.dcs_error = pf.str("dcs_error");
+    info.synchronous_mode = pf.boolean("synchronous_mode");
+    info.synchronous_mode_strict = pf.boolean("synchronous_mode_strict");
     if (const Value* fenced = pf.get("fenced")) {
       Fields ff(*fenced, "patroni.fenced");
       info.fenced = PatroniFence{ff.str("at").value_or(""), ff.str("reason").value_or("")};

@@ -373,6 +373,13 @@ awaitable<void> create(const core::Op& op, const InstanceSpec& spec, const Creat
   patroni::BootstrapOptions boot{spec.locale.value_or(op.settings.postgresql.initdb.locale),
                                  spec.encoding.value_or(op.settings.postgresql.initdb.encoding),
                                  spec.data_checksums.value_or(op.settings.postgresql.initdb.data_checksums.value_or(false))};
+  boot.synchronous_mode = spec.patroni->synchronous_mode.value_or(ps.synchronous_mode);
+  // Strict only means something with synchronous_mode: the spec's mode off turns the site's strict off.
+  boot.synchronous_mode_strict =
+      boot.synchronous_mode && spec.patroni->synchronous_mode_strict.value_or(ps.synchronous_mode_strict);
+  if (spec.patroni->synchronous_mode_strict.value_or(false) && !boot.synchronous_mode)
+    throw InvalidSpec("patroni.synchronous_mode_strict", "true",
+                      "requires synchronous_mode (off in the spec or the site's patroni settings)");
   core::Value config = patroni::build(op.settings, l, member, parameters, creds, boot);
   Rest rest(ps, patroni::member_of(config));  // its own address and credentials, as written
 
@@ -495,6 +502,12 @@ awaitable<void> observe(const core::Op& op, const Layout& l, Instance& instance)
   }
   info.orphan_postmaster = orphan_postmaster(l, view.state);
   info.dcs_error = view.dcs_error;
+  if (view.dynamic_config && view.dynamic_config->is_object()) {  // Patroni's default for an absent key: off
+    const auto* sync = view.dynamic_config->find("synchronous_mode");
+    const auto* strict = view.dynamic_config->find("synchronous_mode_strict");
+    info.synchronous_mode = sync && sync->is_bool() && sync->as_bool();
+    info.synchronous_mode_strict = strict && strict->is_bool() && strict->as_bool();
+  }
   warn_untruths(op, l, e.member, view.state, info.orphan_postmaster, view.dcs_error);
   // Patroni renames initdb's file to postgresql.base.conf and includes it: show both, like pglift.
   ConfParameters merged;

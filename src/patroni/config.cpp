@@ -197,6 +197,8 @@ Value build(const Settings& settings, const postgres::Layout& l, const Member& m
                 {"retry_timeout", p.retry_timeout},
                 {"maximum_lag_on_failover", 1048576},
                 {"primary_stop_timeout", bounds.primary_stop_timeout_s},
+                {"synchronous_mode", bootstrap.synchronous_mode},
+                {"synchronous_mode_strict", bootstrap.synchronous_mode_strict},
                 {"postgresql",
                  core::Object{{"use_pg_rewind", p.use_pg_rewind},
                               {"use_slots", true},

@@ -57,6 +57,7 @@ Member resolve_member(const PatroniSpec& spec, int port, const ConfParameters& s
 struct BootstrapOptions {
   std::string locale, encoding;
   bool data_checksums = false;
+  bool synchronous_mode = false, synchronous_mode_strict = false;  ///< into the cluster's dynamic configuration
 };
 
 /// The managed configuration, as a document: scope, name, log, restapi, etcd3, bootstrap, postgresql,

@@ -900,3 +900,85 @@ TEST_CASE("a member joins from another host with the cluster's credentials: the 
   CHECK(host1.nothing_in_srv());
   CHECK(host2.nothing_in_srv());
 }
+
+TEST_CASE("synchronous_mode: commits wait for the sync standby; kill -9 of the leader after N confirmed commits loses none, and its rejoin discards nothing") {
+  EtcdServer etcd;
+  Env env(patroni_settings(etcd));
+  const std::string cluster = unique("sync");
+  InstanceSpec first = member("pg1", cluster, "127.0.1.1", free_port());
+  first.patroni->synchronous_mode = true;  // the site's default is off
+  create_instance(*env, first);
+  create_instance(*env, member("pg2", cluster, "127.0.1.2", free_port()));
+
+  const Instance got = get_instance(*env, InstanceRef::parse("pg2"));
+  CHECK(got.patroni->synchronous_mode == std::optional<bool>(true));
+  CHECK(got.patroni->synchronous_mode_strict == std::optional<bool>(false));
+  CHECK(got.to_json().find("\"synchronous_mode\":true") != std::string::npos);
+  // Patroni names the replica as synchronous standby at its next HA loops.
+  std::string sync_state;
+  CHECK_MESSAGE(eventually(30s, [&] { return (sync_state = sql(*env, "pg1", "SELECT string_agg(sync_state, ',') FROM pg_stat_replication")) == "sync"; }),
+                sync_state);
+  REQUIRE(sql(*env, "pg1", "CREATE TABLE confirmed (n int PRIMARY KEY)") == "");
+
+  // A commit waits for the standby: with its walreceiver stopped, an INSERT does not return.
+  const std::string receiver = sql(*env, "pg2", "SELECT pid FROM pg_stat_wal_receiver");
+  REQUIRE_FALSE(receiver.empty());
+  PGconn* conn = PQconnectdb(socket_conninfo(*env, "pg1").c_str());
+  REQUIRE(PQstatus(conn) == CONNECTION_OK);
+  REQUIRE(::kill(std::stoi(receiver), SIGSTOP) == 0);
+  REQUIRE(PQsendQuery(conn, "INSERT INTO confirmed VALUES (-1)") == 1);
+  pollfd waiting{PQsocket(conn), POLLIN, 0};
+  const int answered_while_stopped = ::poll(&waiting, 1, 800);
+  ::kill(std::stoi(receiver), SIGCONT);
+  CHECK_MESSAGE(answered_while_stopped == 0, "the commit returned while the sync standby could not confirm it");
+  while (PGresult* r = PQgetResult(conn)) {
+    CHECK(PQresultStatus(r) == PGRES_COMMAND_OK);
+    PQclear(r);
+  }
+
+  // N commits, each confirmed to the client, then the leader host's hard crash: Patroni, its supervisor
+  // and the postmaster, kill -9.
+  constexpr int n = 100;
+  int confirmed = 0;
+  for (int i = 0; i < n; ++i) {
+    const std::string insert = "INSERT INTO confirmed VALUES (" + std::to_string(i) + ")";
+    PGresult* r = PQexec(conn, insert.c_str());
+    if (PQresultStatus(r) == PGRES_COMMAND_OK) ++confirmed;
+    PQclear(r);
+  }
+  PQfinish(conn);
+  REQUIRE(confirmed == n);
+  const auto postmaster = instance_status(*env, InstanceRef::parse("pg1")).pid;
+  REQUIRE(postmaster);
+  std::ifstream pidfile(env.prefix / "run/patroni/15-pg1.pid");
+  pid_t supervisor = 0;
+  pidfile >> supervisor;
+  const pid_t patroni = patroni_process_of(env.prefix / "run/patroni/15-pg1.pid");
+  REQUIRE(supervisor > 0);
+  REQUIRE(patroni > 0);
+  ::kill(supervisor, SIGKILL);
+  ::kill(patroni, SIGKILL);
+  ::kill(*postmaster, SIGKILL);
+  REQUIRE(eventually(45s, [&] {
+    try {
+      return leader_of(get_instance(*env, InstanceRef::parse("pg2"))) == "pg2" &&
+             sql(*env, "pg2", "SELECT pg_is_in_recovery()") == "f";
+    } catch (const Error&) {
+      return false;
+    }
+  }));
+  CHECK(sql(*env, "pg2", "SELECT count(*) FROM confirmed WHERE n >= 0") == std::to_string(n));
+
+  // The former leader rejoins without being told to accept a loss: the rejoin check finds nothing discarded.
+  start_instance(*env, InstanceRef::parse("pg1"));
+  CHECK_FALSE(env.logged("through pg_rewind discards"));
+  CHECK(eventually(60s, [&] {
+    const ClusterMember* m = member_named(get_instance(*env, InstanceRef::parse("pg2")), "pg1");
+    return m && (m->role == "replica" || m->role == "sync_standby") && (m->state == "running" || m->state == "streaming");
+  }));
+  CHECK(eventually(20s, [&] { return sql(*env, "pg1", "SELECT count(*) FROM confirmed WHERE n >= 0") == std::to_string(n); }));
+
+  drop_instance(*env, InstanceRef::parse("pg1"));
+  drop_instance(*env, InstanceRef::parse("pg2"), {.remove_cluster = true});
+  CHECK(env.nothing_in_srv());
+}

@@ -490,3 +490,40 @@ TEST_CASE("patroni config: an isolated leader's shutdown is bounded well within 
     CHECK(bounds.primary_stop_timeout_s <= std::max(1, retry));
   }
 }
+
+TEST_CASE("synchronous_mode(_strict): site default, the spec per cluster, into bootstrap.dcs; strict needs the mode") {
+  auto s = settings_with_patroni();
+  CHECK_FALSE(s.patroni->synchronous_mode);
+  CHECK_FALSE(s.patroni->synchronous_mode_strict);
+  auto on = settings_with_patroni(R"({"patroni": {"synchronous_mode": true, "synchronous_mode_strict": true}})");
+  CHECK(on.patroni->synchronous_mode);
+  CHECK(on.patroni->synchronous_mode_strict);
+  CHECK_THROWS_WITH_AS(settings_with_patroni(R"({"patroni": {"synchronous_mode_strict": true}})"),
+                       doctest::Contains("'patroni.synchronous_mode_strict': requires 'patroni.synchronous_mode'"), SettingsError);
+
+  auto spec = InstanceSpec::from_json(R"({"name": "pg1", "patroni": {"cluster": "c", "synchronous_mode": true}})");
+  CHECK(spec.patroni->synchronous_mode == std::optional<bool>(true));
+  CHECK_FALSE(spec.patroni->synchronous_mode_strict);
+  CHECK(InstanceSpec::from_json(spec.to_json()).patroni->synchronous_mode == std::optional<bool>(true));
+  CHECK_THROWS_WITH_AS(
+      InstanceSpec::from_json(R"({"name": "pg1", "patroni": {"cluster": "c", "synchronous_mode": false, "synchronous_mode_strict": true}})"),
+      doctest::Contains("'patroni.synchronous_mode_strict': requires synchronous_mode"), InvalidSpec);
+  CHECK_THROWS_WITH_AS(InstanceSpec::from_json(R"({"name": "pg1", "patroni": {"cluster": "c", "synchronous_mode": "yes"}})"),
+                       doctest::Contains("'patroni.synchronous_mode': expecting a boolean"), InvalidSpec);
+
+  auto l = postgres::Layout::of(s, "pg1", s.default_version());
+  auto member = patroni::resolve_member(PatroniSpec{.cluster = "c", .node = "pg1"}, 5432, {});
+  patroni::BootstrapOptions boot{"C", "UTF8", false};
+  auto dcs = [&] { return *patroni::build(s, l, member, {}, patroni::Credentials::generate(), boot).find("bootstrap")->find("dcs"); };
+  CHECK_FALSE(dcs().find("synchronous_mode")->as_bool());
+  boot.synchronous_mode = boot.synchronous_mode_strict = true;
+  CHECK(dcs().find("synchronous_mode")->as_bool());
+  CHECK(dcs().find("synchronous_mode_strict")->as_bool());
+
+  // get: the cluster's dynamic configuration, when known.
+  Instance i{.name = "pg1", .version = "15"};
+  i.patroni = PatroniInfo{.cluster = "c", .node = "pg1", .synchronous_mode = true, .synchronous_mode_strict = false};
+  auto back = Instance::from_json(i.to_json());
+  CHECK(back.patroni->synchronous_mode == std::optional<bool>(true));
+  CHECK(back.patroni->synchronous_mode_strict == std::optional<bool>(false));
+}
