@@ -1,9 +1,5 @@
 #include "patroni/config.hpp"
 
-#include <ifaddrs.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +8,7 @@
 #include "core/files.hpp"
 #include "core/system.hpp"
 #include "core/text.hpp"
+#include "patroni/address.hpp"
 #include "pglift/errors.hpp"
 
 namespace pglift::patroni {
@@ -39,21 +36,7 @@ std::string host_name() {
   return buf;
 }
 
-std::string host_address() {
-  ifaddrs* list = nullptr;
-  std::string found;
-  if (::getifaddrs(&list) == 0) {
-    for (ifaddrs* i = list; i && found.empty(); i = i->ifa_next) {
-      if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET) continue;
-      auto* a = reinterpret_cast<sockaddr_in*>(i->ifa_addr);
-      if ((ntohl(a->sin_addr.s_addr) >> 24) == 127) continue;
-      char text[INET_ADDRSTRLEN];
-      if (::inet_ntop(AF_INET, &a->sin_addr, text, sizeof text)) found = text;
-    }
-    ::freeifaddrs(list);
-  }
-  return found.empty() ? host_name() : found;
-}
+std::string host_address() { return choose_host_address(read_host_tables()); }
 
 namespace {
 std::string host_of(const std::string& address) {
@@ -103,7 +86,9 @@ Member resolve_member(const PatroniSpec& spec, int port, const ConfParameters& s
   Member m;
   m.cluster = spec.cluster;
   m.node = spec.node.value_or(host_name());
-  const std::string address = host_address();
+  // The host's address only when a default needs it: it may be an error (several candidates).
+  const std::string address =
+      spec.restapi_connect_address && spec.postgresql_connect_host ? std::string() : host_address();
   m.restapi_connect_address = spec.restapi_connect_address.value_or(address + ":8008");
   m.restapi_listen = spec.restapi_listen.value_or(m.restapi_connect_address);
   m.connect_host = spec.postgresql_connect_host.value_or(address);

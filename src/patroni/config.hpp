@@ -97,7 +97,8 @@ Credentials credentials_of(const core::Value& config);  ///< with restapi when t
 PatroniCredentials cluster_credentials_of(const core::Value& config);
 ConfParameters parameters_of(const core::Value& config);
 
-/// The host's address for default connect addresses: its first non-loopback IPv4, else its name.
+/// The host's address for default connect addresses (patroni/address.hpp: the default route's interface,
+/// else the host name's, else the only one; InvalidSpec when it cannot choose).
 std::string host_address();
 std::string host_name();
 

@@ -12,6 +12,7 @@
 
 #include "core/files.hpp"
 #include "net/base64.hpp"
+#include "patroni/address.hpp"
 #include "patroni/config.hpp"
 #include "patroni/rest.hpp"
 #include "pglift/errors.hpp"
@@ -526,4 +527,66 @@ TEST_CASE("synchronous_mode(_strict): site default, the spec per cluster, into b
   auto back = Instance::from_json(i.to_json());
   CHECK(back.patroni->synchronous_mode == std::optional<bool>(true));
   CHECK(back.patroni->synchronous_mode_strict == std::optional<bool>(false));
+}
+
+namespace {
+/// What `ambiguous` throws, or the address.
+std::string address_or_error(const patroni::HostTables& t) {
+  try {
+    return patroni::choose_host_address(t);
+  } catch (const InvalidSpec& e) {
+    return std::string("error[") + e.field() + "]: " + e.what();
+  }
+}
+}  // namespace
+
+TEST_CASE("default address: /proc/net/route's default routes (up, 0.0.0.0/0), whatever else it lists") {
+  const std::string table =
+      "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+      "eth1\t00000000\t8200A8C6\t0003\t0\t0\t100\t00000000\t0\t0\t0\n"
+      "eth0\t000012C6\t00000000\t0001\t0\t0\t0\t80FFFFFF\t0\t0\t0\n"
+      "eth0\t00000000\t0200A8C6\t0003\t0\t0\t50\t00000000\t0\t0\t0\n"
+      "eth2\t00000000\t0200A8C6\t0002\t0\t0\t10\t00000000\t0\t0\t0\n"  // not up
+      "garbage line\n";
+  auto routes = patroni::default_routes_of(table);
+  REQUIRE(routes.size() == 2);
+  CHECK(routes[0].interface == "eth1");
+  CHECK(routes[0].metric == 100);
+  CHECK(routes[1].interface == "eth0");
+  CHECK(routes[1].metric == 50);
+  CHECK(patroni::default_routes_of("").empty());
+  CHECK(patroni::default_routes_of("Iface\tDestination\n").empty());
+}
+
+TEST_CASE("default address: the default route's interface, else the host name's, else the only one; else an error asking for the options") {
+  const std::vector<patroni::LocalAddress> two{{"eth0", "198.18.0.1"}, {"eth1", "198.18.0.129"}};
+  // The interface of the default route wins, whatever getifaddrs lists first; the lowest metric's.
+  CHECK(address_or_error({two, {{"eth1", 0}}, "h", {}}) == "198.18.0.129");
+  CHECK(address_or_error({two, {{"eth0", 0}}, "h", {"198.18.0.129"}}) == "198.18.0.1");
+  CHECK(address_or_error({two, {{"eth0", 200}, {"eth1", 100}}, "h", {}}) == "198.18.0.129");
+  // No default route: the host name's address, when it is one of ours (Debian's 127.0.1.1 is not).
+  CHECK(address_or_error({two, {}, "h", {"127.0.1.1", "198.18.0.129"}}) == "198.18.0.129");
+  // A default route through an interface without IPv4 (a tunnel): no help; the host name decides.
+  CHECK(address_or_error({two, {{"tun0", 0}}, "h", {"198.18.0.1"}}) == "198.18.0.1");
+  // One candidate: it (the hosts suite's hosts: one NIC, no default route).
+  CHECK(address_or_error({{{"eth0", "198.18.0.2"}}, {}, "h", {"127.0.1.1"}}) == "198.18.0.2");
+  // None: the host name, as before (a loopback-only host).
+  CHECK(address_or_error({{}, {}, "h", {"127.0.1.1"}}) == "h");
+
+  // Several and nothing to choose: an error naming them and the options, never a guess.
+  const std::string error = address_or_error({two, {}, "h", {"127.0.1.1"}});
+  CHECK(error.starts_with("error[patroni.postgresql.connect_host]: cannot choose this host's address"));
+  CHECK(error.find("eth0 198.18.0.1, eth1 198.18.0.129") != std::string::npos);
+  CHECK(error.find("--patroni-restapi-connect-address and --patroni-postgresql-connect-host") != std::string::npos);
+  CHECK(error.find("invalid value") == std::string::npos);
+  // The default route's interface with two addresses: the host name may pick one, else the error.
+  const std::vector<patroni::LocalAddress> aliased{{"eth0", "198.18.0.1"}, {"eth0", "198.18.0.5"}, {"eth1", "198.18.0.129"}};
+  CHECK(address_or_error({aliased, {{"eth0", 0}}, "h", {"198.18.0.5"}}) == "198.18.0.5");
+  CHECK(address_or_error({aliased, {{"eth0", 0}}, "h", {}}).find("the interface of the default route, eth0, has several addresses (eth0 198.18.0.1, eth0 198.18.0.5)") != std::string::npos);
+
+  // Given addresses need no choice: no error on an ambiguous host.
+  auto member = patroni::resolve_member(PatroniSpec{.cluster = "c", .node = "n", .restapi_connect_address = "198.18.0.1:8008",
+                                                    .postgresql_connect_host = "198.18.0.1"},
+                                        5432, {});
+  CHECK(member.connect_host == "198.18.0.1");
 }
