@@ -882,7 +882,8 @@ TEST_CASE("a member joins from another host with the cluster's credentials: the 
   for (const auto* role : {&creds.superuser, &creds.replication, &creds.rewind})
     CHECK(got.to_json().find(role->password) == std::string::npos);
   CHECK(eventually(30s, [&] {
-    const ClusterMember* m = member_named(get_instance(*host1, InstanceRef::parse("pg1")), "pg2");
+    const Instance seen = get_instance(*host1, InstanceRef::parse("pg1"));  // member_named points into it
+    const ClusterMember* m = member_named(seen, "pg2");
     return m && m->role == "replica" && (m->state == "streaming" || m->state == "running");
   }));
   // An isolated leader's shutdown does not wait PostgreSQL's default minute on unreachable standbys.
@@ -973,7 +974,8 @@ TEST_CASE("synchronous_mode: commits wait for the sync standby; kill -9 of the l
   start_instance(*env, InstanceRef::parse("pg1"));
   CHECK_FALSE(env.logged("through pg_rewind discards"));
   CHECK(eventually(60s, [&] {
-    const ClusterMember* m = member_named(get_instance(*env, InstanceRef::parse("pg2")), "pg1");
+    const Instance seen = get_instance(*env, InstanceRef::parse("pg2"));  // member_named points into it
+    const ClusterMember* m = member_named(seen, "pg1");
     return m && (m->role == "replica" || m->role == "sync_standby") && (m->state == "running" || m->state == "streaming");
   }));
   CHECK(eventually(20s, [&] { return sql(*env, "pg1", "SELECT count(*) FROM confirmed WHERE n >= 0") == std::to_string(n); }));
