@@ -274,6 +274,8 @@ void InstanceSpec::validate() const {
     throw InvalidSpec("auth.host", *auth.host, "not a valid host authentication method");
   if (auth.hostssl && !core::host_auth_methods.count(*auth.hostssl) && *auth.hostssl != "cert")
     throw InvalidSpec("auth.hostssl", *auth.hostssl, "not a valid hostssl authentication method");
+  if (rewind_password && !patroni)
+    throw InvalidSpec("rewind_password", *rewind_password, "only for a Patroni member (the rewind role is Patroni's)");
   if (patroni) {
     check_patroni_name("patroni.cluster", patroni->cluster);
     if (patroni->node) check_patroni_name("patroni.node", *patroni->node);

@@ -365,6 +365,11 @@ TEST_CASE("the rewind password is a write-only credential like the others: parse
   CHECK_THROWS_WITH_AS(InstanceSpec::from_json(R"({"name": "m", "rewind_password": 42})"),
                        doctest::Contains("'rewind_password': expecting a string"), InvalidSpec);
   CHECK(is_secret_field("rewind_password"));
+  // Only a Patroni member has a rewind role; the refusal never shows the value.
+  CHECK_THROWS_WITH_AS(InstanceSpec::from_json(R"({"name": "m", "rewind_password": "Canary-9f3b2c"})"),
+                       "invalid value '**********' for field 'rewind_password': only for a Patroni member (the rewind role "
+                       "is Patroni's)",
+                       InvalidSpec);
 }
 
 TEST_CASE("cluster credentials: the document round-trips; a missing or wrong part is named, never quoted") {
