@@ -380,6 +380,10 @@ awaitable<void> create(const core::Op& op, const InstanceSpec& spec, const Creat
   if (spec.patroni->synchronous_mode_strict.value_or(false) && !boot.synchronous_mode)
     throw InvalidSpec("patroni.synchronous_mode_strict", "true",
                       "requires synchronous_mode (off in the spec or the site's patroni settings)");
+  if (cluster_exists && (spec.patroni->synchronous_mode || spec.patroni->synchronous_mode_strict))
+    op.warning("cluster '" + member.cluster + "' exists: its own synchronous_mode applies, not the spec's "
+               "(change it with PATCH /config or patronictl edit-config)",
+               "pglift.patroni");
   core::Value config = patroni::build(op.settings, l, member, parameters, creds, boot);
   Rest rest(ps, patroni::member_of(config));  // its own address and credentials, as written
 
