@@ -377,13 +377,13 @@ awaitable<void> create(const core::Op& op, const InstanceSpec& spec, const Creat
   // Strict only means something with synchronous_mode: the spec's mode off turns the site's strict off.
   boot.synchronous_mode_strict =
       boot.synchronous_mode && spec.patroni->synchronous_mode_strict.value_or(ps.synchronous_mode_strict);
-  if (spec.patroni->synchronous_mode_strict.value_or(false) && !boot.synchronous_mode)
-    throw InvalidSpec("patroni.synchronous_mode_strict", "true",
-                      "requires synchronous_mode (off in the spec or the site's patroni settings)");
   if (cluster_exists && (spec.patroni->synchronous_mode || spec.patroni->synchronous_mode_strict))
     op.warning("cluster '" + member.cluster + "' exists: its own synchronous_mode applies, not the spec's "
                "(change it with PATCH /config or patronictl edit-config)",
                "pglift.patroni");
+  else if (spec.patroni->synchronous_mode_strict.value_or(false) && !boot.synchronous_mode)
+    throw InvalidSpec("patroni.synchronous_mode_strict", "true",
+                      "requires synchronous_mode (off in the spec or the site's patroni settings)");
   core::Value config = patroni::build(op.settings, l, member, parameters, creds, boot);
   Rest rest(ps, patroni::member_of(config));  // its own address and credentials, as written
 

@@ -909,7 +909,10 @@ TEST_CASE("synchronous_mode: commits wait for the sync standby; kill -9 of the l
   InstanceSpec first = member("pg1", cluster, "127.0.1.1", free_port());
   first.patroni->synchronous_mode = true;  // the site's default is off
   create_instance(*env, first);
-  create_instance(*env, member("pg2", cluster, "127.0.1.2", free_port()));
+  InstanceSpec second = member("pg2", cluster, "127.0.1.2", free_port());
+  second.patroni->synchronous_mode_strict = true;  // too late: the cluster's own setting applies, with a warning
+  create_instance(*env, second);
+  CHECK(env.logged("cluster '" + cluster + "' exists: its own synchronous_mode applies, not the spec's"));
 
   const Instance got = get_instance(*env, InstanceRef::parse("pg2"));
   CHECK(got.patroni->synchronous_mode == std::optional<bool>(true));
