@@ -359,6 +359,13 @@ int pglift_patroni_failover(pglift_ctx* ctx, const char* instance, const char* c
   });
 }
 
+int pglift_patroni_credentials(pglift_ctx* ctx, const char* instance, char** out_json, pglift_error** err) noexcept {
+  return guard(err, [&] {
+    require(out_json, "out_json");
+    capi::put(out_json, pglift::patroni_credentials(context(ctx), ref_of(instance)).to_json());
+  });
+}
+
 int pglift_patroni_pause(pglift_ctx* ctx, const char* instance, int pause, pglift_error** err) noexcept {
   return guard(err, [&] {
     if (pause) pglift::patroni_pause(context(ctx), ref_of(instance));

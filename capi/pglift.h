@@ -298,6 +298,13 @@ PGLIFT_API int pglift_patroni_switchover(pglift_ctx *ctx, const char *instance, 
 /* Manual failover to `candidate` (required); returns once it leads. *out_json as for switchover. */
 PGLIFT_API int pglift_patroni_failover(pglift_ctx *ctx, const char *instance, const char *candidate,
                                        char **out_json, pglift_error **err) PGLIFT_NOEXCEPT;
+/* THIS RETURNS SECRETS. The credentials a member on another host needs to join this member's cluster, as
+ * *out_json: {"superuser": {"username": "postgres", "password": "..."}, "replication": {...},
+ * "rewind": {...}} (passwords in clear). Write them only where nobody else can read them (a 0600 file),
+ * never to a log or a terminal; give them to the new member's spec as surole_password,
+ * replrole_password and rewind_password. Not a Patroni member: PGLIFT_E_STATE. */
+PGLIFT_API int pglift_patroni_credentials(pglift_ctx *ctx, const char *instance, char **out_json,
+                                          pglift_error **err) PGLIFT_NOEXCEPT;
 /* pause != 0: pause automatic failover of the cluster; 0: resume. Returns once the member reports it. */
 PGLIFT_API int pglift_patroni_pause(pglift_ctx *ctx, const char *instance, int pause,
                                     pglift_error **err) PGLIFT_NOEXCEPT;

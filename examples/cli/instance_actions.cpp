@@ -1,6 +1,7 @@
 #include "instance_actions.hpp"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <fstream>
@@ -141,7 +142,8 @@ void add_patroni_spec(CreateArgs& args) {
   const auto& given = args.patroni;
   if (!given.cluster) {
     if (given.node || given.restapi_connect_address || given.restapi_listen || given.postgresql_connect_host ||
-        given.replication_ssl_cert || given.replication_ssl_key)
+        given.replication_ssl_cert || given.replication_ssl_key || given.credentials || given.synchronous_mode ||
+        given.synchronous_mode_strict)
       throw UsageError(*args.command, "--patroni-cluster is required with --patroni-* options");
     return;
   }
@@ -153,7 +155,46 @@ void add_patroni_spec(CreateArgs& args) {
       .postgresql_connect_host = given.postgresql_connect_host,
       .replication_ssl_cert = given.replication_ssl_cert,
       .replication_ssl_key = given.replication_ssl_key,
+      .synchronous_mode = given.synchronous_mode,
+      .synchronous_mode_strict = given.synchronous_mode_strict,
   };
+}
+
+/// The credentials file of a member joining a cluster: --patroni-credentials, else CLUSTER_CREDENTIALS_FILE.
+std::optional<std::filesystem::path> credentials_file(const CreateArgs& args) {
+  if (args.patroni.credentials) return args.patroni.credentials;
+  const char* variable = std::getenv(PatroniOptions::credentials_variable);
+  if (args.spec.patroni && variable && *variable) return std::filesystem::path(variable);
+  return std::nullopt;
+}
+
+/// Reads a credentials file (its content is never quoted), checks that its user names are this site's
+/// (a member logs in to the others with them), and gives the spec every password not given otherwise.
+void add_cluster_credentials(Session& session, CreateArgs& args, const std::filesystem::path& path) {
+  const std::string what = "credentials file " + path.string();
+  std::ifstream in(path);
+  if (!in) throw ExitError("cannot read " + what + ": " + std::strerror(errno));
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  std::error_code ec;
+  auto perms = std::filesystem::status(path, ec).permissions();
+  if (!ec && (perms & (std::filesystem::perms::group_all | std::filesystem::perms::others_all)) != std::filesystem::perms::none)
+    session.console().log(pglift::LogLevel::warning, "pglift.cli", what + " can be read by other users (make it mode 0600)");
+  pglift::PatroniCredentials creds;
+  try {
+    creds = pglift::PatroniCredentials::from_json(text);
+  } catch (const pglift::InvalidSpec& e) {
+    throw ExitError(what + ": " + e.what());
+  }
+  const auto& postgresql = session.context().settings().postgresql;
+  const std::pair<const pglift::RoleCredentials*, std::string> expected[] = {
+      {&creds.superuser, postgresql.surole.name}, {&creds.replication, postgresql.replrole.value_or("")}, {&creds.rewind, "rewind"}};
+  for (const auto& [role, name] : expected)
+    if (role->username != name)
+      throw ExitError(what + " names the role '" + role->username + "' where this site's settings name '" + name +
+                      "': every member of a cluster needs the same role names");
+  if (!args.spec.surole_password) args.spec.surole_password = creds.superuser.password;
+  if (!args.spec.replrole_password) args.spec.replrole_password = creds.replication.password;
+  if (!args.spec.rewind_password) args.spec.rewind_password = creds.rewind.password;
 }
 
 void confirm_drop(Session& session, const pglift::InstanceRef& ref) {
@@ -186,6 +227,7 @@ int create_instance(Session& session, CreateArgs args) {
       password_from(session, *args.command,
                     {args.replrole_password, "--replrole-password", environment.replrole,
                      EnvironmentPasswords::replrole_variable, "Replication role password"});
+  if (auto file = credentials_file(args)) add_cluster_credentials(session, args, *file);
   auto& ctx = session.context();
   run_interruptible(session.interrupts(), [&](pglift::Callback<> done) {
     return pglift::start_create_instance(ctx, args.spec, args.options,

@@ -18,6 +18,11 @@ namespace cli {
 struct PatroniOptions {
   std::optional<std::string> cluster, node, restapi_connect_address, restapi_listen, postgresql_connect_host;
   std::optional<std::filesystem::path> replication_ssl_cert, replication_ssl_key;
+  /// --patroni-credentials FILE (else the CLUSTER_CREDENTIALS_FILE environment variable): the cluster's
+  /// credentials, as `patroni credentials --output FILE` wrote them.
+  std::optional<std::filesystem::path> credentials;
+  std::optional<bool> synchronous_mode, synchronous_mode_strict;
+  static constexpr const char* credentials_variable = "CLUSTER_CREDENTIALS_FILE";
 };
 
 /// Where a password comes from, in this order: --X-password=VALUE (warned about: other users see the

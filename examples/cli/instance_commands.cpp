@@ -86,6 +86,22 @@ void add_patroni_options(CLI::App& command, PatroniOptions& patroni) {
       .add_option("--patroni-postgresql-connect-host", patroni.postgresql_connect_host,
                   "Host or IP address through which PostgreSQL is externally accessible.")
       ->type_name("CONNECT_HOST");
+  command.add_flag_function(
+      "--patroni-synchronous-mode,!--no-patroni-synchronous-mode",
+      [&patroni](std::int64_t count) { patroni.synchronous_mode = count > 0; },
+      "New cluster: synchronous replication (a commit returns once a synchronous standby has it). "
+      "Default: the site's patroni.synchronous_mode.");
+  command.add_flag_function(
+      "--patroni-synchronous-mode-strict,!--no-patroni-synchronous-mode-strict",
+      [&patroni](std::int64_t count) { patroni.synchronous_mode_strict = count > 0; },
+      "New cluster, with synchronous mode: no commit is confirmed while no synchronous standby is left. "
+      "Default: the site's patroni.synchronous_mode_strict.");
+  command
+      .add_option("--patroni-credentials", patroni.credentials,
+                  "The cluster's credentials (superuser, replication and rewind), as `patroni credentials "
+                  "--output FILE` wrote them on a member's host: needed to join an existing cluster from another "
+                  "host. Default: the file named by the CLUSTER_CREDENTIALS_FILE environment variable.")
+      ->type_name("FILE");
   command.add_option("--patroni-postgresql-replication-ssl-cert", patroni.replication_ssl_cert, "Client certificate.")
       ->type_name("CERT");
   command.add_option("--patroni-postgresql-replication-ssl-key", patroni.replication_ssl_key, "Private key.")

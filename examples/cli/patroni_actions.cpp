@@ -83,7 +83,43 @@ pglift::TopologyResult change_topology(
   return run_interruptible<pglift::TopologyResult>(session.interrupts(), launch);
 }
 
+/// Writes `text` to `path`, mode 0600 from its creation on (never readable by others, even for a moment):
+/// a new file, or with `force` a replacement renamed over the old one.
+void write_secret_file(const std::filesystem::path& path, const std::string& text, bool force) {
+  const std::filesystem::path target = force ? std::filesystem::path(path.string() + ".pglift-tmp") : path;
+  if (force) ::unlink(target.c_str());
+  int fd = ::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST && !force) throw ExitError(path.string() + " already exists (--force replaces it)");
+    throw ExitError("cannot create " + target.string() + ": " + std::strerror(errno));
+  }
+  bool ok = ::fchmod(fd, 0600) == 0;  // whatever the umask
+  for (std::size_t done = 0; ok && done < text.size();) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (ok) done += static_cast<std::size_t>(n);
+  }
+  const int write_errno = errno;
+  ok = ::fsync(fd) == 0 && ok;
+  ok = ::close(fd) == 0 && ok;
+  if (ok && force && ::rename(target.c_str(), path.c_str()) != 0) ok = false;
+  if (!ok) {
+    ::unlink(target.c_str());
+    throw ExitError("cannot write " + path.string() + ": " + std::strerror(write_errno ? write_errno : errno));
+  }
+}
+
 }  // namespace
+
+int patroni_credentials(Session& session, const Target& target, const std::string& output, bool force) {
+  auto credentials = pglift::patroni_credentials(session.context(), resolve(session, target));
+  write_secret_file(output, credentials.to_json() + "\n", force);
+  session.console().log(pglift::LogLevel::info, "pglift.cli",
+                        "credentials of the cluster written to " + output +
+                            " (mode 0600): give it to `instance create --patroni-credentials` on the joining host");
+  return 0;
+}
 
 int patroni_logs(Session& session, const Target& target, bool follow) {
   auto file = pglift::patroni_log_file(session.context(), resolve(session, target));

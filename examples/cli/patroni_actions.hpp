@@ -16,5 +16,8 @@ int patroni_switchover(Session& session, const Target& target, const pglift::Swi
 int patroni_failover(Session& session, const Target& target, const std::string& candidate);
 /// Pauses (or resumes) automatic failover of the member's cluster.
 int patroni_pause(Session& session, const Target& target, bool pause);
+/// Writes the cluster's credentials (superuser, replication, rewind) to `output`, created mode 0600; an
+/// existing file is refused unless `force`. Prints nothing: the secrets go to the file only.
+int patroni_credentials(Session& session, const Target& target, const std::string& output, bool force);
 
 }  // namespace cli

@@ -42,6 +42,18 @@ void add_pause(CLI::App& group, Commands& commands, const TargetPtr& target, con
   commands.add(*command, [target, pause](Session& s) { return patroni_pause(s, *target, pause); });
 }
 
+void add_credentials(CLI::App& group, Commands& commands, const TargetPtr& target) {
+  auto* command = group.add_subcommand(
+      "credentials",
+      "Write the cluster's superuser, replication and rewind credentials to a file (mode 0600), for a "
+      "member to join from another host (instance create --patroni-credentials FILE).");
+  auto output = std::make_shared<std::string>();
+  auto force = std::make_shared<bool>(false);
+  command->add_option("-o,--output", *output, "The file to write (created mode 0600).")->type_name("FILE")->required();
+  command->add_flag("--force", *force, "Replace the file if it exists.");
+  commands.add(*command, [target, output, force](Session& s) { return patroni_credentials(s, *target, *output, *force); });
+}
+
 }  // namespace
 
 void add_patroni_commands(CLI::App& root, Commands& commands) {
@@ -53,6 +65,7 @@ void add_patroni_commands(CLI::App& root, Commands& commands) {
   add_switchover(*group, commands, target);
   add_failover(*group, commands, target);
   add_pause(*group, commands, target, "pause", "Pause automatic failover of the cluster.", true);
+  add_credentials(*group, commands, target);
   add_pause(*group, commands, target, "resume", "Resume automatic failover of the cluster.", false);
 }
 

@@ -63,12 +63,17 @@ class InvalidSpec : public Error {
   /// field is the path where the text went wrong when known ("patroni.cluster": a NUL byte, invalid
   /// UTF-8, too deep), else the document.
   static InvalidSpec malformed(std::string document, const std::string& reason, std::string field = {});
+  /// A field the caller did not give and the operation needs: `message` says what is missing and how to
+  /// get it (no "invalid value ''": nothing was given). It must not hold a secret.
+  static InvalidSpec missing(std::string field, const std::string& message);
   const std::string& field() const noexcept { return field_; }
   const std::string& value() const noexcept { return value_; }
 
  private:
   struct Malformed {};
   InvalidSpec(Malformed, std::string document, const std::string& reason, std::string field);
+  struct Missing {};
+  InvalidSpec(Missing, std::string field, const std::string& message);
   std::string field_, value_;
 };
 

@@ -42,6 +42,9 @@ struct InstanceSpec {
   AuthSpec auth{};
   std::optional<std::string> surole_password{};
   std::optional<std::string> replrole_password{};
+  /// Patroni member: the password of the `rewind` role pg_rewind connects as (every member of a cluster
+  /// needs the same one; default: a local member's, else new for a new cluster).
+  std::optional<std::string> rewind_password{};
   InstanceState state = InstanceState::started;
   /// Managed by Patroni, as a member of this cluster (needs the `patroni` settings).
   std::optional<PatroniSpec> patroni{};

@@ -151,6 +151,11 @@ TopologyResult patroni_failover(Context& ctx, const InstanceRef& ref, const std:
 /// Pauses (or resumes) automatic failover for the whole cluster; returns once the member reports it.
 void patroni_pause(Context& ctx, const InstanceRef& ref);
 void patroni_resume(Context& ctx, const InstanceRef& ref);
+/// The credentials a member on another host needs to join this member's cluster (superuser, replication,
+/// rewind: user names and passwords), read from this member's Patroni configuration. RETURNS SECRETS:
+/// write them only where nobody else can read them (a 0600 file), never to a log or a terminal.
+/// StateError when the instance is not a Patroni member.
+PatroniCredentials patroni_credentials(Context& ctx, const InstanceRef& ref);
 /// {patroni.logpath}/<qualname>/patroni.log; NotFound when the instance is not a Patroni member.
 std::filesystem::path patroni_log_file(Context& ctx, const InstanceRef& ref);
 

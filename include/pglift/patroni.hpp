@@ -35,6 +35,13 @@ struct PatroniSettings {
   std::string watchdog_mode = "off";  ///< off | automatic | required
   std::optional<std::filesystem::path> watchdog_device{};
   bool use_pg_rewind = true;
+  /// Patroni's synchronous replication, for the clusters bootstrapped here (a spec's patroni part may
+  /// say otherwise): a commit on the leader returns once a synchronous standby has it, and only such a
+  /// standby may be promoted automatically, so that no confirmed commit is lost in a failover.
+  bool synchronous_mode = false;
+  /// With synchronous_mode: the leader stops confirming commits when no synchronous standby is left,
+  /// rather than going on alone (no write is ever confirmed by one member only).
+  bool synchronous_mode_strict = false;
   int loop_wait = 10, ttl = 30, retry_timeout = 10;  ///< seconds; loop_wait + 2*retry_timeout <= ttl
   int create_timeout = 300;                          ///< seconds allowed for a member to become ready
   /// When `start` of a former leader would discard committed transactions (pg_rewind to the new
@@ -50,6 +57,27 @@ struct PatroniSpec {
   std::optional<std::string> restapi_listen{};           ///< default: the connect address
   std::optional<std::string> postgresql_connect_host{};  ///< default: the host address
   std::optional<std::filesystem::path> replication_ssl_cert{}, replication_ssl_key{};
+  /// For a new cluster (written into its dynamic configuration at bootstrap; a member joining an existing
+  /// cluster takes the cluster's): default, the site's patroni.synchronous_mode(_strict).
+  std::optional<bool> synchronous_mode{}, synchronous_mode_strict{};
+};
+
+/// A role's user name and password.
+struct RoleCredentials {
+  std::string username{}, password{};
+};
+
+/// The credentials every member of a Patroni cluster shares: its superuser, replication and rewind roles.
+/// What a member on another host needs to join the cluster (InstanceSpec's surole_password,
+/// replrole_password and rewind_password). Holds secrets: never log, print or pass them on a command line.
+struct PatroniCredentials {
+  RoleCredentials superuser{}, replication{}, rewind{};
+  /// {"superuser": {"username": "postgres", "password": "..."}, "replication": {...}, "rewind": {...}}:
+  /// the passwords in clear, for a 0600 file.
+  std::string to_json() const;
+  /// Parses that document. A missing or empty user name or password, or an unknown field, is an
+  /// InvalidSpec naming the field ("credentials.rewind.password"); the text is never quoted.
+  static PatroniCredentials from_json(const std::string& json);
 };
 
 /// One member of GET /cluster. Extra keys are kept as raw JSON, in order.
@@ -87,6 +115,8 @@ struct PatroniInfo {
   /// Its postmaster runs while its Patroni does not: nothing fences it, nobody manages it.
   bool orphan_postmaster = false;
   std::optional<std::string> dcs_error{};  ///< the DCS could not be reached: the error (absent when it could)
+  /// The cluster's synchronous replication, from its dynamic configuration in the DCS (absent when unknown).
+  std::optional<bool> synchronous_mode{}, synchronous_mode_strict{};
   std::optional<PatroniFence> fenced{};  ///< the supervisor's fence record, until the next start
 };
 

@@ -181,6 +181,13 @@ InvalidSpec InvalidSpec::malformed(std::string document, const std::string& reas
   return InvalidSpec(Malformed{}, std::move(document), reason, std::move(field));
 }
 
+InvalidSpec::InvalidSpec(Missing, std::string field, const std::string& message)
+    : Error(ErrorCode::invalid_spec, message), field_(std::move(field)) {}
+
+InvalidSpec InvalidSpec::missing(std::string field, const std::string& message) {
+  return InvalidSpec(Missing{}, std::move(field), message);
+}
+
 NotFound::NotFound(const std::string& kind, const std::string& name, const std::string& hint)
     : Error(ErrorCode::not_found, kind + " '" + printable(name) + "' not found" + (hint.empty() ? "" : ": " + hint)) {}
 

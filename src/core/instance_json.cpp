@@ -128,6 +128,8 @@ PatroniSpec parse_patroni_spec(const Value& v) {
     g.reject_unknown();
   }
   if (auto legacy = f.str("postgresql_connect_host")) p.postgresql_connect_host = legacy;
+  p.synchronous_mode = f.boolean("synchronous_mode");
+  p.synchronous_mode_strict = f.boolean("synchronous_mode_strict");
   f.reject_unknown({"cluster_members", "is_paused", "state", "orphan_postmaster", "dcs_error"});  // get's output
   return p;
 }
@@ -143,6 +145,8 @@ Value patroni_spec_value(const PatroniSpec& p) {
        core::Object{{"connect_host", opt(p.postgresql_connect_host)},
                     {"replication", core::Object{{"ssl", core::Object{{"cert", path(p.replication_ssl_cert)},
                                                                       {"key", path(p.replication_ssl_key)}}}}}}},
+      {"synchronous_mode", opt(p.synchronous_mode)},
+      {"synchronous_mode_strict", opt(p.synchronous_mode_strict)},
   };
 }
 
@@ -199,6 +203,8 @@ Value patroni_info_value(const PatroniInfo& p) {
   if (p.state) o.emplace_back("state", *p.state);
   o.emplace_back("orphan_postmaster", p.orphan_postmaster);
   if (p.dcs_error) o.emplace_back("dcs_error", *p.dcs_error);
+  if (p.synchronous_mode) o.emplace_back("synchronous_mode", *p.synchronous_mode);
+  if (p.synchronous_mode_strict) o.emplace_back("synchronous_mode_strict", *p.synchronous_mode_strict);
   if (p.fenced) o.emplace_back("fenced", core::Object{{"at", p.fenced->at}, {"reason", p.fenced->reason}});
   return o;
 }
@@ -248,6 +254,7 @@ InstanceSpec InstanceSpec::from_json(const std::string& json) {
   }
   spec.surole_password = f.str("surole_password");
   spec.replrole_password = f.str("replrole_password");
+  spec.rewind_password = f.str("rewind_password");
   if (auto state = f.str("state")) spec.state = parse_state(*state);
   if (const Value* patroni = f.get("patroni")) spec.patroni = parse_patroni_spec(*patroni);
   // Read-only fields of `get` output are accepted so that a `get -o json` document can be fed back.
@@ -267,6 +274,8 @@ void InstanceSpec::validate() const {
     throw InvalidSpec("auth.host", *auth.host, "not a valid host authentication method");
   if (auth.hostssl && !core::host_auth_methods.count(*auth.hostssl) && *auth.hostssl != "cert")
     throw InvalidSpec("auth.hostssl", *auth.hostssl, "not a valid hostssl authentication method");
+  if (rewind_password && !patroni)
+    throw InvalidSpec("rewind_password", *rewind_password, "only for a Patroni member (the rewind role is Patroni's)");
   if (patroni) {
     check_patroni_name("patroni.cluster", patroni->cluster);
     if (patroni->node) check_patroni_name("patroni.node", *patroni->node);
@@ -276,6 +285,8 @@ void InstanceSpec::validate() const {
       throw InvalidSpec("patroni.postgresql.connect_host", "", "must not be empty");
     if (patroni->replication_ssl_cert.has_value() != patroni->replication_ssl_key.has_value())
       throw InvalidSpec("patroni.postgresql.replication.ssl", "", "cert and key go together");
+    if (patroni->synchronous_mode_strict.value_or(false) && patroni->synchronous_mode == std::optional<bool>(false))
+      throw InvalidSpec("patroni.synchronous_mode_strict", "true", "requires synchronous_mode");
   }
   if (settings.count("port")) {
     const auto* p = std::get_if<std::int64_t>(&settings.at("port"));
@@ -358,6 +369,8 @@ Instance Instance::from_json(const std::string& json) {
     info.state = pf.str("state");
     info.orphan_postmaster = pf.boolean("orphan_postmaster").value_or(false);
     info.dcs_error = pf.str("dcs_error");
+    info.synchronous_mode = pf.boolean("synchronous_mode");
+    info.synchronous_mode_strict = pf.boolean("synchronous_mode_strict");
     if (const Value* fenced = pf.get("fenced")) {
       Fields ff(*fenced, "patroni.fenced");
       info.fenced = PatroniFence{ff.str("at").value_or(""), ff.str("reason").value_or("")};
@@ -443,6 +456,9 @@ std::string InstanceSpec::json_schema() {
            {"replrole_password", Value(core::Object{{"type", core::Array{"string", "null"}},
                                                     {"writeOnly", true},
                                                     {"description", "Replication role password"}})},
+           {"rewind_password", Value(core::Object{{"type", core::Array{"string", "null"}},
+                                                  {"writeOnly", true},
+                                                  {"description", "Patroni: password of the rewind role (pg_rewind)"}})},
            {"state", Value(core::Object{{"enum", core::Array{"started", "stopped"}},
                                         {"default", "started"},
                                         {"description", "Runtime state"}})},
@@ -502,6 +518,39 @@ std::string to_json(const TopologyResult& r) {
   return core::to_json(core::Object{{"previous_leader", r.previous_leader},
                                     {"new_leader", r.new_leader.empty() ? Value() : Value(r.new_leader)},
                                     {"scheduled", r.scheduled}});
+}
+
+namespace {
+RoleCredentials role_credentials(Fields& parent, const std::string& role) {
+  const Value* v = parent.get(role);
+  const std::string where = "credentials." + role;
+  if (!v) throw InvalidSpec(where, "", "missing: the credentials of the " + role + " role");
+  if (!v->is_object()) throw InvalidSpec(where, "", expecting("an object", *v));  // never shown: it may be a password
+  Fields f(*v, where);
+  RoleCredentials out{f.str("username").value_or(""), f.str("password").value_or("")};
+  if (out.username.empty()) throw InvalidSpec(where + ".username", "", "missing or empty");
+  if (out.password.empty()) throw InvalidSpec(where + ".password", "", "missing or empty");
+  f.reject_unknown();
+  return out;
+}
+
+Value role_value(const RoleCredentials& r) { return core::Object{{"username", r.username}, {"password", r.password}}; }
+}  // namespace
+
+PatroniCredentials PatroniCredentials::from_json(const std::string& json) {
+  Value doc = parse(json, "credentials");
+  Fields f(doc, "credentials");
+  PatroniCredentials out;
+  out.superuser = role_credentials(f, "superuser");
+  out.replication = role_credentials(f, "replication");
+  out.rewind = role_credentials(f, "rewind");
+  f.reject_unknown();
+  return out;
+}
+
+std::string PatroniCredentials::to_json() const {
+  return core::to_json(core::Object{
+      {"superuser", role_value(superuser)}, {"replication", role_value(replication)}, {"rewind", role_value(rewind)}});
 }
 
 std::string to_json(const ConfParameters& parameters) { return core::to_json(conf_object(parameters)); }

@@ -286,6 +286,10 @@ PatroniSettings read_patroni(Section&& ps, const Settings& s) {
     wd.optional_path("device", p.watchdog_device);
   }
   ps.boolean("use_pg_rewind", p.use_pg_rewind);
+  ps.boolean("synchronous_mode", p.synchronous_mode);
+  ps.boolean("synchronous_mode_strict", p.synchronous_mode_strict);
+  if (p.synchronous_mode_strict && !p.synchronous_mode)
+    throw SettingsError("invalid setting 'patroni.synchronous_mode_strict': requires 'patroni.synchronous_mode'");
   ps.integer("loop_wait", p.loop_wait);
   ps.integer("ttl", p.ttl);
   ps.integer("retry_timeout", p.retry_timeout);
@@ -491,6 +495,8 @@ std::string Settings::to_json() const {
                                                     {"verify_client", opt(p.restapi.verify_client)}}},
                            {"watchdog", core::Object{{"mode", p.watchdog_mode}, {"device", path(p.watchdog_device)}}},
                            {"use_pg_rewind", p.use_pg_rewind},
+                           {"synchronous_mode", p.synchronous_mode},
+                           {"synchronous_mode_strict", p.synchronous_mode_strict},
                            {"loop_wait", p.loop_wait},
                            {"ttl", p.ttl},
                            {"retry_timeout", p.retry_timeout},

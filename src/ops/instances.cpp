@@ -610,6 +610,17 @@ ConfParameters instance_parameters(Context& ctx, const InstanceRef& ref) {
   return ops::managed_parameters(ctx.settings(), ops::lookup(ctx.settings(), ref));
 }
 
+PatroniCredentials patroni_credentials(Context& ctx, const InstanceRef& ref) {
+  Layout l = ops::lookup(ctx.settings(), ref);
+  if (!patroni::is_member(ctx.settings(), l)) throw StateError("instance " + l.display() + " is not managed by Patroni");
+  auto creds = patroni::cluster_credentials_of(patroni::read(patroni::Files::of(*ctx.settings().patroni, l).config));
+  for (const auto* role : {&creds.superuser, &creds.replication, &creds.rewind})
+    if (role->username.empty() || role->password.empty())
+      throw StateError("the Patroni configuration of " + l.display() + " lacks a user name or password in "
+                       "postgresql.authentication");
+  return creds;
+}
+
 fs::path patroni_log_file(Context& ctx, const InstanceRef& ref) {
   Layout l = ops::lookup(ctx.settings(), ref);
   if (!patroni::is_member(ctx.settings(), l)) throw StateError("instance " + l.display() + " is not managed by Patroni");

@@ -66,6 +66,36 @@ std::optional<patroni::Credentials> local_cluster_credentials(const Settings& se
   return std::nullopt;
 }
 
+/// The passwords a member joining an existing cluster needs and the spec does not give.
+std::vector<std::string> missing_passwords(const InstanceSpec& spec) {
+  std::vector<std::string> missing;
+  if (!spec.surole_password) missing.emplace_back("surole_password");
+  if (!spec.replrole_password) missing.emplace_back("replrole_password");
+  if (!spec.rewind_password) missing.emplace_back("rewind_password");
+  return missing;
+}
+
+/// Every member of a cluster has the same superuser, replication and rewind credentials (pg_rewind and
+/// pg_basebackup of one member log in to another): the spec's, else a local member's, else new ones for
+/// a new cluster. A member joining an existing cluster from another host must be given all three.
+patroni::Credentials cluster_credentials(const Settings& settings, const InstanceSpec& spec, const std::string& cluster,
+                                         bool cluster_exists) {
+  patroni::Credentials creds;
+  if (auto local = local_cluster_credentials(settings, cluster)) creds = *local;
+  else if (auto missing = missing_passwords(spec); cluster_exists && !missing.empty())
+    throw InvalidSpec::missing(
+        missing.front(),
+        "joining cluster '" + cluster + "' needs its credentials (missing: " + core::join(missing, ", ") +
+            "): run `pglift patroni -i <member> credentials --output FILE` on a member's host, then give "
+            "--patroni-credentials FILE (library: InstanceSpec's surole_password, replrole_password and "
+            "rewind_password, from patroni_credentials())");
+  else creds = patroni::Credentials::generate();
+  if (spec.surole_password) creds.superuser = *spec.surole_password;
+  if (spec.replrole_password) creds.replication = *spec.replrole_password;
+  if (spec.rewind_password) creds.rewind = *spec.rewind_password;
+  return creds;
+}
+
 /// A member key's JSON value ("conn_url", "api_url", ...).
 std::optional<core::Value> member_data(const dcs::KeyValues& keys, const std::string& prefix, const std::string& node) {
   for (const auto& [k, v] : keys)
@@ -338,19 +368,22 @@ awaitable<void> create(const core::Op& op, const InstanceSpec& spec, const Creat
       throw AlreadyExists("node '" + member.node + "' is already a running member of cluster '" + member.cluster + "'");
   }
 
-  patroni::Credentials creds;
-  if (auto local = local_cluster_credentials(op.settings, member.cluster)) creds = *local;
-  else if (cluster_exists && !(spec.surole_password && spec.replrole_password))
-    throw InvalidSpec("replrole_password", "",
-                      "joining the existing cluster '" + member.cluster +
-                          "' needs its superuser and replication passwords (--surole-password, --replrole-password)");
-  else creds = patroni::Credentials::generate();
-  if (spec.surole_password) creds.superuser = *spec.surole_password;
-  if (spec.replrole_password) creds.replication = *spec.replrole_password;
+  patroni::Credentials creds = cluster_credentials(op.settings, spec, member.cluster, cluster_exists);
 
   patroni::BootstrapOptions boot{spec.locale.value_or(op.settings.postgresql.initdb.locale),
                                  spec.encoding.value_or(op.settings.postgresql.initdb.encoding),
                                  spec.data_checksums.value_or(op.settings.postgresql.initdb.data_checksums.value_or(false))};
+  boot.synchronous_mode = spec.patroni->synchronous_mode.value_or(ps.synchronous_mode);
+  // Strict only means something with synchronous_mode: the spec's mode off turns the site's strict off.
+  boot.synchronous_mode_strict =
+      boot.synchronous_mode && spec.patroni->synchronous_mode_strict.value_or(ps.synchronous_mode_strict);
+  if (cluster_exists && (spec.patroni->synchronous_mode || spec.patroni->synchronous_mode_strict))
+    op.warning("cluster '" + member.cluster + "' exists: its own synchronous_mode applies, not the spec's "
+               "(change it with PATCH /config or patronictl edit-config)",
+               "pglift.patroni");
+  else if (spec.patroni->synchronous_mode_strict.value_or(false) && !boot.synchronous_mode)
+    throw InvalidSpec("patroni.synchronous_mode_strict", "true",
+                      "requires synchronous_mode (off in the spec or the site's patroni settings)");
   core::Value config = patroni::build(op.settings, l, member, parameters, creds, boot);
   Rest rest(ps, patroni::member_of(config));  // its own address and credentials, as written
 
@@ -473,6 +506,12 @@ awaitable<void> observe(const core::Op& op, const Layout& l, Instance& instance)
   }
   info.orphan_postmaster = orphan_postmaster(l, view.state);
   info.dcs_error = view.dcs_error;
+  if (view.dynamic_config && view.dynamic_config->is_object()) {  // Patroni's default for an absent key: off
+    const auto* sync = view.dynamic_config->find("synchronous_mode");
+    const auto* strict = view.dynamic_config->find("synchronous_mode_strict");
+    info.synchronous_mode = sync && sync->is_bool() && sync->as_bool();
+    info.synchronous_mode_strict = strict && strict->is_bool() && strict->as_bool();
+  }
   warn_untruths(op, l, e.member, view.state, info.orphan_postmaster, view.dcs_error);
   // Patroni renames initdb's file to postgresql.base.conf and includes it: show both, like pglift.
   ConfParameters merged;

@@ -158,6 +158,12 @@ awaitable<ClusterView> view_cluster(const core::Op& op, const ViewSource& source
   co_await (ask_dcs() && ask_api());
   v.state = !process ? "not_running" : v.own_status ? "running" : "unreachable";
 
+  if (keys)
+    for (const auto& [k, value] : *keys)
+      if (k == prefix + "config") try {
+          v.dynamic_config = core::parse_json(value);
+        } catch (const core::ParseError&) {
+        }
   if (!from_api.empty()) v.members = std::move(from_api);
   else if (keys) {
     std::optional<std::string> leader;

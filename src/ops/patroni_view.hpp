@@ -30,6 +30,7 @@ struct ClusterView {
   std::vector<ClusterMember> members;    ///< with patroni_api and health filled in
   std::vector<patroni::Assessment> assessments;  ///< one per member
   std::optional<std::string> dcs_error;
+  std::optional<core::Value> dynamic_config;  ///< the cluster's, from the DCS (its `config` key)
 
   const ClusterMember* leader() const;
   /// The index of `name` in members, or -1.

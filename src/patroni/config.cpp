@@ -1,16 +1,14 @@
 #include "patroni/config.hpp"
 
-#include <ifaddrs.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "core/files.hpp"
 #include "core/system.hpp"
 #include "core/text.hpp"
+#include "patroni/address.hpp"
 #include "pglift/errors.hpp"
 
 namespace pglift::patroni {
@@ -38,21 +36,7 @@ std::string host_name() {
   return buf;
 }
 
-std::string host_address() {
-  ifaddrs* list = nullptr;
-  std::string found;
-  if (::getifaddrs(&list) == 0) {
-    for (ifaddrs* i = list; i && found.empty(); i = i->ifa_next) {
-      if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET) continue;
-      auto* a = reinterpret_cast<sockaddr_in*>(i->ifa_addr);
-      if ((ntohl(a->sin_addr.s_addr) >> 24) == 127) continue;
-      char text[INET_ADDRSTRLEN];
-      if (::inet_ntop(AF_INET, &a->sin_addr, text, sizeof text)) found = text;
-    }
-    ::freeifaddrs(list);
-  }
-  return found.empty() ? host_name() : found;
-}
+std::string host_address() { return choose_host_address(read_host_tables()); }
 
 namespace {
 std::string host_of(const std::string& address) {
@@ -94,11 +78,17 @@ core::Object watchdog_section(const PatroniSettings& p) {
   return {{"mode", "off"}};
 }
 
+PartitionBounds partition_bounds(const PatroniSettings& p) {
+  return {std::max(2000, p.retry_timeout * 1000 / 2), std::max(1, p.retry_timeout)};
+}
+
 Member resolve_member(const PatroniSpec& spec, int port, const ConfParameters& settings) {
   Member m;
   m.cluster = spec.cluster;
   m.node = spec.node.value_or(host_name());
-  const std::string address = host_address();
+  // The host's address only when a default needs it: it may be an error (several candidates).
+  const std::string address =
+      spec.restapi_connect_address && spec.postgresql_connect_host ? std::string() : host_address();
   m.restapi_connect_address = spec.restapi_connect_address.value_or(address + ":8008");
   m.restapi_listen = spec.restapi_listen.value_or(m.restapi_connect_address);
   m.connect_host = spec.postgresql_connect_host.value_or(address);
@@ -169,6 +159,7 @@ Value build(const Settings& settings, const postgres::Layout& l, const Member& m
   }
 
   const core::Object watchdog = watchdog_section(p);
+  const PartitionBounds bounds = partition_bounds(p);
 
   auto listen_host = m.listen_host.find(':') != std::string::npos && m.listen_host.find(',') == std::string::npos
                          ? "[" + m.listen_host + "]"
@@ -190,6 +181,9 @@ Value build(const Settings& settings, const postgres::Layout& l, const Member& m
                 {"loop_wait", p.loop_wait},
                 {"retry_timeout", p.retry_timeout},
                 {"maximum_lag_on_failover", 1048576},
+                {"primary_stop_timeout", bounds.primary_stop_timeout_s},
+                {"synchronous_mode", bootstrap.synchronous_mode},
+                {"synchronous_mode_strict", bootstrap.synchronous_mode_strict},
                 {"postgresql",
                  core::Object{{"use_pg_rewind", p.use_pg_rewind},
                               {"use_slots", true},
@@ -198,7 +192,10 @@ Value build(const Settings& settings, const postgres::Layout& l, const Member& m
                                                           {"max_wal_senders", 10},
                                                           {"max_replication_slots", 10},
                                                           {"wal_log_hints", "on"},
-                                                          {"wal_keep_size", "128MB"}}}}},
+                                                          {"wal_keep_size", "128MB"},
+                                                          // An isolated leader's shutdown must not wait
+                                                          // 60 s on standbys it cannot reach.
+                                                          {"wal_sender_timeout", std::to_string(bounds.wal_sender_timeout_ms) + "ms"}}}}},
             }},
            {"initdb", initdb},
            {"pg_hba", hba},  // Patroni 3.0.2's validator requires it, although postgresql.pg_hba wins
@@ -298,6 +295,14 @@ Credentials credentials_of(const Value& c) {
   return {str_at(c, {"postgresql", "authentication", "superuser", "password"}),
           str_at(c, {"postgresql", "authentication", "replication", "password"}),
           str_at(c, {"postgresql", "authentication", "rewind", "password"}), rest_auth_of(c)};
+}
+
+PatroniCredentials cluster_credentials_of(const Value& c) {
+  auto role = [&c](const char* name) {
+    return RoleCredentials{str_at(c, {"postgresql", "authentication", name, "username"}),
+                           str_at(c, {"postgresql", "authentication", name, "password"})};
+  };
+  return {role("superuser"), role("replication"), role("rewind")};
 }
 
 ConfParameters parameters_of(const Value& c) {

@@ -57,6 +57,7 @@ Member resolve_member(const PatroniSpec& spec, int port, const ConfParameters& s
 struct BootstrapOptions {
   std::string locale, encoding;
   bool data_checksums = false;
+  bool synchronous_mode = false, synchronous_mode_strict = false;  ///< into the cluster's dynamic configuration
 };
 
 /// The managed configuration, as a document: scope, name, log, restapi, etcd3, bootstrap, postgresql,
@@ -65,6 +66,18 @@ struct BootstrapOptions {
 /// the cluster's (`credentials.restapi`), else new random ones (secure by default).
 core::Value build(const Settings& settings, const postgres::Layout& layout, const Member& member,
                   const ConfParameters& parameters, const Credentials& credentials, const BootstrapOptions& bootstrap);
+
+/// What bounds an isolated leader's stay as a writer. Patroni demotes a leader that cannot reach the DCS
+/// once retry_timeout has passed since its last renewal attempt (at most loop_wait + retry_timeout after
+/// its last renewal), and the leader key expires ttl after that renewal: with loop_wait + 2*retry_timeout
+/// <= ttl, the demotion (a fast shutdown, then a restart as a read-only standby) has retry_timeout left.
+/// A fast shutdown waits for the WAL senders to flush to their standbys; a standby on the other side of
+/// the partition never answers, so only wal_sender_timeout (PostgreSQL's default: 60 s) ends that wait.
+struct PartitionBounds {
+  int wal_sender_timeout_ms;    ///< half of retry_timeout, at least 2 s (keepalives go at half of it)
+  int primary_stop_timeout_s;   ///< Patroni's SIGKILL of a primary's stop, in synchronous mode only
+};
+PartitionBounds partition_bounds(const PatroniSettings& settings);
 
 /// Patroni's `watchdog:` section. Patroni's watchdog resets the host when Patroni hangs while leader, the
 /// case a supervisor cannot see. The site's mode (automatic | required) with its device (default
@@ -80,9 +93,12 @@ void write_parameters(const fs::path& path, const ConfParameters& parameters);
 core::Value read(const fs::path& path);  ///< throws NotFound when missing
 Member member_of(const core::Value& config);
 Credentials credentials_of(const core::Value& config);  ///< with restapi when the YAML has it
+/// The cluster's shared credentials, user names included, as the YAML has them.
+PatroniCredentials cluster_credentials_of(const core::Value& config);
 ConfParameters parameters_of(const core::Value& config);
 
-/// The host's address for default connect addresses: its first non-loopback IPv4, else its name.
+/// The host's address for default connect addresses (patroni/address.hpp: the default route's interface,
+/// else the host name's, else the only one; InvalidSpec when it cannot choose).
 std::string host_address();
 std::string host_name();
 

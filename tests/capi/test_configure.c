@@ -34,6 +34,8 @@ int main(void) {
   FAILS(PGLIFT_E_STATE, pglift_patroni_failover(ctx, "cfg", "other", &json, ERR));
   FAILS(PGLIFT_E_STATE, pglift_patroni_pause(ctx, "cfg", 1, ERR));
   FAILS(PGLIFT_E_STATE, pglift_patroni_log_file(ctx, "cfg", &json, ERR));
+  FAILS(PGLIFT_E_STATE, pglift_patroni_credentials(ctx, "cfg", &json, ERR));
+  FAILS(PGLIFT_E_INVALID_ARGUMENT, pglift_patroni_credentials(ctx, "cfg", NULL, ERR));
   FAILS(PGLIFT_E_STATE, pglift_instance_drop_with(ctx, "cfg", PGLIFT_DROP_REMOVE_CLUSTER, ERR));
   FAILS(PGLIFT_E_INVALID_SPEC, pglift_instance_drop_with(ctx, "cfg", 0x80, ERR));
   /* The rejoin override means nothing to a plain instance: a started one stays started. */

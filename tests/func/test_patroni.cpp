@@ -836,3 +836,154 @@ TEST_CASE("kill -9 of the leader's Patroni: its PostgreSQL is fenced at once, ne
   drop_instance(*env, InstanceRef::parse("pg2"), {.remove_cluster = true});
   CHECK(env.nothing_in_srv());
 }
+
+namespace {
+/// "username:password" of one role of postgresql.authentication in a member's YAML, read with PyYAML.
+std::string role_auth_in(const fs::path& yaml, const std::string& role) {
+  return command_output("/usr/bin/python3 -c 'import sys, yaml; a = yaml.safe_load(open(sys.argv[1]))[\"postgresql\"]"
+                        "[\"authentication\"][sys.argv[2]]; print(\"%s:%s\" % (a[\"username\"], a[\"password\"]), end=\"\")' " +
+                        yaml.string() + " " + role + " 2>&1");
+}
+}  // namespace
+
+TEST_CASE("a member joins from another host with the cluster's credentials: the same three roles' passwords; without them the error names them") {
+  EtcdServer etcd;
+  Env host1(patroni_settings(etcd));
+  Env host2(patroni_settings(etcd));  // another prefix: no local member of the cluster to take them from
+  const std::string cluster = unique("join");
+  const InstanceSpec first = member("pg1", cluster, "127.0.1.1", free_port());
+  create_instance(*host1, first);
+
+  const InstanceSpec bare = member("pg2", cluster, "127.0.1.2", free_port());
+  const std::string refused = error_of([&] { create_instance(*host2, bare); });
+  CHECK_MESSAGE(refused.find("joining cluster '" + cluster + "' needs its credentials") != std::string::npos, refused);
+  CHECK_MESSAGE(refused.find("pglift patroni -i <member> credentials --output FILE") != std::string::npos, refused);
+  CHECK_MESSAGE(refused.find("--patroni-credentials FILE") != std::string::npos, refused);
+  CHECK_MESSAGE(refused.find("rewind_password") != std::string::npos, refused);
+  CHECK_MESSAGE(refused.find("invalid value") == std::string::npos, refused);
+  CHECK(host2.nothing_in_srv());
+  CHECK_FALSE(fs::exists(host2.prefix / "etc/patroni/15-pg2.yaml"));
+
+  const PatroniCredentials creds = patroni_credentials(*host1, InstanceRef::parse("pg1"));
+  CHECK(PatroniCredentials::from_json(creds.to_json()).rewind.password == creds.rewind.password);
+  InstanceSpec joining = bare;
+  joining.surole_password = creds.superuser.password;
+  joining.replrole_password = creds.replication.password;
+  joining.rewind_password = creds.rewind.password;
+  create_instance(*host2, joining);
+
+  const fs::path yaml1 = host1.prefix / "etc/patroni/15-pg1.yaml", yaml2 = host2.prefix / "etc/patroni/15-pg2.yaml";
+  for (const char* role : {"superuser", "replication", "rewind"})
+    CHECK_MESSAGE(role_auth_in(yaml2, role) == role_auth_in(yaml1, role), role);
+  CHECK(role_auth_in(yaml2, "rewind") == "rewind:" + creds.rewind.password);
+  CHECK((fs::status(yaml2).permissions() & (fs::perms::group_all | fs::perms::others_all)) == fs::perms::none);
+  // get shows none of them.
+  const Instance got = get_instance(*host2, InstanceRef::parse("pg2"));
+  for (const auto* role : {&creds.superuser, &creds.replication, &creds.rewind})
+    CHECK(got.to_json().find(role->password) == std::string::npos);
+  CHECK(eventually(30s, [&] {
+    const Instance seen = get_instance(*host1, InstanceRef::parse("pg1"));  // member_named points into it
+    const ClusterMember* m = member_named(seen, "pg2");
+    return m && m->role == "replica" && (m->state == "streaming" || m->state == "running");
+  }));
+  // An isolated leader's shutdown does not wait PostgreSQL's default minute on unreachable standbys.
+  CHECK(sql(*host1, "pg1", "SHOW wal_sender_timeout") == "2s");
+  CHECK(sql(*host2, "pg2", "SHOW wal_sender_timeout") == "2s");
+  // The rewind role logs in to the leader with the password the joining member was given (libpq: no argv).
+  const std::string ci = "host=127.0.1.1 port=" + std::to_string(*first.port) +
+                         " user=rewind dbname=postgres connect_timeout=10 password=" + creds.rewind.password;
+  PGconn* c = PQconnectdb(ci.c_str());
+  CHECK_MESSAGE(PQstatus(c) == CONNECTION_OK, PQerrorMessage(c));
+  PQfinish(c);
+
+  drop_instance(*host2, InstanceRef::parse("pg2"));
+  drop_instance(*host1, InstanceRef::parse("pg1"), {.remove_cluster = true});
+  CHECK(host1.nothing_in_srv());
+  CHECK(host2.nothing_in_srv());
+}
+
+TEST_CASE("synchronous_mode: commits wait for the sync standby; kill -9 of the leader after N confirmed commits loses none, and its rejoin discards nothing") {
+  EtcdServer etcd;
+  Env env(patroni_settings(etcd));
+  const std::string cluster = unique("sync");
+  InstanceSpec first = member("pg1", cluster, "127.0.1.1", free_port());
+  first.patroni->synchronous_mode = true;  // the site's default is off
+  create_instance(*env, first);
+  InstanceSpec second = member("pg2", cluster, "127.0.1.2", free_port());
+  second.patroni->synchronous_mode_strict = true;  // too late: the cluster's own setting applies, with a warning
+  create_instance(*env, second);
+  CHECK(env.logged("cluster '" + cluster + "' exists: its own synchronous_mode applies, not the spec's"));
+
+  const Instance got = get_instance(*env, InstanceRef::parse("pg2"));
+  CHECK(got.patroni->synchronous_mode == std::optional<bool>(true));
+  CHECK(got.patroni->synchronous_mode_strict == std::optional<bool>(false));
+  CHECK(got.to_json().find("\"synchronous_mode\":true") != std::string::npos);
+  // Patroni names the replica as synchronous standby at its next HA loops.
+  std::string sync_state;
+  CHECK_MESSAGE(eventually(30s, [&] { return (sync_state = sql(*env, "pg1", "SELECT string_agg(sync_state, ',') FROM pg_stat_replication")) == "sync"; }),
+                sync_state);
+  REQUIRE(sql(*env, "pg1", "CREATE TABLE confirmed (n int PRIMARY KEY)") == "");
+
+  // A commit waits for the standby: with its walreceiver stopped, an INSERT does not return.
+  const std::string receiver = sql(*env, "pg2", "SELECT pid FROM pg_stat_wal_receiver");
+  REQUIRE_FALSE(receiver.empty());
+  PGconn* conn = PQconnectdb(socket_conninfo(*env, "pg1").c_str());
+  REQUIRE(PQstatus(conn) == CONNECTION_OK);
+  REQUIRE(::kill(std::stoi(receiver), SIGSTOP) == 0);
+  REQUIRE(PQsendQuery(conn, "INSERT INTO confirmed VALUES (-1)") == 1);
+  pollfd waiting{PQsocket(conn), POLLIN, 0};
+  const int answered_while_stopped = ::poll(&waiting, 1, 800);
+  ::kill(std::stoi(receiver), SIGCONT);
+  CHECK_MESSAGE(answered_while_stopped == 0, "the commit returned while the sync standby could not confirm it");
+  while (PGresult* r = PQgetResult(conn)) {
+    CHECK(PQresultStatus(r) == PGRES_COMMAND_OK);
+    PQclear(r);
+  }
+
+  // N commits, each confirmed to the client, then the leader host's hard crash: Patroni, its supervisor
+  // and the postmaster, kill -9.
+  constexpr int n = 100;
+  int confirmed = 0;
+  for (int i = 0; i < n; ++i) {
+    const std::string insert = "INSERT INTO confirmed VALUES (" + std::to_string(i) + ")";
+    PGresult* r = PQexec(conn, insert.c_str());
+    if (PQresultStatus(r) == PGRES_COMMAND_OK) ++confirmed;
+    PQclear(r);
+  }
+  PQfinish(conn);
+  REQUIRE(confirmed == n);
+  const auto postmaster = instance_status(*env, InstanceRef::parse("pg1")).pid;
+  REQUIRE(postmaster);
+  std::ifstream pidfile(env.prefix / "run/patroni/15-pg1.pid");
+  pid_t supervisor = 0;
+  pidfile >> supervisor;
+  const pid_t patroni = patroni_process_of(env.prefix / "run/patroni/15-pg1.pid");
+  REQUIRE(supervisor > 0);
+  REQUIRE(patroni > 0);
+  ::kill(supervisor, SIGKILL);
+  ::kill(patroni, SIGKILL);
+  ::kill(*postmaster, SIGKILL);
+  REQUIRE(eventually(45s, [&] {
+    try {
+      return leader_of(get_instance(*env, InstanceRef::parse("pg2"))) == "pg2" &&
+             sql(*env, "pg2", "SELECT pg_is_in_recovery()") == "f";
+    } catch (const Error&) {
+      return false;
+    }
+  }));
+  CHECK(sql(*env, "pg2", "SELECT count(*) FROM confirmed WHERE n >= 0") == std::to_string(n));
+
+  // The former leader rejoins without being told to accept a loss: the rejoin check finds nothing discarded.
+  start_instance(*env, InstanceRef::parse("pg1"));
+  CHECK_FALSE(env.logged("through pg_rewind discards"));
+  CHECK(eventually(60s, [&] {
+    const Instance seen = get_instance(*env, InstanceRef::parse("pg2"));  // member_named points into it
+    const ClusterMember* m = member_named(seen, "pg1");
+    return m && (m->role == "replica" || m->role == "sync_standby") && (m->state == "running" || m->state == "streaming");
+  }));
+  CHECK(eventually(20s, [&] { return sql(*env, "pg1", "SELECT count(*) FROM confirmed WHERE n >= 0") == std::to_string(n); }));
+
+  drop_instance(*env, InstanceRef::parse("pg1"));
+  drop_instance(*env, InstanceRef::parse("pg2"), {.remove_cluster = true});
+  CHECK(env.nothing_in_srv());
+}

@@ -12,6 +12,7 @@
 
 #include "core/files.hpp"
 #include "net/base64.hpp"
+#include "patroni/address.hpp"
 #include "patroni/config.hpp"
 #include "patroni/rest.hpp"
 #include "pglift/errors.hpp"
@@ -463,4 +464,129 @@ TEST_CASE("instance JSON: the truth fields of a Patroni member round-trip") {
   CHECK(back.patroni->cluster_members[0].patroni_api == std::optional<std::string>("unreachable"));
   CHECK(back.patroni->cluster_members[0].health_reason == std::optional<std::string>("why"));
   CHECK(back.patroni->cluster_members[0].extra.empty());
+}
+
+TEST_CASE("patroni config: an isolated leader's shutdown is bounded well within ttl (wal_sender_timeout, primary_stop_timeout)") {
+  auto s = settings_with_patroni();
+  auto l = postgres::Layout::of(s, "pg1", s.default_version());
+  auto member = patroni::resolve_member(PatroniSpec{.cluster = "pgdemo", .node = "pg1"}, 5432, {});
+  auto dcs_of = [&](int loop_wait, int ttl, int retry_timeout) {
+    s.patroni->loop_wait = loop_wait;
+    s.patroni->ttl = ttl;
+    s.patroni->retry_timeout = retry_timeout;
+    auto doc = patroni::build(s, l, member, {}, patroni::Credentials::generate(), {"C", "UTF8", false});
+    return *doc.find("bootstrap")->find("dcs");
+  };
+  auto defaults = dcs_of(10, 30, 10);  // Patroni's defaults: demotion starts <= 20 s after the last renewal
+  CHECK(defaults.find("postgresql")->find("parameters")->find("wal_sender_timeout")->as_string() == "5000ms");
+  CHECK(defaults.find("primary_stop_timeout")->as_int() == 10);
+  auto fast = dcs_of(2, 10, 3);  // the test suites' timing
+  CHECK(fast.find("postgresql")->find("parameters")->find("wal_sender_timeout")->as_string() == "2000ms");
+  CHECK(fast.find("primary_stop_timeout")->as_int() == 3);
+  // Whatever the timing the settings allow, the shutdown's wait fits in the margin the leader key leaves.
+  for (int retry : {1, 3, 5, 10, 30}) {
+    s.patroni->retry_timeout = retry;
+    auto bounds = patroni::partition_bounds(*s.patroni);
+    CHECK(bounds.wal_sender_timeout_ms <= std::max(2000, retry * 1000));
+    CHECK(bounds.primary_stop_timeout_s <= std::max(1, retry));
+  }
+}
+
+TEST_CASE("synchronous_mode(_strict): site default, the spec per cluster, into bootstrap.dcs; strict needs the mode") {
+  auto s = settings_with_patroni();
+  CHECK_FALSE(s.patroni->synchronous_mode);
+  CHECK_FALSE(s.patroni->synchronous_mode_strict);
+  auto on = settings_with_patroni(R"({"patroni": {"synchronous_mode": true, "synchronous_mode_strict": true}})");
+  CHECK(on.patroni->synchronous_mode);
+  CHECK(on.patroni->synchronous_mode_strict);
+  CHECK_THROWS_WITH_AS(settings_with_patroni(R"({"patroni": {"synchronous_mode_strict": true}})"),
+                       doctest::Contains("'patroni.synchronous_mode_strict': requires 'patroni.synchronous_mode'"), SettingsError);
+
+  auto spec = InstanceSpec::from_json(R"({"name": "pg1", "patroni": {"cluster": "c", "synchronous_mode": true}})");
+  CHECK(spec.patroni->synchronous_mode == std::optional<bool>(true));
+  CHECK_FALSE(spec.patroni->synchronous_mode_strict);
+  CHECK(InstanceSpec::from_json(spec.to_json()).patroni->synchronous_mode == std::optional<bool>(true));
+  CHECK_THROWS_WITH_AS(
+      InstanceSpec::from_json(R"({"name": "pg1", "patroni": {"cluster": "c", "synchronous_mode": false, "synchronous_mode_strict": true}})"),
+      doctest::Contains("'patroni.synchronous_mode_strict': requires synchronous_mode"), InvalidSpec);
+  CHECK_THROWS_WITH_AS(InstanceSpec::from_json(R"({"name": "pg1", "patroni": {"cluster": "c", "synchronous_mode": "yes"}})"),
+                       doctest::Contains("'patroni.synchronous_mode': expecting a boolean"), InvalidSpec);
+
+  auto l = postgres::Layout::of(s, "pg1", s.default_version());
+  auto member = patroni::resolve_member(PatroniSpec{.cluster = "c", .node = "pg1"}, 5432, {});
+  patroni::BootstrapOptions boot{"C", "UTF8", false};
+  auto dcs = [&] { return *patroni::build(s, l, member, {}, patroni::Credentials::generate(), boot).find("bootstrap")->find("dcs"); };
+  CHECK_FALSE(dcs().find("synchronous_mode")->as_bool());
+  boot.synchronous_mode = boot.synchronous_mode_strict = true;
+  CHECK(dcs().find("synchronous_mode")->as_bool());
+  CHECK(dcs().find("synchronous_mode_strict")->as_bool());
+
+  // get: the cluster's dynamic configuration, when known.
+  Instance i{.name = "pg1", .version = "15"};
+  i.patroni = PatroniInfo{.cluster = "c", .node = "pg1", .synchronous_mode = true, .synchronous_mode_strict = false};
+  auto back = Instance::from_json(i.to_json());
+  CHECK(back.patroni->synchronous_mode == std::optional<bool>(true));
+  CHECK(back.patroni->synchronous_mode_strict == std::optional<bool>(false));
+}
+
+namespace {
+/// What `ambiguous` throws, or the address.
+std::string address_or_error(const patroni::HostTables& t) {
+  try {
+    return patroni::choose_host_address(t);
+  } catch (const InvalidSpec& e) {
+    return std::string("error[") + e.field() + "]: " + e.what();
+  }
+}
+}  // namespace
+
+TEST_CASE("default address: /proc/net/route's default routes (up, 0.0.0.0/0), whatever else it lists") {
+  const std::string table =
+      "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+      "eth1\t00000000\t8200A8C6\t0003\t0\t0\t100\t00000000\t0\t0\t0\n"
+      "eth0\t000012C6\t00000000\t0001\t0\t0\t0\t80FFFFFF\t0\t0\t0\n"
+      "eth0\t00000000\t0200A8C6\t0003\t0\t0\t50\t00000000\t0\t0\t0\n"
+      "eth2\t00000000\t0200A8C6\t0002\t0\t0\t10\t00000000\t0\t0\t0\n"  // not up
+      "garbage line\n";
+  auto routes = patroni::default_routes_of(table);
+  REQUIRE(routes.size() == 2);
+  CHECK(routes[0].interface == "eth1");
+  CHECK(routes[0].metric == 100);
+  CHECK(routes[1].interface == "eth0");
+  CHECK(routes[1].metric == 50);
+  CHECK(patroni::default_routes_of("").empty());
+  CHECK(patroni::default_routes_of("Iface\tDestination\n").empty());
+}
+
+TEST_CASE("default address: the default route's interface, else the host name's, else the only one; else an error asking for the options") {
+  const std::vector<patroni::LocalAddress> two{{"eth0", "198.18.0.1"}, {"eth1", "198.18.0.129"}};
+  // The interface of the default route wins, whatever getifaddrs lists first; the lowest metric's.
+  CHECK(address_or_error({two, {{"eth1", 0}}, "h", {}}) == "198.18.0.129");
+  CHECK(address_or_error({two, {{"eth0", 0}}, "h", {"198.18.0.129"}}) == "198.18.0.1");
+  CHECK(address_or_error({two, {{"eth0", 200}, {"eth1", 100}}, "h", {}}) == "198.18.0.129");
+  // No default route: the host name's address, when it is one of ours (Debian's 127.0.1.1 is not).
+  CHECK(address_or_error({two, {}, "h", {"127.0.1.1", "198.18.0.129"}}) == "198.18.0.129");
+  // A default route through an interface without IPv4 (a tunnel): no help; the host name decides.
+  CHECK(address_or_error({two, {{"tun0", 0}}, "h", {"198.18.0.1"}}) == "198.18.0.1");
+  // One candidate: it (the hosts suite's hosts: one NIC, no default route).
+  CHECK(address_or_error({{{"eth0", "198.18.0.2"}}, {}, "h", {"127.0.1.1"}}) == "198.18.0.2");
+  // None: the host name, as before (a loopback-only host).
+  CHECK(address_or_error({{}, {}, "h", {"127.0.1.1"}}) == "h");
+
+  // Several and nothing to choose: an error naming them and the options, never a guess.
+  const std::string error = address_or_error({two, {}, "h", {"127.0.1.1"}});
+  CHECK(error.starts_with("error[patroni.postgresql.connect_host]: cannot choose this host's address"));
+  CHECK(error.find("eth0 198.18.0.1, eth1 198.18.0.129") != std::string::npos);
+  CHECK(error.find("--patroni-restapi-connect-address and --patroni-postgresql-connect-host") != std::string::npos);
+  CHECK(error.find("invalid value") == std::string::npos);
+  // The default route's interface with two addresses: the host name may pick one, else the error.
+  const std::vector<patroni::LocalAddress> aliased{{"eth0", "198.18.0.1"}, {"eth0", "198.18.0.5"}, {"eth1", "198.18.0.129"}};
+  CHECK(address_or_error({aliased, {{"eth0", 0}}, "h", {"198.18.0.5"}}) == "198.18.0.5");
+  CHECK(address_or_error({aliased, {{"eth0", 0}}, "h", {}}).find("the interface of the default route, eth0, has several addresses (eth0 198.18.0.1, eth0 198.18.0.5)") != std::string::npos);
+
+  // Given addresses need no choice: no error on an ambiguous host.
+  auto member = patroni::resolve_member(PatroniSpec{.cluster = "c", .node = "n", .restapi_connect_address = "198.18.0.1:8008",
+                                                    .postgresql_connect_host = "198.18.0.1"},
+                                        5432, {});
+  CHECK(member.connect_host == "198.18.0.1");
 }

@@ -352,3 +352,63 @@ TEST_CASE(".psqlrc: the prompt is escaped for psql whatever the instance name") 
   CHECK(core::psqlrc_text("15/x'\\!id;#") == "\\set PROMPT1 '[15/x''\\\\!id;#] %n@%~%R%x%# '\n\\set PROMPT2 ' %R%x%# '\n");
   CHECK(core::escape_psql_prompt("a%`id`\nb") == "a%%`id`?b");
 }
+
+TEST_CASE("the rewind password is a write-only credential like the others: parsed, never serialised, in the schema") {
+  auto spec = InstanceSpec::from_json(R"({"name": "m", "rewind_password": "Canary-9f3b2c", "patroni": {"cluster": "c"}})");
+  CHECK(spec.rewind_password == std::optional<std::string>(canary));
+  CHECK(spec.to_json().find(canary) == std::string::npos);
+  CHECK(spec.to_json().find("rewind_password") == std::string::npos);
+  auto schema = core::parse_json(InstanceSpec::json_schema());
+  const auto* rewind = schema.find("properties")->find("rewind_password");
+  REQUIRE(rewind);
+  CHECK(rewind->find("writeOnly")->as_bool());
+  CHECK_THROWS_WITH_AS(InstanceSpec::from_json(R"({"name": "m", "rewind_password": 42})"),
+                       doctest::Contains("'rewind_password': expecting a string"), InvalidSpec);
+  CHECK(is_secret_field("rewind_password"));
+  // Only a Patroni member has a rewind role; the refusal never shows the value.
+  CHECK_THROWS_WITH_AS(InstanceSpec::from_json(R"({"name": "m", "rewind_password": "Canary-9f3b2c"})"),
+                       "invalid value '**********' for field 'rewind_password': only for a Patroni member (the rewind role "
+                       "is Patroni's)",
+                       InvalidSpec);
+}
+
+TEST_CASE("cluster credentials: the document round-trips; a missing or wrong part is named, never quoted") {
+  PatroniCredentials creds{{"postgres", canary}, {"replication", "r-" + std::string(canary)}, {"rewind", "w-" + std::string(canary)}};
+  auto doc = core::parse_json(creds.to_json());
+  CHECK(doc.find("rewind")->find("username")->as_string() == "rewind");
+  CHECK(doc.find("superuser")->find("password")->as_string() == canary);
+  auto back = PatroniCredentials::from_json(creds.to_json());
+  CHECK(back.replication.password == creds.replication.password);
+  CHECK(back.rewind.username == "rewind");
+
+  auto error_of = [](const std::string& json) -> std::pair<std::string, std::string> {
+    try {
+      PatroniCredentials::from_json(json);
+    } catch (const InvalidSpec& e) {
+      return {e.field(), e.what()};
+    }
+    return {"", "(no error)"};
+  };
+  const std::string su = R"("superuser": {"username": "postgres", "password": "Canary-9f3b2c"})";
+  const std::string repl = R"("replication": {"username": "replication", "password": "Canary-9f3b2c"})";
+  auto [field, message] = error_of("{" + su + ", " + repl + "}");
+  CHECK(field == "credentials.rewind");
+  CHECK(message.find("rewind role") != std::string::npos);
+  std::tie(field, message) = error_of("{" + su + ", " + repl + R"(, "rewind": {"username": "rewind"}})");
+  CHECK(field == "credentials.rewind.password");
+  std::tie(field, message) = error_of("{" + su + ", " + repl + R"(, "rewind": {"username": "rewind", "password": 7}})");
+  CHECK(field == "credentials.rewind.password");
+  std::tie(field, message) = error_of("{" + su + ", " + repl + R"(, "rewind": {"username": "rewind", "password": "x"}, "extra": 1})");
+  CHECK(field == "extra");
+  std::tie(field, message) = error_of(R"({"superuser": "Canary-9f3b2c")");  // truncated
+  CHECK(field == "credentials");
+  for (const auto& json : {"{" + su + "}", std::string(R"({"superuser": "Canary-9f3b2c"})"), "{" + su + ", " + repl + R"(, "rewind": {"username": "rewind", "password": ["Canary-9f3b2c"]}})"})
+    CHECK(error_of(json).second.find(canary) == std::string::npos);
+}
+
+TEST_CASE("InvalidSpec::missing says what is missing in its own words, naming the field") {
+  auto e = InvalidSpec::missing("rewind_password", "joining cluster 'c' needs its credentials");
+  CHECK(std::string(e.what()) == "joining cluster 'c' needs its credentials");
+  CHECK(e.field() == "rewind_password");
+  CHECK(e.code() == ErrorCode::invalid_spec);
+}

@@ -80,6 +80,7 @@ _PROTOTYPES = {
     "pglift_patroni_failover": (c_int, [_handle, c_char_p, c_char_p, _str_out, _err_out]),
     "pglift_patroni_pause": (c_int, [_handle, c_char_p, c_int, _err_out]),
     "pglift_patroni_log_file": (c_int, [_handle, c_char_p, _str_out, _err_out]),
+    "pglift_patroni_credentials": (c_int, [_handle, c_char_p, _str_out, _err_out]),
     "pglift_instance_configure_async": (
         c_int,
         [_handle, c_char_p, c_char_p, c_size_t, c_uint64, _op_out, _err_out],

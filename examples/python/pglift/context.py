@@ -230,6 +230,13 @@ class Context:
     def patroni_log_file(self, instance: str) -> str:
         return self._json_call(lib.pglift_patroni_log_file, encode(instance))
 
+    def patroni_credentials(self, instance: str) -> dict[str, Any]:
+        """RETURNS SECRETS: the cluster's superuser, replication and rewind credentials
+        ({"superuser": {"username": ..., "password": ...}, "replication": {...}, "rewind": {...}}), what a
+        member on another host needs to join (spec: surole_password, replrole_password, rewind_password).
+        Keep them out of logs; write them only to a file nobody else can read."""
+        return json.loads(self._json_call(lib.pglift_patroni_credentials, encode(instance)))
+
     # -- asynchronous operations: each returns an Op whose end is also an OP_DONE event -----------------
     def _start(self, fn, decode_result, tag: int, *args) -> Op:
         op = ctypes.c_void_p()
