@@ -181,6 +181,11 @@ Value build(const Settings& settings, const postgres::Layout& l, const Member& m
                 {"loop_wait", p.loop_wait},
                 {"retry_timeout", p.retry_timeout},
                 {"maximum_lag_on_failover", 1048576},
+                // Patroni 3.0.2 compares WAL positions across timelines when it elects a new leader:
+                // a member stuck on a forked timeline (its rewind failed) looks ahead of the replicas
+                // that follow the leader, and promoting it loses what the leader's timeline committed
+                // since the fork (seen in the hosts suite). check_timeline excludes it.
+                {"check_timeline", true},
                 {"primary_stop_timeout", bounds.primary_stop_timeout_s},
                 {"synchronous_mode", bootstrap.synchronous_mode},
                 {"synchronous_mode_strict", bootstrap.synchronous_mode_strict},

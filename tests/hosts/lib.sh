@@ -34,7 +34,7 @@ T=
 # given: a former leader on another host cannot pg_rewind). `credentials-file`: the join branch's
 # `pglift patroni credentials --output FILE` then `instance create --patroni-credentials FILE`, which
 # carries the rewind password too. Switching is this one line (or HOSTS_JOIN_WITH in the environment).
-HOSTS_JOIN_WITH=${HOSTS_JOIN_WITH:-password-files}
+HOSTS_JOIN_WITH=${HOSTS_JOIN_WITH:-credentials-file}
 
 # --- reporting ----------------------------------------------------------------------------------------
 

@@ -480,6 +480,8 @@ TEST_CASE("patroni config: an isolated leader's shutdown is bounded well within 
   auto defaults = dcs_of(10, 30, 10);  // Patroni's defaults: demotion starts <= 20 s after the last renewal
   CHECK(defaults.find("postgresql")->find("parameters")->find("wal_sender_timeout")->as_string() == "5000ms");
   CHECK(defaults.find("primary_stop_timeout")->as_int() == 10);
+  // A member stuck on a forked timeline is never elected (Patroni compares positions across timelines).
+  CHECK(defaults.find("check_timeline")->as_bool());
   auto fast = dcs_of(2, 10, 3);  // the test suites' timing
   CHECK(fast.find("postgresql")->find("parameters")->find("wal_sender_timeout")->as_string() == "2000ms");
   CHECK(fast.find("primary_stop_timeout")->as_int() == 3);
