@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <fstream>
 
 #include "core/files.hpp"
 #include "core/text.hpp"
@@ -57,6 +58,28 @@ fs::path supervisor_program() {
   throw NotFound("program", supervisor_name,
                  "Patroni runs under it (it fences PostgreSQL when Patroni dies); looked for " + core::join(tried, ", ") +
                      ": is libpglift completely installed?");
+}
+
+std::vector<std::string> patroni_command(const fs::path& supervisor, const fs::path& execpath, std::string& warning) {
+  const fs::path launcher = supervisor.parent_path() / "pglift-patroni-launch.py";
+  // The #! line: "#!/usr/bin/python3", or "#!/usr/bin/env python3".
+  std::string first_line;
+  std::ifstream in(execpath);
+  std::getline(in, first_line);
+  std::vector<std::string> interpreter;
+  if (first_line.starts_with("#!"))
+    for (const auto& word : core::split(core::trim(first_line.substr(2)), ' '))
+      if (!word.empty()) interpreter.push_back(word);
+  const bool python = !interpreter.empty() && fs::path(interpreter.back()).filename().string().starts_with("python");
+  if (!python) return {execpath.string()};  // not a Python script: nothing to fix in it
+  if (::access(launcher.c_str(), R_OK) != 0) {
+    warning = "Patroni runs without pglift-patroni-launch.py (not found at " + launcher.string() +
+              "): a Patroni before 3.0.3 may overwrite a new leader's key after a partition heals";
+    return {execpath.string()};
+  }
+  interpreter.push_back(launcher.string());
+  interpreter.push_back(execpath.string());
+  return interpreter;
 }
 
 std::optional<PatroniFence> fence_record(const Files& files) {

@@ -4,6 +4,8 @@
 #pragma once
 #include <filesystem>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "patroni/config.hpp"
 #include "pglift/patroni.hpp"
@@ -14,6 +16,12 @@ namespace pglift::patroni {
 /// the static library: the build tree keeps a copy next to each), else in the compiled-in
 /// libexecdir/pglift. Throws NotFound naming the places looked at.
 std::filesystem::path supervisor_program();
+
+/// How the supervisor runs Patroni: through pglift-patroni-launch.py (next to the supervisor) with the
+/// Python of `execpath`'s #! line, when it is a Python script: Patroni before 3.0.3 needs a fix in memory
+/// (see that file). Else `execpath` itself; `warning` then says why when the fix could not be applied.
+std::vector<std::string> patroni_command(const std::filesystem::path& supervisor, const std::filesystem::path& execpath,
+                                         std::string& warning);
 
 /// <logdir>/fence.json, written by the supervisor when it fenced a postmaster.
 inline std::filesystem::path fence_record_path(const Files& files) { return files.logdir / "fence.json"; }

@@ -64,9 +64,11 @@ proc::Watched spawn(const core::Op& op, const PatroniSettings& settings, const p
   core::make_dirs(files.pidfile.parent_path(), 0700);
   const auto& user = core::current_user();
   // The daemon is the supervisor (the pid file is its), Patroni its child: see src/supervisor/supervisor.c.
-  std::vector<std::string> argv{supervisor.string(),        "--data-dir", layout.datadir.string(), "--log-dir",
-                                files.logdir.string(),      "--",         settings.execpath.string(),
-                                files.config.string()};
+  std::vector<std::string> argv{supervisor.string(), "--data-dir", layout.datadir.string(), "--log-dir", files.logdir.string(), "--"};
+  std::string warning;
+  for (auto& word : patroni_command(supervisor, settings.execpath, warning)) argv.push_back(std::move(word));
+  if (!warning.empty()) op.warning(warning, "pglift.patroni");
+  argv.push_back(files.config.string());
   proc::Watched w = proc::spawn_daemon(op, {.argv = std::move(argv),
                                             .log_file = files.stderr_log(),
                                             .env = {{"PATH", "/usr/bin:/bin"},
