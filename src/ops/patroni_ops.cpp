@@ -126,15 +126,8 @@ std::pair<std::string, std::string> host_port_of(const std::string& conn_url) {
 
 std::string replication_conninfo(const std::string& host, const std::string& port, const std::string& user,
                                  const std::string& password) {
-  auto q = [](const std::string& v) {
-    std::string out = "'";
-    for (char c : v) {
-      if (c == '\'' || c == '\\') out += '\\';
-      out += c;
-    }
-    return out + "'";
-  };
-  return "host=" + q(host) + " port=" + q(port) + " user=" + q(user) + " password=" + q(password) +
+  using postgres::kv;
+  return kv("host", host) + " " + kv("port", port) + " " + kv("user", user) + " " + kv("password", password) +
          " dbname=replication replication=true connect_timeout=5 application_name=pglift";
 }
 

@@ -96,15 +96,8 @@ WalReceiverAnswer ask_walreceiver(const std::string& conninfo) {
 }
 
 std::string conninfo_of(const ClusterMember& m, const std::string& user, const std::string& password) {
-  auto q = [](const std::string& v) {
-    std::string out = "'";
-    for (char c : v) {
-      if (c == '\'' || c == '\\') out += '\\';
-      out += c;
-    }
-    return out + "'";
-  };
-  return "host=" + q(m.host) + " port=" + std::to_string(m.port) + " user=" + q(user) + " password=" + q(password) +
+  using postgres::kv;
+  return kv("host", m.host) + " " + kv("port", std::to_string(m.port)) + " " + kv("user", user) + " " + kv("password", password) +
          " dbname=postgres connect_timeout=2 application_name=pglift";
 }
 

@@ -7,7 +7,6 @@
 
 namespace pglift::postgres {
 
-namespace {
 std::string kv(const std::string& key, const std::string& value) {
   std::string out = key + "='";
   for (char c : value) {
@@ -16,7 +15,6 @@ std::string kv(const std::string& key, const std::string& value) {
   }
   return out + "'";
 }
-}  // namespace
 
 std::string conninfo(const Settings& settings, const Layout& layout, int port, const std::string& dbname) {
   std::string ci = kv("host", layout.socket_directory.string()) + " " + kv("port", std::to_string(port)) + " " +

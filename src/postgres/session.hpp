@@ -15,6 +15,9 @@ namespace pglift::postgres {
 
 using Row = std::vector<std::optional<std::string>>;
 
+/// "key='value'" for a libpq connection string: the value quoted, ' and \ escaped.
+std::string kv(const std::string& key, const std::string& value);
+
 /// "host=<socket dir> port=<port> user=<surole> dbname=postgres ..." (values quoted for libpq).
 std::string conninfo(const Settings& settings, const Layout& layout, int port, const std::string& dbname = "postgres");
 

@@ -140,18 +140,12 @@ fi
 section "5. partition of the leader's host, a writer probe on every member every 50 ms"
 leader=$(leader_host "$(other_hosts "" | tail -n 1)") || leader=$(leader_host)
 start_probes
-deadline=$(($(now_ms) + 10000))
-until [[ -n $(first_result_after "$leader" ok 0) ]] || (($(now_ms) > deadline)); do sleep 0.05; done
+wait_first_write "$leader"
 streaming_at_cut=" $(streaming_from "$leader") "
 t0=$(now_ms)
 partition "$leader"
 echo "# $leader partitioned at $t0 (streaming from it:${streaming_at_cut% })"
-new=
-deadline=$((t0 + 45000))
-while (($(now_ms) < deadline)) && [[ -z $new ]]; do
-  for h in $(other_hosts "$leader"); do [[ -n $(first_result_after "$h" ok "$t0") ]] && new=$h; done
-  sleep 0.05
-done
+new_writer_after "$leader" "$t0"
 if [[ -n $new ]]; then pass "$new takes writes after the partition of $leader"; else
   fail_with_logs "a new leader takes writes within 45 s of the partition" "${HOSTS[@]}"
 fi

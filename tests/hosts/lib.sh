@@ -352,6 +352,23 @@ first_result_after() {
   awk -v r="$2" -v t="$3" '$1 >= t && $5 == r { print $2; exit }' "$T/$1/probe.log"
 }
 
+# wait_first_write HOST: waits (10 s at most) until HOST's probe has confirmed a write.
+wait_first_write() {
+  local deadline=$(($(now_ms) + 10000))
+  until [[ -n $(first_result_after "$1" ok 0) ]] || (($(now_ms) > deadline)); do sleep 0.05; done
+}
+
+# new_writer_after LEADER T0: the first other host whose probe confirms a write after T0 (45 s at most);
+# sets `new` (empty when none).
+new_writer_after() {
+  local h deadline=$(($2 + 45000))
+  new=
+  while (($(now_ms) < deadline)) && [[ -z $new ]]; do
+    for h in $(other_hosts "$1"); do [[ -n $(first_result_after "$h" ok "$2") ]] && new=$h; done
+    sleep 0.05
+  done
+}
+
 # --- figures ------------------------------------------------------------------------------------------
 
 figure() {  # NAME VALUE: one figure (a number, or null) into $FIGURES

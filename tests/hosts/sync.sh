@@ -33,16 +33,10 @@ psql_on h1 "CREATE TABLE hosts_probe (writer text, seq bigint, at timestamptz DE
 section "2. partition of the leader's host: no confirmed row is lost"
 leader=h1
 start_probes
-deadline=$(($(now_ms) + 10000))
-until [[ -n $(first_result_after "$leader" ok 0) ]] || (($(now_ms) > deadline)); do sleep 0.05; done
+wait_first_write "$leader"
 t0=$(now_ms)
 partition "$leader"
-new=
-deadline=$((t0 + 45000))
-while (($(now_ms) < deadline)) && [[ -z $new ]]; do
-  for h in $(other_hosts "$leader"); do [[ -n $(first_result_after "$h" ok "$t0") ]] && new=$h; done
-  sleep 0.05
-done
+new_writer_after "$leader" "$t0"
 if [[ -n $new ]]; then pass "$new takes writes after the partition"; else
   fail_with_logs "a new leader takes writes within 45 s of the partition" "${HOSTS[@]}"
 fi
