@@ -98,8 +98,8 @@ class Context:
     async def env(self, instance: str) -> dict[str, str]:
         return await self._run(lambda tag: self.sync.env_async(instance, tag))
 
-    async def start(self, instance: str) -> None:
-        await self._run(lambda tag: self.sync.start_async(instance, tag))
+    async def start(self, instance: str, *, accept_data_loss: bool = False) -> None:
+        await self._run(lambda tag: self.sync.start_async(instance, tag, accept_data_loss=accept_data_loss))
 
     async def stop(self, instance: str, mode: int = sync.FAST) -> None:
         await self._run(lambda tag: self.sync.stop_async(instance, tag, mode))
@@ -110,5 +110,6 @@ class Context:
     async def reload(self, instance: str) -> None:
         await self._run(lambda tag: self.sync.reload_async(instance, tag))
 
-    async def drop(self, instance: str) -> None:
-        await self._run(lambda tag: self.sync.drop_async(instance, tag))
+    async def drop(self, instance: str, *, remove_cluster: bool = False, dcs_unreachable_ok: bool = False) -> None:
+        await self._run(lambda tag: self.sync.drop_async(instance, tag, remove_cluster=remove_cluster,
+                                                         dcs_unreachable_ok=dcs_unreachable_ok))

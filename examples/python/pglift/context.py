@@ -23,11 +23,22 @@ from .models import Event, Instance, InstanceListItem, InstanceStatus
 SMART, FAST, IMMEDIATE = 0, 1, 2  # stop modes
 DEBUG, INFO, WARNING, ERROR, OFF = 10, 20, 30, 40, 100  # log level thresholds
 KEEP_ON_ERROR = 1  # create flag: do not revert a failed creation
+START_ACCEPT_DATA_LOSS = 1  # start flag: a former Patroni leader rejoins even if committed transactions are lost
+DROP_REMOVE_CLUSTER = 1  # drop flags
+DROP_DCS_UNREACHABLE_OK = 2
 
 
 def version() -> str:
     """The version of the loaded libpglift."""
     return decode(lib.pglift_version())
+
+
+def _start_flags(accept_data_loss: bool) -> int:
+    return START_ACCEPT_DATA_LOSS if accept_data_loss else 0
+
+
+def _drop_flags(remove_cluster: bool, dcs_unreachable_ok: bool) -> int:
+    return (DROP_REMOVE_CLUSTER if remove_cluster else 0) | (DROP_DCS_UNREACHABLE_OK if dcs_unreachable_ok else 0)
 
 
 def _spec_bytes(spec: dict[str, Any] | str) -> bytes:
@@ -183,8 +194,11 @@ class Context:
     def env(self, instance: str) -> dict[str, str]:
         return json.loads(self._json_call(lib.pglift_instance_env, encode(instance)))
 
-    def start(self, instance: str) -> None:
-        errors.check(lib.pglift_instance_start, self.handle, encode(instance))
+    def start(self, instance: str, *, accept_data_loss: bool = False) -> None:
+        """``accept_data_loss``: a former Patroni leader whose rejoin would discard committed transactions
+        rejoins anyway (a WARNING log event names what is lost); otherwise the site's setting decides, by
+        default :class:`WouldLoseData` with the member left stopped."""
+        errors.check(lib.pglift_instance_start_with, self.handle, encode(instance), _start_flags(accept_data_loss))
 
     def stop(self, instance: str, mode: int = FAST) -> None:
         errors.check(lib.pglift_instance_stop, self.handle, encode(instance), mode)
@@ -198,7 +212,7 @@ class Context:
     def drop(self, instance: str, *, remove_cluster: bool = False, dcs_unreachable_ok: bool = False) -> None:
         """``remove_cluster``: for the last member of a Patroni cluster, also delete its DCS keys.
         ``dcs_unreachable_ok``: drop a Patroni member even though the DCS cannot be reached (refused otherwise)."""
-        flags = (1 if remove_cluster else 0) | (2 if dcs_unreachable_ok else 0)
+        flags = _drop_flags(remove_cluster, dcs_unreachable_ok)
         errors.check(lib.pglift_instance_drop_with, self.handle, encode(instance), flags)
 
     def configure(self, instance: str, changes: dict[str, Any]) -> dict[str, Any]:
@@ -260,8 +274,9 @@ class Context:
     def env_async(self, instance: str, tag: int) -> Op:
         return self._start(lib.pglift_instance_env_async, json.loads, tag, encode(instance))
 
-    def start_async(self, instance: str, tag: int) -> Op:
-        return self._start(lib.pglift_instance_start_async, None, tag, encode(instance))
+    def start_async(self, instance: str, tag: int, *, accept_data_loss: bool = False) -> Op:
+        return self._start(lib.pglift_instance_start_with_async, None, tag, encode(instance),
+                           _start_flags(accept_data_loss))
 
     def stop_async(self, instance: str, tag: int, mode: int = FAST) -> Op:
         return self._start(lib.pglift_instance_stop_async, None, tag, encode(instance), mode)
@@ -281,8 +296,10 @@ class Context:
         return self._start(lib.pglift_patroni_switchover_async, json.loads, tag, encode(instance),
                            encode(candidate), encode(scheduled_at))
 
-    def drop_async(self, instance: str, tag: int) -> Op:
-        return self._start(lib.pglift_instance_drop_async, None, tag, encode(instance))
+    def drop_async(self, instance: str, tag: int, *, remove_cluster: bool = False,
+                   dcs_unreachable_ok: bool = False) -> Op:
+        return self._start(lib.pglift_instance_drop_with_async, None, tag, encode(instance),
+                           _drop_flags(remove_cluster, dcs_unreachable_ok))
 
     # -- events --------------------------------------------------------------------------------------
     def set_log_level(self, level: int) -> None:

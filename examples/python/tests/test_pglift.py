@@ -110,6 +110,32 @@ class ConfigureTest(unittest.TestCase):
                 ctx.drop("pycfg")
 
 
+class OptionsTest(unittest.TestCase):
+    def test_options_on_a_plain_instance(self) -> None:
+        with pglift.Context() as ctx:
+            created = ctx.create({"name": "pyopts", "version": "15", "port": free_port()})
+            dropped = False
+            try:
+                ctx.stop("15/pyopts")
+                ctx.start("15/pyopts", accept_data_loss=True)
+                self.assertTrue(ctx.status("15/pyopts").running)
+                ctx.stop("15/pyopts")
+                op = ctx.start_async("15/pyopts", 12, accept_data_loss=True)
+                self.assertTrue(op.wait(60))
+                self.assertEqual(op.state, pglift.OP_SUCCEEDED)
+                op.close()
+                self.assertTrue(ctx.status("15/pyopts").running)
+                with self.assertRaises(pglift.StateError):
+                    ctx.patroni_credentials("15/pyopts")
+                # Nothing to ask a DCS about: the flag changes nothing for a plain instance.
+                ctx.drop("15/pyopts", dcs_unreachable_ok=True)
+                dropped = True
+                self.assertFalse(os.path.exists(created.data_directory))
+            finally:
+                if not dropped:
+                    ctx.drop("15/pyopts")
+
+
 class AsyncioTest(unittest.TestCase):
     def test_async_ops_with_log_events(self) -> None:
         asyncio.run(self._life(free_port()))
