@@ -60,6 +60,7 @@ var (
 	ErrCommandFailed = &Error{Code: StatusCommandFailed}
 	ErrState         = &Error{Code: StatusState}
 	ErrCancelled     = &Error{Code: StatusCancelled}
+	ErrDCS           = &Error{Code: StatusDCS}
 	ErrBusy          = &Error{Code: StatusBusy}
 	ErrTimeout       = &Error{Code: StatusTimeout}
 	ErrSettings      = &Error{Code: StatusSettings}

@@ -9,6 +9,7 @@ import "C"
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"unsafe"
 )
 
@@ -154,6 +155,56 @@ func (ctx *Context) DropAsync(instance string) (*Op, error) {
 	})
 }
 
+// StartOptions are the options of StartWith.
+type StartOptions struct {
+	// AcceptDataLoss: a former Patroni leader whose rejoin would discard committed transactions
+	// rejoins anyway (a WARNING log event names what is lost). Without it the site's setting decides,
+	// by default ErrWouldLoseData with the member left stopped.
+	AcceptDataLoss bool
+}
+
+func (o StartOptions) flags() C.uint32_t {
+	if o.AcceptDataLoss {
+		return C.PGLIFT_START_ACCEPT_DATA_LOSS
+	}
+	return C.PGLIFT_START_DEFAULT
+}
+
+// DropOptions are the options of DropWith.
+type DropOptions struct {
+	// RemoveCluster: the last member of a Patroni cluster also deletes the cluster's keys from the
+	// DCS (ErrState while another member is alive, or on a plain instance).
+	RemoveCluster bool
+	// DCSUnreachableOK: a Patroni member is dropped even though the DCS cannot be reached (without
+	// it: ErrDCS, nothing changed).
+	DCSUnreachableOK bool
+}
+
+func (o DropOptions) flags() C.uint32_t {
+	flags := C.uint32_t(C.PGLIFT_DROP_DEFAULT)
+	if o.RemoveCluster {
+		flags |= C.PGLIFT_DROP_REMOVE_CLUSTER
+	}
+	if o.DCSUnreachableOK {
+		flags |= C.PGLIFT_DROP_DCS_UNREACHABLE_OK
+	}
+	return flags
+}
+
+// StartWithAsync is StartAsync with options.
+func (ctx *Context) StartWithAsync(instance string, options StartOptions) (*Op, error) {
+	return ctx.instanceOp(instance, func(c *C.pglift_ctx, n *C.char, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
+		return C.pglift_instance_start_with_async(c, n, options.flags(), t, o, e)
+	})
+}
+
+// DropWithAsync is DropAsync with options.
+func (ctx *Context) DropWithAsync(instance string, options DropOptions) (*Op, error) {
+	return ctx.instanceOp(instance, func(c *C.pglift_ctx, n *C.char, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
+		return C.pglift_instance_drop_with_async(c, n, options.flags(), t, o, e)
+	})
+}
+
 func run(cctx context.Context, op *Op, err error) error {
 	if err != nil {
 		return err
@@ -189,4 +240,63 @@ func (ctx *Context) Reload(cctx context.Context, instance string) error {
 func (ctx *Context) Drop(cctx context.Context, instance string) error {
 	op, err := ctx.DropAsync(instance)
 	return run(cctx, op, err)
+}
+
+// StartWith is Start with options.
+func (ctx *Context) StartWith(cctx context.Context, instance string, options StartOptions) error {
+	op, err := ctx.StartWithAsync(instance, options)
+	return run(cctx, op, err)
+}
+
+// DropWith is Drop with options.
+func (ctx *Context) DropWith(cctx context.Context, instance string, options DropOptions) error {
+	op, err := ctx.DropWithAsync(instance, options)
+	return run(cctx, op, err)
+}
+
+// Credential is a role's name and password. Its String and GoString hide the password.
+type Credential struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+func (c Credential) String() string { return c.Username + ":<hidden>" }
+func (c Credential) GoString() string {
+	return "pglift.Credential{Username:" + strconv.Quote(c.Username) + ", Password:<hidden>}"
+}
+
+// PatroniCredentials are SECRETS: what a member on another host needs to join the cluster (its spec's
+// surole_password, replrole_password and rewind_password). Keep them out of logs and terminals; write
+// them only where nobody else can read them.
+type PatroniCredentials struct {
+	Superuser   Credential `json:"superuser"`
+	Replication Credential `json:"replication"`
+	Rewind      Credential `json:"rewind"`
+}
+
+// PatroniCredentials returns the credentials of the member's Patroni cluster (SECRETS, see the type);
+// ErrState when the instance is not a Patroni member. It reads files only: a blocking call (the C ABI
+// has no async twin), run on the calling goroutine.
+func (ctx *Context) PatroniCredentials(instance string) (*PatroniCredentials, error) {
+	name, free := cstring(instance)
+	defer free()
+	var doc []byte
+	err := ctx.withC(func(c *C.pglift_ctx) error {
+		var out *C.char
+		var e *C.pglift_error
+		if err := check(C.pglift_patroni_credentials(c, name, &out, &e), e); err != nil {
+			return err
+		}
+		defer C.pglift_free(unsafe.Pointer(out))
+		doc = []byte(C.GoString(out))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var credentials PatroniCredentials
+	if err := json.Unmarshal(doc, &credentials); err != nil {
+		return nil, err
+	}
+	return &credentials, nil
 }

@@ -5,6 +5,7 @@ package pglift_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"strings"
@@ -150,6 +151,62 @@ func TestInstanceLife(t *testing.T) {
 		return e.Kind == pglift.EventLog && e.Tag == op.Tag() && strings.Contains(e.Message, "restarting instance 15/go")
 	}) == nil {
 		t.Fatalf("no restart log event for tag %d in %+v", op.Tag(), seen.list)
+	}
+}
+
+// The calls with options, and the Patroni-only ones, on a plain instance.
+func TestOptionsOnAPlainInstance(t *testing.T) {
+	ctx, err := pglift.NewContext(pglift.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctx.Close()
+	bg, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	created, err := ctx.Create(bg, pglift.InstanceSpec{Name: "goopts", Version: "15", Port: freePort(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dropped := false
+	defer func() {
+		if !dropped {
+			_ = ctx.Drop(bg, "15/goopts")
+		}
+	}()
+	if err := ctx.Stop(bg, "15/goopts", pglift.StopFast); err != nil {
+		t.Fatal(err)
+	}
+	if err := ctx.StartWith(bg, "15/goopts", pglift.StartOptions{AcceptDataLoss: true}); err != nil {
+		t.Fatalf("StartWith(AcceptDataLoss) = %v", err)
+	}
+	if status, err := ctx.Status(bg, "15/goopts"); err != nil || !status.Running() {
+		t.Fatalf("Status after StartWith = %+v, %v", status, err)
+	}
+	if _, err := ctx.PatroniCredentials("15/goopts"); !errors.Is(err, pglift.ErrState) {
+		t.Fatalf("PatroniCredentials(plain) = %v, want ErrState", err)
+	}
+	if err := ctx.DropWith(bg, "15/goopts", pglift.DropOptions{RemoveCluster: true}); !errors.Is(err, pglift.ErrState) {
+		t.Fatalf("DropWith(RemoveCluster) on a plain instance = %v, want ErrState", err)
+	}
+	if _, err := os.Stat(created.DataDirectory); err != nil {
+		t.Fatalf("a refused drop changed something: %v", err)
+	}
+	// Nothing to ask a DCS about: the flag changes nothing for a plain instance.
+	if err := ctx.DropWith(bg, "15/goopts", pglift.DropOptions{DCSUnreachableOK: true}); err != nil {
+		t.Fatalf("DropWith(DCSUnreachableOK) = %v", err)
+	}
+	dropped = true
+	if _, err := os.Stat(created.DataDirectory); !os.IsNotExist(err) {
+		t.Errorf("data directory left after drop: %v", err)
+	}
+}
+
+func TestCredentialsHidePasswords(t *testing.T) {
+	c := pglift.PatroniCredentials{Superuser: pglift.Credential{Username: "postgres", Password: "s3cret"}}
+	for _, shown := range []string{fmt.Sprint(c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c), c.Superuser.String()} {
+		if strings.Contains(shown, "s3cret") || !strings.Contains(shown, "postgres") {
+			t.Errorf("credentials shown as %s", shown)
+		}
 	}
 }
 
