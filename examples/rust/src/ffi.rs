@@ -21,6 +21,10 @@ pub const PGLIFT_EVENT_OP_DONE: c_int = 1;
 pub const PGLIFT_EVENT_LOG: c_int = 2;
 pub const PGLIFT_EVENT_PROGRESS: c_int = 3;
 
+pub const PGLIFT_START_ACCEPT_DATA_LOSS: u32 = 1;
+pub const PGLIFT_DROP_REMOVE_CLUSTER: u32 = 1;
+pub const PGLIFT_DROP_DCS_UNREACHABLE_OK: u32 = 2;
+
 pub const PGLIFT_OP_PENDING: c_int = 0;
 pub const PGLIFT_OP_SUCCEEDED: c_int = 1;
 pub const PGLIFT_OP_FAILED: c_int = 2;
@@ -107,6 +111,24 @@ extern "C" {
     ) -> c_int;
     pub fn pglift_instance_reload(ctx: *mut pglift_ctx, instance: *const c_char, err: *mut *mut pglift_error) -> c_int;
     pub fn pglift_instance_drop(ctx: *mut pglift_ctx, instance: *const c_char, err: *mut *mut pglift_error) -> c_int;
+    pub fn pglift_instance_start_with(
+        ctx: *mut pglift_ctx,
+        instance: *const c_char,
+        flags: u32,
+        err: *mut *mut pglift_error,
+    ) -> c_int;
+    pub fn pglift_instance_drop_with(
+        ctx: *mut pglift_ctx,
+        instance: *const c_char,
+        flags: u32,
+        err: *mut *mut pglift_error,
+    ) -> c_int;
+    pub fn pglift_patroni_credentials(
+        ctx: *mut pglift_ctx,
+        instance: *const c_char,
+        out_json: *mut *mut c_char,
+        err: *mut *mut pglift_error,
+    ) -> c_int;
 
     pub fn pglift_instance_create_async(
         ctx: *mut pglift_ctx,
@@ -178,6 +200,22 @@ extern "C" {
     pub fn pglift_instance_drop_async(
         ctx: *mut pglift_ctx,
         instance: *const c_char,
+        tag: u64,
+        out: *mut *mut pglift_op,
+        err: *mut *mut pglift_error,
+    ) -> c_int;
+    pub fn pglift_instance_start_with_async(
+        ctx: *mut pglift_ctx,
+        instance: *const c_char,
+        flags: u32,
+        tag: u64,
+        out: *mut *mut pglift_op,
+        err: *mut *mut pglift_error,
+    ) -> c_int;
+    pub fn pglift_instance_drop_with_async(
+        ctx: *mut pglift_ctx,
+        instance: *const c_char,
+        flags: u32,
         tag: u64,
         out: *mut *mut pglift_op,
         err: *mut *mut pglift_error,

@@ -350,6 +350,87 @@ pub enum StopMode {
     Immediate = 2,
 }
 
+/// Options of [`Context::start_with`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StartOptions {
+    /// A former Patroni leader whose rejoin would discard committed transactions: rejoin anyway
+    /// (a WARNING log event names what is lost). Without it the site's setting decides, by default
+    /// [`ErrorKind::WouldLoseData`] with the member left stopped.
+    pub accept_data_loss: bool,
+}
+
+impl StartOptions {
+    fn flags(&self) -> u32 {
+        if self.accept_data_loss {
+            ffi::PGLIFT_START_ACCEPT_DATA_LOSS
+        } else {
+            0
+        }
+    }
+}
+
+/// Options of [`Context::drop_instance_with`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DropOptions {
+    /// The last member of a Patroni cluster: also delete the cluster's keys from the DCS
+    /// ([`ErrorKind::State`] while another member is alive, or on a plain instance).
+    pub remove_cluster: bool,
+    /// A Patroni member while the DCS cannot be reached: drop it anyway (without it:
+    /// [`ErrorKind::Dcs`], nothing changed).
+    pub dcs_unreachable_ok: bool,
+}
+
+impl DropOptions {
+    fn flags(&self) -> u32 {
+        let mut flags = 0;
+        if self.remove_cluster {
+            flags |= ffi::PGLIFT_DROP_REMOVE_CLUSTER;
+        }
+        if self.dcs_unreachable_ok {
+            flags |= ffi::PGLIFT_DROP_DCS_UNREACHABLE_OK;
+        }
+        flags
+    }
+}
+
+/// A role's name and password, from [`PatroniCredentials`]. Its `Debug` hides the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credential {
+    pub username: String,
+    pub password: String,
+}
+
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credential").field("username", &self.username).field("password", &"<hidden>").finish()
+    }
+}
+
+/// SECRETS: what a member on another host needs to join a Patroni cluster (its spec's
+/// surole_password, replrole_password and rewind_password). Keep them out of logs and terminals;
+/// write them only where nobody else can read them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PatroniCredentials {
+    pub superuser: Credential,
+    pub replication: Credential,
+    pub rewind: Credential,
+}
+
+impl PatroniCredentials {
+    fn from_json(text: &str) -> Result<PatroniCredentials, Error> {
+        let doc = Json::parse(text).map_err(|e| Error::decode(&e.to_string()))?;
+        let role = |name: &str| -> Result<Credential, Error> {
+            let r = field(&doc, name)?;
+            Ok(Credential { username: string(r, "username")?, password: string(r, "password")? })
+        };
+        Ok(PatroniCredentials {
+            superuser: role("superuser")?,
+            replication: role("replication")?,
+            rewind: role("rewind")?,
+        })
+    }
+}
+
 /// Log level thresholds of [`Context::set_log_level`] (and [`Event::level`] values).
 pub mod level {
     pub const DEBUG: i32 = 10;
@@ -598,6 +679,27 @@ impl Context {
         call(|e| unsafe { ffi::pglift_instance_drop(self.ctx, name.as_ptr(), e) })
     }
 
+    /// [`Context::start`] with options.
+    pub fn start_with(&self, instance: &str, options: &StartOptions) -> Result<(), Error> {
+        let name = cstring(instance)?;
+        call(|e| unsafe { ffi::pglift_instance_start_with(self.ctx, name.as_ptr(), options.flags(), e) })
+    }
+
+    /// [`Context::drop_instance`] with options.
+    pub fn drop_instance_with(&self, instance: &str, options: &DropOptions) -> Result<(), Error> {
+        let name = cstring(instance)?;
+        call(|e| unsafe { ffi::pglift_instance_drop_with(self.ctx, name.as_ptr(), options.flags(), e) })
+    }
+
+    /// SECRETS: the credentials of the member's Patroni cluster (see [`PatroniCredentials`]);
+    /// [`ErrorKind::State`] when the instance is not a Patroni member.
+    pub fn patroni_credentials(&self, instance: &str) -> Result<PatroniCredentials, Error> {
+        let name = cstring(instance)?;
+        let json =
+            self.json_call(|out, e| unsafe { ffi::pglift_patroni_credentials(self.ctx, name.as_ptr(), out, e) })?;
+        PatroniCredentials::from_json(&json)
+    }
+
     // -- asynchronous: an Op now, an OpDone event (tagged `tag`) at its end ----------------------------
     fn start_op<F>(&self, f: F) -> Result<Op, Error>
     where
@@ -665,6 +767,20 @@ impl Context {
         self.start_op(|o, e| unsafe { ffi::pglift_instance_drop_async(self.ctx, name.as_ptr(), tag, o, e) })
     }
 
+    pub fn start_with_async(&self, instance: &str, options: &StartOptions, tag: u64) -> Result<Op, Error> {
+        let name = cstring(instance)?;
+        self.start_op(|o, e| unsafe {
+            ffi::pglift_instance_start_with_async(self.ctx, name.as_ptr(), options.flags(), tag, o, e)
+        })
+    }
+
+    pub fn drop_with_async(&self, instance: &str, options: &DropOptions, tag: u64) -> Result<Op, Error> {
+        let name = cstring(instance)?;
+        self.start_op(|o, e| unsafe {
+            ffi::pglift_instance_drop_with_async(self.ctx, name.as_ptr(), options.flags(), tag, o, e)
+        })
+    }
+
     // -- events ------------------------------------------------------------------------------------
     /// The oldest queued event, waiting up to `timeout` (None: no limit); None on timeout or wakeup.
     pub fn next_event(&self, timeout: Option<Duration>) -> Option<Event> {
@@ -730,5 +846,24 @@ impl Op {
     }
     pub fn env(&self) -> Result<BTreeMap<String, String>, Error> {
         env_from_json(&self.result_json()?.ok_or_else(|| Error::decode("no result"))?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patroni_credentials_decode_and_hide_their_passwords() {
+        let json = r#"{"superuser": {"username": "postgres", "password": "s3cret-su"},
+            "replication": {"username": "replicator", "password": "s3cret-repl"},
+            "rewind": {"username": "rewind_user", "password": "s3cret-rw"}}"#;
+        let credentials = PatroniCredentials::from_json(json).unwrap();
+        assert_eq!(credentials.replication.username, "replicator");
+        assert_eq!(credentials.rewind.password, "s3cret-rw");
+        let shown = format!("{:?}", credentials);
+        assert!(shown.contains("postgres") && !shown.contains("s3cret"), "{}", shown);
+        let e = PatroniCredentials::from_json(r#"{"superuser": {"username": "postgres"}}"#).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Decode);
     }
 }

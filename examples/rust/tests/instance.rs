@@ -4,7 +4,7 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::time::Duration;
 
-use pglift::{Context, ErrorKind, EventKind, InstanceSpec, OpState, StopMode};
+use pglift::{Context, DropOptions, ErrorKind, EventKind, InstanceSpec, OpState, StartOptions, StopMode};
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -72,6 +72,32 @@ fn instance_life() {
         assert!(status_op.status().unwrap().running());
     }));
     ctx.drop_instance("15/rs").unwrap();
+    assert!(!created.data_directory.exists());
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// The calls with options, and the Patroni-only ones, on a plain instance.
+#[test]
+fn options_on_a_plain_instance() {
+    let ctx = Context::new().unwrap();
+    let created = ctx.create(&InstanceSpec::new("rsopts").version("15").port(free_port())).unwrap();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        ctx.stop("15/rsopts", StopMode::Fast).unwrap();
+        ctx.start_with("15/rsopts", &StartOptions { accept_data_loss: true }).unwrap();
+        assert!(ctx.status("15/rsopts").unwrap().running());
+        let op = ctx.start_with_async("15/rsopts", &StartOptions::default(), 11).unwrap();
+        assert!(op.wait(Some(Duration::from_secs(60))));
+        op.outcome().unwrap(); // already running: a warning, not an error
+
+        assert_eq!(ctx.patroni_credentials("15/rsopts").unwrap_err().kind(), ErrorKind::State);
+        let remove_cluster = DropOptions { remove_cluster: true, ..DropOptions::default() };
+        assert_eq!(ctx.drop_instance_with("15/rsopts", &remove_cluster).unwrap_err().kind(), ErrorKind::State);
+        assert!(created.data_directory.is_dir());
+    }));
+    // Nothing to ask a DCS about: the flag changes nothing for a plain instance.
+    ctx.drop_instance_with("15/rsopts", &DropOptions { dcs_unreachable_ok: true, ..DropOptions::default() }).unwrap();
     assert!(!created.data_directory.exists());
     if let Err(panic) = result {
         std::panic::resume_unwind(panic);
