@@ -25,6 +25,8 @@ using postgres::Layout;
 using namespace std::chrono_literals;
 using patroni::Files;
 using patroni::Rest;
+using patroni::key_value;
+using patroni::member_data;
 
 namespace {
 
@@ -50,20 +52,34 @@ Existing existing(const core::Op& op, const Layout& l) {
   return {std::move(files), std::move(config), std::move(member), std::move(rest)};
 }
 
+/// The members of `cluster` on this host, as their configuration files tell (unreadable ones skipped).
+struct LocalMember {
+  Files files;
+  core::Value config;
+  patroni::Member member;
+};
+std::vector<LocalMember> local_members(const Settings& settings, const std::string& cluster) {
+  std::vector<LocalMember> out;
+  for (const auto& other : postgres::find_instances(settings)) {
+    if (!patroni::is_member(settings, other)) continue;
+    try {
+      Files files = Files::of(*settings.patroni, other);
+      core::Value config = patroni::read(files.config);
+      patroni::Member member = patroni::member_of(config);
+      if (member.cluster == cluster) out.push_back({std::move(files), std::move(config), std::move(member)});
+    } catch (const std::exception&) {
+    }
+  }
+  return out;
+}
+
 /// The other local members' configuration of `cluster`, to join it with the same credentials. Only the
 /// configurations of existing instances count: the backup a drop leaves behind belongs to a cluster
 /// that is gone, and a new cluster of the same name gets new credentials.
 std::optional<patroni::Credentials> local_cluster_credentials(const Settings& settings, const std::string& cluster) {
-  for (const auto& other : postgres::find_instances(settings)) {
-    if (!patroni::is_member(settings, other)) continue;
-    try {
-      auto config = patroni::read(Files::of(*settings.patroni, other).config);
-      if (const auto* scope = config.find("scope"); scope && scope->is_string() && scope->as_string() == cluster)
-        return patroni::credentials_of(config);
-    } catch (const std::exception&) {
-    }
-  }
-  return std::nullopt;
+  auto members = local_members(settings, cluster);
+  if (members.empty()) return std::nullopt;
+  return patroni::credentials_of(members.front().config);
 }
 
 /// The passwords a member joining an existing cluster needs and the spec does not give.
@@ -94,22 +110,6 @@ patroni::Credentials cluster_credentials(const Settings& settings, const Instanc
   if (spec.replrole_password) creds.replication = *spec.replrole_password;
   if (spec.rewind_password) creds.rewind = *spec.rewind_password;
   return creds;
-}
-
-/// A member key's JSON value ("conn_url", "api_url", ...).
-std::optional<core::Value> member_data(const dcs::KeyValues& keys, const std::string& prefix, const std::string& node) {
-  for (const auto& [k, v] : keys)
-    if (k == prefix + "members/" + node) try {
-        return core::parse_json(v);
-      } catch (const core::ParseError&) {
-      }
-  return std::nullopt;
-}
-
-std::optional<std::string> key_value(const dcs::KeyValues& keys, const std::string& key) {
-  for (const auto& [k, v] : keys)
-    if (k == key) return v;
-  return std::nullopt;
 }
 
 /// "postgres://127.0.1.1:55432/postgres" -> ("127.0.1.1", "55432")
@@ -203,18 +203,20 @@ awaitable<std::string> leader_of(const Rest& rest, const std::string& cluster) {
 }
 
 /// core::wait_until for this member: fails fast when its Patroni, running when the wait began, exits
-/// (nothing would then move), and a deadline shows the tails of its logs.
+/// (nothing would then move), and a deadline shows `details` (default: the tails of its logs).
 template <class Ready>
 awaitable<void> wait_on_member(const Layout& l, const Files& files, std::chrono::milliseconds timeout, std::string reason,
-                               Ready ready, core::Clock::duration max_interval = 50ms) {
+                               Ready ready, core::Clock::duration max_interval = 50ms,
+                               std::function<std::string()> details = {}) {
   std::function<void()> exited;
   if (patroni::running(files))
     exited = [&l, &files] {
       if (!patroni::running(files))
         throw StateError("Patroni " + l.qualname() + " exited while waiting\n" + patroni::log_tails(l, files));
     };
+  if (!details) details = [&l, &files] { return patroni::log_tails(l, files); };
   co_await core::wait_until(core::Clock::now() + timeout, std::move(reason), std::move(ready), std::move(exited),
-                            [&l, &files] { return patroni::log_tails(l, files); }, max_interval);
+                            std::move(details), max_interval);
 }
 
 /// Waits until `node` answers GET /primary 200 through its own API.
@@ -230,15 +232,8 @@ awaitable<void> wait_leader(const PatroniSettings& ps, const Layout& l, const Ex
 
 /// Whether `node` of `cluster` is an instance of this host whose Patroni does not run (nullopt: not ours).
 std::optional<bool> local_member_stopped(const Settings& settings, const std::string& cluster, const std::string& node) {
-  for (const auto& other : postgres::find_instances(settings)) {
-    if (!patroni::is_member(settings, other)) continue;
-    try {
-      const Files files = Files::of(*settings.patroni, other);
-      const patroni::Member m = patroni::member_of(patroni::read(files.config));
-      if (m.cluster == cluster && m.node == node) return !patroni::running(files).has_value();
-    } catch (const std::exception&) {
-    }
-  }
+  for (const auto& other : local_members(settings, cluster))
+    if (other.member.node == node) return !patroni::running(other.files).has_value();
   return std::nullopt;
 }
 
@@ -279,14 +274,9 @@ awaitable<void> wait_candidate(const core::Op& op, const Layout& l, const Existi
     if (a.lasting()) refuse(a.reason);
     co_return false;
   };
-  std::function<void()> exited;
-  if (patroni::running(e.files))
-    exited = [&l, &e] {
-      if (!patroni::running(e.files))
-        throw StateError("Patroni " + l.qualname() + " exited while waiting\n" + patroni::log_tails(l, e.files));
-    };
-  co_await core::wait_until(core::Clock::now() + timeout, "member '" + candidate + "' of cluster '" + cluster + "' as a healthy replica",
-                            healthy, std::move(exited), [&] { return last_reason; }, 250ms);
+  std::function<std::string()> why = [&last_reason] { return last_reason; };  // named: g++ 12 (no class temporary in a co_await)
+  co_await wait_on_member(l, e.files, timeout, "member '" + candidate + "' of cluster '" + cluster + "' as a healthy replica",
+                          healthy, 250ms, std::move(why));
 }
 
 /// The supervisor's fence record, when there is one, with a warning: the member's PostgreSQL was stopped

@@ -17,12 +17,6 @@ using postgres::Lsn;
 
 namespace {
 
-std::optional<std::string> key_value(const dcs::KeyValues& keys, const std::string& key) {
-  for (const auto& [k, v] : keys)
-    if (k == key) return v;
-  return std::nullopt;
-}
-
 /// The leader as it sees itself: its timeline (live, from its GET /patroni) and its timeline history
 /// (GET /history); the DCS's copies (member key, `history` key) when its API does not answer.
 struct LeaderView {
@@ -43,27 +37,21 @@ std::optional<int> primary_timeline_in(const core::Value& v) {
 awaitable<LeaderView> leader_view(const PatroniSettings& ps, const dcs::KeyValues& keys, const std::string& prefix,
                                   const std::string& leader) {
   LeaderView view;
-  std::optional<core::Value> data;
-  if (auto m = key_value(keys, prefix + "members/" + leader)) try {
-      data = core::parse_json(*m);
-    } catch (const core::ParseError&) {
-    }
-  std::optional<std::string> history_json = key_value(keys, prefix + "history");
+  const std::optional<core::Value> data = patroni::member_data(keys, prefix, leader);
+  std::optional<core::Value> status, history;
   const core::Value* api = data ? data->find("api_url") : nullptr;
   if (api && api->is_string()) {
+    // Both questions at once; each bounded.
     const patroni::Rest rest = patroni::Rest::from_api_url(ps, api->as_string());
-    if (auto status = co_await rest.status(2s)) view.timeline = primary_timeline_in(*status);
-    try {
-      const core::Value no_body;
-      auto r = co_await rest.call("GET", "/history", no_body, 2s);
-      if (r.status == 200) history_json = r.body;
-    } catch (const Error& e) {
-      if (e.code() == ErrorCode::cancelled) throw;
-    }
+    auto ask_status = [&]() -> awaitable<void> { status = co_await rest.status(2s); };
+    auto ask_history = [&]() -> awaitable<void> { history = co_await rest.get_json("/history", 2s); };
+    co_await (ask_status() && ask_history());
   }
+  if (status) view.timeline = primary_timeline_in(*status);
   if (!view.timeline && data) view.timeline = primary_timeline_in(*data);
-  if (history_json) try {
-      view.history = patroni::parse_history_json(*history_json);
+  if (history) view.history = patroni::parse_history(*history);
+  else if (auto dcs_history = patroni::key_value(keys, prefix + "history")) try {
+      view.history = patroni::parse_history_json(*dcs_history);
     } catch (const core::ParseError&) {
     }
   co_return view;
@@ -99,7 +87,7 @@ awaitable<void> check_rejoin(const core::Op& op, const Layout& l, const patroni:
     op.warning("cannot tell whether " + l.display() + " would lose WAL when it rejoins: " + e.what(), "pglift.patroni");
     co_return;
   }
-  const auto leader = key_value(keys, prefix + "leader");
+  const auto leader = patroni::key_value(keys, prefix + "leader");
   if (!leader || *leader == member.node) co_return;
 
   // No control file: Patroni clones the member anew, there is nothing of ours to lose.

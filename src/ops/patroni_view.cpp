@@ -101,18 +101,6 @@ std::string conninfo_of(const ClusterMember& m, const std::string& user, const s
          " dbname=postgres connect_timeout=2 application_name=pglift";
 }
 
-/// GET `path` of a member's API (safe): its JSON, nullopt when it does not answer.
-awaitable<std::optional<core::Value>> get_json(const Rest& rest, const std::string& path) {
-  try {
-    auto r = co_await rest.call("GET", path, core::Value(), 1s);
-    if (r.status == 200) co_return core::parse_json(r.body);
-  } catch (const core::ParseError&) {
-  } catch (const Error& e) {
-    if (e.code() == ErrorCode::cancelled) throw;
-  }
-  co_return std::nullopt;
-}
-
 }  // namespace
 
 awaitable<std::optional<std::string>> dcs_error(const PatroniSettings& settings, const std::string& cluster) {
@@ -216,9 +204,9 @@ awaitable<ClusterView> view_cluster(const core::Op& op, const ViewSource& source
   const Rest leader_api = leader && leader->api_url && leader->name != me.node ? Rest::from_api_url(source.settings, *leader->api_url)
                                                                                : source.rest;
   tasks.push_back([&]() -> awaitable<void> {
-    if (auto doc = co_await get_json(leader_api, "/history")) history = patroni::parse_history(*doc);
+    if (auto doc = co_await leader_api.get_json("/history", 1s)) history = patroni::parse_history(*doc);
   });
-  tasks.push_back([&]() -> awaitable<void> { dynamic_config = co_await get_json(leader_api, "/config"); });
+  tasks.push_back([&]() -> awaitable<void> { dynamic_config = co_await leader_api.get_json("/config", 1s); });
   co_await all_of(tasks, 0, tasks.size());
 
   // A member's own word on its timeline: the DCS's lags a HA loop behind (right after a promotion,

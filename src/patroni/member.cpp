@@ -182,6 +182,20 @@ dcs::Etcd etcd(const PatroniSettings& s) {
   return dcs::Etcd(std::move(o));
 }
 
+std::optional<std::string> key_value(const dcs::KeyValues& keys, const std::string& key) {
+  for (const auto& [k, v] : keys)
+    if (k == key) return v;
+  return std::nullopt;
+}
+
+std::optional<core::Value> member_data(const dcs::KeyValues& keys, const std::string& prefix, const std::string& node) {
+  if (auto v = key_value(keys, prefix + "members/" + node)) try {
+      return core::parse_json(*v);
+    } catch (const core::ParseError&) {
+    }
+  return std::nullopt;
+}
+
 std::string slot_name(const std::string& node) {
   std::string out;
   for (unsigned char c : node) out += std::isalnum(c) || c == '_' ? static_cast<char>(std::tolower(c)) : '_';

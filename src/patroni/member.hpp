@@ -57,6 +57,11 @@ std::string log_tails(const postgres::Layout& layout, const Files& files);
 dcs::Etcd etcd(const PatroniSettings& settings);
 /// "/service/<cluster>/"
 inline std::string dcs_prefix(const std::string& cluster) { return "/service/" + cluster + "/"; }
+/// The value of `key` among `keys` (what a get_prefix returned).
+std::optional<std::string> key_value(const dcs::KeyValues& keys, const std::string& key);
+/// A member key's JSON value ("conn_url", "api_url", ...) under the cluster's `prefix`; nullopt when
+/// absent or not JSON.
+std::optional<core::Value> member_data(const dcs::KeyValues& keys, const std::string& prefix, const std::string& node);
 /// Patroni's name for a member's replication slot.
 std::string slot_name(const std::string& node);
 

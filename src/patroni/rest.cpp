@@ -74,6 +74,15 @@ awaitable<std::optional<core::Value>> Rest::status(std::chrono::milliseconds tim
   co_return std::nullopt;
 }
 
+awaitable<std::optional<core::Value>> Rest::get_json(const std::string& path, std::chrono::milliseconds timeout) const {
+  auto r = co_await get(path, timeout);
+  if (r && r->status == 200) try {
+      co_return core::parse_json(r->body);
+    } catch (const core::ParseError&) {
+    }
+  co_return std::nullopt;
+}
+
 ClusterMember parse_member(const core::Value& v) { return core::cluster_member(v); }
 
 awaitable<std::vector<ClusterMember>> Rest::cluster(std::chrono::milliseconds timeout) const {

@@ -31,6 +31,8 @@ class Rest {
   awaitable<int> probe(const std::string& path, std::chrono::milliseconds timeout = 2s) const;
   /// GET /patroni as JSON; nullopt when unreachable.
   awaitable<std::optional<core::Value>> status(std::chrono::milliseconds timeout = 2s) const;
+  /// GET `path` (200) as JSON; nullopt when unreachable, another status or no JSON.
+  awaitable<std::optional<core::Value>> get_json(const std::string& path, std::chrono::milliseconds timeout = 2s) const;
   /// GET /cluster members; empty when unreachable.
   awaitable<std::vector<ClusterMember>> cluster(std::chrono::milliseconds timeout = 2s) const;
   /// A request whose failure to reach the API is an error (Error http, naming the URL). On an api_url
