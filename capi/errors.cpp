@@ -26,6 +26,7 @@ static_assert(PGLIFT_E_SETTINGS == status_of(ErrorCode::settings));
 static_assert(PGLIFT_E_BUSY == status_of(ErrorCode::busy));
 static_assert(PGLIFT_E_SYSTEM == status_of(ErrorCode::system));
 static_assert(PGLIFT_E_WOULD_LOSE_DATA == status_of(ErrorCode::would_lose_data));
+static_assert(PGLIFT_E_READ_ONLY == status_of(ErrorCode::read_only));
 static_assert(PGLIFT_LOG_DEBUG == static_cast<int>(pglift::LogLevel::debug));
 static_assert(PGLIFT_LOG_INFO == static_cast<int>(pglift::LogLevel::info));
 static_assert(PGLIFT_LOG_WARNING == static_cast<int>(pglift::LogLevel::warning));

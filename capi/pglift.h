@@ -118,6 +118,7 @@ typedef enum pglift_status {
   PGLIFT_E_WOULD_LOSE_DATA = -15, /* refused: it would discard committed transactions (a former Patroni
                                    * leader's rejoin); the message names the LSN range, the number of
                                    * commits and their time window; nothing was started */
+  PGLIFT_E_READ_ONLY = -16,       /* a write asked of a read-only standby; the message names the leader */
   PGLIFT_E_INVALID_ARGUMENT = -100, /* misuse of the C API: a NULL handle or output pointer... */
   PGLIFT_E_NO_MEMORY = -101       /* allocation failed */
 } pglift_status;

@@ -24,6 +24,7 @@ enum class ErrorCode : int {
   busy = 13,             ///< another operation is in progress on this instance
   system = 14,           ///< unexpected state of the host (I/O, permissions)
   would_lose_data = 15,  ///< refused: going on would discard committed transactions (the message says which)
+  read_only = 16,        ///< a write on a read-only standby (the message names the leader when known)
 };
 
 const char* to_string(ErrorCode code) noexcept;
@@ -141,6 +142,13 @@ class SystemError : public Error {
 class WouldLoseData : public Error {
  public:
   explicit WouldLoseData(const std::string& message) : Error(ErrorCode::would_lose_data, message) {}
+};
+
+/// A write (a role, a database, privileges...) asked of a read-only standby: the message names the
+/// leader (a Patroni member's, or a plain standby's primary_conninfo host) when it is known.
+class ReadOnly : public Error {
+ public:
+  explicit ReadOnly(const std::string& message) : Error(ErrorCode::read_only, message) {}
 };
 
 }  // namespace pglift

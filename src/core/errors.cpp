@@ -27,6 +27,7 @@ const char* to_string(ErrorCode code) noexcept {
     case ErrorCode::busy: return "busy";
     case ErrorCode::system: return "system";
     case ErrorCode::would_lose_data: return "would_lose_data";
+    case ErrorCode::read_only: return "read_only";
   }
   return "unknown";
 }

@@ -16,6 +16,7 @@
 #include "ops/context_impl.hpp"
 #include "ops/configure.hpp"
 #include "ops/lock.hpp"
+#include "ops/lookup.hpp"
 #include "ops/patroni_ops.hpp"
 #include "patroni/config.hpp"
 #include "patroni/member.hpp"
@@ -34,34 +35,6 @@ using postgres::Layout;
 
 namespace ops {
 namespace {
-
-Layout lookup(const Settings& settings, const InstanceRef& ref) {
-  if (ref.version) {
-    settings.version(*ref.version);  // throws InvalidSpec when not installed
-    Layout l = Layout::of(settings, ref.name, *ref.version);
-    if (!postgres::exists(l)) throw NotFound("instance", ref.str());
-    return l;
-  }
-  std::vector<Layout> found;
-  for (const auto& v : settings.postgresql.versions) {
-    Layout l = Layout::of(settings, ref.name, v.version);
-    if (postgres::exists(l)) found.push_back(std::move(l));
-  }
-  if (found.empty()) throw NotFound("instance", ref.name);
-  if (found.size() > 1)
-    throw InvalidSpec("instance", ref.name,
-                      "instance '" + ref.name + "' exists in several PostgreSQL versions; please select version explicitly");
-  return found.front();
-}
-
-/// The port of the instance: the running postmaster's, else the Patroni YAML's (Patroni passes it on
-/// the command line, not in postgresql.conf), else postgresql.conf's.
-int port_of(const Settings& settings, const Layout& l) {
-  if (auto pm = postgres::running_postmaster(l); pm && pm->port > 0) return pm->port;
-  if (patroni::is_member(settings, l))
-    if (int port = patroni::member_of(patroni::read(patroni::Files::of(*settings.patroni, l).config)).port; port > 0) return port;
-  return postgres::configured_port(l);
-}
 
 /// Where pg_wal really is: initdb --waldir makes pg_wal a symlink.
 fs::path wal_directory(const Layout& l) {

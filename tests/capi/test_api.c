@@ -13,6 +13,7 @@ static void versions_and_names(void) {
   CHECK(strcmp(pglift_status_name(PGLIFT_E_NOT_FOUND), "not_found") == 0);
   CHECK(strcmp(pglift_status_name(PGLIFT_E_BUSY), "busy") == 0);
   CHECK(strcmp(pglift_status_name(PGLIFT_E_WOULD_LOSE_DATA), "would_lose_data") == 0);
+  CHECK(strcmp(pglift_status_name(PGLIFT_E_READ_ONLY), "read_only") == 0);
   CHECK(strcmp(pglift_status_name(PGLIFT_E_INVALID_ARGUMENT), "invalid_argument") == 0);
   CHECK(strcmp(pglift_status_name(-55), "unknown") == 0);
   CHECK(strcmp(pglift_status_name(3), "unknown") == 0);
