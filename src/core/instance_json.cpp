@@ -6,6 +6,7 @@
 #include "core/text.hpp"
 #include "core/auth_methods.hpp"
 #include "core/patroni_json.hpp"
+#include "core/fields.hpp"
 #include "core/value.hpp"
 #include "pglift/errors.hpp"
 #include "pglift/instance.hpp"
@@ -13,6 +14,12 @@
 
 namespace pglift {
 using core::Value;
+using core::conf_object;
+using core::conf_to_value;
+using core::expecting;
+using core::Fields;
+using core::parse;
+using core::value_to_conf;
 
 const char* to_string(InstanceState s) noexcept { return s == InstanceState::started ? "started" : "stopped"; }
 const char* to_string(StopMode m) noexcept {
@@ -21,85 +28,6 @@ const char* to_string(StopMode m) noexcept {
 const char* to_string(RunStatus s) noexcept { return s == RunStatus::running ? "running" : "not_running"; }
 
 namespace {
-
-Value conf_to_value(const ConfValue& v) {
-  return std::visit([](const auto& x) -> Value { return Value(x); }, v);
-}
-
-ConfValue value_to_conf(const std::string& field, const Value& v) {
-  if (v.is_bool()) return v.as_bool();
-  if (v.is_int()) return v.as_int();
-  if (v.is_double()) return v.as_double();
-  if (v.is_string()) return v.as_string();
-  throw InvalidSpec(field, core::short_text(v), std::string("expecting a string, number or boolean, got ") + v.type_name());
-}
-
-Value conf_object(const ConfParameters& params) {
-  core::Object o;
-  for (const auto& [k, v] : params) o.emplace_back(k, conf_to_value(v));
-  return o;
-}
-
-/// "expecting a string, got object": type errors show the expected type, and the value only as
-/// core::short_text does (never a whole sub-document; InvalidSpec hides secret fields).
-std::string expecting(const char* expected, const Value& v) {
-  return std::string("expecting ") + expected + ", got " + v.type_name();
-}
-
-/// Reads a JSON object field by field; unknown fields are rejected naming them. Errors name nested fields
-/// by their path ("patroni.restapi.listen").
-class Fields {
- public:
-  Fields(const Value& v, std::string what) : v_(v), what_(std::move(what)) {
-    if (!v.is_object()) throw InvalidSpec(what_, core::short_text(v), expecting("an object", v));
-  }
-  const Value* get(const std::string& key) {
-    used_.insert(key);
-    const Value* v = v_.find(key);
-    return v && !v->is_null() ? v : nullptr;
-  }
-  std::optional<std::string> str(const std::string& key) {
-    const Value* v = get(key);
-    if (!v) return std::nullopt;
-    if (!v->is_string()) throw InvalidSpec(path(key), core::short_text(*v), expecting("a string", *v));
-    return v->as_string();
-  }
-  std::optional<std::int64_t> integer(const std::string& key) {
-    const Value* v = get(key);
-    if (!v) return std::nullopt;
-    if (v->is_int()) return v->as_int();
-    if (v->is_string()) {  // "5432" is accepted, like pydantic does
-      const auto& s = v->as_string();
-      if (!s.empty() && std::all_of(s.begin(), s.end(), ::isdigit) && s.size() < 10) return std::stoll(s);
-    }
-    throw InvalidSpec(path(key), core::short_text(*v), expecting("an integer", *v));
-  }
-  std::optional<bool> boolean(const std::string& key) {
-    const Value* v = get(key);
-    if (!v) return std::nullopt;
-    if (!v->is_bool()) throw InvalidSpec(path(key), core::short_text(*v), expecting("a boolean", *v));
-    return v->as_bool();
-  }
-  void reject_unknown(const std::set<std::string>& ignored = {}) const {
-    for (const auto& [k, _] : v_.as_object())
-      if (!used_.count(k) && !ignored.count(k)) throw InvalidSpec(k, "", "unknown field in " + what_);
-  }
-  /// The path of a member in errors: top-level fields by their name, as pglift does.
-  std::string path(const std::string& key) const { return what_ == "instance" ? key : what_ + "." + key; }
-
- private:
-  const Value& v_;
-  std::string what_;
-  std::set<std::string> used_;
-};
-
-Value parse(const std::string& json, const char* what) {
-  try {
-    return core::parse_json(json);
-  } catch (const core::ParseError& e) {
-    throw InvalidSpec::malformed(what, e.what(), e.field);  // the offset, the field and the reason, never the text
-  }
-}
 
 PatroniSpec parse_patroni_spec(const Value& v) {
   Fields f(v, "patroni");
