@@ -182,7 +182,10 @@ DatabaseSpec DatabaseSpec::from_json(const std::string& json) {
   spec.tablespace = m.str("tablespace");
   spec.locale = m.str("locale");
   spec.force_drop = m.boolean("force_drop");
-  m.reject_unknown({"state"});  // apply's state: the operation chosen says it
+  // pglift's manifests carry a state; here the operation says it (drop_database for absent).
+  if (auto state = m.str("state"); state && *state != "present")
+    throw InvalidSpec("state", *state, "create and alter take a present database: drop it with drop_database");
+  m.reject_unknown();
   spec.validate();
   return spec;
 }

@@ -100,7 +100,23 @@ Session::Result Session::run(const std::string& sql) {
       PQclear(res);
       throw StateError("replication commands are not supported here");
     } else if (error.empty() && status != PGRES_EMPTY_QUERY) {
-      error = core::trim(PQresultErrorMessage(res));
+      // The server's fields, not PQresultErrorMessage: its "LINE 1: ..." context quotes the statement,
+      // which is the user's and may hold a password.
+      auto field = [res](int code) {
+        const char* v = PQresultErrorField(res, code);
+        return v ? std::string(v) : std::string();
+      };
+      error = field(PG_DIAG_MESSAGE_PRIMARY);
+      if (error.empty()) {
+        error = core::trim(PQresultErrorMessage(res));  // a client-side failure: no statement in it
+      } else {
+        const std::string severity = field(PG_DIAG_SEVERITY), position = field(PG_DIAG_STATEMENT_POSITION),
+                          detail = field(PG_DIAG_MESSAGE_DETAIL), hint = field(PG_DIAG_MESSAGE_HINT);
+        if (!severity.empty()) error = severity + ":  " + error;
+        if (!position.empty()) error += " (at character " + position + ")";
+        if (!detail.empty()) error += "\nDETAIL:  " + detail;
+        if (!hint.empty()) error += "\nHINT:  " + hint;
+      }
       if (error.empty()) error = PQresStatus(status);
     }
     PQclear(res);

@@ -49,7 +49,8 @@ class Session {
     std::string status;  ///< the command status: "SELECT 2", "CREATE TABLE"
   };
   /// Runs `sql` (possibly several statements) through the simple query protocol, in autocommit; the
-  /// last statement's result. Throws StateError with the server's message.
+  /// last statement's result. Throws StateError with the server's message, its detail and hint, and
+  /// the error's position, never the statement's text.
   Result run(const std::string& sql);
   // --- end databases ---
 

@@ -224,6 +224,10 @@ TEST_CASE("run on every database allowing connections, minus exclusions; the log
 
   CHECK_THROWS_WITH_AS(run_sql(*env(), ref, "SELECT * FROM no_such_table", {{"r1"}, {}}),
                        doctest::Contains("no_such_table"), StateError);
+  // A failing statement: the server's message and position, never the statement (its password).
+  CHECK_THROWS_WITH_AS(run_sql(*env(), ref, "ALTER ROLE bob PASSWORD 'TopSecret43' oops", {{"postgres"}, {}}),
+                       "ERROR:  unrecognized role option \"oops\" (at character 39)", StateError);
+  CHECK_FALSE(any_event_mentions(env(), "TopSecret43"));
   CHECK_THROWS_AS(run_sql(*env(), ref, "SELECT 1", {{"nope"}, {}}), NotFound);
   drop_database(*env(), ref, "r1");
 }

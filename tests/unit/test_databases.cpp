@@ -116,6 +116,8 @@ TEST_CASE("DatabaseSpec errors name the field and never quote the document") {
   CHECK(field_of(R"({"name": "db", "settings": {"a b": "1"}})") == "settings");
   CHECK(field_of(R"({"name": "db", "settings": {"work_mem": []}})") == "settings.work_mem");
   CHECK(field_of(R"({"name": "db", "unknown": 1})") == "unknown");
+  CHECK(field_of(R"({"name": "db", "state": "absent"})") == "state");
+  CHECK(field_of(R"({"name": "db", "state": "present"})") == "(none)");
   try {
     DatabaseSpec::from_json(R"({"name": "db", "owner": "secretvalue" )");
     FAIL("no error");
