@@ -299,6 +299,29 @@ TEST_CASE("Asio tokens: create and drop with use_future; a cancelled create leav
   CHECK_FALSE(db_exists("cancelled"));
 }
 
+TEST_CASE("a standby: writes are refused with ReadOnly naming its primary, nothing is created; reads run") {
+  // A plain standby of a primary that is not there: recovery from standby.signal, read-only at once.
+  const InstanceRef standby = InstanceRef::parse("15/stby");
+  create_instance(*env(), spec("stby", free_port()));
+  stop_instance(*env(), standby);
+  ParameterChanges follow{{"primary_conninfo", ConfValue(std::string("host=127.0.0.1 port=1"))}};
+  configure_instance(*env(), standby, follow);
+  std::ofstream(env().datadir("stby") / "standby.signal").close();
+  start_instance(*env(), standby);
+  DatabaseSpec s;
+  s.name = "nowhere";
+  CHECK_THROWS_WITH_AS(create_database(*env(), standby, s),
+                       "instance 15/stby is a read-only standby: write on its primary, 127.0.0.1:1", ReadOnly);
+  CHECK_THROWS_AS(drop_database(*env(), standby, "postgres"), ReadOnly);
+  s.name = "postgres";
+  CHECK_THROWS_AS(alter_database(*env(), standby, s), ReadOnly);
+  CHECK_FALSE(env().logged("creating 'nowhere' database on instance 15/stby"));
+  SqlResults r = run_sql(*env(), standby, "SELECT pg_is_in_recovery() AS standby", {{"postgres"}, {}});
+  CHECK(r.at("postgres").rows.at(0).at(0) == std::optional<std::string>("t"));
+  CHECK(get_database(*env(), standby, "postgres").name == "postgres");
+  drop_instance(*env(), standby);
+}
+
 TEST_CASE("a stopped instance: StateError naming it") {
   stop_instance(*env(), ref);
   CHECK_THROWS_WITH_AS(list_databases(*env(), ref), doctest::Contains("is not running"), StateError);
