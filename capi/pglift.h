@@ -90,6 +90,7 @@ extern "C" {
 #define PGLIFT_HAS_PATRONI 1      /* pglift_patroni_*, pglift_instance_promote, pglift_instance_drop_with */
 #define PGLIFT_HAS_SETTINGS 1     /* pglift_settings_* */
 #define PGLIFT_HAS_START_WITH 1   /* pglift_instance_start_with, PGLIFT_E_WOULD_LOSE_DATA */
+#define PGLIFT_HAS_DATABASES 1    /* pglift_database_* (create/alter/get/list/drop/run/privileges) */
 
 /* The version of the library actually loaded, "MAJOR.MINOR.PATCH" (static storage, never NULL). */
 PGLIFT_API const char *pglift_version(void) PGLIFT_NOEXCEPT;
@@ -313,6 +314,53 @@ PGLIFT_API int pglift_patroni_pause(pglift_ctx *ctx, const char *instance, int p
 PGLIFT_API int pglift_patroni_log_file(pglift_ctx *ctx, const char *instance, char **out_path,
                                        pglift_error **err) PGLIFT_NOEXCEPT;
 
+/* ---- Databases (PGLIFT_HAS_DATABASES) ------------------------------------------------------------ */
+
+/* The instance must be running (PGLIFT_E_STATE otherwise). Every write (create, alter, drop) is refused
+ * on a read-only standby with PGLIFT_E_READ_ONLY, the message naming the leader. Names (databases,
+ * roles, schemas, extensions, tablespaces): non-empty, at most 63 bytes, no control characters; they
+ * reach SQL only quoted by libpq. Errors name the field (pglift_error_field), never quote a document.
+ *
+ * A database spec (pglift's manifest): {"name": "db", "owner": "bob", "settings": {"work_mem": "8MB",
+ * "jit": null}, "schemas": ["s", {"name": "t", "owner": "bob", "state": "absent"}], "extensions":
+ * ["hstore", {"name": "citext", "schema": "s", "version": "1.6", "state": "present"}], "tablespace":
+ * "fast", "locale": "fr_FR.UTF-8", "force_drop": false}. A database result (get, create, alter):
+ * {"name", "owner", "settings": {...} | null, "schemas": [{"name", "owner"}], "extensions": [{"name",
+ * "schema", "version"}] (no plpgsql), "tablespace": null for the default}. */
+
+/* Creates the database, then its settings, schemas and extensions. PGLIFT_E_ALREADY_EXISTS ("database
+ * already exists"). A failure after CREATE DATABASE, or a cancellation, drops the database this call
+ * created. */
+PGLIFT_API int pglift_database_create(pglift_ctx *ctx, const char *instance, const char *spec_json,
+                                      size_t spec_len, char **out_json, pglift_error **err) PGLIFT_NOEXCEPT;
+/* pglift's declarative alter: OWNER TO owner (null: CURRENT_USER); settings SET/RESET (an empty object:
+ * RESET ALL; absent: untouched); schemas and extensions listed are created, changed or dropped
+ * (state "absent"), others untouched; tablespace moved when it differs. PGLIFT_E_NOT_FOUND. */
+PGLIFT_API int pglift_database_alter(pglift_ctx *ctx, const char *instance, const char *spec_json,
+                                     size_t spec_len, char **out_json, pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_database_get(pglift_ctx *ctx, const char *instance, const char *name, char **out_json,
+                                   pglift_error **err) PGLIFT_NOEXCEPT;
+/* The databases allowing connections, selected by `selection_json` (NULL: all): {"databases": ["a"],
+ * "exclude": ["b"]}; a selected name that does not exist is PGLIFT_E_NOT_FOUND. *out_json: [{"name",
+ * "owner", "encoding", "collation", "ctype", "acls": [...], "size" (bytes), "description" | null,
+ * "tablespace": {"name", "location", "size"}}]. */
+PGLIFT_API int pglift_database_list(pglift_ctx *ctx, const char *instance, const char *selection_json,
+                                    char **out_json, pglift_error **err) PGLIFT_NOEXCEPT;
+/* force != 0: sessions connected to it are terminated (DROP DATABASE ... WITH (FORCE)). */
+PGLIFT_API int pglift_database_drop(pglift_ctx *ctx, const char *instance, const char *name, int force,
+                                    pglift_error **err) PGLIFT_NOEXCEPT;
+/* Runs `sql` on each selected database (selection as for list), in autocommit, stopping at the first
+ * failure. Logs `running "<sql>" on <db> database of <instance>` (passwords masked) and the command
+ * status. *out_json: {"db": [{"column": "text value" | null, ...}, ...], ...}. */
+PGLIFT_API int pglift_database_run(pglift_ctx *ctx, const char *instance, const char *sql,
+                                   const char *selection_json, char **out_json, pglift_error **err) PGLIFT_NOEXCEPT;
+/* Privileges, `query_json` (NULL: everything): {"databases": [...] (absent or empty: all), "roles": [...]
+ * (an unknown one: PGLIFT_E_NOT_FOUND), "defaults": false}. *out_json: [{"database", "schema",
+ * "object_name", "object_type", "role", "privileges": [...], "column_privileges": {"col": [...]}}], or
+ * with defaults [{"database", "schema", "object_type", "role", "privileges": [...]}]. */
+PGLIFT_API int pglift_database_privileges(pglift_ctx *ctx, const char *instance, const char *query_json,
+                                          char **out_json, pglift_error **err) PGLIFT_NOEXCEPT;
+
 /* ---- Asynchronous operations --------------------------------------------------------------------- */
 
 /* Each `*_async` function starts the operation and returns at once with *out set to a new op. When it
@@ -364,6 +412,25 @@ PGLIFT_API int pglift_patroni_failover_async(pglift_ctx *ctx, const char *instan
                                              uint64_t tag, pglift_op **out, pglift_error **err) PGLIFT_NOEXCEPT;
 PGLIFT_API int pglift_patroni_pause_async(pglift_ctx *ctx, const char *instance, int pause, uint64_t tag,
                                           pglift_op **out, pglift_error **err) PGLIFT_NOEXCEPT;
+
+/* databases */
+PGLIFT_API int pglift_database_create_async(pglift_ctx *ctx, const char *instance, const char *spec_json,
+                                            size_t spec_len, uint64_t tag, pglift_op **out,
+                                            pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_database_alter_async(pglift_ctx *ctx, const char *instance, const char *spec_json,
+                                           size_t spec_len, uint64_t tag, pglift_op **out,
+                                           pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_database_get_async(pglift_ctx *ctx, const char *instance, const char *name, uint64_t tag,
+                                         pglift_op **out, pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_database_list_async(pglift_ctx *ctx, const char *instance, const char *selection_json,
+                                          uint64_t tag, pglift_op **out, pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_database_drop_async(pglift_ctx *ctx, const char *instance, const char *name, int force,
+                                          uint64_t tag, pglift_op **out, pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_database_run_async(pglift_ctx *ctx, const char *instance, const char *sql,
+                                         const char *selection_json, uint64_t tag, pglift_op **out,
+                                         pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_database_privileges_async(pglift_ctx *ctx, const char *instance, const char *query_json,
+                                                uint64_t tag, pglift_op **out, pglift_error **err) PGLIFT_NOEXCEPT;
 
 typedef enum pglift_op_state {
   PGLIFT_OP_PENDING = 0,

@@ -11,6 +11,7 @@
 
 #include "cli_errors.hpp"
 #include "commands.hpp"
+#include "database_commands.hpp"  // databases
 #include "instance_commands.hpp"
 #include "patroni_commands.hpp"
 #include "pgconf_commands.hpp"
@@ -128,6 +129,7 @@ int main(int argc, char** argv) {
   cli::add_instance_commands(app, commands);
   cli::add_pgconf_commands(app, commands);
   cli::add_patroni_commands(app, commands);
+  cli::add_database_commands(app, commands);  // databases (and `instance privileges`)
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -8,6 +8,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 
+#include "pglift/databases.hpp"  // databases
 #include "pglift/operations.hpp"
 
 namespace pglift {
@@ -91,5 +92,55 @@ auto async_drop_instance(Context& ctx, InstanceRef ref, Token&& token) {
     return start_drop_instance(ctx, std::move(ref), std::move(cb));
   });
 }
+
+// --- databases ---------------------------------------------------------------------------------------
+template <class Token>
+auto async_create_database(Context& ctx, InstanceRef ref, DatabaseSpec spec, Token&& token) {
+  return detail::initiate<Token, Database>(std::forward<Token>(token), [&ctx, ref = std::move(ref), spec = std::move(spec)](auto cb) mutable {
+    return start_create_database(ctx, std::move(ref), std::move(spec), std::move(cb));
+  });
+}
+template <class Token>
+auto async_alter_database(Context& ctx, InstanceRef ref, DatabaseSpec spec, Token&& token) {
+  return detail::initiate<Token, Database>(std::forward<Token>(token), [&ctx, ref = std::move(ref), spec = std::move(spec)](auto cb) mutable {
+    return start_alter_database(ctx, std::move(ref), std::move(spec), std::move(cb));
+  });
+}
+template <class Token>
+auto async_get_database(Context& ctx, InstanceRef ref, std::string name, Token&& token) {
+  return detail::initiate<Token, Database>(std::forward<Token>(token), [&ctx, ref = std::move(ref), name = std::move(name)](auto cb) mutable {
+    return start_get_database(ctx, std::move(ref), std::move(name), std::move(cb));
+  });
+}
+template <class Token>
+auto async_list_databases(Context& ctx, InstanceRef ref, DatabaseSelection selection, Token&& token) {
+  return detail::initiate<Token, std::vector<DatabaseListItem>>(
+      std::forward<Token>(token), [&ctx, ref = std::move(ref), selection = std::move(selection)](auto cb) mutable {
+        return start_list_databases(ctx, std::move(ref), std::move(selection), std::move(cb));
+      });
+}
+template <class Token>
+auto async_drop_database(Context& ctx, InstanceRef ref, std::string name, bool force, Token&& token) {
+  return detail::initiate<Token>(std::forward<Token>(token), [&ctx, ref = std::move(ref), name = std::move(name), force](auto cb) mutable {
+    return start_drop_database(ctx, std::move(ref), std::move(name), force, std::move(cb));
+  });
+}
+template <class Token>
+auto async_run_sql(Context& ctx, InstanceRef ref, std::string sql, DatabaseSelection selection, Token&& token) {
+  return detail::initiate<Token, SqlResults>(
+      std::forward<Token>(token), [&ctx, ref = std::move(ref), sql = std::move(sql), selection = std::move(selection)](auto cb) mutable {
+        return start_run_sql(ctx, std::move(ref), std::move(sql), std::move(selection), std::move(cb));
+      });
+}
+template <class Token>
+auto async_database_privileges(Context& ctx, InstanceRef ref, std::vector<std::string> databases,
+                               std::vector<std::string> roles, bool defaults, Token&& token) {
+  return detail::initiate<Token, Privileges>(
+      std::forward<Token>(token),
+      [&ctx, ref = std::move(ref), databases = std::move(databases), roles = std::move(roles), defaults](auto cb) mutable {
+        return start_database_privileges(ctx, std::move(ref), std::move(databases), std::move(roles), defaults, std::move(cb));
+      });
+}
+// --- end databases -----------------------------------------------------------------------------------
 
 }  // namespace pglift

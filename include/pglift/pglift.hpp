@@ -1,6 +1,7 @@
 // libpglift public C++ API: include this, or the module headers it gathers.
 #pragma once
 #include "pglift/context.hpp"
+#include "pglift/databases.hpp"  // databases
 #include "pglift/errors.hpp"
 #include "pglift/events.hpp"
 #include "pglift/instance.hpp"

@@ -72,6 +72,60 @@ void Session::execute_simple(const std::string& command) {
   if (!msg.empty()) throw StateError(msg);
 }
 
+// --- databases ---
+Session::Result Session::run(const std::string& sql) {
+  if (PQsendQuery(conn_, sql.c_str()) != 1) throw StateError(core::trim(PQerrorMessage(conn_)));
+  Result out;
+  std::string error;
+  // Every result is read (libpq requires it before the next command); the last one is kept.
+  while (PGresult* res = PQgetResult(conn_)) {
+    auto status = PQresultStatus(res);
+    if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
+      Result r;
+      for (int c = 0; c < PQnfields(res); ++c) r.columns.emplace_back(PQfname(res, c));
+      for (int i = 0; i < PQntuples(res); ++i) {
+        Row row;
+        for (int c = 0; c < PQnfields(res); ++c)
+          row.push_back(PQgetisnull(res, i, c) ? std::nullopt : std::optional<std::string>(PQgetvalue(res, i, c)));
+        r.rows.push_back(std::move(row));
+      }
+      r.status = PQcmdStatus(res);
+      out = std::move(r);
+    } else if (status == PGRES_COPY_IN) {  // no data to send: end it, or the loop never ends
+      PQputCopyEnd(conn_, "COPY FROM STDIN is not supported here");
+    } else if (status == PGRES_COPY_OUT) {  // drained and dropped
+      char* buf = nullptr;
+      while (PQgetCopyData(conn_, &buf, 0) > 0) PQfreemem(buf);
+    } else if (status == PGRES_COPY_BOTH) {
+      PQclear(res);
+      throw StateError("replication commands are not supported here");
+    } else if (error.empty() && status != PGRES_EMPTY_QUERY) {
+      // The server's fields, not PQresultErrorMessage: its "LINE 1: ..." context quotes the statement,
+      // which is the user's and may hold a password.
+      auto field = [res](int code) {
+        const char* v = PQresultErrorField(res, code);
+        return v ? std::string(v) : std::string();
+      };
+      error = field(PG_DIAG_MESSAGE_PRIMARY);
+      if (error.empty()) {
+        error = core::trim(PQresultErrorMessage(res));  // a client-side failure: no statement in it
+      } else {
+        const std::string severity = field(PG_DIAG_SEVERITY), position = field(PG_DIAG_STATEMENT_POSITION),
+                          detail = field(PG_DIAG_MESSAGE_DETAIL), hint = field(PG_DIAG_MESSAGE_HINT);
+        if (!severity.empty()) error = severity + ":  " + error;
+        if (!position.empty()) error += " (at character " + position + ")";
+        if (!detail.empty()) error += "\nDETAIL:  " + detail;
+        if (!hint.empty()) error += "\nHINT:  " + hint;
+      }
+      if (error.empty()) error = PQresStatus(status);
+    }
+    PQclear(res);
+  }
+  if (!error.empty()) throw StateError(error);
+  return out;
+}
+// --- end databases ---
+
 namespace {
 std::string escaped(pg_conn* conn, char* quoted, std::string_view what) {
   if (!quoted) throw StateError("cannot quote " + std::string(what) + ": " + core::trim(PQerrorMessage(conn)));

@@ -42,6 +42,18 @@ class Session {
   /// The password encrypted client-side (SCRAM by default): never send it in clear.
   std::string encrypt_password(const std::string& password, const std::string& role);
 
+  // --- databases: a user's statement (`database run`) ---
+  struct Result {
+    std::vector<std::string> columns;
+    std::vector<Row> rows;
+    std::string status;  ///< the command status: "SELECT 2", "CREATE TABLE"
+  };
+  /// Runs `sql` (possibly several statements) through the simple query protocol, in autocommit; the
+  /// last statement's result. Throws StateError with the server's message, its detail and hint, and
+  /// the error's position, never the statement's text.
+  Result run(const std::string& sql);
+  // --- end databases ---
+
  private:
   pg_conn* conn_;
 };

@@ -14,6 +14,7 @@
 //! readable, from an event loop such as tokio's `AsyncFd`). No callback runs on library threads.
 //! No crates; builds with Rust 1.63.
 
+mod databases; // databases: Context::create_database...
 mod ffi;
 pub mod json;
 

@@ -1,0 +1,221 @@
+// Database operations, blocking and asynchronous, over pglift/databases.hpp.
+#include <string>
+#include <vector>
+
+#include "handles.hpp"
+#include "pglift/databases.hpp"
+#include "pglift/errors.hpp"
+
+namespace {
+
+using capi::guard;
+using capi::require;
+using pglift::InstanceRef;
+
+pglift::Context& context(pglift_ctx* ctx) { return *require(ctx, "ctx").context; }
+
+InstanceRef ref_of(const char* instance) {
+  require(instance, "instance");
+  return InstanceRef::parse(instance);
+}
+
+std::string name_of(const char* name) {
+  require(name, "name");
+  return name;
+}
+
+pglift::DatabaseSpec spec_of(const char* json, size_t len) {
+  require(json, "spec_json");
+  return pglift::DatabaseSpec::from_json(std::string(json, len));
+}
+
+pglift::DatabaseSelection selection_of(const char* json) {
+  return json ? pglift::DatabaseSelection::from_json(json) : pglift::DatabaseSelection{};
+}
+
+pglift::PrivilegesQuery query_of(const char* json) {
+  return json ? pglift::PrivilegesQuery::from_json(json) : pglift::PrivilegesQuery{};
+}
+
+// --- results as JSON: the CLI's `-o json` ------------------------------------------------------------
+
+std::string json_of(const pglift::Database& d) { return d.to_json(); }
+std::string json_of(const std::vector<pglift::DatabaseListItem>& items) { return pglift::to_json(items); }
+std::string json_of(const pglift::SqlResults& r) { return pglift::to_json(r); }
+std::string json_of(const pglift::Privileges& p) { return p.to_json(); }
+
+/// As in instances.cpp: the completion fills the op and queues OP_DONE; everything that may fail is
+/// done before `start` runs.
+template <class... R, class Start>
+void launch(pglift_ctx* ctx, uint64_t tag, pglift_op** out, Start start) {
+  require(ctx, "ctx");
+  require(out, "out");
+  auto state = std::make_shared<capi::OpState>(tag);
+  auto op = std::make_unique<pglift_op>(pglift_op{state});
+  pglift::Callback<R...> done = [state, queue = ctx->queue](std::exception_ptr e, R... r) {
+    std::optional<std::string> json;
+    if (!e) {
+      if constexpr (sizeof...(R) == 1) {
+        try {
+          json = json_of(r...);
+        } catch (...) {
+          e = std::current_exception();
+        }
+      }
+    }
+    state->complete(e, std::move(json), *queue);
+  };
+  pglift::Operation operation = start(std::move(done), pglift::OpOptions{tag});
+  {
+    std::lock_guard lock(state->mutex);
+    if (state->state == PGLIFT_OP_PENDING) state->operation = operation;
+  }
+  *out = op.release();
+}
+
+}  // namespace
+
+extern "C" {
+
+int pglift_database_create(pglift_ctx* ctx, const char* instance, const char* spec_json, size_t spec_len,
+                           char** out_json, pglift_error** err) noexcept {
+  return guard(err, [&] {
+    require(out_json, "out_json");
+    auto spec = spec_of(spec_json, spec_len);
+    capi::put(out_json, json_of(pglift::create_database(context(ctx), ref_of(instance), spec)));
+  });
+}
+
+int pglift_database_alter(pglift_ctx* ctx, const char* instance, const char* spec_json, size_t spec_len,
+                          char** out_json, pglift_error** err) noexcept {
+  return guard(err, [&] {
+    require(out_json, "out_json");
+    auto spec = spec_of(spec_json, spec_len);
+    capi::put(out_json, json_of(pglift::alter_database(context(ctx), ref_of(instance), spec)));
+  });
+}
+
+int pglift_database_get(pglift_ctx* ctx, const char* instance, const char* name, char** out_json,
+                        pglift_error** err) noexcept {
+  return guard(err, [&] {
+    require(out_json, "out_json");
+    capi::put(out_json, json_of(pglift::get_database(context(ctx), ref_of(instance), name_of(name))));
+  });
+}
+
+int pglift_database_list(pglift_ctx* ctx, const char* instance, const char* selection_json, char** out_json,
+                         pglift_error** err) noexcept {
+  return guard(err, [&] {
+    require(out_json, "out_json");
+    auto selection = selection_of(selection_json);
+    capi::put(out_json, json_of(pglift::list_databases(context(ctx), ref_of(instance), selection)));
+  });
+}
+
+int pglift_database_drop(pglift_ctx* ctx, const char* instance, const char* name, int force,
+                         pglift_error** err) noexcept {
+  return guard(err, [&] { pglift::drop_database(context(ctx), ref_of(instance), name_of(name), force != 0); });
+}
+
+int pglift_database_run(pglift_ctx* ctx, const char* instance, const char* sql, const char* selection_json,
+                        char** out_json, pglift_error** err) noexcept {
+  return guard(err, [&] {
+    require(out_json, "out_json");
+    require(sql, "sql");
+    auto selection = selection_of(selection_json);
+    capi::put(out_json, json_of(pglift::run_sql(context(ctx), ref_of(instance), sql, selection)));
+  });
+}
+
+int pglift_database_privileges(pglift_ctx* ctx, const char* instance, const char* query_json, char** out_json,
+                               pglift_error** err) noexcept {
+  return guard(err, [&] {
+    require(out_json, "out_json");
+    auto q = query_of(query_json);
+    capi::put(out_json,
+              json_of(pglift::database_privileges(context(ctx), ref_of(instance), q.databases, q.roles, q.defaults)));
+  });
+}
+
+int pglift_database_create_async(pglift_ctx* ctx, const char* instance, const char* spec_json, size_t spec_len,
+                                 uint64_t tag, pglift_op** out, pglift_error** err) noexcept {
+  return guard(err, [&] {
+    auto ref = ref_of(instance);
+    auto spec = spec_of(spec_json, spec_len);
+    launch<pglift::Database>(ctx, tag, out, [&](auto done, auto op) {
+      return pglift::start_create_database(*ctx->context, std::move(ref), std::move(spec), std::move(done), op);
+    });
+  });
+}
+
+int pglift_database_alter_async(pglift_ctx* ctx, const char* instance, const char* spec_json, size_t spec_len,
+                                uint64_t tag, pglift_op** out, pglift_error** err) noexcept {
+  return guard(err, [&] {
+    auto ref = ref_of(instance);
+    auto spec = spec_of(spec_json, spec_len);
+    launch<pglift::Database>(ctx, tag, out, [&](auto done, auto op) {
+      return pglift::start_alter_database(*ctx->context, std::move(ref), std::move(spec), std::move(done), op);
+    });
+  });
+}
+
+int pglift_database_get_async(pglift_ctx* ctx, const char* instance, const char* name, uint64_t tag, pglift_op** out,
+                              pglift_error** err) noexcept {
+  return guard(err, [&] {
+    auto ref = ref_of(instance);
+    auto n = name_of(name);
+    launch<pglift::Database>(ctx, tag, out, [&](auto done, auto op) {
+      return pglift::start_get_database(*ctx->context, std::move(ref), std::move(n), std::move(done), op);
+    });
+  });
+}
+
+int pglift_database_list_async(pglift_ctx* ctx, const char* instance, const char* selection_json, uint64_t tag,
+                               pglift_op** out, pglift_error** err) noexcept {
+  return guard(err, [&] {
+    auto ref = ref_of(instance);
+    auto selection = selection_of(selection_json);
+    launch<std::vector<pglift::DatabaseListItem>>(ctx, tag, out, [&](auto done, auto op) {
+      return pglift::start_list_databases(*ctx->context, std::move(ref), std::move(selection), std::move(done), op);
+    });
+  });
+}
+
+int pglift_database_drop_async(pglift_ctx* ctx, const char* instance, const char* name, int force, uint64_t tag,
+                               pglift_op** out, pglift_error** err) noexcept {
+  return guard(err, [&] {
+    auto ref = ref_of(instance);
+    auto n = name_of(name);
+    launch<>(ctx, tag, out, [&](auto done, auto op) {
+      return pglift::start_drop_database(*ctx->context, std::move(ref), std::move(n), force != 0, std::move(done), op);
+    });
+  });
+}
+
+int pglift_database_run_async(pglift_ctx* ctx, const char* instance, const char* sql, const char* selection_json,
+                              uint64_t tag, pglift_op** out, pglift_error** err) noexcept {
+  return guard(err, [&] {
+    auto ref = ref_of(instance);
+    require(sql, "sql");
+    std::string text = sql;
+    auto selection = selection_of(selection_json);
+    launch<pglift::SqlResults>(ctx, tag, out, [&](auto done, auto op) {
+      return pglift::start_run_sql(*ctx->context, std::move(ref), std::move(text), std::move(selection), std::move(done),
+                                   op);
+    });
+  });
+}
+
+int pglift_database_privileges_async(pglift_ctx* ctx, const char* instance, const char* query_json, uint64_t tag,
+                                     pglift_op** out, pglift_error** err) noexcept {
+  return guard(err, [&] {
+    auto ref = ref_of(instance);
+    auto q = query_of(query_json);
+    launch<pglift::Privileges>(ctx, tag, out, [&](auto done, auto op) {
+      return pglift::start_database_privileges(*ctx->context, std::move(ref), std::move(q.databases),
+                                               std::move(q.roles), q.defaults, std::move(done), op);
+    });
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,12 @@
+// The `pglift database -i INSTANCE` command group (create, alter, get, list, drop, run, privileges)
+// and `pglift instance privileges`.
+#pragma once
+#include <CLI/CLI.hpp>
+
+#include "commands.hpp"
+
+namespace cli {
+
+void add_database_commands(CLI::App& root, Commands& commands);
+
+}  // namespace cli
