@@ -5,5 +5,6 @@
 #include "pglift/events.hpp"
 #include "pglift/instance.hpp"
 #include "pglift/operations.hpp"
+#include "pglift/roles.hpp"
 #include "pglift/settings.hpp"
 #include "pglift/version.hpp"
