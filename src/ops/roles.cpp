@@ -194,6 +194,10 @@ awaitable<void> alter(const core::Op& op, const InstanceRef& ref, const std::str
   if (changes.pgpass == true && !entry && !changes.password)
     throw InvalidSpec::missing("password", "'pgpass' needs the role's 'password' (its clear text goes to the passfile)");
   op.info("altering " + on(name, l), log_target);
+  // From here on the alter runs to its end: once committed it cannot be taken back, and a cancellation
+  // arriving later must not report it undone.
+  co_await asio::this_coro::reset_cancellation_state(core::no_cancellation);
+  co_await asio::this_coro::throw_if_cancelled(false);
   auto run = [&](Session& s) {
     if (!role_exists(s, name)) throw NotFound("role", name);
     require_roles(s, changes.grant);
@@ -266,6 +270,9 @@ awaitable<void> drop(const core::Op& op, const InstanceRef& ref, const std::stri
   };
   auto databases = co_await sql::with_session(op, h.target, check);
   op.info("dropping " + on(name, h.layout), log_target);
+  // From here on the drop runs to its end: REASSIGN/DROP OWNED, database by database, cannot be reverted.
+  co_await asio::this_coro::reset_cancellation_state(core::no_cancellation);
+  co_await asio::this_coro::throw_if_cancelled(false);
   // REASSIGN/DROP OWNED act on the current database (and shared objects): run them in each.
   for (const auto& db : databases) {
     auto owned = [&](Session& s) {

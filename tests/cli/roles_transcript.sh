@@ -37,6 +37,43 @@ run() {
   printf '%s\n%s\n' "$OUT" "$ERR" >>"$SCRATCH/all-output"
 }
 
+# answering_on_terminal ANSWERS_FILE ARGS...: as in secrets_canary.sh (a copy: the two scripts share
+# only lib.sh): runs pglift on a pseudo-terminal and types the file's lines, one after each prompt once
+# the terminal's echo is off. OUT: what the terminal showed.
+answering_on_terminal() {
+  local answers=$1
+  shift
+  COMMAND="(terminal) pglift $*"
+  timeout 120 "$PYTHON" - "$answers" "$PGLIFT" "$@" >"$SCRATCH/stdout" 2>"$SCRATCH/stderr" <<'PY'
+import os, pty, select, sys, termios
+answers = open(sys.argv[1]).read().splitlines()
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+output, answered = b"", 0
+while True:
+    if select.select([fd], [], [], 0.05)[0]:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+    prompts = output.count(b"password: ") + output.count(b"confirmation: ")
+    if prompts > answered and answers and not termios.tcgetattr(fd)[3] & termios.ECHO:
+        os.write(fd, answers.pop(0).encode() + b"\n")
+        answered += 1
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(output.decode(errors="replace").replace("\r", ""))
+sys.exit(os.waitstatus_to_exitcode(status))
+PY
+  STATUS=$?
+  OUT=$(cat "$SCRATCH/stdout")
+  ERR=$(cat "$SCRATCH/stderr")
+  printf '%s\n%s\n' "$OUT" "$ERR" >>"$SCRATCH/all-output"
+}
+
 PORT=$(free_port)
 SECRET=Role-Canary-7f3a
 printf '%s\n' "$SECRET" >"$SCRATCH/password"
@@ -95,6 +132,21 @@ run role -i main create carol --password 'on-argv'
 expect_status 2
 expect_match "--password takes no value" "on-argv" "$ERR"
 
+# The password asked on the terminal (twice), or from ROLE_PASSWORD: never echoed.
+printf 'Prompted-Secret-1\nPrompted-Secret-1\n' >"$SCRATCH/answers"
+chmod 600 "$SCRATCH/answers"
+answering_on_terminal "$SCRATCH/answers" role -i main create erin --login --password
+expect_status 0
+expect_match "asks for it" 'Role password: ' "$OUT"
+expect_match "asks to repeat it" 'Repeat for confirmation: ' "$OUT"
+expect_no_match "does not echo it" 'Prompted-Secret-1' "$OUT"
+ROLE_PASSWORD=$SECRET-env run role -i main alter erin
+expect_status 0
+run role -i main get erin -o json
+expect_match "has a password" '"has_password": true' "$OUT"
+run role -i main drop erin
+expect_status 0
+
 # Objects owned: a clear refusal, then --reassign-owned.
 run instance exec main -- psql -d postgres -c "CREATE TABLE t (); ALTER TABLE t OWNER TO bob"
 expect_status 0
@@ -110,7 +162,7 @@ expect_status 1
 expect_equal "passfile entry removed" "" "$(cat "$PASSFILE")"
 
 COMMAND="the secret"
-expect_no_match "in no output" "$SECRET" "$(cat "$SCRATCH/all-output")"
+expect_no_match "in no output" "$SECRET|Prompted-Secret" "$(cat "$SCRATCH/all-output")"
 
 run --non-interactive instance drop main
 expect_status 0

@@ -1,6 +1,8 @@
 // Roles on a real PostgreSQL 15 instance: one instance for the whole file (created on first use).
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <boost/asio/use_future.hpp>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <future>
@@ -253,4 +255,22 @@ TEST_CASE("Asio completion tokens: use_future; a role op runs beside another, a 
   stop_instance(*env, main_ref);
   CHECK_THROWS_WITH_AS(list_roles(*env, main_ref), doctest::Contains("is not running"), StateError);
   start_instance(*env, main_ref);
+}
+
+TEST_CASE("the instance lock is held shared: beside another holder of it, never during an exclusive one (Busy)") {
+  Env& env = shared_env();
+  const fs::path lock_path = env.prefix / "run/locks/15-main.lock";
+  int fd = ::open(lock_path.c_str(), O_RDWR | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  REQUIRE(::flock(fd, LOCK_SH | LOCK_NB) == 0);  // as another role operation holds it
+  RoleSpec s;
+  s.name = "hank";
+  create_role(*env, main_ref, s);
+  CHECK(get_role(*env, main_ref, "hank").name == "hank");
+  REQUIRE(::flock(fd, LOCK_EX | LOCK_NB) == 0);  // as a start, stop, configure or drop of the instance
+  CHECK_THROWS_AS(get_role(*env, main_ref, "hank"), Busy);
+  CHECK_THROWS_AS(drop_role(*env, main_ref, "hank"), Busy);
+  ::close(fd);
+  drop_role(*env, main_ref, "hank");
+  CHECK_THROWS_AS(get_role(*env, main_ref, "hank"), NotFound);
 }
