@@ -18,6 +18,7 @@ from ._native import encode, lib
 from . import errors
 
 if TYPE_CHECKING:
+    from . import aio
     from .context import Context, Op
 
 
@@ -112,3 +113,28 @@ class Roles:
         doc = _drop_doc(drop_owned, reassign_owned)
         return self._ctx._start(lib.pglift_role_drop_async, None, tag, encode(instance), encode(name), doc,
                                 len(doc) if doc else 0)
+
+
+class AioRoles:
+    """The role operations of a :class:`pglift.aio.Context` (``ctx.roles``), awaited without threads."""
+
+    def __init__(self, ctx: "aio.Context") -> None:
+        self._ctx = ctx
+        self._sync = Roles(ctx.sync)
+
+    async def create(self, instance: str, spec: dict[str, Any] | str) -> None:
+        await self._ctx._run(lambda tag: self._sync.create_async(instance, spec, tag))
+
+    async def alter(self, instance: str, name: str, changes: dict[str, Any] | str) -> None:
+        await self._ctx._run(lambda tag: self._sync.alter_async(instance, name, changes, tag))
+
+    async def get(self, instance: str, name: str) -> Role:
+        return await self._ctx._run(lambda tag: self._sync.get_async(instance, name, tag))
+
+    async def list(self, instance: str) -> list[Role]:
+        return await self._ctx._run(lambda tag: self._sync.list_async(instance, tag))
+
+    async def drop(self, instance: str, name: str, *, drop_owned: bool = False,
+                   reassign_owned: str | None = None) -> None:
+        await self._ctx._run(lambda tag: self._sync.drop_async(instance, name, tag, drop_owned=drop_owned,
+                                                               reassign_owned=reassign_owned))

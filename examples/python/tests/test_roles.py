@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import stat
@@ -61,6 +62,23 @@ class RolesTest(unittest.TestCase):
             self.assertNotIn(":bob:", f.read())
         for event in self.ctx.events():
             self.assertNotIn(SECRET, event.message)
+
+    def test_asyncio(self) -> None:
+        settings = {"prefix": PREFIX, "run_prefix": PREFIX + "/run", "postgresql": {"auth": {"passfile": self.passfile}}}
+
+        async def main() -> None:
+            async with pglift.aio.Context(settings, on_event=None) as ctx:
+                await ctx.roles.create("pyroles", {"name": "erin", "login": True})
+                erin, roles = await asyncio.gather(ctx.roles.get("pyroles", "erin"), ctx.roles.list("pyroles"))
+                self.assertTrue(erin.login)
+                self.assertIn("erin", [r.name for r in roles])
+                await ctx.roles.alter("pyroles", "erin", {"createdb": True})
+                self.assertTrue((await ctx.roles.get("pyroles", "erin")).createdb)
+                await ctx.roles.drop("pyroles", "erin")
+                with self.assertRaises(pglift.NotFound):
+                    await ctx.roles.get("pyroles", "erin")
+
+        asyncio.run(main())
 
     def test_errors(self) -> None:
         roles = self.ctx.roles
