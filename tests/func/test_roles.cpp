@@ -274,3 +274,27 @@ TEST_CASE("the instance lock is held shared: beside another holder of it, never 
   drop_role(*env, main_ref, "hank");
   CHECK_THROWS_AS(get_role(*env, main_ref, "hank"), NotFound);
 }
+
+TEST_CASE("every write is refused on a standby (ReadOnly), reads work; nothing changed") {
+  Env& env = shared_env();
+  // A standby without a primary: a fresh instance restarted with standby.signal stays in recovery.
+  create_instance(*env, spec("stby", free_port()));
+  const InstanceRef stby = InstanceRef::parse("stby");
+  RoleSpec s;
+  s.name = "ivy";
+  create_role(*env, stby, s);
+  stop_instance(*env, stby);
+  std::ofstream(env.datadir("stby") / "standby.signal").close();
+  start_instance(*env, stby);
+  REQUIRE(sql(*env, "stby", "SELECT pg_is_in_recovery()") == "t");
+
+  RoleSpec other;
+  other.name = "jack";
+  CHECK_THROWS_WITH_AS(create_role(*env, stby, other), doctest::Contains("is a read-only standby"), ReadOnly);
+  CHECK_THROWS_AS(alter_role(*env, stby, "ivy", RoleChanges{.login = true}), ReadOnly);
+  CHECK_THROWS_AS(drop_role(*env, stby, "ivy"), ReadOnly);
+  CHECK_FALSE(get_role(*env, stby, "ivy").login);
+  CHECK(list_roles(*env, stby).size() >= 2);
+  CHECK_THROWS_AS(get_role(*env, stby, "jack"), NotFound);
+  drop_instance(*env, stby);
+}
