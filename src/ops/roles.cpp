@@ -151,7 +151,18 @@ awaitable<void> create(const core::Op& op, const InstanceRef& ref, const RoleSpe
       auto run = [&](Session& s) {
         std::optional<std::string> encrypted = spec.encrypted_password;
         if (spec.password) encrypted = s.encrypt_password(*spec.password, spec.name);
-        s.execute(postgres::create_role_sql(quoter(s), spec.name, postgres::attributes_of(spec, encrypted), spec.in_roles));
+        s.execute("SET lc_messages TO 'C'");  // a concurrent creation is recognised by its text
+        try {
+          s.execute(postgres::create_role_sql(quoter(s), spec.name, postgres::attributes_of(spec, encrypted), spec.in_roles));
+        } catch (const StateError& e) {
+          // Created by someone else since the check (PostgreSQL says so, or, when both statements ran
+          // at once, its unique index does): theirs, not ours to revert.
+          const std::string msg = e.what();
+          if (msg.find("already exists") != std::string::npos &&
+              (msg.find("role \"") != std::string::npos || msg.find("pg_authid_rolname_index") != std::string::npos))
+            throw AlreadyExists("role '" + spec.name + "' already exists");
+          throw;
+        }
         created = true;
         return 0;
       };

@@ -298,3 +298,46 @@ TEST_CASE("every write is refused on a standby (ReadOnly), reads work; nothing c
   CHECK_THROWS_AS(get_role(*env, stby, "jack"), NotFound);
   drop_instance(*env, stby);
 }
+
+TEST_CASE("two creates of one role at once: one wins, the other gets AlreadyExists and reverts nothing of the winner's") {
+  Env& env = shared_env();
+  auto vars = instance_env(*env, main_ref);
+  std::string ci = "host=" + vars["PGHOST"] + " port=" + vars["PGPORT"] + " user=" + vars["PGUSER"] + " dbname=postgres";
+  PGconn* blocker = PQconnectdb(ci.c_str());
+  REQUIRE(PQstatus(blocker) == CONNECTION_OK);
+  PQclear(PQexec(blocker, "BEGIN"));
+  PQclear(PQexec(blocker, "LOCK TABLE pg_authid IN SHARE MODE"));  // both pass their checks, then wait
+  std::atomic<int> creating{0};
+  env.on_event = [&](const Event& e) {
+    if (auto* p = std::get_if<ProgressRecord>(&e); p && p->phase == ProgressRecord::Phase::begin &&
+                                                   p->title.starts_with("creating role 'kate'"))
+      ++creating;
+  };
+  RoleSpec s;
+  s.name = "kate";
+  std::promise<void> first, second;
+  auto done = [](std::promise<void>& p) {
+    return [&p](std::exception_ptr e) { e ? p.set_exception(e) : p.set_value(); };
+  };
+  start_create_role(*env, main_ref, s, done(first));
+  start_create_role(*env, main_ref, s, done(second));
+  REQUIRE(eventually(30s, [&] { return creating == 2; }));
+  std::this_thread::sleep_for(100ms);  // both CREATE ROLE statements wait on the lock
+  PQclear(PQexec(blocker, "COMMIT"));
+  PQfinish(blocker);
+  int won = 0, lost = 0;
+  for (auto* p : {&first, &second}) {
+    try {
+      p->get_future().get();
+      ++won;
+    } catch (const AlreadyExists& e) {
+      CHECK(std::string(e.what()) == "role 'kate' already exists");
+      ++lost;
+    }
+  }
+  env.on_event = nullptr;
+  CHECK(won == 1);
+  CHECK(lost == 1);
+  CHECK(get_role(*env, main_ref, "kate").name == "kate");  // the winner's role stays
+  drop_role(*env, main_ref, "kate");
+}
