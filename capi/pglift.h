@@ -91,6 +91,7 @@ extern "C" {
 #define PGLIFT_HAS_SETTINGS 1     /* pglift_settings_* */
 #define PGLIFT_HAS_START_WITH 1   /* pglift_instance_start_with, PGLIFT_E_WOULD_LOSE_DATA */
 #define PGLIFT_HAS_DATABASES 1    /* pglift_database_* (create/alter/get/list/drop/run/privileges) */
+#define PGLIFT_HAS_ROLES 1        /* pglift_role_* (+ _async), PGLIFT_E_READ_ONLY */
 
 /* The version of the library actually loaded, "MAJOR.MINOR.PATCH" (static storage, never NULL). */
 PGLIFT_API const char *pglift_version(void) PGLIFT_NOEXCEPT;
@@ -431,6 +432,47 @@ PGLIFT_API int pglift_database_run_async(pglift_ctx *ctx, const char *instance, 
                                          pglift_error **err) PGLIFT_NOEXCEPT;
 PGLIFT_API int pglift_database_privileges_async(pglift_ctx *ctx, const char *instance, const char *query_json,
                                                 uint64_t tag, pglift_op **out, pglift_error **err) PGLIFT_NOEXCEPT;
+/* ---- Roles (the instance must be running) ------------------------------------------------------ */
+
+/* Role documents are JSON with the fields of pglift's role manifest:
+ *   spec (create): {"name": "bob", "password": "...", "encrypted_password": "...", "inherit": true,
+ *     "login": false, "superuser": false, "createdb": false, "createrole": false, "replication": false,
+ *     "connection_limit": null, "valid_until": "2030-01-01T00:00:00+00:00", "in_roles": ["pg_monitor"],
+ *     "pgpass": false}; only "name" is required; password and encrypted_password are exclusive.
+ *   changes (alter): the same fields but "name", each optional, plus "grant" and "revoke" (role lists).
+ *   options (drop): {"drop_owned": true} or {"reassign_owned": "alice"}; NULL or "" for none.
+ *   results (get, list): {"name", "has_password", "inherit", "login", "superuser", "createdb",
+ *     "createrole", "replication", "connection_limit" (null: none), "valid_until" (null or ISO 8601, or
+ *     "infinity"), "in_roles" (sorted), "pgpass"}; list gives an array of them (no pg_* roles).
+ * Passwords are encrypted client-side (SCRAM) and never appear in events, errors or results. Errors:
+ * PGLIFT_E_INVALID_SPEC naming the field; _ALREADY_EXISTS; _NOT_FOUND (the role, or a role named in
+ * in_roles/grant/revoke/reassign_owned); _STATE (the instance is not running; objects depend on a role
+ * to drop: use drop_owned or reassign_owned); _READ_ONLY (a standby); _BUSY (the instance is being
+ * created, dropped, started, stopped or configured). A failed or cancelled create leaves nothing. */
+PGLIFT_API int pglift_role_create(pglift_ctx *ctx, const char *instance, const char *spec_json, size_t spec_len,
+                                  pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_role_alter(pglift_ctx *ctx, const char *instance, const char *name, const char *changes_json,
+                                 size_t changes_len, pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_role_get(pglift_ctx *ctx, const char *instance, const char *name, char **out_json,
+                               pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_role_list(pglift_ctx *ctx, const char *instance, char **out_json,
+                                pglift_error **err) PGLIFT_NOEXCEPT;
+/* options_json may be NULL (then options_len is ignored). */
+PGLIFT_API int pglift_role_drop(pglift_ctx *ctx, const char *instance, const char *name, const char *options_json,
+                                size_t options_len, pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_role_create_async(pglift_ctx *ctx, const char *instance, const char *spec_json,
+                                        size_t spec_len, uint64_t tag, pglift_op **out,
+                                        pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_role_alter_async(pglift_ctx *ctx, const char *instance, const char *name,
+                                       const char *changes_json, size_t changes_len, uint64_t tag, pglift_op **out,
+                                       pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_role_get_async(pglift_ctx *ctx, const char *instance, const char *name, uint64_t tag,
+                                     pglift_op **out, pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_role_list_async(pglift_ctx *ctx, const char *instance, uint64_t tag, pglift_op **out,
+                                      pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_role_drop_async(pglift_ctx *ctx, const char *instance, const char *name,
+                                      const char *options_json, size_t options_len, uint64_t tag, pglift_op **out,
+                                      pglift_error **err) PGLIFT_NOEXCEPT;
 
 typedef enum pglift_op_state {
   PGLIFT_OP_PENDING = 0,

@@ -15,6 +15,7 @@
 #include "instance_commands.hpp"
 #include "patroni_commands.hpp"
 #include "pgconf_commands.hpp"
+#include "role_commands.hpp"  // roles
 
 namespace {
 
@@ -130,6 +131,7 @@ int main(int argc, char** argv) {
   cli::add_pgconf_commands(app, commands);
   cli::add_patroni_commands(app, commands);
   cli::add_database_commands(app, commands);  // databases (and `instance privileges`)
+  cli::add_role_commands(app, commands);  // roles
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

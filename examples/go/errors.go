@@ -27,6 +27,7 @@ const (
 	StatusBusy            Status = C.PGLIFT_E_BUSY
 	StatusSystem          Status = C.PGLIFT_E_SYSTEM
 	StatusWouldLoseData   Status = C.PGLIFT_E_WOULD_LOSE_DATA
+	StatusReadOnly        Status = C.PGLIFT_E_READ_ONLY
 	StatusInvalidArgument Status = C.PGLIFT_E_INVALID_ARGUMENT
 	StatusNoMemory        Status = C.PGLIFT_E_NO_MEMORY
 )
@@ -65,6 +66,7 @@ var (
 	ErrTimeout       = &Error{Code: StatusTimeout}
 	ErrSettings      = &Error{Code: StatusSettings}
 	ErrWouldLoseData = &Error{Code: StatusWouldLoseData}
+	ErrReadOnly      = &Error{Code: StatusReadOnly}
 )
 
 // errorFrom copies a pglift_error (borrowed: the caller frees it if it owns it).

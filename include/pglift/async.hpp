@@ -10,6 +10,7 @@
 
 #include "pglift/databases.hpp"  // databases
 #include "pglift/operations.hpp"
+#include "pglift/roles.hpp"
 
 namespace pglift {
 namespace detail {
@@ -142,5 +143,39 @@ auto async_database_privileges(Context& ctx, InstanceRef ref, std::vector<std::s
       });
 }
 // --- end databases -----------------------------------------------------------------------------------
+// --- roles ---------------------------------------------------------------------------------------------
+template <class Token>
+auto async_create_role(Context& ctx, InstanceRef ref, RoleSpec spec, Token&& token) {
+  return detail::initiate<Token>(std::forward<Token>(token), [&ctx, ref = std::move(ref), spec = std::move(spec)](auto cb) mutable {
+    return start_create_role(ctx, std::move(ref), std::move(spec), std::move(cb));
+  });
+}
+template <class Token>
+auto async_alter_role(Context& ctx, InstanceRef ref, std::string name, RoleChanges changes, Token&& token) {
+  return detail::initiate<Token>(std::forward<Token>(token), [&ctx, ref = std::move(ref), name = std::move(name),
+                                                             changes = std::move(changes)](auto cb) mutable {
+    return start_alter_role(ctx, std::move(ref), std::move(name), std::move(changes), std::move(cb));
+  });
+}
+template <class Token>
+auto async_get_role(Context& ctx, InstanceRef ref, std::string name, Token&& token) {
+  return detail::initiate<Token, Role>(std::forward<Token>(token), [&ctx, ref = std::move(ref), name = std::move(name)](auto cb) mutable {
+    return start_get_role(ctx, std::move(ref), std::move(name), std::move(cb));
+  });
+}
+template <class Token>
+auto async_list_roles(Context& ctx, InstanceRef ref, Token&& token) {
+  return detail::initiate<Token, std::vector<Role>>(std::forward<Token>(token), [&ctx, ref = std::move(ref)](auto cb) mutable {
+    return start_list_roles(ctx, std::move(ref), std::move(cb));
+  });
+}
+template <class Token>
+auto async_drop_role(Context& ctx, InstanceRef ref, std::string name, RoleDropOptions options, Token&& token) {
+  return detail::initiate<Token>(std::forward<Token>(token), [&ctx, ref = std::move(ref), name = std::move(name),
+                                                             options = std::move(options)](auto cb) mutable {
+    return start_drop_role(ctx, std::move(ref), std::move(name), std::move(options), std::move(cb));
+  });
+}
+// --- end roles
 
 }  // namespace pglift

@@ -6,5 +6,6 @@
 #include "pglift/events.hpp"
 #include "pglift/instance.hpp"
 #include "pglift/operations.hpp"
+#include "pglift/roles.hpp"
 #include "pglift/settings.hpp"
 #include "pglift/version.hpp"

@@ -13,11 +13,18 @@ namespace pglift::ops {
 class InstanceLock {
  public:
   InstanceLock(const Settings& settings, const std::string& qualname);  ///< throws Busy
+  // --- roles
+  /// Held shared: SQL operations (roles) run together, never while an exclusive holder (create, drop,
+  /// start, stop, configure) works on the instance; Busy otherwise, either way.
+  struct Shared {};
+  InstanceLock(const Settings& settings, const std::string& qualname, Shared);
+  // --- end roles
   ~InstanceLock();
   InstanceLock(const InstanceLock&) = delete;
   InstanceLock& operator=(const InstanceLock&) = delete;
 
  private:
+  InstanceLock(const Settings& settings, const std::string& qualname, bool shared);
   int fd_;
 };
 

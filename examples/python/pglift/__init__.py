@@ -26,6 +26,7 @@ from .errors import (
     InvalidSpec,
     NoMemory,
     NotFound,
+    ReadOnly,
     SettingsError,
     StateError,
     SystemError_,
@@ -34,6 +35,7 @@ from .errors import (
     WouldLoseData,
 )
 from .models import Event, Instance, InstanceListItem, InstanceStatus
+from .roles import Role, Roles
 
 __all__ = [
     "aio", "Context", "Op", "Event", "Instance", "InstanceListItem", "InstanceStatus", "version",
@@ -41,5 +43,5 @@ __all__ = [
     "EVENT_OP_DONE", "EVENT_LOG", "EVENT_PROGRESS", "OP_PENDING", "OP_SUCCEEDED", "OP_FAILED", "OP_CANCELLED",
     "Error", "InternalError", "InvalidSpec", "NotFound", "AlreadyExists", "CommandFailed", "Unsupported",
     "StateError", "Timeout", "Cancelled", "DcsError", "HttpError", "SettingsError", "Busy", "SystemError_",
-    "WouldLoseData", "InvalidArgument", "NoMemory",
+    "WouldLoseData", "InvalidArgument", "NoMemory", "ReadOnly", "Role", "Roles",
 ]

@@ -114,6 +114,24 @@ _PROTOTYPES = {
     "pglift_event_message": (c_char_p, [_handle]),
     "pglift_event_progress_phase": (c_int, [_handle]),
     "pglift_event_free": (None, [_handle]),
+    # --- roles
+    "pglift_role_create": (c_int, [_handle, c_char_p, c_char_p, c_size_t, _err_out]),
+    "pglift_role_alter": (c_int, [_handle, c_char_p, c_char_p, c_char_p, c_size_t, _err_out]),
+    "pglift_role_get": (c_int, [_handle, c_char_p, c_char_p, _str_out, _err_out]),
+    "pglift_role_list": (c_int, [_handle, c_char_p, _str_out, _err_out]),
+    "pglift_role_drop": (c_int, [_handle, c_char_p, c_char_p, c_char_p, c_size_t, _err_out]),
+    "pglift_role_create_async": (c_int, [_handle, c_char_p, c_char_p, c_size_t, c_uint64, _op_out, _err_out]),
+    "pglift_role_alter_async": (
+        c_int,
+        [_handle, c_char_p, c_char_p, c_char_p, c_size_t, c_uint64, _op_out, _err_out],
+    ),
+    "pglift_role_get_async": (c_int, [_handle, c_char_p, c_char_p, c_uint64, _op_out, _err_out]),
+    "pglift_role_list_async": (c_int, [_handle, c_char_p, c_uint64, _op_out, _err_out]),
+    "pglift_role_drop_async": (
+        c_int,
+        [_handle, c_char_p, c_char_p, c_char_p, c_size_t, c_uint64, _op_out, _err_out],
+    ),
+    # --- end roles
 }
 
 for _name, (_restype, _argtypes) in _PROTOTYPES.items():

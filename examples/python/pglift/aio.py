@@ -14,11 +14,14 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from . import context as sync
 from ._native import EVENT_LOG, EVENT_OP_DONE
 from .models import Event, Instance, InstanceListItem, InstanceStatus
+
+if TYPE_CHECKING:
+    from .roles import AioRoles
 
 
 def log_event(event: Event) -> None:
@@ -113,3 +116,12 @@ class Context:
     async def drop(self, instance: str, *, remove_cluster: bool = False, dcs_unreachable_ok: bool = False) -> None:
         await self._run(lambda tag: self.sync.drop_async(instance, tag, remove_cluster=remove_cluster,
                                                          dcs_unreachable_ok=dcs_unreachable_ok))
+
+    # --- roles
+    @property
+    def roles(self) -> "AioRoles":
+        """The role operations (see :mod:`pglift.roles`)."""
+        from .roles import AioRoles
+
+        return AioRoles(self)
+    # --- end roles

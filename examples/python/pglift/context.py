@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import json
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from . import errors
 from ._native import (
@@ -19,6 +19,9 @@ from ._native import (
     take_string,
 )
 from .models import Event, Instance, InstanceListItem, InstanceStatus
+
+if TYPE_CHECKING:
+    from .roles import Roles
 
 SMART, FAST, IMMEDIATE = 0, 1, 2  # stop modes
 DEBUG, INFO, WARNING, ERROR, OFF = 10, 20, 30, 40, 100  # log level thresholds
@@ -170,6 +173,15 @@ class Context:
         return json.loads(take_string(out))
 
     # -- blocking operations -------------------------------------------------------------------------
+    # --- roles
+    @property
+    def roles(self) -> "Roles":
+        """The role operations (see :mod:`pglift.roles`)."""
+        from .roles import Roles
+
+        return Roles(self)
+    # --- end roles
+
     def _json_call(self, fn, *args) -> str:
         out = ctypes.c_void_p()
         errors.check(fn, self.handle, *args, ctypes.byref(out))

@@ -90,6 +90,12 @@ class WouldLoseData(Error):
     code = -15
 
 
+class ReadOnly(Error):
+    """A write (a role...) asked of a read-only standby: the message names the leader when known."""
+
+    code = -16
+
+
 class InvalidArgument(Error, ValueError):
     code = -100
 

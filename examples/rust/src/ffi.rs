@@ -238,4 +238,60 @@ extern "C" {
     pub fn pglift_event_message(ev: *const pglift_event) -> *const c_char;
     pub fn pglift_event_progress_phase(ev: *const pglift_event) -> c_int;
     pub fn pglift_event_free(ev: *mut pglift_event);
+    // --- roles
+    pub fn pglift_role_create(
+        ctx: *mut pglift_ctx,
+        instance: *const c_char,
+        spec_json: *const c_char,
+        spec_len: usize,
+        err: *mut *mut pglift_error,
+    ) -> c_int;
+    pub fn pglift_role_alter(
+        ctx: *mut pglift_ctx,
+        instance: *const c_char,
+        name: *const c_char,
+        changes_json: *const c_char,
+        changes_len: usize,
+        err: *mut *mut pglift_error,
+    ) -> c_int;
+    pub fn pglift_role_get(
+        ctx: *mut pglift_ctx,
+        instance: *const c_char,
+        name: *const c_char,
+        out: *mut *mut c_char,
+        err: *mut *mut pglift_error,
+    ) -> c_int;
+    pub fn pglift_role_list(
+        ctx: *mut pglift_ctx,
+        instance: *const c_char,
+        out: *mut *mut c_char,
+        err: *mut *mut pglift_error,
+    ) -> c_int;
+    pub fn pglift_role_drop(
+        ctx: *mut pglift_ctx,
+        instance: *const c_char,
+        name: *const c_char,
+        options_json: *const c_char,
+        options_len: usize,
+        err: *mut *mut pglift_error,
+    ) -> c_int;
+    pub fn pglift_role_get_async(
+        ctx: *mut pglift_ctx,
+        instance: *const c_char,
+        name: *const c_char,
+        tag: u64,
+        out: *mut *mut pglift_op,
+        err: *mut *mut pglift_error,
+    ) -> c_int;
+    pub fn pglift_role_drop_async(
+        ctx: *mut pglift_ctx,
+        instance: *const c_char,
+        name: *const c_char,
+        options_json: *const c_char,
+        options_len: usize,
+        tag: u64,
+        out: *mut *mut pglift_op,
+        err: *mut *mut pglift_error,
+    ) -> c_int;
+    // --- end roles
 }

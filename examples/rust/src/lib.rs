@@ -17,6 +17,7 @@
 mod databases; // databases: Context::create_database...
 mod ffi;
 pub mod json;
+mod roles;
 
 use std::collections::BTreeMap;
 use std::ffi::{CStr, CString};
@@ -27,6 +28,7 @@ use std::ptr;
 use std::time::Duration;
 
 pub use json::Json;
+pub use roles::{Role, RoleChanges, RoleDropOptions, RoleSpec};
 
 /// The version of the loaded library, e.g. "0.1.0".
 pub fn version() -> String {
@@ -78,6 +80,8 @@ pub enum ErrorKind {
     System,
     /// Refused: it would discard committed transactions (a former Patroni leader's rejoin).
     WouldLoseData,
+    /// A write (a role...) asked of a read-only standby; the message names the leader when known.
+    ReadOnly,
     InvalidArgument,
     NoMemory,
     /// JSON returned by the library could not be decoded (a binding error, not a library one).
@@ -103,6 +107,7 @@ impl ErrorKind {
             -13 => ErrorKind::Busy,
             -14 => ErrorKind::System,
             -15 => ErrorKind::WouldLoseData,
+            -16 => ErrorKind::ReadOnly,
             -100 => ErrorKind::InvalidArgument,
             -101 => ErrorKind::NoMemory,
             -1000 => ErrorKind::Decode,

@@ -1,0 +1,167 @@
+// Role operations, blocking and asynchronous, over pglift/roles.hpp.
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "handles.hpp"
+#include "pglift/errors.hpp"
+#include "pglift/roles.hpp"
+
+namespace {
+
+using capi::guard;
+using capi::require;
+
+pglift::Context& context(pglift_ctx* ctx) { return *require(ctx, "ctx").context; }
+
+pglift::InstanceRef ref_of(const char* instance) {
+  require(instance, "instance");
+  return pglift::InstanceRef::parse(instance);
+}
+
+std::string name_of(const char* name) { return require(name, "name"), std::string(name); }
+
+pglift::RoleSpec spec_of(const char* json, size_t len) {
+  require(json, "spec_json");
+  return pglift::role_spec_from_json(std::string(json, len));
+}
+pglift::RoleChanges changes_of(const char* json, size_t len) {
+  require(json, "changes_json");
+  return pglift::role_changes_from_json(std::string(json, len));
+}
+pglift::RoleDropOptions drop_options_of(const char* json, size_t len) {
+  return json ? pglift::role_drop_options_from_json(std::string(json, len)) : pglift::RoleDropOptions{};
+}
+
+std::string json_of(const pglift::Role& r) { return pglift::to_json(r); }
+std::string json_of(const std::vector<pglift::Role>& r) { return pglift::to_json(r); }
+
+/// As in instances.cpp: starts an operation whose completion fills the op and queues OP_DONE.
+template <class... R, class Start>
+void launch(pglift_ctx* ctx, uint64_t tag, pglift_op** out, Start start) {
+  require(ctx, "ctx");
+  require(out, "out");
+  auto state = std::make_shared<capi::OpState>(tag);
+  auto op = std::make_unique<pglift_op>(pglift_op{state});
+  pglift::Callback<R...> done = [state, queue = ctx->queue](std::exception_ptr e, R... r) {
+    std::optional<std::string> json;
+    if (!e) {
+      if constexpr (sizeof...(R) == 1) {
+        try {
+          json = json_of(r...);
+        } catch (...) {
+          e = std::current_exception();
+        }
+      }
+    }
+    state->complete(e, std::move(json), *queue);
+  };
+  pglift::Operation operation = start(std::move(done), pglift::OpOptions{tag});
+  {
+    std::lock_guard lock(state->mutex);
+    if (state->state == PGLIFT_OP_PENDING) state->operation = operation;
+  }
+  *out = op.release();
+}
+
+}  // namespace
+
+extern "C" {
+
+int pglift_role_create(pglift_ctx* ctx, const char* instance, const char* spec_json, size_t spec_len,
+                       pglift_error** err) noexcept {
+  return guard(err, [&] {
+    auto spec = spec_of(spec_json, spec_len);
+    pglift::create_role(context(ctx), ref_of(instance), spec);
+  });
+}
+
+int pglift_role_alter(pglift_ctx* ctx, const char* instance, const char* name, const char* changes_json,
+                      size_t changes_len, pglift_error** err) noexcept {
+  return guard(err, [&] {
+    auto changes = changes_of(changes_json, changes_len);
+    pglift::alter_role(context(ctx), ref_of(instance), name_of(name), changes);
+  });
+}
+
+int pglift_role_get(pglift_ctx* ctx, const char* instance, const char* name, char** out_json,
+                    pglift_error** err) noexcept {
+  return guard(err, [&] {
+    require(out_json, "out_json");
+    capi::put(out_json, json_of(pglift::get_role(context(ctx), ref_of(instance), name_of(name))));
+  });
+}
+
+int pglift_role_list(pglift_ctx* ctx, const char* instance, char** out_json, pglift_error** err) noexcept {
+  return guard(err, [&] {
+    require(out_json, "out_json");
+    capi::put(out_json, json_of(pglift::list_roles(context(ctx), ref_of(instance))));
+  });
+}
+
+int pglift_role_drop(pglift_ctx* ctx, const char* instance, const char* name, const char* options_json,
+                     size_t options_len, pglift_error** err) noexcept {
+  return guard(err, [&] {
+    auto options = drop_options_of(options_json, options_len);
+    pglift::drop_role(context(ctx), ref_of(instance), name_of(name), options);
+  });
+}
+
+int pglift_role_create_async(pglift_ctx* ctx, const char* instance, const char* spec_json, size_t spec_len,
+                             uint64_t tag, pglift_op** out, pglift_error** err) noexcept {
+  return guard(err, [&] {
+    auto ref = ref_of(instance);
+    auto spec = spec_of(spec_json, spec_len);
+    launch<>(ctx, tag, out, [&](auto done, auto op) {
+      return pglift::start_create_role(*ctx->context, std::move(ref), std::move(spec), std::move(done), op);
+    });
+  });
+}
+
+int pglift_role_alter_async(pglift_ctx* ctx, const char* instance, const char* name, const char* changes_json,
+                            size_t changes_len, uint64_t tag, pglift_op** out, pglift_error** err) noexcept {
+  return guard(err, [&] {
+    auto ref = ref_of(instance);
+    auto role = name_of(name);
+    auto changes = changes_of(changes_json, changes_len);
+    launch<>(ctx, tag, out, [&](auto done, auto op) {
+      return pglift::start_alter_role(*ctx->context, std::move(ref), std::move(role), std::move(changes), std::move(done), op);
+    });
+  });
+}
+
+int pglift_role_get_async(pglift_ctx* ctx, const char* instance, const char* name, uint64_t tag, pglift_op** out,
+                          pglift_error** err) noexcept {
+  return guard(err, [&] {
+    auto ref = ref_of(instance);
+    auto role = name_of(name);
+    launch<pglift::Role>(ctx, tag, out, [&](auto done, auto op) {
+      return pglift::start_get_role(*ctx->context, std::move(ref), std::move(role), std::move(done), op);
+    });
+  });
+}
+
+int pglift_role_list_async(pglift_ctx* ctx, const char* instance, uint64_t tag, pglift_op** out,
+                           pglift_error** err) noexcept {
+  return guard(err, [&] {
+    auto ref = ref_of(instance);
+    launch<std::vector<pglift::Role>>(ctx, tag, out, [&](auto done, auto op) {
+      return pglift::start_list_roles(*ctx->context, std::move(ref), std::move(done), op);
+    });
+  });
+}
+
+int pglift_role_drop_async(pglift_ctx* ctx, const char* instance, const char* name, const char* options_json,
+                           size_t options_len, uint64_t tag, pglift_op** out, pglift_error** err) noexcept {
+  return guard(err, [&] {
+    auto ref = ref_of(instance);
+    auto role = name_of(name);
+    auto options = drop_options_of(options_json, options_len);
+    launch<>(ctx, tag, out, [&](auto done, auto op) {
+      return pglift::start_drop_role(*ctx->context, std::move(ref), std::move(role), std::move(options), std::move(done), op);
+    });
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,377 @@
+// Role operations: SQL through ops::sql on the running instance, and the passfile.
+//
+// Locking: a role operation holds the instance lock shared (InstanceLock::Shared): role operations of
+// one instance run together (PostgreSQL serialises what must be), but none runs while the instance is
+// created, dropped, started, stopped or configured, and those wait for no role operation either: Busy.
+// The passfile, shared by every instance, is edited under its own lock ({run_prefix}/locks/passfile.lock).
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <map>
+
+#include "core/files.hpp"
+#include "core/text.hpp"
+#include "ops/context_impl.hpp"
+#include "ops/lock.hpp"
+#include "ops/lookup.hpp"
+#include "ops/sql.hpp"
+#include "ops/transaction.hpp"
+#include "pglift/roles.hpp"
+#include "postgres/roles.hpp"
+#include "postgres/session.hpp"
+
+namespace pglift {
+using postgres::Layout;
+using postgres::Session;
+
+namespace ops {
+namespace {
+
+const char* const log_target = "pglift.roles";
+
+postgres::Quoter quoter(Session& s) {
+  return {[&s](std::string_view n) { return s.identifier(n); }, [&s](std::string_view v) { return s.literal(v); }};
+}
+
+bool role_exists(Session& s, const std::string& name) {
+  return !s.query("SELECT true FROM pg_roles WHERE rolname = $1", {name}).empty();
+}
+
+void require_roles(Session& s, const std::vector<std::string>& names) {
+  for (const auto& n : names)
+    if (!role_exists(s, n)) throw NotFound("role", n);
+}
+
+void check_valid_until(Session& s, const std::optional<std::string>& valid_until) {
+  if (!valid_until) return;
+  try {
+    s.query("SELECT $1::timestamptz", {*valid_until});
+  } catch (const StateError&) {
+    throw InvalidSpec("valid_until", *valid_until, "expecting an ISO 8601 date and time (or 'infinity')");
+  }
+}
+
+std::vector<std::string> member_of(Session& s, const std::string& name) {
+  std::vector<std::string> out;
+  for (const auto& row : s.query("SELECT g.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member "
+                                 "JOIN pg_roles g ON g.oid = m.roleid WHERE r.rolname = $1 ORDER BY 1",
+                                 {name}))
+    out.push_back(row.at(0).value_or(""));
+  return out;
+}
+
+// --- the passfile ------------------------------------------------------------------------------------
+
+/// The passfile's own lock: every instance's role operations share the file.
+class PassfileLock {
+ public:
+  explicit PassfileLock(const Settings& settings) {
+    auto dir = settings.run_prefix / "locks";
+    core::make_dirs(dir, 0700);
+    auto path = dir / "passfile.lock";
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ < 0) throw SystemError("cannot open lock file " + path.string() + ": " + std::strerror(errno));
+    while (::flock(fd_, LOCK_EX) != 0) {  // held for a read and a rename only: wait for it
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd_);
+      throw_lock_error(err, path.string());
+    }
+  }
+  ~PassfileLock() { ::close(fd_); }
+  PassfileLock(const PassfileLock&) = delete;
+  PassfileLock& operator=(const PassfileLock&) = delete;
+
+ private:
+  int fd_;
+};
+
+std::optional<std::string> passfile_password(const Settings& settings, int port, const std::string& role) {
+  if (!settings.postgresql.auth.passfile) return std::nullopt;
+  auto text = core::read_file_if_exists(*settings.postgresql.auth.passfile);
+  return text ? postgres::pgpass_password(*text, port, role) : std::nullopt;
+}
+
+/// Sets (or, with nullopt, removes) the line of (port, role): 0600, atomic, sorted.
+void set_passfile(const Settings& settings, int port, const std::string& role, const std::optional<std::string>& password) {
+  if (!settings.postgresql.auth.passfile) return;
+  const auto& path = *settings.postgresql.auth.passfile;
+  PassfileLock lock(settings);
+  auto text = core::read_file_if_exists(path);
+  if (!text && !password) return;
+  std::string updated = postgres::pgpass_with(text.value_or(""), port, role, password);
+  if (text && updated == *text) return;
+  if (path.has_parent_path()) core::make_dirs(path.parent_path(), 0700);
+  core::write_file_atomic(path, updated, 0600);
+}
+
+void require_passfile(const Settings& settings) {
+  if (!settings.postgresql.auth.passfile)
+    throw InvalidSpec("pgpass", "true", "no passfile is configured (site settings: postgresql.auth.passfile)");
+}
+
+// --- the operations ----------------------------------------------------------------------------------
+
+/// The instance found, its lock held shared, and where to connect (it must be running).
+struct Held {
+  Layout layout;
+  InstanceLock lock;
+  sql::Target target;
+  Held(const core::Op& op, const InstanceRef& ref)
+      : layout(ops::lookup(op.settings, ref)),
+        lock(op.settings, layout.qualname(), InstanceLock::Shared{}),
+        target(sql::running(op.settings, layout)) {}
+};
+
+std::string on(const std::string& name, const Layout& l) { return "role '" + name + "' on instance " + l.display(); }
+
+awaitable<void> create(const core::Op& op, const InstanceRef& ref, const RoleSpec& spec) {
+  spec.validate();
+  if (spec.pgpass) require_passfile(op.settings);
+  Layout l = ops::lookup(op.settings, ref);
+  InstanceLock lock(op.settings, l.qualname(), InstanceLock::Shared{});
+  const sql::Target t = sql::running(op.settings, l);
+  co_await sql::require_primary(op, t);
+  auto check = [&](Session& s) {
+    if (role_exists(s, spec.name)) throw AlreadyExists("role '" + spec.name + "' already exists");
+    require_roles(s, spec.in_roles);
+    check_valid_until(s, spec.valid_until);
+    return 0;
+  };
+  co_await sql::with_session(op, t, check);
+
+  bool created = false;  // only what this call created is reverted
+  const auto previous_entry = spec.pgpass ? passfile_password(op.settings, t.port, spec.name) : std::nullopt;
+  co_await transactional<int>(op, true, [&](Transaction& tx) -> awaitable<int> {
+    Transaction::Action create_it = [&]() -> awaitable<void> {
+      auto run = [&](Session& s) {
+        std::optional<std::string> encrypted = spec.encrypted_password;
+        if (spec.password) encrypted = s.encrypt_password(*spec.password, spec.name);
+        s.execute("SET lc_messages TO 'C'");  // a concurrent creation is recognised by its text
+        try {
+          s.execute(postgres::create_role_sql(quoter(s), spec.name, postgres::attributes_of(spec, encrypted), spec.in_roles));
+        } catch (const StateError& e) {
+          // Created by someone else since the check (PostgreSQL says so, or, when both statements ran
+          // at once, its unique index does): theirs, not ours to revert.
+          const std::string msg = e.what();
+          if (msg.find("already exists") != std::string::npos &&
+              (msg.find("role \"") != std::string::npos || msg.find("pg_authid_rolname_index") != std::string::npos))
+            throw AlreadyExists("role '" + spec.name + "' already exists");
+          throw;
+        }
+        created = true;
+        return 0;
+      };
+      co_await sql::with_session(op, t, run);
+    };
+    Transaction::Action drop_it = [&]() -> awaitable<void> {
+      if (!created) co_return;
+      auto run = [&](Session& s) {
+        s.execute(postgres::drop_role_sql(quoter(s), spec.name));
+        return 0;
+      };
+      co_await sql::with_session(op, t, run);
+    };
+    co_await tx.step("creating " + on(spec.name, l), std::move(create_it), "dropping " + on(spec.name, l),
+                     std::move(drop_it));
+    if (spec.pgpass) {
+      Transaction::Action add = [&]() -> awaitable<void> {
+        auto run = [&] { set_passfile(op.settings, t.port, spec.name, spec.password); };
+        co_await core::blocking(op, run);
+      };
+      Transaction::Action restore = [&]() -> awaitable<void> {
+        auto run = [&] { set_passfile(op.settings, t.port, spec.name, previous_entry); };
+        co_await core::blocking(op, run);
+      };
+      co_await tx.step("adding a passfile entry for role '" + spec.name + "'", std::move(add), {}, std::move(restore));
+    }
+    co_return 0;
+  });
+}
+
+awaitable<void> alter(const core::Op& op, const InstanceRef& ref, const std::string& name, const RoleChanges& changes) {
+  postgres::validate_role_name("name", name);
+  changes.validate();
+  if (changes.pgpass == true) require_passfile(op.settings);
+  Layout l = ops::lookup(op.settings, ref);
+  InstanceLock lock(op.settings, l.qualname(), InstanceLock::Shared{});
+  const sql::Target t = sql::running(op.settings, l);
+  co_await sql::require_primary(op, t);
+  const auto entry = passfile_password(op.settings, t.port, name);
+  if (changes.pgpass == true && !entry && !changes.password)
+    throw InvalidSpec::missing("password", "'pgpass' needs the role's 'password' (its clear text goes to the passfile)");
+  op.info("altering " + on(name, l), log_target);
+  // From here on the alter runs to its end: once committed it cannot be taken back, and a cancellation
+  // arriving later must not report it undone.
+  co_await asio::this_coro::reset_cancellation_state(core::no_cancellation);
+  co_await asio::this_coro::throw_if_cancelled(false);
+  auto run = [&](Session& s) {
+    if (!role_exists(s, name)) throw NotFound("role", name);
+    require_roles(s, changes.grant);
+    require_roles(s, changes.revoke);
+    check_valid_until(s, changes.valid_until);
+    std::optional<std::string> encrypted = changes.encrypted_password;
+    if (changes.password) encrypted = s.encrypt_password(*changes.password, name);
+    auto statements = postgres::alter_role_sql(quoter(s), name, postgres::attributes_of(changes, encrypted), changes.grant,
+                                               changes.revoke, member_of(s, name));
+    if (statements.empty()) return 0;
+    // One SQL transaction: all of it or nothing (a session closed mid-way rolls back).
+    s.execute("BEGIN");
+    for (const auto& sql : statements) s.execute(sql);
+    s.execute("COMMIT");
+    return 0;
+  };
+  co_await sql::with_session(op, t, run);
+  std::optional<std::optional<std::string>> passfile;  // what to write: a password, or nullopt to remove
+  if (changes.pgpass == false && entry) passfile.emplace(std::nullopt);
+  else if (changes.password && (changes.pgpass == true || (!changes.pgpass && entry))) passfile.emplace(changes.password);
+  else if (changes.encrypted_password && entry) passfile.emplace(std::nullopt);  // the entry would be stale
+  if (passfile) {
+    auto write = [&] { set_passfile(op.settings, t.port, name, *passfile); };
+    co_await core::blocking(op, write);
+  }
+}
+
+Role observed(const Settings& settings, Session& s, int port, const std::vector<std::optional<std::string>>& row) {
+  Role r = postgres::role_of(row);
+  r.in_roles = member_of(s, r.name);
+  r.pgpass = passfile_password(settings, port, r.name).has_value();
+  return r;
+}
+
+awaitable<Role> get(const core::Op& op, const InstanceRef& ref, const std::string& name) {
+  postgres::validate_role_name("name", name);
+  Held h(op, ref);
+  auto run = [&](Session& s) {
+    auto rows = s.query(std::string("SELECT ") + postgres::role_columns + " FROM pg_authid r WHERE r.rolname = $1", {name});
+    if (rows.empty()) throw NotFound("role", name);
+    return observed(op.settings, s, h.target.port, rows.at(0));
+  };
+  co_return co_await sql::with_session(op, h.target, run);
+}
+
+awaitable<std::vector<Role>> list(const core::Op& op, const InstanceRef& ref) {
+  Held h(op, ref);
+  auto run = [&](Session& s) {
+    std::vector<Role> roles;
+    for (const auto& row : s.query(std::string("SELECT ") + postgres::role_columns +
+                                   " FROM pg_authid r WHERE r.rolname !~ '^pg_' ORDER BY r.rolname"))
+      roles.push_back(observed(op.settings, s, h.target.port, row));
+    return roles;
+  };
+  co_return co_await sql::with_session(op, h.target, run);
+}
+
+awaitable<void> drop(const core::Op& op, const InstanceRef& ref, const std::string& name, const RoleDropOptions& options) {
+  postgres::validate_role_name("name", name);
+  options.validate();
+  Held h(op, ref);
+  co_await sql::require_primary(op, h.target);
+  auto check = [&](Session& s) {
+    if (!role_exists(s, name)) throw NotFound("role", name);
+    if (options.reassign_owned && !role_exists(s, *options.reassign_owned)) throw NotFound("role", *options.reassign_owned);
+    std::vector<std::string> databases;
+    for (const auto& row : s.query("SELECT datname FROM pg_database WHERE datallowconn ORDER BY 1"))
+      databases.push_back(row.at(0).value_or(""));
+    return databases;
+  };
+  auto databases = co_await sql::with_session(op, h.target, check);
+  op.info("dropping " + on(name, h.layout), log_target);
+  // From here on the drop runs to its end: REASSIGN/DROP OWNED, database by database, cannot be reverted.
+  co_await asio::this_coro::reset_cancellation_state(core::no_cancellation);
+  co_await asio::this_coro::throw_if_cancelled(false);
+  // REASSIGN/DROP OWNED act on the current database (and shared objects): run them in each.
+  for (const auto& db : databases) {
+    auto owned = [&](Session& s) {
+      const std::string sql = postgres::owned_sql(quoter(s), name, options);
+      if (!sql.empty()) s.execute(sql);
+      return 0;
+    };
+    if (options.drop_owned || options.reassign_owned) co_await sql::with_session(op, h.target, owned, db);
+  }
+  auto run = [&](Session& s) {
+    s.execute("SET lc_messages TO 'C'");  // the dependency error is recognised by its text
+    try {
+      s.execute(postgres::drop_role_sql(quoter(s), name));
+    } catch (const StateError& e) {
+      std::string msg = e.what();
+      if (msg.find("cannot be dropped because some objects depend on it") == std::string::npos) throw;
+      std::string detail;
+      if (auto at = msg.find("DETAIL:"); at != std::string::npos) detail = " (" + core::trim(msg.substr(at + 7)) + ")";
+      std::replace(detail.begin(), detail.end(), '\n', ';');
+      throw StateError("role '" + name + "' cannot be dropped: objects depend on it" + detail +
+                       "; drop them with drop_owned, or give them to another role with reassign_owned");
+    }
+    return 0;
+  };
+  co_await sql::with_session(op, h.target, run);
+  auto remove = [&] { set_passfile(op.settings, h.target.port, name, std::nullopt); };
+  co_await core::blocking(op, remove);
+}
+
+auto create_body(InstanceRef ref, RoleSpec spec) {
+  return [ref = std::move(ref), spec = std::move(spec)](const core::Op& op) { return create(op, ref, spec); };
+}
+auto alter_body(InstanceRef ref, std::string name, RoleChanges changes) {
+  return [ref = std::move(ref), name = std::move(name), changes = std::move(changes)](const core::Op& op) {
+    return alter(op, ref, name, changes);
+  };
+}
+auto get_body(InstanceRef ref, std::string name) {
+  return [ref = std::move(ref), name = std::move(name)](const core::Op& op) { return get(op, ref, name); };
+}
+auto list_body(InstanceRef ref) {
+  return [ref = std::move(ref)](const core::Op& op) { return list(op, ref); };
+}
+auto drop_body(InstanceRef ref, std::string name, RoleDropOptions options) {
+  return [ref = std::move(ref), name = std::move(name), options = std::move(options)](const core::Op& op) {
+    return drop(op, ref, name, options);
+  };
+}
+
+}  // namespace
+}  // namespace ops
+
+namespace {
+Context::Impl& impl(Context& ctx) { return ctx.impl(); }
+}  // namespace
+
+void create_role(Context& ctx, const InstanceRef& ref, const RoleSpec& spec) {
+  impl(ctx).run<void>(ops::create_body(ref, spec));
+}
+void alter_role(Context& ctx, const InstanceRef& ref, const std::string& name, const RoleChanges& changes) {
+  impl(ctx).run<void>(ops::alter_body(ref, name, changes));
+}
+Role get_role(Context& ctx, const InstanceRef& ref, const std::string& name) {
+  return impl(ctx).run<Role>(ops::get_body(ref, name));
+}
+std::vector<Role> list_roles(Context& ctx, const InstanceRef& ref) {
+  return impl(ctx).run<std::vector<Role>>(ops::list_body(ref));
+}
+void drop_role(Context& ctx, const InstanceRef& ref, const std::string& name, const RoleDropOptions& options) {
+  impl(ctx).run<void>(ops::drop_body(ref, name, options));
+}
+
+Operation start_create_role(Context& ctx, InstanceRef ref, RoleSpec spec, Callback<> done, OpOptions op) {
+  return impl(ctx).launch<void>(op, ops::create_body(std::move(ref), std::move(spec)), std::move(done));
+}
+Operation start_alter_role(Context& ctx, InstanceRef ref, std::string name, RoleChanges changes, Callback<> done,
+                           OpOptions op) {
+  return impl(ctx).launch<void>(op, ops::alter_body(std::move(ref), std::move(name), std::move(changes)), std::move(done));
+}
+Operation start_get_role(Context& ctx, InstanceRef ref, std::string name, Callback<Role> done, OpOptions op) {
+  return impl(ctx).launch<Role>(op, ops::get_body(std::move(ref), std::move(name)), std::move(done));
+}
+Operation start_list_roles(Context& ctx, InstanceRef ref, Callback<std::vector<Role>> done, OpOptions op) {
+  return impl(ctx).launch<std::vector<Role>>(op, ops::list_body(std::move(ref)), std::move(done));
+}
+Operation start_drop_role(Context& ctx, InstanceRef ref, std::string name, RoleDropOptions options, Callback<> done,
+                          OpOptions op) {
+  return impl(ctx).launch<void>(op, ops::drop_body(std::move(ref), std::move(name), std::move(options)), std::move(done));
+}
+
+}  // namespace pglift
