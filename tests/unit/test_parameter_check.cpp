@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "pglift/errors.hpp"
+#include "pglift/operations.hpp"
 #include "postgres/parameter_check.hpp"
 
 using namespace pglift;
@@ -127,3 +128,29 @@ TEST_CASE("parameter check from --describe-config: names, types and plain ranges
   CHECK(field_of(c, "no_such_parameter", std::int64_t{1}) == "parameter=no_such_parameter");
 }
 
+TEST_CASE("pgconf edit's text round trip: unchanged text, sets, removals, comments, malformed lines") {
+  ConfParameters current{{"work_mem", std::string("8MB")}, {"jit", false}, {"port", std::int64_t{5433}},
+                         {"log_line_prefix", std::string("%m [%p] it's ")}, {"random_page_cost", 1.5}};
+  const std::string text = parameters_text(current);
+  CHECK(text.find("log_line_prefix = '%m [%p] it''s '\n") != std::string::npos);
+  CHECK(parameter_changes_from_text(current, text).empty());
+  CHECK(parameter_changes_from_text(current, "# a comment\n\n" + text + "  # trailing\n").empty());
+
+  auto changes = parameter_changes_from_text(current, "work_mem = '16MB'\njit = on\nport = 5433\n"
+                                                      "log_line_prefix = '%m [%p] it''s '\nshared_buffers = 128MB\n");
+  CHECK(changes.size() == 4);
+  CHECK(std::get<std::string>(*changes.at("work_mem")) == "16MB");
+  CHECK(std::get<bool>(*changes.at("jit")) == true);
+  CHECK(std::get<std::string>(*changes.at("shared_buffers")) == "128MB");
+  CHECK_FALSE(changes.at("random_page_cost").has_value());  // removed
+
+  CHECK(parameter_changes_from_text({{"port", std::string("5433")}}, "port = 5433\n").empty());  // same setting
+  CHECK(parameter_changes_from_text({}, "WORK_MEM = 8MB\nwork_mem = 4MB\n").at("work_mem") == ConfValue(std::string("4MB")));
+  try {
+    parameter_changes_from_text(current, "work_mem = 8MB\ninclude 'other.conf'\n");
+    FAIL("an include directive was accepted");
+  } catch (const InvalidSpec& e) {
+    CHECK(e.field() == "line 2");
+  }
+  CHECK_THROWS_AS(parameter_changes_from_text(current, "= 5\n"), InvalidSpec);
+}
