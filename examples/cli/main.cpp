@@ -14,6 +14,7 @@
 #include "instance_commands.hpp"
 #include "patroni_commands.hpp"
 #include "pgconf_commands.hpp"
+#include "pghba_commands.hpp"  // pgconf (wt-pgconf)
 
 namespace {
 
@@ -128,6 +129,7 @@ int main(int argc, char** argv) {
   cli::add_instance_commands(app, commands);
   cli::add_pgconf_commands(app, commands);
   cli::add_patroni_commands(app, commands);
+  cli::add_pghba_commands(app, commands);  // pgconf (wt-pgconf)
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

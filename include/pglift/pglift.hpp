@@ -3,6 +3,7 @@
 #include "pglift/context.hpp"
 #include "pglift/errors.hpp"
 #include "pglift/events.hpp"
+#include "pglift/hba.hpp"
 #include "pglift/instance.hpp"
 #include "pglift/operations.hpp"
 #include "pglift/settings.hpp"

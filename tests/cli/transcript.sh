@@ -307,6 +307,38 @@ expect_status 1
 expect_match "says the editor cannot run" "^Error: cannot run the editor '/nonexistent/editor'" "$ERR"
 pglift pgconf -i main remove work_mem
 expect_status 0
+# pghba: records added and removed with pglift's options; --dry-run and --diff.
+HBA=$PREFIX/srv/pgsql/15/main/data/pg_hba.conf
+HBA_BEFORE=$(cat "$HBA")
+pglift pghba -i main add --connection-address 10.0.0.0/8 --database app,reports --user alice --method scram-sha-256 --dry-run --diff
+expect_status 0
+expect_match "shows the line added as a diff" '^\+host +app,reports +alice +10\.0\.0\.0/8 +scram-sha-256$' "$OUT"
+expect_match "says nothing was changed" '^DRY RUN: no changes made$' "$ERR"
+expect_equal "leaves pg_hba.conf as it was" "$HBA_BEFORE" "$(cat "$HBA")"
+pglift pghba -i main add --connection-address 10.0.0.0/8 --database app,reports --user alice --method scram-sha-256
+expect_status 0
+expect_match "appends the record" '^host +app,reports +alice +10\.0\.0\.0/8 +scram-sha-256$' "$(cat "$HBA")"
+expect_equal "keeps the other lines" "$HBA_BEFORE" "$(head -n "$(wc -l <<<"$HBA_BEFORE")" "$HBA")"
+pglift instance exec main -- psql -tAc "select count(*) from pg_hba_file_rules where address = '10.0.0.0'"
+expect_equal "is in effect (reloaded)" "1" "$OUT"
+pglift pghba -i main add --method peer --user alice
+expect_status 0
+expect_match "a record without connection options is local" '^local +all +alice +peer$' "$(cat "$HBA")"
+pglift pghba -i main add --connection-type hostssl --connection-address '10.0.0.0/8 trust' --method md5
+expect_status 1
+expect_match "names the bad field" "'connection.address'" "$ERR"
+pglift pghba -i main add --connection-address 10.0.0.0/8 --method letmein
+expect_status 1
+expect_match "names the bad method" "'method'" "$ERR"
+pglift pghba -i main remove --connection-address 10.0.0.0/8 --database app,reports --user alice --method scram-sha-256 --diff
+expect_status 0
+expect_match "shows the line removed" '^-host +app,reports +alice +10\.0\.0\.0/8' "$OUT"
+pglift pghba -i main remove --method peer --user alice
+expect_status 0
+expect_equal "is back to what it was" "$HBA_BEFORE" "$(cat "$HBA")"
+pglift pghba -i main remove --method peer --user alice
+expect_status 1
+expect_match "says the record is not there" "not found" "$ERR"
 # --- end pgconf ---
 pglift pgconf -i nosuch show
 expect_status 2

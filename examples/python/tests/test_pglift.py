@@ -110,6 +110,34 @@ class ConfigureTest(unittest.TestCase):
                 ctx.drop("pycfg")
 
 
+class HbaTest(unittest.TestCase):  # pgconf (wt-pgconf)
+    def test_hba_records(self) -> None:
+        record = {"connection": {"type": "host", "address": "10.0.0.0/8"}, "database": ["app"], "user": "alice",
+                  "method": "scram-sha-256"}
+        with pglift.Context() as ctx:
+            ctx.create({"name": "pyhba", "port": free_port()})
+            try:
+                dry = ctx.hba_add("pyhba", record, dry_run=True)
+                self.assertTrue(dry["changed"])
+                self.assertFalse(dry["reloaded"])
+                self.assertIn("+host    app", dry["diff"])
+                added = ctx.hba_add("pyhba", record)
+                self.assertEqual(len(added["added"]), 1)
+                self.assertTrue(added["reloaded"])
+                self.assertFalse(ctx.hba_add("pyhba", [record])["changed"])
+                with self.assertRaises(pglift.InvalidSpec) as bad:
+                    ctx.hba_add("pyhba", dict(record, method="nope"))
+                self.assertEqual(bad.exception.field, "method")
+                op = ctx.hba_remove_async("pyhba", record, 12)
+                self.assertTrue(op.wait(60))
+                self.assertEqual(op.result()["removed"], added["added"])
+                op.close()
+                with self.assertRaises(pglift.NotFound):
+                    ctx.hba_remove("pyhba", record)
+            finally:
+                ctx.drop("pyhba")
+
+
 class OptionsTest(unittest.TestCase):
     def test_options_on_a_plain_instance(self) -> None:
         with pglift.Context() as ctx:
