@@ -15,6 +15,7 @@
 //! No crates; builds with Rust 1.63.
 
 mod ffi;
+mod hba; // pgconf (wt-pgconf)
 pub mod json;
 
 use std::collections::BTreeMap;
@@ -25,6 +26,7 @@ use std::path::PathBuf;
 use std::ptr;
 use std::time::Duration;
 
+pub use hba::{HbaConnection, HbaRecord, HbaResult}; // pgconf (wt-pgconf)
 pub use json::Json;
 
 /// The version of the loaded library, e.g. "0.1.0".
