@@ -91,6 +91,7 @@ extern "C" {
 #define PGLIFT_HAS_SETTINGS 1     /* pglift_settings_* */
 #define PGLIFT_HAS_START_WITH 1   /* pglift_instance_start_with, PGLIFT_E_WOULD_LOSE_DATA */
 #define PGLIFT_HAS_HBA 1          /* pglift_hba_add, pglift_hba_remove (+ _async) */
+#define PGLIFT_HAS_CONF_TEXT 1    /* pglift_instance_parameters_text, pglift_instance_configure_text */
 
 /* The version of the library actually loaded, "MAJOR.MINOR.PATCH" (static storage, never NULL). */
 PGLIFT_API const char *pglift_version(void) PGLIFT_NOEXCEPT;
@@ -465,6 +466,20 @@ PGLIFT_API int pglift_event_progress_phase(const pglift_event *ev) PGLIFT_NOEXCE
 /* The name of a level: "DEBUG", "INFO", "WARNING", "ERROR", "OFF"; "UNKNOWN" otherwise (static storage). */
 PGLIFT_API const char *pglift_log_level_name(int level) PGLIFT_NOEXCEPT;
 PGLIFT_API void pglift_event_free(pglift_event *ev) PGLIFT_NOEXCEPT;
+
+/* ---- the managed parameters as postgresql.conf text (pgconf edit) ------------------------------------ */
+
+/* The managed parameters as "name = value" lines, sorted, values as postgresql.conf writes them (a
+ * Patroni member: its YAML's postgresql.parameters only, never what Patroni injects). */
+PGLIFT_API int pglift_instance_parameters_text(pglift_ctx *ctx, const char *instance, char **out_text,
+                                               pglift_error **err) PGLIFT_NOEXCEPT;
+/* Makes `text` (postgresql.conf syntax: blank lines and comments ignored) the managed parameters: new or
+ * changed values are set, names no longer there removed, as pglift_instance_configure does (values
+ * checked first, reload, restart-only parameters reported). A line that is not one `name = value`
+ * entry fails with PGLIFT_E_INVALID_SPEC (field "line N"). *out_json as for pglift_instance_configure
+ * (no change: empty "changes"). */
+PGLIFT_API int pglift_instance_configure_text(pglift_ctx *ctx, const char *instance, const char *text,
+                                              size_t text_len, char **out_json, pglift_error **err) PGLIFT_NOEXCEPT;
 
 /* ---- pg_hba records (pgconf) ----------------------------------------------------------------------- */
 

@@ -1,6 +1,6 @@
 /* pg_hba records through the C ABI, on a plain instance: a record added (the diff, the reload), added
  * again (no change), a dry run, a bad record refused naming the field, the removal asynchronously, and
- * a removal of what is not there refused. */
+ * a removal of what is not there refused. Then the parameters as postgresql.conf text and back. */
 #include "testutil.h"
 
 int main(void) {
@@ -40,6 +40,25 @@ int main(void) {
   CHECK(contains(pglift_op_result(op), "\"removed\":[\"host    app"));
   pglift_op_free(op);
   FAILS(PGLIFT_E_NOT_FOUND, pglift_hba_remove(ctx, "hba", record, strlen(record), PGLIFT_HBA_DEFAULT, &json, ERR));
+
+  /* The parameters as text, edited, applied; a line that is no entry is refused naming it. */
+  {
+    char text[8192];
+    const char *bad_line = "work_mem = 8MB\ninclude 'x.conf'\n";
+    OK(pglift_instance_parameters_text(ctx, "hba", &json, ERR));
+    CHECK(contains(json, "\nport = ") || strncmp(json, "port = ", 7) == 0);
+    CHECK(strlen(json) + 32 < sizeof text);
+    snprintf(text, sizeof text, "%swork_mem = '16MB'\n", json);
+    pglift_free(json);
+    OK(pglift_instance_configure_text(ctx, "hba", text, strlen(text), &json, ERR));
+    CHECK(contains(json, "\"changes\":{\"work_mem\":[null,\"16MB\"]}") && contains(json, "\"reloaded\":true"));
+    pglift_free(json);
+    OK(pglift_instance_configure_text(ctx, "hba", text, strlen(text), &json, ERR));
+    CHECK(contains(json, "\"changes\":{}"));
+    pglift_free(json);
+    FAILS(PGLIFT_E_INVALID_SPEC, pglift_instance_configure_text(ctx, "hba", bad_line, strlen(bad_line), &json, ERR));
+    CHECK(strcmp(pglift_error_field(test_err), "line 2") == 0);
+  }
 
   OK(pglift_instance_drop_with(ctx, "hba", PGLIFT_DROP_DEFAULT, ERR));
   pglift_ctx_free(ctx);
