@@ -301,6 +301,16 @@ class Context:
         return self._start(lib.pglift_instance_drop_with_async, None, tag, encode(instance),
                            _drop_flags(remove_cluster, dcs_unreachable_ok))
 
+    # -- the managed parameters as postgresql.conf text (pgconf edit) --------------------------------
+    def parameters_text(self, instance: str) -> str:
+        """"name = value" lines (a Patroni member: its YAML's parameters only)."""
+        return self._json_call(lib.pglift_instance_parameters_text, encode(instance))
+
+    def configure_text(self, instance: str, text: str) -> dict[str, Any]:
+        """Makes ``text`` the managed parameters (set and removed as in the text), as :meth:`configure` does."""
+        doc = text.encode()
+        return json.loads(self._json_call(lib.pglift_instance_configure_text, encode(instance), doc, len(doc)))
+
     # -- pg_hba records (pgconf) ---------------------------------------------------------------------
     # A record: {"connection": {"type": "host", "address": "10.0.0.0/8", "netmask": None} or None (local),
     # "database": "all" or [...], "user": "all" or [...], "method": "scram-sha-256", "options": [...]}.

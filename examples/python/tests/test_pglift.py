@@ -134,6 +134,14 @@ class HbaTest(unittest.TestCase):  # pgconf (wt-pgconf)
                 op.close()
                 with self.assertRaises(pglift.NotFound):
                     ctx.hba_remove("pyhba", record)
+                text = ctx.parameters_text("pyhba")
+                self.assertIn("port = ", text)
+                edited = ctx.configure_text("pyhba", text + "work_mem = '16MB'\n")
+                self.assertEqual(edited["changes"], {"work_mem": [None, "16MB"]})
+                self.assertEqual(ctx.configure_text("pyhba", text + "work_mem = '16MB'\n")["changes"], {})
+                with self.assertRaises(pglift.InvalidSpec) as bad_line:
+                    ctx.configure_text("pyhba", "include 'x.conf'\n")
+                self.assertEqual(bad_line.exception.field, "line 1")
             finally:
                 ctx.drop("pyhba")
 
