@@ -92,6 +92,8 @@ extern "C" {
 #define PGLIFT_HAS_START_WITH 1   /* pglift_instance_start_with, PGLIFT_E_WOULD_LOSE_DATA */
 #define PGLIFT_HAS_DATABASES 1    /* pglift_database_* (create/alter/get/list/drop/run/privileges) */
 #define PGLIFT_HAS_ROLES 1        /* pglift_role_* (+ _async), PGLIFT_E_READ_ONLY */
+#define PGLIFT_HAS_HBA 1          /* pglift_hba_add, pglift_hba_remove (+ _async) */
+#define PGLIFT_HAS_CONF_TEXT 1    /* pglift_instance_parameters_text, pglift_instance_configure_text */
 
 /* The version of the library actually loaded, "MAJOR.MINOR.PATCH" (static storage, never NULL). */
 PGLIFT_API const char *pglift_version(void) PGLIFT_NOEXCEPT;
@@ -573,6 +575,50 @@ PGLIFT_API int pglift_event_progress_phase(const pglift_event *ev) PGLIFT_NOEXCE
 /* The name of a level: "DEBUG", "INFO", "WARNING", "ERROR", "OFF"; "UNKNOWN" otherwise (static storage). */
 PGLIFT_API const char *pglift_log_level_name(int level) PGLIFT_NOEXCEPT;
 PGLIFT_API void pglift_event_free(pglift_event *ev) PGLIFT_NOEXCEPT;
+
+/* ---- the managed parameters as postgresql.conf text (pgconf edit) ------------------------------------ */
+
+/* The managed parameters as "name = value" lines, sorted, values as postgresql.conf writes them (a
+ * Patroni member: its YAML's postgresql.parameters only, never what Patroni injects). */
+PGLIFT_API int pglift_instance_parameters_text(pglift_ctx *ctx, const char *instance, char **out_text,
+                                               pglift_error **err) PGLIFT_NOEXCEPT;
+/* Makes `text` (postgresql.conf syntax: blank lines and comments ignored) the managed parameters: new or
+ * changed values are set, names no longer there removed, as pglift_instance_configure does (values
+ * checked first, reload, restart-only parameters reported). A line that is not one `name = value`
+ * entry fails with PGLIFT_E_INVALID_SPEC (field "line N"). *out_json as for pglift_instance_configure
+ * (no change: empty "changes"). */
+PGLIFT_API int pglift_instance_configure_text(pglift_ctx *ctx, const char *instance, const char *text,
+                                              size_t text_len, char **out_json, pglift_error **err) PGLIFT_NOEXCEPT;
+
+/* ---- pg_hba records (pgconf) ----------------------------------------------------------------------- */
+
+/* Flags of pglift_hba_add / pglift_hba_remove. */
+typedef enum pglift_hba_flags {
+  PGLIFT_HBA_DEFAULT = 0,
+  PGLIFT_HBA_DRY_RUN = 1 /* compute the result and its diff, change nothing */
+} pglift_hba_flags;
+
+/* Adds pg_hba records not already there (the same fields), after the existing lines. `records_json` is
+ * one record or an array of them: {"connection": {"type": "host", "address": "10.0.0.0/8", "netmask":
+ * null} (null or absent: a `local` record), "database": "all" | ["db1", "db2"], "user": ..., "method":
+ * "scram-sha-256" (required), "options": ["map=x"]}. Every record is validated first (PGLIFT_E_INVALID_SPEC
+ * naming the field: connection.type, connection.address, connection.netmask, database, user, method,
+ * options). Plain instance: pg_hba.conf edited in place (other lines kept, atomic, 0600), then a running
+ * instance reloaded (confirmed). Patroni member: its YAML's postgresql.pg_hba, then a reload through
+ * Patroni. *out_json: {"added": [lines], "removed": [], "changed": true, "reloaded": true, "diff": "--- ..."}. */
+PGLIFT_API int pglift_hba_add(pglift_ctx *ctx, const char *instance, const char *records_json, size_t records_len,
+                              uint32_t flags, char **out_json, pglift_error **err) PGLIFT_NOEXCEPT;
+/* Removes the lines equal to the records; a record found nowhere fails with PGLIFT_E_NOT_FOUND and
+ * changes nothing. *out_json as for pglift_hba_add ("removed" lists the lines). */
+PGLIFT_API int pglift_hba_remove(pglift_ctx *ctx, const char *instance, const char *records_json,
+                                 size_t records_len, uint32_t flags, char **out_json,
+                                 pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_hba_add_async(pglift_ctx *ctx, const char *instance, const char *records_json,
+                                    size_t records_len, uint32_t flags, uint64_t tag, pglift_op **out,
+                                    pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_hba_remove_async(pglift_ctx *ctx, const char *instance, const char *records_json,
+                                       size_t records_len, uint32_t flags, uint64_t tag, pglift_op **out,
+                                       pglift_error **err) PGLIFT_NOEXCEPT;
 
 #ifdef __cplusplus
 }

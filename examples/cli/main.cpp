@@ -16,6 +16,7 @@
 #include "patroni_commands.hpp"
 #include "pgconf_commands.hpp"
 #include "role_commands.hpp"  // roles
+#include "pghba_commands.hpp"  // pgconf (wt-pgconf)
 
 namespace {
 
@@ -132,6 +133,7 @@ int main(int argc, char** argv) {
   cli::add_patroni_commands(app, commands);
   cli::add_database_commands(app, commands);  // databases (and `instance privileges`)
   cli::add_role_commands(app, commands);  // roles
+  cli::add_pghba_commands(app, commands);  // pgconf (wt-pgconf)
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

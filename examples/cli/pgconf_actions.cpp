@@ -7,6 +7,7 @@
 
 #include "cli_errors.hpp"
 #include "conf_values.hpp"
+#include "editor.hpp"
 #include "interrupts.hpp"
 #include "terminal.hpp"
 
@@ -111,6 +112,22 @@ int remove_parameters(Session& session, const Target& target, const PgconfArgs& 
     auto name = parameter_name(given);
     if (!managed.count(name)) throw ExitError("'" + given + "' not found in managed configuration");
     changes[name] = std::nullopt;
+  }
+  auto result = configure(session, ref, changes);
+  report_changes(session, changes, result);
+  offer_restart(session, ref, result);
+  return 0;
+}
+
+int edit_parameters(Session& session, const Target& target, const PgconfArgs&) {
+  auto ref = resolve(session, target);
+  auto current = pglift::instance_parameters(session.context(), ref);
+  PrivateFile file("postgresql.conf", pglift::parameters_text(current));
+  pglift::ParameterChanges changes;
+  if (run_editor(file.path()) == 0) changes = pglift::parameter_changes_from_text(current, file.read());
+  if (changes.empty()) {
+    session.console().print_error("no change");
+    return 0;
   }
   auto result = configure(session, ref, changes);
   report_changes(session, changes, result);

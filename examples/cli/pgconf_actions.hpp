@@ -20,5 +20,8 @@ int show_parameters(Session& session, const Target& target, const PgconfArgs& ar
 int set_parameters(Session& session, const Target& target, const PgconfArgs& args);
 /// Removes managed parameters; an unknown name is an error, and then nothing is changed.
 int remove_parameters(Session& session, const Target& target, const PgconfArgs& args);
+/// Opens the managed parameters as postgresql.conf text in the user's editor, then applies what changed
+/// as `set` and `remove` would; "no change" when the text is the same or the editor failed.
+int edit_parameters(Session& session, const Target& target, const PgconfArgs& args);
 
 }  // namespace cli

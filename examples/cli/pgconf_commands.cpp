@@ -36,6 +36,10 @@ void add_pgconf_commands(CLI::App& root, Commands& commands) {
       ->type_name("PARAMETER=VALUE");
   add_command(*group, commands, target, "remove", "Remove configuration items.", "PARAMETER",
               "Managed parameters to remove.", true, remove_parameters);
+  auto* edit = group->add_subcommand("edit", "Edit managed configuration.");
+  auto edit_args = std::make_shared<PgconfArgs>();
+  edit_args->command = edit;
+  commands.add(*edit, [target, edit_args](Session& s) { return edit_parameters(s, *target, *edit_args); });
 }
 
 }  // namespace cli

@@ -9,6 +9,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 
 #include "pglift/databases.hpp"  // databases
+#include "pglift/hba.hpp"
 #include "pglift/operations.hpp"
 #include "pglift/roles.hpp"
 
@@ -177,5 +178,21 @@ auto async_drop_role(Context& ctx, InstanceRef ref, std::string name, RoleDropOp
   });
 }
 // --- end roles
+// --- pgconf (wt-pgconf): pg_hba records ---------------------------------------------------------------
+template <class Token>
+auto async_add_hba_records(Context& ctx, InstanceRef ref, std::vector<HbaRecord> records, HbaOptions options, Token&& token) {
+  return detail::initiate<Token, HbaResult>(
+      std::forward<Token>(token), [&ctx, ref = std::move(ref), records = std::move(records), options](auto cb) mutable {
+        return start_add_hba_records(ctx, std::move(ref), std::move(records), options, std::move(cb));
+      });
+}
+template <class Token>
+auto async_remove_hba_records(Context& ctx, InstanceRef ref, std::vector<HbaRecord> records, HbaOptions options, Token&& token) {
+  return detail::initiate<Token, HbaResult>(
+      std::forward<Token>(token), [&ctx, ref = std::move(ref), records = std::move(records), options](auto cb) mutable {
+        return start_remove_hba_records(ctx, std::move(ref), std::move(records), options, std::move(cb));
+      });
+}
+// --- end pgconf ---
 
 }  // namespace pglift

@@ -143,6 +143,19 @@ ConfigurationResult configure_instance(Context& ctx, const InstanceRef& ref, con
 /// The managed parameters (postgresql.conf's, or the Patroni YAML's postgresql.parameters).
 ConfParameters instance_parameters(Context& ctx, const InstanceRef& ref);
 
+// --- pgconf (wt-pgconf): the managed parameters as postgresql.conf text, and back -------------------
+/// "name = value" lines, sorted by name, values as postgresql.conf writes them (strings quoted).
+std::string parameters_text(const ConfParameters& parameters);
+/// instance_parameters() as parameters_text(): what `pgconf edit` opens (a Patroni member: its YAML's
+/// postgresql.parameters only, never what Patroni injects into postgresql.conf).
+std::string instance_parameters_text(Context& ctx, const InstanceRef& ref);
+/// The changes turning `current` into the parameters `text` holds (postgresql.conf syntax; blank lines
+/// and comments ignored; later entries win): new or changed values are set, names no longer there are
+/// removed (nullopt). Empty when the text says the same. A line that is not one `name = value` entry
+/// (an include directive, no name) throws InvalidSpec("line N", the line).
+ParameterChanges parameter_changes_from_text(const ConfParameters& current, std::string_view text);
+// --- end pgconf ---
+
 // --- Patroni members ---------------------------------------------------------------------------------
 /// Switchover, returning once the new leader is observed (or the switchover is scheduled).
 TopologyResult patroni_switchover(Context& ctx, const InstanceRef& ref, const SwitchoverOptions& options = {});

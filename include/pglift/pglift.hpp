@@ -4,6 +4,7 @@
 #include "pglift/databases.hpp"  // databases
 #include "pglift/errors.hpp"
 #include "pglift/events.hpp"
+#include "pglift/hba.hpp"
 #include "pglift/instance.hpp"
 #include "pglift/operations.hpp"
 #include "pglift/roles.hpp"

@@ -15,6 +15,7 @@
 #include "core/text.hpp"
 #include "ops/context_impl.hpp"
 #include "ops/configure.hpp"
+#include "ops/parameter_check.hpp"
 #include "ops/lock.hpp"
 #include "ops/lookup.hpp"
 #include "ops/patroni_ops.hpp"
@@ -282,6 +283,7 @@ ConfParameters managed_parameters(const Settings& settings, const Layout& l) {
 
 awaitable<ConfigurationResult> configure(const core::Op& op, const Layout& l, const ParameterChanges& changes) {
   check_parameter_names(changes);
+  co_await check_parameters(op, l, changes);  // before any file is touched
   if (patroni::is_member(op.settings, l)) co_return co_await patroni_member::configure(op, l, changes);
   ConfParameters params = postgres::parse_conf(core::read_file(l.conf()));
   ConfigurationResult result;

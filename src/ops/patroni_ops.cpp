@@ -1,5 +1,6 @@
 #include "ops/patroni_ops.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
@@ -788,6 +789,11 @@ awaitable<ConfigurationResult> configure(const core::Op& op, const Layout& l, co
   auto r = co_await e.rest.call("POST", "/reload", core::Object{}, 10s);
   if (r.status != 202 && r.status != 200)
     throw StateError("reload through Patroni failed: HTTP " + std::to_string(r.status) + ": " + core::trim(r.body));
+  std::vector<std::string> reloadable;
+  for (const auto& n : names)
+    if (std::find(result.needs_restart.begin(), result.needs_restart.end(), n) == result.needs_restart.end()) reloadable.push_back(n);
+  if (!reloadable.empty())
+    op.info("instance " + l.display() + " needs reload due to parameter changes: " + core::join(reloadable, ", "), "pglift.instances");
   // Confirmed when PostgreSQL re-read its files, or reports the pending restart; not confirmed in
   // time is an error (Timeout): the change is in the YAML, but nobody can say it is in effect.
   auto applied = [&]() -> awaitable<bool> {

@@ -187,6 +187,24 @@ expect_stdout "work_mem = '8MB'"
 pglift instance exec pg1 -- psql -tAc 'show work_mem'
 expect_status 0
 expect_stdout "8MB"
+# --- pgconf (wt-pgconf): pgconf edit on a member: the YAML's parameters only, never Patroni's own ------
+cat >"$SCRATCH/edit.sh" <<'SCRIPT'
+#!/bin/sh
+cp "$1" "$EDIT_SEEN"
+sed -i -e 's/^work_mem = .*/work_mem = '"'"'12MB'"'"'/' "$1"
+SCRIPT
+export EDIT_SEEN=$SCRATCH/edit.seen
+EDITOR="sh $SCRATCH/edit.sh" pglift -L INFO --non-interactive pgconf -i pg1 edit
+expect_status 0
+expect_match "reports the change" '^work_mem: 8MB -> 12MB$' "$ERR"
+expect_match "says what is reloaded" "INFO +pglift\.[a-z.]+ - instance 15/pg1 needs reload due to parameter changes: work_mem\$" "$ERR"
+expect_no_match "shows no Patroni-injected parameter" '^(hba_file|ident_file|listen_addresses|port|primary_conninfo|recovery_target) ' "$(cat "$EDIT_SEEN")"
+pglift instance exec pg1 -- psql -tAc 'show work_mem'
+expect_stdout "12MB"
+EDITOR=true pglift pgconf -i pg1 edit
+expect_status 0
+expect_equal "an unchanged text changes nothing" "no change" "$ERR"
+# --- end pgconf ---
 
 # Topology changes.
 pglift -L INFO patroni -i pg1 switchover --candidate pg2

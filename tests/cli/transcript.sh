@@ -255,6 +255,91 @@ expect_status 1
 expect_match "says it is not managed" "^Error: 'nope' not found in managed configuration\$" "$ERR"
 pglift pgconf -i main set =5
 expect_status 2
+# --- pgconf (wt-pgconf): values checked before anything is written; pgconf edit -----------------------
+CONF=$PREFIX/srv/pgsql/15/main/data/postgresql.conf
+CONF_BEFORE=$(cat "$CONF")
+pglift pgconf -i main set work_mem=lots
+expect_status 1
+expect_match "names the parameter and the value" "^Error: .*'lots'.*'work_mem'" "$ERR"
+pglift pgconf -i main set no_such_parameter=1
+expect_status 1
+expect_match "names the unknown parameter" "no_such_parameter.*unrecognized configuration parameter" "$ERR"
+expect_equal "leaves postgresql.conf as it was" "$CONF_BEFORE" "$(cat "$CONF")"
+# The editor: a script (its path with a space, quoted in EDITOR as a shell would read it) that records
+# the modes of the file and its directory, changes one value, adds one, removes one.
+mkdir -p "$SCRATCH/my editor"
+cat >"$SCRATCH/my editor/edit.sh" <<'SCRIPT'
+#!/bin/sh
+stat -c '%a' "$1" "$(dirname "$1")" >"$EDIT_LOG"
+sed -i -e 's/^max_connections = .*/max_connections = 70/' -e '/^effective_cache_size = /d' "$1"
+echo "work_mem = '16MB'" >>"$1"
+SCRIPT
+export EDIT_LOG=$SCRATCH/edit.log
+EDITOR="sh '$SCRATCH/my editor/edit.sh'" VISUAL=false pglift -L INFO --non-interactive pgconf -i main edit
+expect_status 0
+expect_equal "edits a private file (0600 in a 0700 directory)" "600
+700" "$(cat "$EDIT_LOG")"
+expect_match "reports the new value" '^work_mem: None -> 16MB$' "$ERR"
+expect_match "reports the changed value" '^max_connections: 60 -> 70$' "$ERR"
+expect_match "reports the removal" '^effective_cache_size: .* -> None$' "$ERR"
+expect_match "says what is reloaded" \
+  "INFO +pglift\.[a-z.]+ - instance 15/main needs reload due to parameter changes: effective_cache_size, work_mem\$" "$ERR"
+expect_match "says what needs a restart" \
+  "WARNING +pglift\.[a-z.]+ - instance 15/main needs restart due to parameter changes: max_connections\$" "$ERR"
+pglift pgconf -i main show work_mem effective_cache_size
+expect_stdout "work_mem = '16MB'"
+CONF_BEFORE=$(cat "$CONF")
+EDITOR=true pglift pgconf -i main edit
+expect_status 0
+expect_equal "an unchanged text changes nothing" "no change" "$ERR"
+EDITOR="sh -c 'echo \"work_mem = 1MB\" >>\"\$0\"; exit 1'" pglift pgconf -i main edit
+expect_status 0
+expect_equal "a failed editor changes nothing" "no change" "$ERR"
+EDITOR="sh -c 'echo \"work_mem = lots\" >>\"\$0\"'" pglift pgconf -i main edit
+expect_status 1
+expect_match "a bad value is refused" "^Error: .*'lots'.*'work_mem'" "$ERR"
+EDITOR="sh -c 'echo \"include = other.conf\" >>\"\$0\"'" pglift pgconf -i main edit
+expect_status 1
+expect_match "a line that is no parameter is refused, naming it" "^Error: .*'line [0-9]+'" "$ERR"
+expect_equal "leaves postgresql.conf as it was" "$CONF_BEFORE" "$(cat "$CONF")"
+EDITOR=/nonexistent/editor pglift pgconf -i main edit
+expect_status 1
+expect_match "says the editor cannot run" "^Error: cannot run the editor '/nonexistent/editor'" "$ERR"
+pglift pgconf -i main remove work_mem
+expect_status 0
+# pghba: records added and removed with pglift's options; --dry-run and --diff.
+HBA=$PREFIX/srv/pgsql/15/main/data/pg_hba.conf
+HBA_BEFORE=$(cat "$HBA")
+pglift pghba -i main add --connection-address 10.0.0.0/8 --database app,reports --user alice --method scram-sha-256 --dry-run --diff
+expect_status 0
+expect_match "shows the line added as a diff" '^\+host +app,reports +alice +10\.0\.0\.0/8 +scram-sha-256$' "$OUT"
+expect_match "says nothing was changed" '^DRY RUN: no changes made$' "$ERR"
+expect_equal "leaves pg_hba.conf as it was" "$HBA_BEFORE" "$(cat "$HBA")"
+pglift pghba -i main add --connection-address 10.0.0.0/8 --database app,reports --user alice --method scram-sha-256
+expect_status 0
+expect_match "appends the record" '^host +app,reports +alice +10\.0\.0\.0/8 +scram-sha-256$' "$(cat "$HBA")"
+expect_equal "keeps the other lines" "$HBA_BEFORE" "$(head -n "$(wc -l <<<"$HBA_BEFORE")" "$HBA")"
+pglift instance exec main -- psql -tAc "select count(*) from pg_hba_file_rules where address = '10.0.0.0'"
+expect_equal "is in effect (reloaded)" "1" "$OUT"
+pglift pghba -i main add --method peer --user alice
+expect_status 0
+expect_match "a record without connection options is local" '^local +all +alice +peer$' "$(cat "$HBA")"
+pglift pghba -i main add --connection-type hostssl --connection-address '10.0.0.0/8 trust' --method md5
+expect_status 1
+expect_match "names the bad field" "'connection.address'" "$ERR"
+pglift pghba -i main add --connection-address 10.0.0.0/8 --method letmein
+expect_status 1
+expect_match "names the bad method" "'method'" "$ERR"
+pglift pghba -i main remove --connection-address 10.0.0.0/8 --database app,reports --user alice --method scram-sha-256 --diff
+expect_status 0
+expect_match "shows the line removed" '^-host +app,reports +alice +10\.0\.0\.0/8' "$OUT"
+pglift pghba -i main remove --method peer --user alice
+expect_status 0
+expect_equal "is back to what it was" "$HBA_BEFORE" "$(cat "$HBA")"
+pglift pghba -i main remove --method peer --user alice
+expect_status 1
+expect_match "says the record is not there" "not found" "$ERR"
+# --- end pgconf ---
 pglift pgconf -i nosuch show
 expect_status 2
 expect_match "names the option" "Invalid value for '-i' / '--instance'" "$ERR"

@@ -117,6 +117,34 @@ TEST_CASE("the seed scenario: a leader and a replica, data flows, switchover and
   CHECK(conf.changes.count("work_mem"));
   CHECK(sql(*env, "pg1", "SHOW work_mem") == "8MB");
   CHECK(std::get<std::string>(instance_parameters(*env, InstanceRef::parse("pg1")).at("work_mem")) == "8MB");
+  CHECK(env.logged("instance 15/pg1 needs reload due to parameter changes: work_mem"));
+  {  // a bad value is refused before the YAML is touched (pgconf)
+    const fs::path yaml = instance_env(*env, InstanceRef::parse("pg1")).at("PATRONICTL_CONFIG_FILE");
+    std::ifstream in(yaml, std::ios::binary);
+    const std::string before((std::istreambuf_iterator<char>(in)), {});
+    CHECK_THROWS_AS(configure_instance(*env, InstanceRef::parse("pg1"), {{"work_mem", ConfValue(std::string("10s"))}}), InvalidSpec);
+    CHECK_THROWS_AS(configure_instance(*env, InstanceRef::parse("pg1"), {{"no_such_parameter", ConfValue(true)}}), InvalidSpec);
+    std::ifstream again(yaml, std::ios::binary);
+    CHECK(std::string((std::istreambuf_iterator<char>(again)), {}) == before);
+  }
+  {  // pg_hba records go to the YAML's postgresql.pg_hba, and Patroni applies them on reload (pgconf)
+    HbaRecord r;
+    r.connection = HbaConnection{"host", std::string("10.9.0.0/16"), std::nullopt};
+    r.method = "scram-sha-256";
+    auto added = add_hba_records(*env, InstanceRef::parse("pg1"), {r});
+    CHECK(added.changed);
+    CHECK(added.reloaded);
+    const fs::path yaml = instance_env(*env, InstanceRef::parse("pg1")).at("PATRONICTL_CONFIG_FILE");
+    std::ifstream in(yaml, std::ios::binary);
+    CHECK(std::string((std::istreambuf_iterator<char>(in)), {}).find("10.9.0.0/16") != std::string::npos);
+    std::string rules;
+    CHECK_MESSAGE(eventually(20s, [&] {
+                    return (rules = sql(*env, "pg1", "SELECT count(*) FROM pg_hba_file_rules WHERE address = '10.9.0.0'")) == "1";
+                  }),
+                  rules);
+    CHECK(remove_hba_records(*env, InstanceRef::parse("pg1"), {r}).removed.size() == 1);
+    CHECK_THROWS_AS(remove_hba_records(*env, InstanceRef::parse("pg1"), {r}), NotFound);
+  }
 
   const std::string loaded = sql(*env, "pg2", "SELECT pg_conf_load_time()");
   reload_instance(*env, InstanceRef::parse("pg2"));  // confirmed: PostgreSQL re-read its files

@@ -92,6 +92,13 @@ _PROTOTYPES = {
         c_int,
         [_handle, c_char_p, c_char_p, c_char_p, c_uint64, _op_out, _err_out],
     ),
+    # pgconf (wt-pgconf): pg_hba records
+    "pglift_instance_parameters_text": (c_int, [_handle, c_char_p, _str_out, _err_out]),
+    "pglift_instance_configure_text": (c_int, [_handle, c_char_p, c_char_p, c_size_t, _str_out, _err_out]),
+    "pglift_hba_add": (c_int, [_handle, c_char_p, c_char_p, c_size_t, c_uint32, _str_out, _err_out]),
+    "pglift_hba_remove": (c_int, [_handle, c_char_p, c_char_p, c_size_t, c_uint32, _str_out, _err_out]),
+    "pglift_hba_add_async": (c_int, [_handle, c_char_p, c_char_p, c_size_t, c_uint32, c_uint64, _op_out, _err_out]),
+    "pglift_hba_remove_async": (c_int, [_handle, c_char_p, c_char_p, c_size_t, c_uint32, c_uint64, _op_out, _err_out]),
     "pglift_op_state_of": (c_int, [_handle]),
     "pglift_op_wait": (c_int, [_handle, c_int]),
     "pglift_op_cancel": (None, [_handle]),

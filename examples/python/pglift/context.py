@@ -313,6 +313,44 @@ class Context:
         return self._start(lib.pglift_instance_drop_with_async, None, tag, encode(instance),
                            _drop_flags(remove_cluster, dcs_unreachable_ok))
 
+    # -- the managed parameters as postgresql.conf text (pgconf edit) --------------------------------
+    def parameters_text(self, instance: str) -> str:
+        """"name = value" lines (a Patroni member: its YAML's parameters only)."""
+        return self._json_call(lib.pglift_instance_parameters_text, encode(instance))
+
+    def configure_text(self, instance: str, text: str) -> dict[str, Any]:
+        """Makes ``text`` the managed parameters (set and removed as in the text), as :meth:`configure` does."""
+        doc = text.encode()
+        return json.loads(self._json_call(lib.pglift_instance_configure_text, encode(instance), doc, len(doc)))
+
+    # -- pg_hba records (pgconf) ---------------------------------------------------------------------
+    # A record: {"connection": {"type": "host", "address": "10.0.0.0/8", "netmask": None} or None (local),
+    # "database": "all" or [...], "user": "all" or [...], "method": "scram-sha-256", "options": [...]}.
+    # Results: {"added": [lines], "removed": [lines], "changed", "reloaded", "diff": unified diff}.
+    def hba_add(self, instance: str, records: dict[str, Any] | list[dict[str, Any]], *,
+                dry_run: bool = False) -> dict[str, Any]:
+        """Adds the records not already there; reloads a running instance (a Patroni member through Patroni)."""
+        doc = json.dumps(records).encode()
+        return json.loads(self._json_call(lib.pglift_hba_add, encode(instance), doc, len(doc), 1 if dry_run else 0))
+
+    def hba_remove(self, instance: str, records: dict[str, Any] | list[dict[str, Any]], *,
+                   dry_run: bool = False) -> dict[str, Any]:
+        """Removes the records; :class:`NotFound` when one is nowhere (then nothing changes)."""
+        doc = json.dumps(records).encode()
+        return json.loads(self._json_call(lib.pglift_hba_remove, encode(instance), doc, len(doc), 1 if dry_run else 0))
+
+    def hba_add_async(self, instance: str, records: dict[str, Any] | list[dict[str, Any]], tag: int, *,
+                      dry_run: bool = False) -> Op:
+        doc = json.dumps(records).encode()
+        return self._start(lib.pglift_hba_add_async, json.loads, tag, encode(instance), doc, len(doc),
+                           1 if dry_run else 0)
+
+    def hba_remove_async(self, instance: str, records: dict[str, Any] | list[dict[str, Any]], tag: int, *,
+                         dry_run: bool = False) -> Op:
+        doc = json.dumps(records).encode()
+        return self._start(lib.pglift_hba_remove_async, json.loads, tag, encode(instance), doc, len(doc),
+                           1 if dry_run else 0)
+
     # -- events --------------------------------------------------------------------------------------
     def set_log_level(self, level: int) -> None:
         errors.check(lib.pglift_ctx_set_log_level, self.handle, level)

@@ -110,6 +110,42 @@ class ConfigureTest(unittest.TestCase):
                 ctx.drop("pycfg")
 
 
+class HbaTest(unittest.TestCase):  # pgconf (wt-pgconf)
+    def test_hba_records(self) -> None:
+        record = {"connection": {"type": "host", "address": "10.0.0.0/8"}, "database": ["app"], "user": "alice",
+                  "method": "scram-sha-256"}
+        with pglift.Context() as ctx:
+            ctx.create({"name": "pyhba", "port": free_port()})
+            try:
+                dry = ctx.hba_add("pyhba", record, dry_run=True)
+                self.assertTrue(dry["changed"])
+                self.assertFalse(dry["reloaded"])
+                self.assertIn("+host    app", dry["diff"])
+                added = ctx.hba_add("pyhba", record)
+                self.assertEqual(len(added["added"]), 1)
+                self.assertTrue(added["reloaded"])
+                self.assertFalse(ctx.hba_add("pyhba", [record])["changed"])
+                with self.assertRaises(pglift.InvalidSpec) as bad:
+                    ctx.hba_add("pyhba", dict(record, method="nope"))
+                self.assertEqual(bad.exception.field, "method")
+                op = ctx.hba_remove_async("pyhba", record, 12)
+                self.assertTrue(op.wait(60))
+                self.assertEqual(op.result()["removed"], added["added"])
+                op.close()
+                with self.assertRaises(pglift.NotFound):
+                    ctx.hba_remove("pyhba", record)
+                text = ctx.parameters_text("pyhba")
+                self.assertIn("port = ", text)
+                edited = ctx.configure_text("pyhba", text + "work_mem = '16MB'\n")
+                self.assertEqual(edited["changes"], {"work_mem": [None, "16MB"]})
+                self.assertEqual(ctx.configure_text("pyhba", text + "work_mem = '16MB'\n")["changes"], {})
+                with self.assertRaises(pglift.InvalidSpec) as bad_line:
+                    ctx.configure_text("pyhba", "include 'x.conf'\n")
+                self.assertEqual(bad_line.exception.field, "line 1")
+            finally:
+                ctx.drop("pyhba")
+
+
 class OptionsTest(unittest.TestCase):
     def test_options_on_a_plain_instance(self) -> None:
         with pglift.Context() as ctx:

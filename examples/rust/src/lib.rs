@@ -16,6 +16,7 @@
 
 mod databases; // databases: Context::create_database...
 mod ffi;
+mod hba; // pgconf (wt-pgconf)
 pub mod json;
 mod roles;
 
@@ -27,6 +28,7 @@ use std::path::PathBuf;
 use std::ptr;
 use std::time::Duration;
 
+pub use hba::{HbaConnection, HbaRecord, HbaResult}; // pgconf (wt-pgconf)
 pub use json::Json;
 pub use roles::{Role, RoleChanges, RoleDropOptions, RoleSpec};
 

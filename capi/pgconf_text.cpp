@@ -1,0 +1,45 @@
+// The managed parameters as postgresql.conf text through the C ABI (`pgconf edit` for bindings).
+#include <string>
+
+#include "handles.hpp"
+#include "pglift/errors.hpp"
+#include "pglift/operations.hpp"
+
+namespace {
+
+using capi::guard;
+using capi::require;
+
+pglift::Context& context(pglift_ctx* ctx) { return *require(ctx, "ctx").context; }
+
+pglift::InstanceRef ref_of(const char* instance) {
+  require(instance, "instance");
+  return pglift::InstanceRef::parse(instance);
+}
+
+}  // namespace
+
+extern "C" {
+
+int pglift_instance_parameters_text(pglift_ctx* ctx, const char* instance, char** out_text, pglift_error** err) noexcept {
+  return guard(err, [&] {
+    require(out_text, "out_text");
+    capi::put(out_text, pglift::instance_parameters_text(context(ctx), ref_of(instance)));
+  });
+}
+
+int pglift_instance_configure_text(pglift_ctx* ctx, const char* instance, const char* text, size_t text_len,
+                                   char** out_json, pglift_error** err) noexcept {
+  return guard(err, [&] {
+    require(out_json, "out_json");
+    require(text, "text");
+    auto ref = ref_of(instance);
+    auto& c = context(ctx);
+    auto changes = pglift::parameter_changes_from_text(pglift::instance_parameters(c, ref), std::string(text, text_len));
+    pglift::ConfigurationResult result;
+    if (!changes.empty()) result = pglift::configure_instance(c, ref, changes);
+    capi::put(out_json, pglift::to_json(result));
+  });
+}
+
+}  // extern "C"
