@@ -44,6 +44,8 @@ struct InstanceManifest {
   /// The instance manifest's JSON (InstanceSpec::from_json) plus "state": "absent" | "restarted" and
   /// "restart_on_changes".
   static InstanceManifest from_json(const std::string& json);
+  /// The same from a YAML document (JSON is YAML too), as `instance apply -f manifest.yaml` reads it.
+  static InstanceManifest from_yaml(const std::string& yaml);
 };
 
 struct ApplyOptions {

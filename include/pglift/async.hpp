@@ -8,6 +8,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 
+#include "pglift/apply.hpp"
 #include "pglift/operations.hpp"
 
 namespace pglift {
@@ -90,6 +91,21 @@ auto async_drop_instance(Context& ctx, InstanceRef ref, Token&& token) {
   return detail::initiate<Token>(std::forward<Token>(token), [&ctx, ref = std::move(ref)](auto cb) mutable {
     return start_drop_instance(ctx, std::move(ref), std::move(cb));
   });
+}
+
+template <class Token>
+auto async_alter_instance(Context& ctx, InstanceRef ref, InstanceChanges changes, ApplyOptions options, Token&& token) {
+  return detail::initiate<Token, ApplyResult>(
+      std::forward<Token>(token), [&ctx, ref = std::move(ref), changes = std::move(changes), options](auto cb) mutable {
+        return start_alter_instance(ctx, std::move(ref), std::move(changes), options, std::move(cb));
+      });
+}
+template <class Token>
+auto async_apply_instance(Context& ctx, InstanceManifest manifest, ApplyOptions options, Token&& token) {
+  return detail::initiate<Token, ApplyResult>(
+      std::forward<Token>(token), [&ctx, manifest = std::move(manifest), options](auto cb) mutable {
+        return start_apply_instance(ctx, std::move(manifest), options, std::move(cb));
+      });
 }
 
 }  // namespace pglift

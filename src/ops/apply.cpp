@@ -96,6 +96,16 @@ InstanceManifest InstanceManifest::from_json(const std::string& json) {
   return m;
 }
 
+InstanceManifest InstanceManifest::from_yaml(const std::string& yaml) {
+  Value doc;
+  try {
+    doc = core::parse_yaml(yaml);
+  } catch (const core::ParseError& e) {
+    throw InvalidSpec::malformed("instance", e.what(), e.field);  // never the text
+  }
+  return from_json(core::to_json(doc));
+}
+
 std::string ApplyResult::to_json() const {
   core::Array d;
   for (const auto& c : diff)

@@ -1,9 +1,12 @@
 // instance alter and instance apply on real PostgreSQL 15 instances: each change made (and only it),
 // dry runs that change nothing, the differences reported, create/change/drop from a manifest.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <boost/asio/use_future.hpp>
+
 #include <fstream>
 
 #include "fixture.hpp"
+#include "pglift/async.hpp"
 
 using namespace pglift;
 
@@ -148,6 +151,18 @@ TEST_CASE("instance apply: created, changed, null, dropped, and dry runs") {
   ApplyResult dropped = apply_instance(*env, InstanceManifest::from_json(R"({"name": "app", "state": "absent"})"));
   CHECK(dropped.change_state == ChangeState::dropped);
   CHECK(env.nothing_in_srv());
+  // The Asio faces: a future, and the callback form's Operation.
+  ApplyResult dry_async = async_apply_instance(*env, InstanceManifest::from_json(R"({"name": "app"})"), dry,
+                                               boost::asio::use_future).get();
+  CHECK(dry_async.change_state == ChangeState::created);
+  CHECK(dry_async.dry_run);
+  std::promise<ApplyResult> alter_done;
+  start_alter_instance(*env, InstanceRef::parse("app"), InstanceChanges{}, ApplyOptions{},
+                       [&](std::exception_ptr e, ApplyResult r) {
+                         if (e) alter_done.set_exception(e);
+                         else alter_done.set_value(std::move(r));
+                       });
+  CHECK_THROWS_AS(alter_done.get_future().get(), NotFound);
   ApplyResult gone = apply_instance(*env, InstanceManifest::from_json(R"({"name": "app", "state": "absent"})"));
   CHECK(gone.change_state == ChangeState::unchanged);
 }
