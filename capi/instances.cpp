@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "handles.hpp"
+#include "pglift/apply.hpp"
 #include "pglift/errors.hpp"
 #include "pglift/instance.hpp"
 
@@ -65,6 +66,23 @@ std::string json_of(const InstanceStatus& s) {
 }
 std::string json_of(const pglift::ConfigurationResult& r) { return pglift::to_json(r); }
 std::string json_of(const pglift::TopologyResult& r) { return pglift::to_json(r); }
+std::string json_of(const pglift::ApplyResult& r) { return r.to_json(); }
+
+pglift::ApplyOptions apply_options_of(uint32_t flags) {
+  if (flags & ~static_cast<uint32_t>(PGLIFT_APPLY_DRY_RUN))
+    throw pglift::InvalidSpec("flags", std::to_string(flags), "unknown flags");
+  return pglift::ApplyOptions{.dry_run = (flags & PGLIFT_APPLY_DRY_RUN) != 0};
+}
+
+pglift::InstanceChanges instance_changes_of(const char* json, size_t len) {
+  require(json, "changes_json");
+  return pglift::InstanceChanges::from_json(std::string(json, len));
+}
+
+pglift::InstanceManifest manifest_of(const char* json, size_t len) {
+  require(json, "manifest_json");
+  return pglift::InstanceManifest::from_json(std::string(json, len));
+}
 
 pglift::DropOptions drop_options_of(uint32_t flags) {
   if (flags & ~static_cast<uint32_t>(PGLIFT_DROP_REMOVE_CLUSTER | PGLIFT_DROP_DCS_UNREACHABLE_OK))
@@ -330,6 +348,26 @@ int pglift_instance_configure(pglift_ctx* ctx, const char* instance, const char*
   });
 }
 
+int pglift_instance_alter(pglift_ctx* ctx, const char* instance, const char* changes_json, size_t changes_len, uint32_t flags,
+                          char** out_json, pglift_error** err) noexcept {
+  return guard(err, [&] {
+    require(out_json, "out_json");
+    auto options = apply_options_of(flags);
+    auto changes = instance_changes_of(changes_json, changes_len);
+    capi::put(out_json, json_of(pglift::alter_instance(context(ctx), ref_of(instance), changes, options)));
+  });
+}
+
+int pglift_instance_apply(pglift_ctx* ctx, const char* manifest_json, size_t manifest_len, uint32_t flags, char** out_json,
+                          pglift_error** err) noexcept {
+  return guard(err, [&] {
+    require(out_json, "out_json");
+    auto options = apply_options_of(flags);
+    auto manifest = manifest_of(manifest_json, manifest_len);
+    capi::put(out_json, json_of(pglift::apply_instance(context(ctx), manifest, options)));
+  });
+}
+
 int pglift_instance_parameters(pglift_ctx* ctx, const char* instance, char** out_json, pglift_error** err) noexcept {
   return guard(err, [&] {
     require(out_json, "out_json");
@@ -409,6 +447,29 @@ int pglift_instance_configure_async(pglift_ctx* ctx, const char* instance, const
     auto changes = changes_of(changes_json, changes_len);
     launch<pglift::ConfigurationResult>(ctx, tag, out, [&](auto done, auto op) {
       return pglift::start_configure_instance(*ctx->context, std::move(ref), std::move(changes), std::move(done), op);
+    });
+  });
+}
+
+int pglift_instance_alter_async(pglift_ctx* ctx, const char* instance, const char* changes_json, size_t changes_len,
+                                uint32_t flags, uint64_t tag, pglift_op** out, pglift_error** err) noexcept {
+  return guard(err, [&] {
+    auto ref = ref_of(instance);
+    auto options = apply_options_of(flags);
+    auto changes = instance_changes_of(changes_json, changes_len);
+    launch<pglift::ApplyResult>(ctx, tag, out, [&](auto done, auto op) {
+      return pglift::start_alter_instance(*ctx->context, std::move(ref), std::move(changes), options, std::move(done), op);
+    });
+  });
+}
+
+int pglift_instance_apply_async(pglift_ctx* ctx, const char* manifest_json, size_t manifest_len, uint32_t flags,
+                                uint64_t tag, pglift_op** out, pglift_error** err) noexcept {
+  return guard(err, [&] {
+    auto options = apply_options_of(flags);
+    auto manifest = manifest_of(manifest_json, manifest_len);
+    launch<pglift::ApplyResult>(ctx, tag, out, [&](auto done, auto op) {
+      return pglift::start_apply_instance(*ctx->context, std::move(manifest), options, std::move(done), op);
     });
   });
 }

@@ -94,6 +94,7 @@ extern "C" {
 #define PGLIFT_HAS_ROLES 1        /* pglift_role_* (+ _async), PGLIFT_E_READ_ONLY */
 #define PGLIFT_HAS_HBA 1          /* pglift_hba_add, pglift_hba_remove (+ _async) */
 #define PGLIFT_HAS_CONF_TEXT 1    /* pglift_instance_parameters_text, pglift_instance_configure_text */
+#define PGLIFT_HAS_APPLY 1        /* pglift_instance_alter, pglift_instance_apply, PGLIFT_APPLY_DRY_RUN */
 
 /* The version of the library actually loaded, "MAJOR.MINOR.PATCH" (static storage, never NULL). */
 PGLIFT_API const char *pglift_version(void) PGLIFT_NOEXCEPT;
@@ -289,6 +290,25 @@ PGLIFT_API int pglift_instance_configure(pglift_ctx *ctx, const char *instance, 
 /* The managed parameters as a JSON object (postgresql.conf's, or the Patroni YAML's). */
 PGLIFT_API int pglift_instance_parameters(pglift_ctx *ctx, const char *instance, char **out_json,
                                           pglift_error **err) PGLIFT_NOEXCEPT;
+/* Flags of pglift_instance_alter and pglift_instance_apply. */
+typedef enum pglift_apply_flags {
+  PGLIFT_APPLY_DRY_RUN = 1u << 0 /* compute and return the differences; change nothing */
+} pglift_apply_flags;
+/* Changes an existing instance: `changes_json` is {"port": 5433, "state": "started" | "stopped" |
+ * "restarted", "settings": {"work_mem": "8MB", "jit": null}, "data_checksums": true,
+ * "restart_on_changes": false}, every field optional (absent: unchanged; a null setting is removed).
+ * Everything is checked before the first change (a taken port, data_checksums on a running instance).
+ * *out_json: {"change_state": "changed" | null, "diff": [{"field": "port", "before": 5432, "after": 5433}],
+ * "needs_restart": ["port"], "restarted": false, "pending_restart": true, "dry_run": false}. */
+PGLIFT_API int pglift_instance_alter(pglift_ctx *ctx, const char *instance, const char *changes_json,
+                                     size_t changes_len, uint32_t flags, char **out_json,
+                                     pglift_error **err) PGLIFT_NOEXCEPT;
+/* Brings an instance to a manifest (the create spec, where "state" may also be "absent" or "restarted",
+ * and "restart_on_changes"): creates it, changes it (as alter: port, settings given, data_checksums,
+ * state) or drops it. *out_json as pglift_instance_alter's, change_state "created" | "changed" |
+ * "dropped" | null. */
+PGLIFT_API int pglift_instance_apply(pglift_ctx *ctx, const char *manifest_json, size_t manifest_len,
+                                     uint32_t flags, char **out_json, pglift_error **err) PGLIFT_NOEXCEPT;
 /* A Patroni member: a switchover to it (returns once it leads). Plain instances: PGLIFT_E_STATE. */
 PGLIFT_API int pglift_instance_promote(pglift_ctx *ctx, const char *instance, pglift_error **err) PGLIFT_NOEXCEPT;
 
@@ -406,6 +426,12 @@ PGLIFT_API int pglift_instance_drop_with_async(pglift_ctx *ctx, const char *inst
 PGLIFT_API int pglift_instance_configure_async(pglift_ctx *ctx, const char *instance, const char *changes_json,
                                                size_t changes_len, uint64_t tag, pglift_op **out,
                                                pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_instance_alter_async(pglift_ctx *ctx, const char *instance, const char *changes_json,
+                                           size_t changes_len, uint32_t flags, uint64_t tag, pglift_op **out,
+                                           pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_instance_apply_async(pglift_ctx *ctx, const char *manifest_json, size_t manifest_len,
+                                           uint32_t flags, uint64_t tag, pglift_op **out,
+                                           pglift_error **err) PGLIFT_NOEXCEPT;
 PGLIFT_API int pglift_instance_promote_async(pglift_ctx *ctx, const char *instance, uint64_t tag,
                                              pglift_op **out, pglift_error **err) PGLIFT_NOEXCEPT;
 PGLIFT_API int pglift_patroni_switchover_async(pglift_ctx *ctx, const char *instance, const char *candidate,

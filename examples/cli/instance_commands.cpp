@@ -3,6 +3,7 @@
 #include <iostream>
 #include <memory>
 
+#include "apply_commands.hpp"
 #include "instance_actions.hpp"
 #include "json_text.hpp"
 
@@ -272,6 +273,7 @@ void add_instance_commands(CLI::App& root, Commands& commands) {
   add_env(*group, commands);
   add_exec(*group, commands);
   add_logs(*group, commands);
+  add_alter_and_apply(*group, commands);
 }
 
 }  // namespace cli

@@ -10,6 +10,7 @@
 
 #include "pglift/databases.hpp"  // databases
 #include "pglift/hba.hpp"
+#include "pglift/apply.hpp"
 #include "pglift/operations.hpp"
 #include "pglift/roles.hpp"
 
@@ -194,5 +195,19 @@ auto async_remove_hba_records(Context& ctx, InstanceRef ref, std::vector<HbaReco
       });
 }
 // --- end pgconf ---
+template <class Token>
+auto async_alter_instance(Context& ctx, InstanceRef ref, InstanceChanges changes, ApplyOptions options, Token&& token) {
+  return detail::initiate<Token, ApplyResult>(
+      std::forward<Token>(token), [&ctx, ref = std::move(ref), changes = std::move(changes), options](auto cb) mutable {
+        return start_alter_instance(ctx, std::move(ref), std::move(changes), options, std::move(cb));
+      });
+}
+template <class Token>
+auto async_apply_instance(Context& ctx, InstanceManifest manifest, ApplyOptions options, Token&& token) {
+  return detail::initiate<Token, ApplyResult>(
+      std::forward<Token>(token), [&ctx, manifest = std::move(manifest), options](auto cb) mutable {
+        return start_apply_instance(ctx, std::move(manifest), options, std::move(cb));
+      });
+}
 
 }  // namespace pglift

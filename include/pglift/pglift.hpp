@@ -1,5 +1,6 @@
 // libpglift public C++ API: include this, or the module headers it gathers.
 #pragma once
+#include "pglift/apply.hpp"
 #include "pglift/context.hpp"
 #include "pglift/databases.hpp"  // databases
 #include "pglift/errors.hpp"

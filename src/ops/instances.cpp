@@ -17,6 +17,7 @@
 #include "ops/configure.hpp"
 #include "ops/parameter_check.hpp"
 #include "ops/lock.hpp"
+#include "ops/instance_ops.hpp"
 #include "ops/lookup.hpp"
 #include "ops/patroni_ops.hpp"
 #include "patroni/config.hpp"
@@ -95,7 +96,9 @@ Instance identity(const Settings& settings, const Layout& l) {
   return i;
 }
 
-awaitable<Instance> observe(const core::Op& op, const Layout& l, bool warn_when_stopped = true) {
+}  // namespace
+
+awaitable<Instance> observe(const core::Op& op, const Layout& l, bool warn_when_stopped) {
   co_await core::test_hook(op, "observe");
   Instance i = identity(op.settings, l);
   auto pm = postgres::running_postmaster(l);
@@ -131,6 +134,8 @@ awaitable<Instance> observe(const core::Op& op, const Layout& l, bool warn_when_
 /// The result of a committed create. A failure to read it back (a server busy with something else, a
 /// cancellation arriving now) must not fail, let alone revert, a create that succeeded: say so and
 /// return what the create itself knows.
+namespace {
+
 awaitable<Instance> read_back(const core::Op& op, const Layout& l, InstanceState state) {
   try {
     co_return co_await observe(op, l, /*warn_when_stopped=*/false);
@@ -154,6 +159,8 @@ awaitable<void> create_replication_role(const core::Op& op, const Layout& l, int
     return 0;
   });
 }
+
+}  // namespace
 
 void check_free(const Layout& l, int port) {
   if (!core::tcp_port_free(port)) throw InvalidSpec("port", std::to_string(port), "port " + std::to_string(port) + " already in use");
@@ -260,6 +267,13 @@ awaitable<void> stop(const core::Op& op, const Layout& l, StopMode mode) {
   co_await postgres::stop(op, l, mode);
 }
 
+awaitable<void> restart(const core::Op& op, const Layout& l, StopMode mode) {
+  if (patroni::is_member(op.settings, l)) co_return co_await patroni_member::restart(op, l);
+  op.info("restarting instance " + l.display(), "pglift.instances");
+  if (postgres::running_postmaster(l)) co_await postgres::stop(op, l, mode);
+  co_await postgres::start(op, l, postgres::configured_port(l));
+}
+
 awaitable<void> drop(const core::Op& op, const Layout& l, const DropOptions& options) {
   if (patroni::is_member(op.settings, l)) co_return co_await patroni_member::drop(op, l, options);
   if (options.remove_cluster)
@@ -270,11 +284,13 @@ awaitable<void> drop(const core::Op& op, const Layout& l, const DropOptions& opt
   postgres::remove_files(op.settings, l);
 }
 
+namespace {
 void check_parameter_names(const ParameterChanges& changes) {
   for (const auto& [name, _] : changes)
     if (name.empty() || !std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '.'; }))
       throw InvalidSpec("parameter", name, "not a valid PostgreSQL parameter name");
 }
+}  // namespace
 
 ConfParameters managed_parameters(const Settings& settings, const Layout& l) {
   if (patroni::is_member(settings, l)) return patroni_member::parameters(settings, l);
@@ -322,6 +338,8 @@ awaitable<ConfigurationResult> configure(const core::Op& op, const Layout& l, co
                "pglift.instances");
   co_return result;
 }
+
+namespace {
 
 std::map<std::string, std::string> environment(const Settings& settings, const Layout& l) {
   std::map<std::string, std::string> env{
@@ -403,12 +421,7 @@ auto stop_body(InstanceRef ref, StopMode mode) {
   return mutation(std::move(ref), [mode](const core::Op& op, const Layout& l) { return ops::stop(op, l, mode); });
 }
 auto restart_body(InstanceRef ref, StopMode mode) {
-  return mutation(std::move(ref), [mode](const core::Op& op, const Layout& l) -> awaitable<void> {
-    if (patroni::is_member(op.settings, l)) co_return co_await ops::patroni_member::restart(op, l);
-    op.info("restarting instance " + l.display(), "pglift.instances");
-    if (postgres::running_postmaster(l)) co_await postgres::stop(op, l, mode);
-    co_await postgres::start(op, l, postgres::configured_port(l));
-  });
+  return mutation(std::move(ref), [mode](const core::Op& op, const Layout& l) { return ops::restart(op, l, mode); });
 }
 auto reload_body(InstanceRef ref) {
   return mutation(std::move(ref), [](const core::Op& op, const Layout& l) -> awaitable<void> {

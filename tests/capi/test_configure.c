@@ -1,6 +1,7 @@
 /* Configuration changes and the Patroni entry points through the C ABI, on a plain instance: a change
  * reloaded and confirmed, a restart-only one reported, the managed parameters, and the Patroni calls
- * refusing a plain instance with PGLIFT_E_STATE; then the same change asynchronously. */
+ * refusing a plain instance with PGLIFT_E_STATE; then the same change asynchronously; alter and apply
+ * (dry, real, their diff, bad flags and documents), blocking and asynchronous. */
 #include "testutil.h"
 
 int main(void) {
@@ -47,6 +48,44 @@ int main(void) {
   CHECK(pglift_op_state_of(op) == PGLIFT_OP_SUCCEEDED);
   CHECK(contains(pglift_op_result(op), "\"work_mem\":[\"8MB\",null]"));
   pglift_op_free(op);
+
+  /* alter: a dry run changes nothing; then the change, its diff; an unchanged alter is null. */
+  {
+    const char *alter = "{\"settings\": {\"work_mem\": \"7MB\"}}";
+    OK(pglift_instance_alter(ctx, "cfg", alter, strlen(alter), PGLIFT_APPLY_DRY_RUN, &json, ERR));
+    CHECK(contains(json, "\"change_state\":\"changed\"") && contains(json, "\"dry_run\":true") &&
+          contains(json, "{\"field\":\"settings.work_mem\",\"before\":null,\"after\":\"7MB\"}"));
+    pglift_free(json);
+    OK(pglift_instance_parameters(ctx, "cfg", &json, ERR));
+    CHECK(!contains(json, "work_mem"));
+    pglift_free(json);
+    OK(pglift_instance_alter(ctx, "cfg", alter, strlen(alter), 0, &json, ERR));
+    CHECK(contains(json, "\"change_state\":\"changed\"") && contains(json, "\"dry_run\":false"));
+    pglift_free(json);
+    OK(pglift_instance_alter(ctx, "cfg", alter, strlen(alter), 0, &json, ERR));
+    CHECK(contains(json, "\"change_state\":null"));
+    pglift_free(json);
+    FAILS(PGLIFT_E_INVALID_SPEC, pglift_instance_alter(ctx, "cfg", alter, strlen(alter), 0x80, &json, ERR));
+    FAILS(PGLIFT_E_INVALID_SPEC, pglift_instance_alter(ctx, "cfg", "{\"state\": \"gone\"}", strlen("{\"state\": \"gone\"}"), 0, &json, ERR));
+    CHECK(strcmp(pglift_error_field(test_err), "state") == 0);
+    FAILS(PGLIFT_E_INVALID_ARGUMENT, pglift_instance_alter(ctx, "cfg", NULL, 0, 0, &json, ERR));
+    FAILS(PGLIFT_E_NOT_FOUND, pglift_instance_alter(ctx, "nosuch", alter, strlen(alter), 0, &json, ERR));
+    /* apply: the same instance from a manifest (unchanged), then asynchronously a stop. */
+    snprintf(spec, sizeof spec, "{\"name\": \"cfg\", \"settings\": {\"work_mem\": \"7MB\"}}");
+    OK(pglift_instance_apply(ctx, spec, strlen(spec), 0, &json, ERR));
+    CHECK(contains(json, "\"change_state\":null"));
+    pglift_free(json);
+    snprintf(spec, sizeof spec, "{\"name\": \"cfg\", \"state\": \"stopped\"}");
+    OK(pglift_instance_apply_async(ctx, spec, strlen(spec), 0, 8, &op, ERR));
+    CHECK(pglift_op_wait(op, 60000) == 1);
+    CHECK(pglift_op_state_of(op) == PGLIFT_OP_SUCCEEDED);
+    CHECK(contains(pglift_op_result(op), "{\"field\":\"state\",\"before\":\"started\",\"after\":\"stopped\"}"));
+    pglift_op_free(op);
+    OK(pglift_instance_alter_async(ctx, "cfg", "{\"state\": \"started\"}", strlen("{\"state\": \"started\"}"), 0, 9, &op, ERR));
+    CHECK(pglift_op_wait(op, 60000) == 1);
+    CHECK(pglift_op_state_of(op) == PGLIFT_OP_SUCCEEDED);
+    pglift_op_free(op);
+  }
 
   OK(pglift_instance_drop_with(ctx, "cfg", PGLIFT_DROP_DEFAULT, ERR));
   pglift_ctx_free(ctx);

@@ -78,6 +78,13 @@ _PROTOTYPES = {
     "pglift_instance_drop_with_async": (c_int, [_handle, c_char_p, c_uint32, c_uint64, _op_out, _err_out]),
     "pglift_instance_configure": (c_int, [_handle, c_char_p, c_char_p, c_size_t, _str_out, _err_out]),
     "pglift_instance_parameters": (c_int, [_handle, c_char_p, _str_out, _err_out]),
+    "pglift_instance_alter": (c_int, [_handle, c_char_p, c_char_p, c_size_t, c_uint32, _str_out, _err_out]),
+    "pglift_instance_apply": (c_int, [_handle, c_char_p, c_size_t, c_uint32, _str_out, _err_out]),
+    "pglift_instance_alter_async": (
+        c_int,
+        [_handle, c_char_p, c_char_p, c_size_t, c_uint32, c_uint64, _op_out, _err_out],
+    ),
+    "pglift_instance_apply_async": (c_int, [_handle, c_char_p, c_size_t, c_uint32, c_uint64, _op_out, _err_out]),
     "pglift_instance_promote": (c_int, [_handle, c_char_p, _err_out]),
     "pglift_patroni_switchover": (c_int, [_handle, c_char_p, c_char_p, c_char_p, _str_out, _err_out]),
     "pglift_patroni_failover": (c_int, [_handle, c_char_p, c_char_p, _str_out, _err_out]),

@@ -44,6 +44,13 @@ def _drop_flags(remove_cluster: bool, dcs_unreachable_ok: bool) -> int:
     return (DROP_REMOVE_CLUSTER if remove_cluster else 0) | (DROP_DCS_UNREACHABLE_OK if dcs_unreachable_ok else 0)
 
 
+APPLY_DRY_RUN = 1 << 0  # PGLIFT_APPLY_DRY_RUN
+
+
+def _apply_flags(dry_run: bool) -> int:
+    return APPLY_DRY_RUN if dry_run else 0
+
+
 def _spec_bytes(spec: dict[str, Any] | str) -> bytes:
     return (spec if isinstance(spec, str) else json.dumps(spec)).encode()
 
@@ -233,6 +240,20 @@ class Context:
         doc = json.dumps(changes).encode()
         return json.loads(self._json_call(lib.pglift_instance_configure, encode(instance), doc, len(doc)))
 
+    def alter(self, instance: str, changes: dict[str, Any], *, dry_run: bool = False) -> dict[str, Any]:
+        """Changes an instance: {"port", "state": "started"|"stopped"|"restarted", "settings": {name: value or
+        None}, "data_checksums", "restart_on_changes"}, every key optional. Returns {"change_state":
+        "changed" or None, "diff": [{"field", "before", "after"}], "needs_restart", "restarted",
+        "pending_restart", "dry_run"}; ``dry_run`` changes nothing."""
+        doc = json.dumps(changes).encode()
+        return json.loads(self._json_call(lib.pglift_instance_alter, encode(instance), doc, len(doc), _apply_flags(dry_run)))
+
+    def apply(self, manifest: dict[str, Any] | str, *, dry_run: bool = False) -> dict[str, Any]:
+        """Creates, changes or drops ("state": "absent") the instance of a manifest; the result as alter's,
+        with change_state "created", "changed", "dropped" or None."""
+        doc = _spec_bytes(manifest)
+        return json.loads(self._json_call(lib.pglift_instance_apply, doc, len(doc), _apply_flags(dry_run)))
+
     def parameters(self, instance: str) -> dict[str, Any]:
         """The managed postgresql.conf parameters (a Patroni member's: its YAML's)."""
         return json.loads(self._json_call(lib.pglift_instance_parameters, encode(instance)))
@@ -298,6 +319,15 @@ class Context:
 
     def reload_async(self, instance: str, tag: int) -> Op:
         return self._start(lib.pglift_instance_reload_async, None, tag, encode(instance))
+
+    def alter_async(self, instance: str, changes: dict[str, Any], tag: int, *, dry_run: bool = False) -> Op:
+        doc = json.dumps(changes).encode()
+        return self._start(lib.pglift_instance_alter_async, json.loads, tag, encode(instance), doc, len(doc),
+                           _apply_flags(dry_run))
+
+    def apply_async(self, manifest: dict[str, Any] | str, tag: int, *, dry_run: bool = False) -> Op:
+        doc = _spec_bytes(manifest)
+        return self._start(lib.pglift_instance_apply_async, json.loads, tag, doc, len(doc), _apply_flags(dry_run))
 
     def configure_async(self, instance: str, changes: dict[str, Any], tag: int) -> Op:
         doc = json.dumps(changes).encode()

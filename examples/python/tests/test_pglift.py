@@ -35,7 +35,7 @@ class ApiTest(unittest.TestCase):
             self.assertEqual(cm.exception.field, "name")
             with self.assertRaises(ValueError):  # InvalidSpec is a ValueError too
                 ctx.stop("15/x", mode=9)
-            self.assertEqual(ctx.list(), [])
+            self.assertNotIn("pyapply", [i.name for i in ctx.list()])
             op = ctx.get_async("15/missing", 5)
             self.assertTrue(op.wait(30))
             self.assertEqual(op.state, pglift.OP_FAILED)
@@ -144,6 +144,31 @@ class HbaTest(unittest.TestCase):  # pgconf (wt-pgconf)
                 self.assertEqual(bad_line.exception.field, "line 1")
             finally:
                 ctx.drop("pyhba")
+class ApplyTest(unittest.TestCase):
+    def test_apply_and_alter(self) -> None:
+        with pglift.Context() as ctx:
+            port = free_port()
+            manifest = {"name": "pyapply", "port": port, "settings": {"work_mem": "5MB"}}
+            self.assertEqual(ctx.apply(manifest, dry_run=True)["change_state"], "created")
+            self.assertNotIn("pyapply", [i.name for i in ctx.list()])
+            self.assertEqual(ctx.apply(manifest)["change_state"], "created")
+            try:
+                self.assertIsNone(ctx.apply(manifest)["change_state"])
+                dry = ctx.alter("pyapply", {"settings": {"work_mem": "6MB"}}, dry_run=True)
+                self.assertEqual(dry["diff"], [{"field": "settings.work_mem", "before": "5MB", "after": "6MB"}])
+                self.assertEqual(ctx.parameters("pyapply")["work_mem"], "5MB")
+                op = ctx.alter_async("pyapply", {"state": "stopped"}, 12)
+                self.assertTrue(op.wait(60))
+                self.assertEqual(op.result()["change_state"], "changed")
+                op.close()
+                with self.assertRaises(pglift.InvalidSpec) as raised:
+                    ctx.alter("pyapply", {"port": 0})
+                self.assertEqual(raised.exception.field, "port")
+            finally:
+                op = ctx.apply_async({"name": "pyapply", "state": "absent"}, 13)
+                self.assertTrue(op.wait(60))
+                self.assertEqual(op.result()["change_state"], "dropped")
+                op.close()
 
 
 class OptionsTest(unittest.TestCase):

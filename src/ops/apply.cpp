@@ -1,0 +1,297 @@
+// `instance alter` and `instance apply`: declarative changes composed of the instance operations
+// (ops/instance_ops.hpp), each computed in full (and checked) before the first change is made.
+#include "pglift/apply.hpp"
+
+#include "core/coro.hpp"
+#include "core/fields.hpp"
+#include "core/text.hpp"
+#include "ops/context_impl.hpp"
+#include "ops/instance_ops.hpp"
+#include "ops/lock.hpp"
+#include "ops/lookup.hpp"
+#include "patroni/member.hpp"
+#include "postgres/conf.hpp"
+#include "postgres/layout.hpp"
+#include "proc/process.hpp"
+
+namespace pglift {
+using core::Value;
+using postgres::Layout;
+
+const char* to_string(ChangeState s) noexcept {
+  switch (s) {
+    case ChangeState::created: return "created";
+    case ChangeState::changed: return "changed";
+    case ChangeState::dropped: return "dropped";
+    case ChangeState::unchanged: break;
+  }
+  return "null";
+}
+
+namespace {
+
+int checked_port(std::int64_t port) {
+  if (port < 1 || port > 65535) throw InvalidSpec("port", std::to_string(port), "must be between 1 and 65535");
+  return static_cast<int>(port);
+}
+
+/// "settings": {"work_mem": "8MB", "jit": null}: null removes the parameter.
+void read_settings(const Value& settings, ParameterChanges& out) {
+  if (!settings.is_object()) throw InvalidSpec("settings", core::short_text(settings), core::expecting("an object", settings));
+  for (const auto& [k, v] : settings.as_object())
+    out[k] = v.is_null() ? std::nullopt : std::optional<ConfValue>(core::value_to_conf("settings." + k, v));
+}
+
+std::string json_of(const std::optional<ConfValue>& v) { return core::to_json(v ? core::conf_to_value(*v) : Value()); }
+std::string text_json(const std::string& s) { return core::to_json(Value(s)); }
+
+}  // namespace
+
+InstanceChanges InstanceChanges::from_json(const std::string& json) {
+  Value doc = core::parse(json, "instance");
+  core::Fields f(doc, "instance");
+  InstanceChanges c;
+  if (auto port = f.integer("port")) c.port = checked_port(*port);
+  if (auto state = f.str("state")) {
+    if (*state == "started") c.state = InstanceState::started;
+    else if (*state == "stopped") c.state = InstanceState::stopped;
+    else if (*state == "restarted") c.restart = true;
+    else throw InvalidSpec("state", *state, "expecting 'started', 'stopped' or 'restarted'");
+  }
+  if (const Value* settings = f.get("settings")) read_settings(*settings, c.settings);
+  c.data_checksums = f.boolean("data_checksums");
+  c.restart_on_changes = f.boolean("restart_on_changes").value_or(false);
+  f.reject_unknown();
+  return c;
+}
+
+InstanceManifest InstanceManifest::from_json(const std::string& json) {
+  Value doc = core::parse(json, "instance");
+  if (!doc.is_object()) throw InvalidSpec("instance", core::short_text(doc), core::expecting("an object", doc));
+  InstanceManifest m;
+  core::Object rest;  // what InstanceSpec reads: without what only a manifest says
+  for (const auto& [k, v] : doc.as_object()) {
+    if (k == "state" && v.is_string() && (v.as_string() == "absent" || v.as_string() == "restarted")) {
+      m.absent = v.as_string() == "absent";
+      m.restart = v.as_string() == "restarted";
+      continue;
+    }
+    if (k == "restart_on_changes") {
+      if (!v.is_null() && !v.is_bool()) throw InvalidSpec(k, core::short_text(v), core::expecting("a boolean", v));
+      m.restart_on_changes = v.is_bool() && v.as_bool();
+      continue;
+    }
+    if (k == "settings" && v.is_object()) {
+      core::Object kept;
+      for (const auto& [name, value] : v.as_object()) {
+        if (value.is_null()) m.removed_settings[name] = std::nullopt;
+        else kept.emplace_back(name, value);
+      }
+      rest.emplace_back(k, Value(std::move(kept)));
+      continue;
+    }
+    rest.emplace_back(k, v);
+  }
+  m.spec = InstanceSpec::from_json(core::to_json(Value(std::move(rest))));
+  return m;
+}
+
+InstanceManifest InstanceManifest::from_yaml(const std::string& yaml) {
+  Value doc;
+  try {
+    doc = core::parse_yaml(yaml);
+  } catch (const core::ParseError& e) {
+    throw InvalidSpec::malformed("instance", e.what(), e.field);  // never the text
+  }
+  return from_json(core::to_json(doc));
+}
+
+std::string ApplyResult::to_json() const {
+  core::Array d;
+  for (const auto& c : diff)
+    d.push_back(core::Object{{"field", c.field}, {"before", core::parse_json(c.before)}, {"after", core::parse_json(c.after)}});
+  core::Array restart;
+  for (const auto& n : needs_restart) restart.push_back(n);
+  return core::to_json(core::Object{
+      {"change_state", change_state == ChangeState::unchanged ? Value() : Value(std::string(to_string(change_state)))},
+      {"diff", d},
+      {"needs_restart", restart},
+      {"restarted", restarted},
+      {"pending_restart", pending_restart},
+      {"dry_run", dry_run}});
+}
+
+namespace ops {
+namespace {
+
+awaitable<void> set_checksums(const core::Op& op, const Layout& l, bool enable) {
+  op.info(std::string(enable ? "enabling" : "disabling") + " data checksums of " + l.display(), "pglift.instances");
+  proc::Command cmd{.argv = {l.program("pg_checksums").string(), enable ? "--enable" : "--disable", "--pgdata", l.datadir.string()},
+                    .env = {{std::string("LC_ALL"), std::string("C")}},
+                    .timeout = std::chrono::hours(24),
+                    .log_target = "pglift.pg_checksums"};
+  co_await proc::run(op, std::move(cmd));
+}
+
+/// The changes an instance needs, all checked before any is made; then, unless dry, made.
+awaitable<ApplyResult> alter(const core::Op& op, const Layout& l, const InstanceChanges& c, bool dry_run) {
+  ApplyResult r;
+  r.dry_run = dry_run;
+  const bool member = patroni::is_member(op.settings, l);
+  Instance before = co_await observe(op, l, false);
+  const bool running = before.state == InstanceState::started;
+
+  // The configuration: the settings and the port, one change.
+  ParameterChanges conf;
+  ConfParameters managed = managed_parameters(op.settings, l);
+  for (const auto& [name, value] : c.settings) {
+    if (name == "port") throw InvalidSpec("settings.port", value ? postgres::render_conf_value(*value) : "null", "give the port as the 'port' field");
+    std::optional<ConfValue> old;
+    if (auto it = managed.find(name); it != managed.end()) old = it->second;
+    if (old == value) continue;
+    conf[name] = value;
+    r.diff.push_back({"settings." + name, json_of(old), json_of(value)});
+  }
+  if (c.port && *c.port != before.port) {
+    if (member)
+      throw Unsupported("changing the port of Patroni member " + l.display() +
+                        " is not supported (its address is in the cluster's DCS): create a member on the new port and drop this one");
+    check_free(l, *c.port);
+    conf["port"] = ConfValue(static_cast<std::int64_t>(*c.port));
+    r.diff.insert(r.diff.begin(), FieldChange{"port", std::to_string(before.port), std::to_string(*c.port)});
+  }
+  const bool checksums = c.data_checksums && before.data_checksums != c.data_checksums;
+  if (checksums) {
+    if (member) throw Unsupported("changing data_checksums of Patroni member " + l.display() + " is not supported");
+    if (running) throw StateError("cannot alter data_checksums on a running instance");
+    r.diff.push_back({"data_checksums", core::to_json(before.data_checksums ? Value(*before.data_checksums) : Value()),
+                      core::to_json(Value(*c.data_checksums))});
+  }
+  const bool state_change = c.state && *c.state != before.state;
+  if (state_change) r.diff.push_back({"state", text_json(to_string(before.state)), text_json(to_string(*c.state))});
+  if (c.restart) r.diff.push_back({"state", text_json(to_string(before.state)), text_json("restarted")});
+  r.change_state = r.diff.empty() ? ChangeState::unchanged : ChangeState::changed;
+  if (dry_run || r.diff.empty()) {
+    r.pending_restart = before.pending_restart;
+    co_return r;
+  }
+
+  if (checksums) co_await set_checksums(op, l, *c.data_checksums);
+  if (!conf.empty()) {
+    ConfigurationResult cr = co_await configure(op, l, conf);
+    r.needs_restart = cr.needs_restart;
+  }
+  bool now_running = running;
+  if (state_change && *c.state == InstanceState::stopped) {
+    co_await stop(op, l, StopMode::fast);
+    now_running = false;
+    r.needs_restart.clear();  // a stop is what they waited for
+  } else if (state_change && *c.state == InstanceState::started) {
+    StartOptions start_options;
+    co_await start(op, l, start_options);
+    now_running = true;
+  }
+  const bool restart_now = c.restart || (c.restart_on_changes && !r.needs_restart.empty());
+  if (restart_now && now_running && !(state_change && *c.state == InstanceState::started)) {
+    co_await restart(op, l, StopMode::fast);
+    r.restarted = true;
+    r.needs_restart.clear();
+  } else if (restart_now && !now_running && c.restart) {
+    StartOptions start_options;
+    co_await start(op, l, start_options);
+    r.restarted = true;
+  }
+  Instance after = co_await observe(op, l, false);
+  r.pending_restart = after.pending_restart;
+  co_return r;
+}
+
+awaitable<ApplyResult> apply(const core::Op& op, const InstanceManifest& m, bool dry_run) {
+  const InstanceSpec& spec = m.spec;
+  spec.validate();
+  const std::string version = spec.version.value_or(op.settings.default_version());
+  op.settings.version(version);
+  Layout l = Layout::of(op.settings, spec.name, version);
+  if (!postgres::exists(l)) {
+    ApplyResult r;
+    r.dry_run = dry_run;
+    if (m.absent) co_return r;
+    r.change_state = ChangeState::created;
+    if (dry_run) co_return r;
+    InstanceSpec create_spec = spec;
+    CreateOptions options;
+    co_await create(op, std::move(create_spec), options);
+    co_return r;
+  }
+  InstanceLock lock(op.settings, l.qualname());
+  if (!postgres::exists(l)) throw NotFound("instance", l.display(), "dropped while this apply waited");
+  if (m.absent) {
+    ApplyResult r;
+    r.dry_run = dry_run;
+    r.change_state = ChangeState::dropped;
+    if (!dry_run) {
+      DropOptions options;
+      co_await drop(op, l, options);
+    }
+    co_return r;
+  }
+  // What cannot change after the creation must not differ from what is observed.
+  Instance current = co_await observe(op, l, false);
+  if (spec.locale && current.locale && *spec.locale != *current.locale)
+    throw InvalidSpec("locale", *spec.locale, "the locale of instance " + l.display() + " is " + *current.locale + ": it cannot be changed");
+  if (spec.encoding && current.encoding && *spec.encoding != *current.encoding)
+    throw InvalidSpec("encoding", *spec.encoding,
+                      "the encoding of instance " + l.display() + " is " + *current.encoding + ": it cannot be changed");
+  if (spec.patroni && !current.patroni)
+    throw Unsupported("instance " + l.display() + " is not a Patroni member: converting it is not supported");
+  InstanceChanges c;
+  c.port = spec.port;
+  for (const auto& [k, v] : spec.settings) c.settings[k] = v;
+  for (const auto& [k, v] : m.removed_settings) c.settings[k] = v;
+  c.data_checksums = spec.data_checksums;
+  c.state = spec.state;
+  c.restart = m.restart;
+  if (m.restart) c.state.reset();
+  c.restart_on_changes = m.restart_on_changes;
+  co_return co_await alter(op, l, c, dry_run);
+}
+
+}  // namespace
+}  // namespace ops
+
+namespace {
+
+Context::Impl& impl(Context& ctx) { return ctx.impl(); }
+
+auto alter_body(InstanceRef ref, InstanceChanges changes, ApplyOptions options) {
+  return [ref = std::move(ref), changes = std::move(changes), options](const core::Op& op) -> awaitable<ApplyResult> {
+    Layout l = ops::lookup(op.settings, ref);
+    ops::InstanceLock lock(op.settings, l.qualname());
+    if (!postgres::exists(l)) throw NotFound("instance", ref.str());
+    co_return co_await ops::alter(op, l, changes, options.dry_run);
+  };
+}
+auto apply_body(InstanceManifest manifest, ApplyOptions options) {
+  return [manifest = std::move(manifest), options](const core::Op& op) -> awaitable<ApplyResult> {
+    co_return co_await ops::apply(op, manifest, options.dry_run);
+  };
+}
+
+}  // namespace
+
+ApplyResult alter_instance(Context& ctx, const InstanceRef& ref, const InstanceChanges& changes, const ApplyOptions& options) {
+  return impl(ctx).run<ApplyResult>(alter_body(ref, changes, options));
+}
+ApplyResult apply_instance(Context& ctx, const InstanceManifest& manifest, const ApplyOptions& options) {
+  return impl(ctx).run<ApplyResult>(apply_body(manifest, options));
+}
+Operation start_alter_instance(Context& ctx, InstanceRef ref, InstanceChanges changes, ApplyOptions options,
+                               Callback<ApplyResult> done, OpOptions op) {
+  return impl(ctx).launch<ApplyResult>(op, alter_body(std::move(ref), std::move(changes), options), std::move(done));
+}
+Operation start_apply_instance(Context& ctx, InstanceManifest manifest, ApplyOptions options, Callback<ApplyResult> done,
+                               OpOptions op) {
+  return impl(ctx).launch<ApplyResult>(op, apply_body(std::move(manifest), options), std::move(done));
+}
+
+}  // namespace pglift

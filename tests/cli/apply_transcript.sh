@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# CLI transcript of `instance alter` and `instance apply -f`: a manifest creates an instance, a second
+# run changes nothing, alter with --dry-run/--diff/-o json, a bad manifest names its field and writes
+# nothing, `state: absent` drops.
+# Usage: apply_transcript.sh PGLIFT_EXE      (as an unprivileged user)
+set -u -o pipefail
+
+if [[ $# -ne 1 ]]; then
+  echo "usage: $0 PGLIFT_EXE" >&2
+  exit 2
+fi
+PGLIFT=$(realpath "$1")
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+require_unprivileged
+
+PREFIX=$(mktemp -d)
+SCRATCH=$PREFIX/transcript
+mkdir -p "$SCRATCH" "$SCRATCH/config" "$SCRATCH/xdg"
+cleanup() {
+  stop_postmasters
+  rm -rf "$PREFIX"
+}
+trap cleanup EXIT
+for var in $(compgen -e); do
+  case $var in PG* | PSQL*) unset "$var" ;; esac
+done
+export SETTINGS="{\"prefix\": \"$PREFIX\", \"run_prefix\": \"$PREFIX/run\"}"
+export PGLIFT_CONFIG_DIR=$SCRATCH/config
+export XDG_CONFIG_HOME=$SCRATCH/xdg
+
+PORT=$(free_port)
+CONF=$PREFIX/srv/pgsql/15/app/data/postgresql.conf
+MANIFEST=$SCRATCH/app.yaml
+cat >"$MANIFEST" <<YAML
+name: app
+port: $PORT
+settings:
+  work_mem: 5MB
+YAML
+
+pglift instance apply -f "$MANIFEST" --dry-run -o json
+expect_status 0
+expect_equal "a dry run says created" "created" "$(json_summary 'd["change_state"]')"
+expect_equal "and creates nothing" "" "$(leftovers app)"
+
+pglift instance apply -f "$MANIFEST" -o json
+expect_status 0
+expect_equal "apply creates" "created" "$(json_summary 'd["change_state"]')"
+pglift instance apply -f "$MANIFEST" -o json
+expect_status 0
+expect_equal "applied again: null" "None" "$(json_summary 'd["change_state"]')"
+
+NEW_PORT=$(free_port)
+before=$(cat "$CONF")
+pglift --non-interactive instance alter app --port "$NEW_PORT" --dry-run --diff
+expect_status 0
+expect_stdout "port: $PORT -> $NEW_PORT"
+expect_match "says it was a dry run" 'DRY RUN: no changes made' "$ERR"
+expect_equal "a dry run leaves postgresql.conf alone" "$before" "$(cat "$CONF")"
+
+pglift --non-interactive instance alter app --port "$NEW_PORT" --restart-on-changes -o json
+expect_status 0
+expect_equal "alter restarts for the port" "True changed" "$(json_summary 'str(d["restarted"]) + " " + d["change_state"]')"
+pglift instance get app -o json
+expect_equal "get shows the new port" "$NEW_PORT" "$(json_summary 'd["port"]')"
+
+pglift --non-interactive instance alter app --state stopped --diff
+expect_status 0
+expect_stdout 'state: "started" -> "stopped"'
+
+printf 'name: app\nport: 99999\n' >"$SCRATCH/bad.yaml"
+before=$(cat "$CONF")
+pglift instance apply -f "$SCRATCH/bad.yaml"
+expect_status 1
+expect_match "names the field" "port" "$ERR"
+expect_equal "changes nothing" "$before" "$(cat "$CONF")"
+printf 'name: app\nsettings: [\n' >"$SCRATCH/broken.yaml"
+pglift instance apply -f "$SCRATCH/broken.yaml"
+expect_status 1
+expect_no_match "never quotes the document" 'settings: \[' "$ERR"
+
+printf 'name: app\nstate: absent\n' >"$SCRATCH/absent.yaml"
+pglift instance apply -f "$SCRATCH/absent.yaml" -o json
+expect_status 0
+expect_equal "state absent drops" "dropped" "$(json_summary 'd["change_state"]')"
+expect_equal "nothing left" "" "$(leftovers app)"
+
+echo "$PASSED passed, $FAILED failed"
+[[ $FAILED -eq 0 ]]
