@@ -141,3 +141,37 @@ struct pglift_ctx {
 struct pglift_op {
   std::shared_ptr<capi::OpState> state;
 };
+
+namespace capi {
+
+/// Starts an operation whose completion fills the op and queues OP_DONE, its result (if any) as JSON
+/// through `to_json`. Everything that may fail is done before `start` runs: once the core has the
+/// callback, the call succeeds.
+template <class... R, class Start, class ToJson>
+void launch(pglift_ctx* ctx, uint64_t tag, pglift_op** out, Start start, ToJson to_json) {
+  require(ctx, "ctx");
+  require(out, "out");
+  auto state = std::make_shared<OpState>(tag);
+  auto op = std::make_unique<pglift_op>(pglift_op{state});
+  pglift::Callback<R...> done = [state, queue = ctx->queue, to_json](std::exception_ptr e, R... r) {
+    std::optional<std::string> json;
+    if (!e) {
+      if constexpr (sizeof...(R) == 1) {
+        try {
+          json = to_json(r...);
+        } catch (...) {
+          e = std::current_exception();
+        }
+      }
+    }
+    state->complete(e, std::move(json), *queue);
+  };
+  pglift::Operation operation = start(std::move(done), pglift::OpOptions{tag});
+  {
+    std::lock_guard lock(state->mutex);
+    if (state->state == PGLIFT_OP_PENDING) state->operation = operation;
+  }
+  *out = op.release();
+}
+
+}  // namespace capi

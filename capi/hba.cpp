@@ -33,30 +33,10 @@ pglift::HbaOptions options_of(uint32_t flags) {
   return pglift::HbaOptions{.dry_run = (flags & PGLIFT_HBA_DRY_RUN) != 0};
 }
 
-/// As instances.cpp's launch: everything that may fail is done before `start` runs.
+/// capi::launch, the result as JSON.
 template <class Start>
 void launch(pglift_ctx* ctx, uint64_t tag, pglift_op** out, Start start) {
-  require(ctx, "ctx");
-  require(out, "out");
-  auto state = std::make_shared<capi::OpState>(tag);
-  auto op = std::make_unique<pglift_op>(pglift_op{state});
-  pglift::Callback<pglift::HbaResult> done = [state, queue = ctx->queue](std::exception_ptr e, pglift::HbaResult r) {
-    std::optional<std::string> json;
-    if (!e) {
-      try {
-        json = pglift::to_json(r);
-      } catch (...) {
-        e = std::current_exception();
-      }
-    }
-    state->complete(e, std::move(json), *queue);
-  };
-  pglift::Operation operation = start(std::move(done), pglift::OpOptions{tag});
-  {
-    std::lock_guard lock(state->mutex);
-    if (state->state == PGLIFT_OP_PENDING) state->operation = operation;
-  }
-  *out = op.release();
+  capi::launch<pglift::HbaResult>(ctx, tag, out, std::move(start), [](const pglift::HbaResult& r) { return pglift::to_json(r); });
 }
 
 }  // namespace

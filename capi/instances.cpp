@@ -117,33 +117,10 @@ std::string json_of(const std::map<std::string, std::string>& env) {
 
 // --- async -------------------------------------------------------------------------------------------
 
-/// Starts an operation whose completion fills the op and queues OP_DONE. Everything that may fail is
-/// done before `start` runs: once the core has the callback, the call succeeds.
+/// capi::launch, the result as JSON by this file's json_of.
 template <class... R, class Start>
 void launch(pglift_ctx* ctx, uint64_t tag, pglift_op** out, Start start) {
-  require(ctx, "ctx");
-  require(out, "out");
-  auto state = std::make_shared<capi::OpState>(tag);
-  auto op = std::make_unique<pglift_op>(pglift_op{state});
-  pglift::Callback<R...> done = [state, queue = ctx->queue](std::exception_ptr e, R... r) {
-    std::optional<std::string> json;
-    if (!e) {
-      if constexpr (sizeof...(R) == 1) {
-        try {
-          json = json_of(r...);
-        } catch (...) {
-          e = std::current_exception();
-        }
-      }
-    }
-    state->complete(e, std::move(json), *queue);
-  };
-  pglift::Operation operation = start(std::move(done), pglift::OpOptions{tag});
-  {
-    std::lock_guard lock(state->mutex);
-    if (state->state == PGLIFT_OP_PENDING) state->operation = operation;
-  }
-  *out = op.release();
+  capi::launch<R...>(ctx, tag, out, std::move(start), [](const auto&... r) { return json_of(r...); });
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <set>
 
+#include "core/fields.hpp"
 #include "core/value.hpp"
 #include "pglift/databases.hpp"
 #include "pglift/errors.hpp"
@@ -15,51 +16,17 @@ using core::Value;
 
 namespace {
 
-std::string expecting(const char* expected, const Value& v) {
-  return std::string("expecting ") + expected + ", got " + v.type_name();
+using core::expecting;
+using core::Fields;
+using core::parse;
+
+/// A schema's or an extension's "state": present (the default) or absent.
+DatabaseObjectState object_state(Fields& f, const std::string& key) {
+  auto s = f.str(key);
+  if (!s || *s == "present") return DatabaseObjectState::present;
+  if (*s == "absent") return DatabaseObjectState::absent;
+  throw InvalidSpec(f.path(key), *s, "expecting 'present' or 'absent'");
 }
-
-/// Reads a JSON object member by member; unknown members are refused naming them; errors name the
-/// member by its path ("schemas[1].owner").
-class Members {
- public:
-  Members(const Value& v, std::string path) : v_(v), path_(std::move(path)) {
-    if (!v.is_object()) throw InvalidSpec(path_.empty() ? "database" : path_, core::short_text(v), expecting("an object", v));
-  }
-  const Value* get(const std::string& key) {
-    used_.insert(key);
-    const Value* v = v_.find(key);
-    return v && !v->is_null() ? v : nullptr;
-  }
-  std::optional<std::string> str(const std::string& key) {
-    const Value* v = get(key);
-    if (!v) return std::nullopt;
-    if (!v->is_string()) throw InvalidSpec(path(key), core::short_text(*v), expecting("a string", *v));
-    return v->as_string();
-  }
-  bool boolean(const std::string& key) {
-    const Value* v = get(key);
-    if (!v) return false;
-    if (!v->is_bool()) throw InvalidSpec(path(key), core::short_text(*v), expecting("a boolean", *v));
-    return v->as_bool();
-  }
-  DatabaseObjectState state(const std::string& key) {
-    auto s = str(key);
-    if (!s || *s == "present") return DatabaseObjectState::present;
-    if (*s == "absent") return DatabaseObjectState::absent;
-    throw InvalidSpec(path(key), *s, "expecting 'present' or 'absent'");
-  }
-  void reject_unknown(const std::set<std::string>& ignored = {}) const {
-    for (const auto& [k, _] : v_.as_object())
-      if (!used_.count(k) && !ignored.count(k)) throw InvalidSpec(path(k), "", "unknown field");
-  }
-  std::string path(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
-
- private:
-  const Value& v_;
-  std::string path_;
-  std::set<std::string> used_;
-};
 
 std::string setting_text(const std::string& field, const Value& v) {
   if (v.is_string()) return v.as_string();
@@ -86,15 +53,7 @@ Value strings(const std::vector<std::string>& v) {
   return a;
 }
 
-Value parse(const std::string& json, const char* what) {
-  try {
-    return core::parse_json(json);
-  } catch (const core::ParseError& e) {
-    throw InvalidSpec::malformed(what, e.what(), e.field);  // never the text
-  }
-}
-
-std::vector<std::string> names(Members& m, const std::string& key) {
+std::vector<std::string> names(Fields& m, const std::string& key) {
   std::vector<std::string> out;
   const Value* v = m.get(key);
   if (!v) return out;
@@ -112,7 +71,7 @@ std::vector<std::string> names(Members& m, const std::string& key) {
 
 DatabaseSelection DatabaseSelection::from_json(const std::string& json) {
   Value doc = parse(json, "database selection");
-  Members m(doc, "");
+  Fields m(doc, "database", Fields::TopLevel{});
   DatabaseSelection s;
   s.databases = names(m, "databases");
   s.exclude = names(m, "exclude");
@@ -122,18 +81,18 @@ DatabaseSelection DatabaseSelection::from_json(const std::string& json) {
 
 PrivilegesQuery PrivilegesQuery::from_json(const std::string& json) {
   Value doc = parse(json, "privileges query");
-  Members m(doc, "");
+  Fields m(doc, "database", Fields::TopLevel{});
   PrivilegesQuery q;
   q.databases = names(m, "databases");
   q.roles = names(m, "roles");
-  q.defaults = m.boolean("defaults");
+  q.defaults = m.boolean("defaults").value_or(false);
   m.reject_unknown();
   return q;
 }
 
 DatabaseSpec DatabaseSpec::from_json(const std::string& json) {
   Value doc = parse(json, "database");
-  Members m(doc, "");
+  Fields m(doc, "database", Fields::TopLevel{});
   DatabaseSpec spec;
   spec.name = m.str("name").value_or("");
   spec.owner = m.str("owner");
@@ -152,10 +111,10 @@ DatabaseSpec DatabaseSpec::from_json(const std::string& json) {
       if (item.is_string()) {
         schema.name = item.as_string();
       } else {
-        Members sm(item, path);
+        Fields sm(item, path);
         schema.name = sm.str("name").value_or("");
         schema.owner = sm.str("owner");
-        schema.state = sm.state("state");
+        schema.state = object_state(sm, "state");
         sm.reject_unknown();
       }
       spec.schemas.push_back(std::move(schema));
@@ -169,11 +128,11 @@ DatabaseSpec DatabaseSpec::from_json(const std::string& json) {
       if (item.is_string()) {
         ext.name = item.as_string();
       } else {
-        Members em(item, path);
+        Fields em(item, path);
         ext.name = em.str("name").value_or("");
         ext.schema = em.str("schema");
         ext.version = em.str("version");
-        ext.state = em.state("state");
+        ext.state = object_state(em, "state");
         em.reject_unknown();
       }
       spec.extensions.push_back(std::move(ext));
@@ -181,7 +140,7 @@ DatabaseSpec DatabaseSpec::from_json(const std::string& json) {
   }
   spec.tablespace = m.str("tablespace");
   spec.locale = m.str("locale");
-  spec.force_drop = m.boolean("force_drop");
+  spec.force_drop = m.boolean("force_drop").value_or(false);
   // pglift's manifests carry a state; here the operation says it (drop_database for absent).
   if (auto state = m.str("state"); state && *state != "present")
     throw InvalidSpec("state", *state, "create and alter take a present database: drop it with drop_database");

@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "core/value.hpp"
 #include "pglift/errors.hpp"
@@ -43,9 +44,13 @@ inline std::string expecting(const char* expected, const Value& v) {
 /// by their path ("patroni.restapi.listen").
 class Fields {
  public:
-  Fields(const Value& v, std::string what) : v_(v), what_(std::move(what)) {
-    if (!v.is_object()) throw InvalidSpec(what_, short_text(v), expecting("an object", v));
-  }
+  /// A document's top level: its fields are named bare ("login"), `what` names the document in messages.
+  struct TopLevel {};
+
+  /// An object at `what` ("patroni.restapi"): its fields are named "patroni.restapi.listen". The
+  /// instance manifest is the exception ("instance": its fields are named bare, as pglift does).
+  Fields(const Value& v, std::string what) : Fields(v, what, what == "instance" ? std::string() : what) {}
+  Fields(const Value& v, std::string what, TopLevel) : Fields(v, std::move(what), std::string()) {}
   const Value* get(const std::string& key) {
     used_.insert(key);
     const Value* v = v_.find(key);
@@ -73,16 +78,34 @@ class Fields {
     if (!v->is_bool()) throw InvalidSpec(path(key), short_text(*v), expecting("a boolean", *v));
     return v->as_bool();
   }
+  /// An array of strings ("in_roles": ["a", "b"]); an item of another type is named by its index
+  /// ("in_roles[1]"). Absent or null: empty.
+  std::vector<std::string> strings(const std::string& key, const char* expected = "an array of strings") {
+    const Value* v = get(key);
+    if (!v) return {};
+    if (!v->is_array()) throw InvalidSpec(path(key), short_text(*v), expecting(expected, *v));
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < v->as_array().size(); ++i) {
+      const Value& item = v->as_array()[i];
+      if (!item.is_string()) throw InvalidSpec(path(key) + "[" + std::to_string(i) + "]", short_text(item), expecting("a string", item));
+      out.push_back(item.as_string());
+    }
+    return out;
+  }
   void reject_unknown(const std::set<std::string>& ignored = {}) const {
     for (const auto& [k, _] : v_.as_object())
-      if (!used_.count(k) && !ignored.count(k)) throw InvalidSpec(k, "", "unknown field in " + what_);
+      if (!used_.count(k) && !ignored.count(k)) throw InvalidSpec(path(k), "", "unknown field in " + what_);
   }
-  /// The path of a member in errors: top-level fields by their name, as pglift does.
-  std::string path(const std::string& key) const { return what_ == "instance" ? key : what_ + "." + key; }
+  /// The path of a member in errors.
+  std::string path(const std::string& key) const { return prefix_.empty() ? key : prefix_ + "." + key; }
 
  private:
+  Fields(const Value& v, std::string what, std::string prefix) : v_(v), what_(std::move(what)), prefix_(std::move(prefix)) {
+    if (!v.is_object()) throw InvalidSpec(prefix_.empty() ? what_ : prefix_, short_text(v), expecting("an object", v));
+  }
+
   const Value& v_;
-  std::string what_;
+  std::string what_, prefix_;
   std::set<std::string> used_;
 };
 

@@ -1,6 +1,7 @@
 // JSON faces of the role values, and their validation.
 #include <set>
 
+#include "core/fields.hpp"
 #include "core/value.hpp"
 #include "pglift/errors.hpp"
 #include "pglift/roles.hpp"
@@ -11,71 +12,15 @@ using core::Value;
 
 namespace {
 
-std::string expecting(const char* expected, const Value& v) {
-  return std::string("expecting ") + expected + ", got " + v.type_name();
-}
+using core::Fields;
+using core::parse;
 
-/// Reads a role document field by field; unknown fields are refused naming them. (The instance
-/// manifest's reader in instance_json.cpp works alike; this one adds string lists.)
-class Fields {
- public:
-  Fields(const Value& v, std::string what) : v_(v), what_(std::move(what)) {
-    if (!v.is_object()) throw InvalidSpec(what_, core::short_text(v), expecting("an object", v));
-  }
-  const Value* get(const std::string& key) {
-    used_.insert(key);
-    const Value* v = v_.find(key);
-    return v && !v->is_null() ? v : nullptr;
-  }
-  std::optional<std::string> str(const std::string& key) {
-    const Value* v = get(key);
-    if (!v) return std::nullopt;
-    if (!v->is_string()) throw InvalidSpec(key, core::short_text(*v), expecting("a string", *v));
-    return v->as_string();
-  }
-  std::optional<int> integer(const std::string& key) {
-    const Value* v = get(key);
-    if (!v) return std::nullopt;
-    if (!v->is_int() || v->as_int() < -1 || v->as_int() > 2147483647)
-      throw InvalidSpec(key, core::short_text(*v), expecting("an integer from -1", *v));
-    return static_cast<int>(v->as_int());
-  }
-  std::optional<bool> boolean(const std::string& key) {
-    const Value* v = get(key);
-    if (!v) return std::nullopt;
-    if (!v->is_bool()) throw InvalidSpec(key, core::short_text(*v), expecting("a boolean", *v));
-    return v->as_bool();
-  }
-  std::vector<std::string> strings(const std::string& key) {
-    const Value* v = get(key);
-    if (!v) return {};
-    if (!v->is_array()) throw InvalidSpec(key, core::short_text(*v), expecting("an array of role names", *v));
-    std::vector<std::string> out;
-    for (std::size_t i = 0; i < v->as_array().size(); ++i) {
-      const Value& item = v->as_array()[i];
-      const std::string field = key + "[" + std::to_string(i) + "]";
-      if (!item.is_string()) throw InvalidSpec(field, core::short_text(item), expecting("a string", item));
-      out.push_back(item.as_string());
-    }
-    return out;
-  }
-  void reject_unknown() const {
-    for (const auto& [k, _] : v_.as_object())
-      if (!used_.count(k)) throw InvalidSpec(k, "", "unknown field in " + what_);
-  }
-
- private:
-  const Value& v_;
-  std::string what_;
-  std::set<std::string> used_;
-};
-
-Value parse(const std::string& json, const char* what) {
-  try {
-    return core::parse_json(json);
-  } catch (const core::ParseError& e) {
-    throw InvalidSpec::malformed(what, e.what(), e.field);  // never the text: it may hold a password
-  }
+/// connection_limit: an integer from -1 (no limit) to INT_MAX.
+std::optional<int> connection_limit(Fields& f) {
+  auto v = f.integer("connection_limit");
+  if (v && (*v < -1 || *v > 2147483647))
+    throw InvalidSpec("connection_limit", std::to_string(*v), "expecting -1 (no limit) or more, at most 2147483647");
+  return v ? std::optional<int>(static_cast<int>(*v)) : std::nullopt;
 }
 
 void validate_names(const std::string& field, const std::vector<std::string>& names) {
@@ -131,7 +76,7 @@ void RoleDropOptions::validate() const {
 
 RoleSpec role_spec_from_json(const std::string& json) {
   Value doc = parse(json, "role");
-  Fields f(doc, "role");
+  Fields f(doc, "role", Fields::TopLevel{});
   RoleSpec s;
   auto name = f.str("name");
   if (!name) throw InvalidSpec::missing("name", "the role document needs a 'name'");
@@ -144,10 +89,10 @@ RoleSpec role_spec_from_json(const std::string& json) {
   s.createdb = f.boolean("createdb").value_or(false);
   s.createrole = f.boolean("createrole").value_or(false);
   s.replication = f.boolean("replication").value_or(false);
-  s.connection_limit = f.integer("connection_limit");
+  s.connection_limit = connection_limit(f);
   if (s.connection_limit == -1) s.connection_limit.reset();
   s.valid_until = f.str("valid_until");
-  s.in_roles = f.strings("in_roles");
+  s.in_roles = f.strings("in_roles", "an array of role names");
   s.pgpass = f.boolean("pgpass").value_or(false);
   if (auto state = f.str("state"); state && *state != "present")
     throw InvalidSpec("state", *state, "a role to create must be 'present'");
@@ -158,7 +103,7 @@ RoleSpec role_spec_from_json(const std::string& json) {
 
 RoleChanges role_changes_from_json(const std::string& json) {
   Value doc = parse(json, "role changes");
-  Fields f(doc, "role changes");
+  Fields f(doc, "role changes", Fields::TopLevel{});
   RoleChanges c;
   c.password = f.str("password");
   c.encrypted_password = f.str("encrypted_password");
@@ -168,11 +113,11 @@ RoleChanges role_changes_from_json(const std::string& json) {
   c.createdb = f.boolean("createdb");
   c.createrole = f.boolean("createrole");
   c.replication = f.boolean("replication");
-  c.connection_limit = f.integer("connection_limit");
+  c.connection_limit = connection_limit(f);
   c.valid_until = f.str("valid_until");
   c.pgpass = f.boolean("pgpass");
-  c.grant = f.strings("grant");
-  c.revoke = f.strings("revoke");
+  c.grant = f.strings("grant", "an array of role names");
+  c.revoke = f.strings("revoke", "an array of role names");
   f.reject_unknown();
   c.validate();
   return c;
@@ -183,7 +128,7 @@ RoleDropOptions role_drop_options_from_json(const std::string& json) {
   if (json.empty()) return o;
   Value doc = parse(json, "role drop options");
   if (doc.is_null()) return o;
-  Fields f(doc, "role drop options");
+  Fields f(doc, "role drop options", Fields::TopLevel{});
   o.drop_owned = f.boolean("drop_owned").value_or(false);
   o.reassign_owned = f.str("reassign_owned");
   f.reject_unknown();

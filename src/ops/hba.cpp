@@ -4,6 +4,7 @@
 
 #include "core/coro.hpp"
 #include "core/diff.hpp"
+#include "core/fields.hpp"
 #include "core/files.hpp"
 #include "core/text.hpp"
 #include "core/value.hpp"
@@ -24,7 +25,7 @@ namespace {
 
 using core::Value;
 
-std::string expecting(const char* expected, const Value& v) { return std::string("expecting ") + expected + ", got " + v.type_name(); }
+using core::expecting;
 
 std::string string_field(const Value& v, const std::string& field) {
   if (!v.is_string()) throw InvalidSpec(field, core::short_text(v), expecting("a string", v));
@@ -86,12 +87,7 @@ Value strings(const std::vector<std::string>& v) {
 }  // namespace
 
 std::vector<HbaRecord> HbaRecord::list_from_json(const std::string& json) {
-  Value doc;
-  try {
-    doc = core::parse_json(json);
-  } catch (const core::ParseError& e) {
-    throw InvalidSpec::malformed("hba records", e.what(), e.field);
-  }
+  Value doc = core::parse(json, "hba records");
   std::vector<HbaRecord> out;
   if (doc.is_array()) {
     for (const auto& item : doc.as_array()) out.push_back(record_from(item, "hba record"));

@@ -399,7 +399,7 @@ TEST_CASE("cluster credentials: the document round-trips; a missing or wrong par
   std::tie(field, message) = error_of("{" + su + ", " + repl + R"(, "rewind": {"username": "rewind", "password": 7}})");
   CHECK(field == "credentials.rewind.password");
   std::tie(field, message) = error_of("{" + su + ", " + repl + R"(, "rewind": {"username": "rewind", "password": "x"}, "extra": 1})");
-  CHECK(field == "extra");
+  CHECK(field == "credentials.extra");  // unknown fields are named by their path
   std::tie(field, message) = error_of(R"({"superuser": "Canary-9f3b2c")");  // truncated
   CHECK(field == "credentials");
   for (const auto& json : {"{" + su + "}", std::string(R"({"superuser": "Canary-9f3b2c"})"), "{" + su + ", " + repl + R"(, "rewind": {"username": "rewind", "password": ["Canary-9f3b2c"]}})"})
