@@ -217,6 +217,41 @@ if [[ -n $new ]]; then
       figure rows_lost_async "$lost"
     }
 fi
+# Patroni rewound the former leader by itself (it was running when the partition healed): the launcher's
+# hook recorded what that discarded. The site's patroni.automatic_rejoin_discarding_commits is the default
+# (rejoin): the member rejoined (above), and get reports the record, with at least the rows lost.
+# rejoin_record HOST: "OUTCOME COMMITS" from `instance get -o json` (COMMITS: null when unknown), or "".
+rejoin_record() {
+  pglift_on "$1" instance get "$INSTANCE" -o json 2>"$T/$1/log/get-rejoin.err" | python3 -c '
+import json, sys
+r = (json.load(sys.stdin).get("patroni") or {}).get("discarded_on_rejoin")
+if r: print(r.get("outcome"), "null" if r.get("commits") is None else r["commits"])'
+}
+if [[ -n $new && -n ${lost:-} ]]; then
+  read -r outcome commits <<<"$(rejoin_record "$leader")"
+  if [[ -n ${outcome:-} ]]; then
+    echo "# $leader's rejoin record: outcome $outcome, commits $commits; its Patroni log said:"
+    log_lines "$leader" "pglift: Patroni.s pg_rewind" | tail -n 1
+    figure commits_discarded_on_rejoin "$commits"
+  else
+    figure commits_discarded_on_rejoin null
+  fi
+  if ((lost == 0)) && [[ -z ${outcome:-} ]]; then
+    pass "no row lost, no rejoin record on $leader"
+  elif [[ ${outcome:-} == rejoined && $commits =~ ^[0-9]+$ ]] && ((commits >= lost)); then
+    pass "$leader's record names the $commits commits Patroni's rewind discarded (>= the $lost rows the probes lost)"
+  else
+    fail "$leader's record names the commits Patroni's rewind discarded (>= the $lost rows lost), outcome rejoined" \
+      "record: ${outcome:-none} ${commits:-}; $(cat "$T/$leader/log/get-rejoin.err" 2>/dev/null | tail -n 3)" \
+      "$(log_lines "$leader" 'pglift|rewind|diverged')"
+  fi
+  if grep -q "rejoining at .*committed transaction" "$T/$leader/log/get-rejoin.err" 2>/dev/null ||
+    [[ -z ${outcome:-} ]]; then
+    pass "get on $leader warns of the discarded commits"
+  else
+    fail "get on $leader warns of the discarded commits" "$(tail -n 3 "$T/$leader/log/get-rejoin.err")"
+  fi
+fi
 
 # ------------------------------------------------------------------------------------------------------
 section "6. loss of etcd members"
