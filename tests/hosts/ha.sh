@@ -310,6 +310,11 @@ else
   fail "refuse: $leader's record says the rewind was refused, naming the commits (>= the ${lost:-?} rows lost)" \
     "record: ${outcome:-none} ${commits:-}" "$(log_lines "$leader" 'pglift|rewind|diverged')"
 fi
+if pglift_on "$leader" instance status "$INSTANCE" 2>&1 | grep -q "WARNING.*rejoining at .*refused"; then
+  pass "status on $leader warns of the refused rewind"
+else
+  fail "status on $leader warns of the refused rewind" "$(pglift_on "$leader" instance status "$INSTANCE" 2>&1 | tail -n 3)"
+fi
 sleep 3  # two Patroni loops (loop_wait 2): a refused member would have been started by now
 if [[ -z $(find "$T/$leader/p" -name postmaster.pid -print -quit) ]] &&
   [[ " $(streaming_from "$new") " != *" $leader "* ]]; then
