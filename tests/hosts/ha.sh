@@ -243,7 +243,7 @@ if [[ -n $new && -n ${lost:-} ]]; then
     pass "$leader's record names the $commits commits Patroni's rewind discarded (>= the $lost rows the probes lost)"
   else
     fail "$leader's record names the commits Patroni's rewind discarded (>= the $lost rows lost), outcome rejoined" \
-      "record: ${outcome:-none} ${commits:-}; $(cat "$T/$leader/log/get-rejoin.err" 2>/dev/null | tail -n 3)" \
+      "record: ${outcome:-none} ${commits:-}; $(tail -n 3 "$T/$leader/log/get-rejoin.err" 2>/dev/null)" \
       "$(log_lines "$leader" 'pglift|rewind|diverged')"
   fi
   if grep -q "rejoining at .*committed transaction" "$T/$leader/log/get-rejoin.err" 2>/dev/null ||
@@ -280,8 +280,9 @@ wait_first_write "$leader"
 t0=$(now_ms)
 partition "$leader"
 new_writer_after "$leader" "$t0"
-[[ -n $new ]] && pass "$new takes writes after the partition of $leader" ||
+if [[ -n $new ]]; then pass "$new takes writes after the partition of $leader"; else
   fail_with_logs "a new leader takes writes within 45 s of the partition" "${HOSTS[@]}"
+fi
 # Held until the isolated leader is read-only (its last writes are the ones at stake).
 deadline=$((t0 + 25000))
 until [[ -n $(first_result_after "$leader" ro "$t0") ]] || (($(now_ms) > deadline)); do sleep 0.1; done
@@ -296,7 +297,7 @@ if [[ -n $new ]]; then
   echo "# confirmed writes: $(wc -l <"$T/confirmed"), lost: $lost"
 fi
 # The refusal: a record with outcome refused (within 2 loop_wait + the rewind's checks), no postmaster.
-outcome= commits=
+outcome='' commits=''
 deadline=$(($(now_ms) + 40000))
 while (($(now_ms) < deadline)); do
   read -r outcome commits <<<"$(rejoin_record "$leader")"
@@ -310,10 +311,11 @@ else
   fail "refuse: $leader's record says the rewind was refused, naming the commits (>= the ${lost:-?} rows lost)" \
     "record: ${outcome:-none} ${commits:-}" "$(log_lines "$leader" 'pglift|rewind|diverged')"
 fi
-if pglift_on "$leader" instance status "$INSTANCE" 2>&1 | grep -q "WARNING.*rejoining at .*refused"; then
+status_out=$(pglift_on "$leader" instance status "$INSTANCE" 2>&1)  # exit 3: PostgreSQL is not running
+if [[ $status_out =~ WARNING[^$'\n']*rejoining\ at[^$'\n']*refused ]]; then
   pass "status on $leader warns of the refused rewind"
 else
-  fail "status on $leader warns of the refused rewind" "$(pglift_on "$leader" instance status "$INSTANCE" 2>&1 | tail -n 3)"
+  fail "status on $leader warns of the refused rewind" "$(tail -n 4 <<<"$status_out")"
 fi
 sleep 3  # two Patroni loops (loop_wait 2): a refused member would have been started by now
 if [[ -z $(find "$T/$leader/p" -name postmaster.pid -print -quit) ]] &&
