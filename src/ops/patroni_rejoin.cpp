@@ -78,7 +78,7 @@ awaitable<std::optional<std::string>> check_rejoin(const core::Op& op, const Lay
   // No control file: Patroni clones the member anew, there is nothing of ours to lose.
   if (!postgres::system_identifier(l)) co_return std::nullopt;
   const auto control = co_await postgres::controldata(op, l);
-  const int ours = postgres::latest_timeline(l, control);
+  int ours = postgres::latest_timeline(l, control);
   // Known when the leader runs as a primary (a promotion under way reports the timeline it leaves) and,
   // when it is on a later timeline than ours, once its history says where ours ended (the leader writes
   // it at its next HA loop after a promotion). Waited for, bounded.
@@ -106,6 +106,19 @@ awaitable<std::optional<std::string>> check_rejoin(const core::Op& op, const Lay
       co_return std::nullopt;
     }
   }
+  // A history file of a later timeline in our pg_wal does not say we followed it: a demoted leader that
+  // ran as a standby fetches the new leader's one, then cannot follow ("new timeline N forked off current
+  // database system timeline M before current recovery point"; seen by the hosts suite, 5b). WAL of ours
+  // on the checkpoint's timeline past where the leader's history ends that timeline: not followed, that
+  // is the fork (pg_rewind goes by the control file's timeline too).
+  if (ours > control.timeline && control.timeline < *view.timeline)
+    if (auto end = patroni::timeline_end(view.history, control.timeline)) {
+      const auto past = co_await postgres::scan_wal(op, l, control.timeline, *end);
+      if (past.understood && past.any_record) {
+        ours = control.timeline;
+        fork = end;
+      }
+    }
   if (ours >= *view.timeline) co_return std::nullopt;  // the leader's timeline: a replica catching up loses nothing
 
   std::optional<patroni::Discarded> lost;

@@ -16,7 +16,8 @@
 # (`patroni.automatic_rejoin_discarding_commits`, passed as --rejoin-policy; default rejoin) decides:
 # "rejoin" lets the rewind go on; "refuse" fails it, and this member's PostgreSQL is then not started
 # (Ha.recover is held) until Patroni is restarted: `instance stop`, then `instance start
-# --accept-data-loss`, whose accepted range comes back as --rejoin-accepted.
+# --accept-data-loss`, whose accepted range comes back as --rejoin-accepted (for the first rewind of that
+# Patroni only).
 #
 # 2. The etcd3 fix: Patroni before 3.0.3 overwrites the etcd3 leader key unconditionally when its lease expired
 # (Etcd3._update_leader, fixed upstream in patroni/patroni#2689 and #2693). A leader cut off from the DCS
@@ -154,6 +155,8 @@ def install_rejoin_hook():
             self._postgresql.remove_data_directory = lambda: logger.warning(
                 "pglift: not removing %s: its rewind was refused to keep what it holds", self._postgresql.data_dir)
             return False
+        # A start's acceptance covers the rewind that start led to, not later ones of this Patroni.
+        rejoin_options["accepted"] = None
         return original_pg_rewind(self, r)
 
     def recover(self):

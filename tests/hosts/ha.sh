@@ -324,12 +324,20 @@ if [[ -z $(find "$T/$leader/p" -name postmaster.pid -print -quit) ]] &&
 else
   fail "refuse: $leader stays out, its PostgreSQL stopped" "$(log_lines "$leader" 'pglift|starting as a secondary')"
 fi
+# Whether the held member fetched the new leader's timeline history (then cannot follow it): the case
+# where pg_wal's history files do not say which timeline the member is on (ops/patroni_rejoin.cpp).
+echo "# $leader's pg_wal holds history files: $(find "$T/$leader/p" -path '*pg_wal/*.history' -printf '%f ' 2>/dev/null)"
 # The way on: stop, then start with the loss accepted (the start names it too); the record is archived.
 start=$(now_ms)
 if pglift_on "$leader" instance stop "$INSTANCE" >"$T/$leader/log/refuse-stop2.out" 2>&1 &&
   pglift_on "$leader" --non-interactive instance start "$INSTANCE" --accept-data-loss >"$T/$leader/log/accept.out" 2>&1 &&
   rejoined "$leader" "$new" 45; then
   pass "stop, then start --accept-data-loss: $leader rejoins ($(seconds_between "$start" "$(now_ms)") s)"
+  if grep -q "rejoining as asked" "$T/$leader/log/accept.out"; then
+    pass "... its start named the loss it accepted: $(grep -o 'discards WAL [^)]*)' "$T/$leader/log/accept.out" | head -n 1)"
+  else
+    fail "... its start named the loss it accepted" "$(cut -c1-300 "$T/$leader/log/accept.out")"
+  fi
   figure rejoin_after_accept_s "$(seconds_between "$start" "$(now_ms)")"
 else
   fail "stop, then start --accept-data-loss: $leader rejoins within 45 s" "$(tail -n 5 "$T/$leader/log/accept.out")" \

@@ -166,6 +166,7 @@ launch.rejoin_options.update(policy="refuse", accepted="1:0/3000148")
 rewind, postgresql, seen = execute({"proceed": False, "level": "warning", "message": "refused: " + message,
                                     "outcome": "refused", "commits": 73})
 check("the accepted range reaches the scan", "--accepted 1:0/3000148" in seen)
+check("... and stays while no rewind went on", launch.rejoin_options["accepted"] == "1:0/3000148")
 check("refuse: the real pg_rewind did not run, the rewind did not succeed",
       original_runs == [] and rewind._state != REWIND_STATUS.SUCCESS)
 check("... the data directory is not removed (remove_data_directory_on_rewind_failure is on)",
@@ -193,6 +194,8 @@ check("no scan program, refuse: no rewind, a warning says why", original_runs ==
 launch.rejoin_options.update(policy="rejoin")
 rewind, postgresql, seen = execute({})
 check("no scan program, rejoin: the rewind goes on", len(original_runs) == 1)
+check("a rewind that went on used up the start's acceptance (later rewinds are judged anew)",
+      launch.rejoin_options["accepted"] is None)
 
 Ha.recover = original_recover
 sys.exit(1 if failures else 0)
