@@ -326,7 +326,7 @@ else
 fi
 # Whether the held member fetched the new leader's timeline history (then cannot follow it): the case
 # where pg_wal's history files do not say which timeline the member is on (ops/patroni_rejoin.cpp).
-echo "# $leader's pg_wal holds history files: $(find "$T/$leader/p" -path '*pg_wal/*.history' -printf '%f ' 2>/dev/null)"
+echo "# $leader's pg_wal holds history files: $(find "$T/$leader/p" -name '0*.history' -printf '%f ' 2>/dev/null | tr ' ' '\n' | sort -u | tr '\n' ' ')"
 # The way on: stop, then start with the loss accepted (the start names it too); the record is archived.
 start=$(now_ms)
 if pglift_on "$leader" instance stop "$INSTANCE" >"$T/$leader/log/refuse-stop2.out" 2>&1 &&
