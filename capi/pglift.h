@@ -219,8 +219,10 @@ typedef enum pglift_create_flags {
 PGLIFT_API int pglift_instance_create(pglift_ctx *ctx, const char *spec_json, size_t spec_len, uint32_t flags,
                                       char **out_json, pglift_error **err) PGLIFT_NOEXCEPT;
 /* The instance: {"name", "version", "port", "settings", "data_checksums", "locale", "encoding", "standby",
- * "state", "pending_restart", "data_directory", "wal_directory"} (`pglift instance get -o json`). Results
- * may gain keys in later versions: ignore those you do not know. */
+ * "state", "pending_restart", "data_directory", "wal_directory"} (`pglift instance get -o json`); a Patroni
+ * member adds "patroni", with "discarded_on_rejoin": {"at", "outcome": "rejoined" | "refused", "description",
+ * "commits": n | null} while a record of commits Patroni's own pg_rewind discarded is not acknowledged by a
+ * start. Results may gain keys in later versions: ignore those you do not know. */
 PGLIFT_API int pglift_instance_get(pglift_ctx *ctx, const char *instance, char **out_json,
                                    pglift_error **err) PGLIFT_NOEXCEPT;
 /* A JSON array of {"name", "version", "port", "datadir", "status": "running" | "not_running"};

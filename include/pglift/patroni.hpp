@@ -48,6 +48,14 @@ struct PatroniSettings {
   /// leader's timeline) and nobody can be asked: "refuse" (the member stays stopped, WouldLoseData) or
   /// "rejoin" (a warning names what is lost). StartOptions::accept_data_loss overrides it per call.
   std::string rejoin_discarding_commits = "refuse";
+  /// When Patroni itself rewinds a running former leader it demoted (a partition healed) and that
+  /// discards committed transactions: "rejoin" (default: the member rejoins as a replica, as HA users
+  /// expect of Patroni; the loss is recorded, PatroniInfo::discarded_on_rejoin, and logged) or "refuse"
+  /// (the rewind fails, the member's PostgreSQL stays stopped with its WAL, recorded; `instance stop` then
+  /// `instance start` with the loss accepted is the way on). Not `rejoin_discarding_commits`: there a
+  /// person runs the start and can be asked; here nobody is, and a member kept out costs the cluster a
+  /// replica for commits that async replication never promised to keep (synchronous_mode does).
+  std::string automatic_rejoin_discarding_commits = "rejoin";
 };
 
 struct PatroniSpec {
@@ -103,6 +111,16 @@ struct PatroniFence {
   std::string reason{};  ///< "Patroni (PID 123) was killed by signal 9 (SIGKILL) without a requested stop"
 };
 
+/// What Patroni's own pg_rewind of this former leader discarded (or would have: refused), recorded by
+/// the hook in pglift-patroni-launch.py (<logdir>/rejoin.json): reported by get and status until the
+/// next start acknowledges it (a start of a running member acknowledges a "rejoined" one).
+struct PatroniRejoin {
+  std::string at{};           ///< UTC, ISO 8601
+  std::string outcome{};      ///< "rejoined" (rewound: the commits are gone) | "refused" (kept, member stopped)
+  std::string description{};  ///< range, commit count and time window, what was done, the way on
+  std::optional<std::int64_t> commits{};  ///< committed transactions discarded (at least); absent: unknown
+};
+
 struct PatroniInfo {
   std::string cluster{}, node{};
   std::string restapi_connect_address{}, restapi_listen{};
@@ -118,6 +136,7 @@ struct PatroniInfo {
   /// The cluster's synchronous replication, from its dynamic configuration in the DCS (absent when unknown).
   std::optional<bool> synchronous_mode{}, synchronous_mode_strict{};
   std::optional<PatroniFence> fenced{};  ///< the supervisor's fence record, until the next start
+  std::optional<PatroniRejoin> discarded_on_rejoin{};  ///< Patroni's own rewind discarded commits: until acknowledged
 };
 
 }  // namespace pglift

@@ -58,7 +58,7 @@ PatroniSpec parse_patroni_spec(const Value& v) {
   if (auto legacy = f.str("postgresql_connect_host")) p.postgresql_connect_host = legacy;
   p.synchronous_mode = f.boolean("synchronous_mode");
   p.synchronous_mode_strict = f.boolean("synchronous_mode_strict");
-  f.reject_unknown({"cluster_members", "is_paused", "state", "orphan_postmaster", "dcs_error"});  // get's output
+  f.reject_unknown({"cluster_members", "is_paused", "state", "orphan_postmaster", "dcs_error", "discarded_on_rejoin"});  // get's output
   return p;
 }
 
@@ -134,6 +134,11 @@ Value patroni_info_value(const PatroniInfo& p) {
   if (p.synchronous_mode) o.emplace_back("synchronous_mode", *p.synchronous_mode);
   if (p.synchronous_mode_strict) o.emplace_back("synchronous_mode_strict", *p.synchronous_mode_strict);
   if (p.fenced) o.emplace_back("fenced", core::Object{{"at", p.fenced->at}, {"reason", p.fenced->reason}});
+  if (const auto& r = p.discarded_on_rejoin)  // absent when there is no record; commits null when unknown
+    o.emplace_back("discarded_on_rejoin", core::Object{{"at", r->at},
+                                                       {"outcome", r->outcome},
+                                                       {"description", r->description},
+                                                       {"commits", r->commits ? Value(*r->commits) : Value()}});
   return o;
 }
 
@@ -302,6 +307,11 @@ Instance Instance::from_json(const std::string& json) {
     if (const Value* fenced = pf.get("fenced")) {
       Fields ff(*fenced, "patroni.fenced");
       info.fenced = PatroniFence{ff.str("at").value_or(""), ff.str("reason").value_or("")};
+    }
+    if (const Value* rejoin = pf.get("discarded_on_rejoin")) {
+      Fields rf(*rejoin, "patroni.discarded_on_rejoin");
+      info.discarded_on_rejoin = PatroniRejoin{rf.str("at").value_or(""), rf.str("outcome").value_or(""),
+                                               rf.str("description").value_or(""), rf.integer("commits")};
     }
     i.patroni = std::move(info);
   }

@@ -295,6 +295,7 @@ PatroniSettings read_patroni(Section&& ps, const Settings& s) {
   ps.integer("retry_timeout", p.retry_timeout);
   ps.integer("create_timeout", p.create_timeout);
   ps.choice("rejoin_discarding_commits", p.rejoin_discarding_commits, {"refuse", "rejoin"});
+  ps.choice("automatic_rejoin_discarding_commits", p.automatic_rejoin_discarding_commits, {"rejoin", "refuse"});
   if (p.loop_wait < 1 || p.retry_timeout < 1) throw SettingsError("invalid setting 'patroni': loop_wait and retry_timeout must be >= 1");
   if (p.loop_wait + 2 * p.retry_timeout > p.ttl)
     throw SettingsError("invalid setting 'patroni.ttl' = " + std::to_string(p.ttl) +
@@ -502,6 +503,7 @@ std::string Settings::to_json() const {
                            {"retry_timeout", p.retry_timeout},
                            {"create_timeout", p.create_timeout},
                            {"rejoin_discarding_commits", p.rejoin_discarding_commits},
+                           {"automatic_rejoin_discarding_commits", p.automatic_rejoin_discarding_commits},
                        });
   }
   return core::to_json(doc, true);

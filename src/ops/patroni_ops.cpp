@@ -298,6 +298,23 @@ void archive_fence(const core::Op& op, const Files& files) {
   }
 }
 
+/// The record of what Patroni's own pg_rewind discarded (or was refused to), with a warning, until a
+/// start acknowledges it.
+std::optional<PatroniRejoin> reported_rejoin(const core::Op& op, const Layout& l, const Files& files) {
+  auto rejoin = patroni::rejoin_record(files);
+  if (rejoin) op.warning(patroni::rejoin_message(l.display(), *rejoin), "pglift.patroni");
+  return rejoin;
+}
+
+/// A start acknowledges the rejoin record: archived (kept for the operator).
+void archive_rejoin(const core::Op& op, const Files& files) {
+  try {
+    op.info("rejoin record archived as " + patroni::archive_rejoin_record(files).string(), "pglift.patroni");
+  } catch (const std::exception& err) {
+    op.warning(std::string("could not archive the rejoin record: ") + err.what(), "pglift.patroni");
+  }
+}
+
 /// Patroni's 412 answers: an unknown candidate is the caller's mistake, the rest is the cluster's state.
 [[noreturn]] void topology_failure(const char* what, const std::string& candidate, int status, const std::string& text) {
   if (status == 412 && (text.find("does not exist") != std::string::npos || text.find("not exists") != std::string::npos))
@@ -480,6 +497,7 @@ awaitable<void> observe(const core::Op& op, const Layout& l, Instance& instance)
   info.restapi_listen = e.member.restapi_listen;
   info.postgresql_connect_host = e.member.connect_host;
   info.fenced = reported_fence(op, l, e.files);
+  info.discarded_on_rejoin = reported_rejoin(op, l, e.files);
   const ViewSource source{patroni_settings(op), e.files, e.config, e.member, e.rest};
   ClusterView view = co_await view_cluster(op, source);
   info.state = view.state;
@@ -509,6 +527,7 @@ awaitable<void> observe(const core::Op& op, const Layout& l, Instance& instance)
 awaitable<void> status(const core::Op& op, const Layout& l, InstanceStatus& st) {
   auto e = existing(op, l);
   reported_fence(op, l, e.files);
+  reported_rejoin(op, l, e.files);
   const bool process = patroni::running(e.files).has_value();
   auto ask_api = [&]() -> awaitable<void> {
     if (auto s = co_await e.rest.status()) {
@@ -528,17 +547,27 @@ awaitable<void> status(const core::Op& op, const Layout& l, InstanceStatus& st) 
 
 awaitable<void> start(const core::Op& op, const Layout& l, const StartOptions& options) {
   auto e = existing(op, l);
+  const auto rejoin = reported_rejoin(op, l, e.files);
   if (patroni::running(e.files)) {
     op.warning("instance " + l.display() + " is already started", "pglift.instances");
+    // A rewind that went on is acknowledged by this start; a refused one stays until Patroni is started
+    // again (stop, then start): its member is still held out.
+    if (rejoin && rejoin->outcome == "rejoined") archive_rejoin(op, e.files);
     co_return;
   }
   reported_fence(op, l, e.files);
-  if (!postgres::running_postmaster(l)) co_await check_rejoin(op, l, e.member, options.accept_data_loss);
+  std::optional<std::string> accepted;
+  if (!postgres::running_postmaster(l)) accepted = co_await check_rejoin(op, l, e.member, options.accept_data_loss);
+  // The record was said above; this start acknowledges it (archived before Patroni may write another).
+  if (rejoin) archive_rejoin(op, e.files);
   op.info("starting Patroni " + l.qualname(), "pglift.patroni");
-  proc::Watched process = patroni::spawn(op, *op.settings.patroni, l, e.files);
+  proc::Watched process = patroni::spawn(op, *op.settings.patroni, l, e.files, accepted);
   co_await patroni::wait_ready(op, l, e.files, e.rest, process, patroni::Readiness::running,
                                std::chrono::seconds(op.settings.patroni->create_timeout));
   archive_fence(op, e.files);
+  // One Patroni's own rewind wrote during this start: said here (the caller does not read Patroni's
+  // log) and so acknowledged.
+  if (reported_rejoin(op, l, e.files)) archive_rejoin(op, e.files);
 }
 
 awaitable<void> stop(const core::Op& op, const Layout& l) {

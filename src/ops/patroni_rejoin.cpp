@@ -57,25 +57,10 @@ awaitable<LeaderView> leader_view(const PatroniSettings& ps, const dcs::KeyValue
   co_return view;
 }
 
-/// Our WAL from `fork` on. When the segment holding `fork` was recycled (a leader that ran on long after
-/// the fork), from the last checkpoint's REDO point: a part of the range, a lower bound of the commits.
-awaitable<std::optional<patroni::Discarded>> scan_from_fork(const core::Op& op, const Layout& l, const postgres::ControlData& control,
-                                                            int timeline, Lsn fork) {
-  auto scan = co_await postgres::scan_wal(op, l, timeline, fork);
-  if (!scan.understood) throw SystemError("pg_waldump did not say how reading the WAL went");
-  if (scan.segment_missing && control.timeline == timeline && control.redo > fork) {
-    auto rest = co_await postgres::scan_wal(op, l, timeline, control.redo);
-    rest.truncated = true;
-    rest.any_record = true;  // the checkpoint itself is past the fork
-    auto d = patroni::discarded(timeline, fork, rest);
-    co_return d;
-  }
-  co_return patroni::discarded(timeline, fork, scan);
-}
-
 }  // namespace
 
-awaitable<void> check_rejoin(const core::Op& op, const Layout& l, const patroni::Member& member, bool accept_data_loss) {
+awaitable<std::optional<std::string>> check_rejoin(const core::Op& op, const Layout& l, const patroni::Member& member,
+                                                   bool accept_data_loss) {
   const auto& ps = *op.settings.patroni;
   auto etcd = patroni::etcd(ps);
   const std::string prefix = patroni::dcs_prefix(member.cluster);
@@ -85,15 +70,15 @@ awaitable<void> check_rejoin(const core::Op& op, const Layout& l, const patroni:
   } catch (const Error& e) {
     if (e.code() == ErrorCode::cancelled) throw;
     op.warning("cannot tell whether " + l.display() + " would lose WAL when it rejoins: " + e.what(), "pglift.patroni");
-    co_return;
+    co_return std::nullopt;
   }
   const auto leader = patroni::key_value(keys, prefix + "leader");
-  if (!leader || *leader == member.node) co_return;
+  if (!leader || *leader == member.node) co_return std::nullopt;
 
   // No control file: Patroni clones the member anew, there is nothing of ours to lose.
-  if (!postgres::system_identifier(l)) co_return;
+  if (!postgres::system_identifier(l)) co_return std::nullopt;
   const auto control = co_await postgres::controldata(op, l);
-  const int ours = postgres::latest_timeline(l, control);
+  int ours = postgres::latest_timeline(l, control);
   // Known when the leader runs as a primary (a promotion under way reports the timeline it leaves) and,
   // when it is on a later timeline than ours, once its history says where ours ended (the leader writes
   // it at its next HA loop after a promotion). Waited for, bounded.
@@ -118,32 +103,45 @@ awaitable<void> check_rejoin(const core::Op& op, const Layout& l, const patroni:
                                std::to_string(ours) + "): " + t.what();
       if (!accept_data_loss && ps.rejoin_discarding_commits != "rejoin") throw StateError(what);
       op.warning(what, "pglift.patroni");
-      co_return;
+      co_return std::nullopt;
     }
   }
-  if (ours >= *view.timeline) co_return;  // the leader's timeline: a replica catching up loses nothing
+  // A history file of a later timeline in our pg_wal does not say we followed it: a demoted leader that
+  // ran as a standby fetches the new leader's one, then cannot follow ("new timeline N forked off current
+  // database system timeline M before current recovery point"; seen by the hosts suite, 5b). WAL of ours
+  // on the checkpoint's timeline past where the leader's history ends that timeline: not followed, that
+  // is the fork (pg_rewind goes by the control file's timeline too).
+  if (ours > control.timeline && control.timeline < *view.timeline)
+    if (auto end = patroni::timeline_end(view.history, control.timeline)) {
+      const auto past = co_await postgres::scan_wal(op, l, control.timeline, *end);
+      if (past.understood && past.any_record) {
+        ours = control.timeline;
+        fork = end;
+      }
+    }
+  if (ours >= *view.timeline) co_return std::nullopt;  // the leader's timeline: a replica catching up loses nothing
 
   std::optional<patroni::Discarded> lost;
   try {
-    lost = co_await scan_from_fork(op, l, control, ours, *fork);
+    lost = co_await patroni::scan_discarded(op, l, control, ours, *fork);
   } catch (const SystemError& e) {
     const std::string what = "cannot tell what rejoining leader '" + *leader + "' would discard of " + l.display() +
                              " past " + postgres::format_lsn(*fork) + " on timeline " + std::to_string(ours) + ": " + e.what();
     if (!accept_data_loss && ps.rejoin_discarding_commits != "rejoin") throw StateError(what);
     op.warning(what, "pglift.patroni");
-    co_return;
+    co_return std::nullopt;
   }
-  if (!lost) co_return;  // our WAL ends at the fork: nothing is discarded
+  if (!lost) co_return std::nullopt;  // our WAL ends at the fork: nothing is discarded
   const std::string range = patroni::describe(*lost);
   if (lost->commits == 0 && !lost->at_least) {
     op.info("rejoining leader '" + *leader + "' discards " + range + " of " + l.display(), "pglift.patroni");
-    co_return;
+    co_return std::nullopt;
   }
   const std::string what = "rejoining leader '" + *leader + "' (timeline " + std::to_string(*view.timeline) +
                            ") through pg_rewind discards " + range + " of former leader " + l.display();
   if (accept_data_loss || ps.rejoin_discarding_commits == "rejoin") {
     op.warning(what + ": rejoining as asked", "pglift.patroni");
-    co_return;
+    co_return std::to_string(lost->timeline) + ":" + postgres::format_lsn(lost->from);
   }
   throw WouldLoseData(what + "; " + l.display() +
                       " was left stopped: copy what it holds first (e.g. start it alone with pg_ctl), then start it with "

@@ -13,7 +13,9 @@ namespace pglift::ops::patroni_member {
 /// `accept_data_loss` or the site's patroni.rejoin_discarding_commits = "rejoin", which warn instead.
 /// WAL past it without a commit: an INFO line. Nothing to compare (no other leader, same timeline):
 /// silent. The DCS unreachable: a warning (Patroni cannot rejoin without it either).
-awaitable<void> check_rejoin(const core::Op& op, const postgres::Layout& layout, const patroni::Member& member,
-                             bool accept_data_loss);
+/// Returns the range accepted to be lost ("TLI:LSN" of the fork) when commits were: Patroni's own rewind
+/// of it, right after, is then let through by the launcher's hook whatever the automatic policy.
+awaitable<std::optional<std::string>> check_rejoin(const core::Op& op, const postgres::Layout& layout,
+                                                   const patroni::Member& member, bool accept_data_loss);
 
 }  // namespace pglift::ops::patroni_member

@@ -60,7 +60,8 @@ fs::path supervisor_program() {
                      ": is libpglift completely installed?");
 }
 
-std::vector<std::string> patroni_command(const fs::path& supervisor, const fs::path& execpath, std::string& warning) {
+std::vector<std::string> patroni_command(const fs::path& supervisor, const fs::path& execpath, std::string& warning,
+                                         const std::vector<std::string>& launcher_options) {
   const fs::path launcher = supervisor.parent_path() / "pglift-patroni-launch.py";
   // The #! line: "#!/usr/bin/python3", or "#!/usr/bin/env python3".
   std::string first_line;
@@ -74,12 +75,61 @@ std::vector<std::string> patroni_command(const fs::path& supervisor, const fs::p
   if (!python) return {execpath.string()};  // not a Python script: nothing to fix in it
   if (::access(launcher.c_str(), R_OK) != 0) {
     warning = "Patroni runs without pglift-patroni-launch.py (not found at " + launcher.string() +
-              "): a Patroni before 3.0.3 may overwrite a new leader's key after a partition heals";
+              "): a Patroni before 3.0.3 may overwrite a new leader's key after a partition heals, and what "
+              "Patroni's own pg_rewind discards is neither recorded nor governed";
     return {execpath.string()};
   }
   interpreter.push_back(launcher.string());
+  for (const auto& option : launcher_options) interpreter.push_back(option);
   interpreter.push_back(execpath.string());
   return interpreter;
+}
+
+std::vector<std::string> rejoin_launcher_options(const PatroniSettings& settings, const Files& files,
+                                                 const std::optional<std::string>& accepted) {
+  std::vector<std::string> options{"--rejoin-policy", settings.automatic_rejoin_discarding_commits, "--rejoin-record",
+                                   rejoin_record_path(files).string()};
+  if (accepted) {
+    options.push_back("--rejoin-accepted");
+    options.push_back(*accepted);
+  }
+  return options;
+}
+
+std::optional<PatroniRejoin> rejoin_record(const Files& files) {
+  const fs::path path = rejoin_record_path(files);
+  std::optional<std::string> text;
+  try {
+    text = core::read_file_if_exists(path);
+  } catch (const std::exception& e) {
+    return PatroniRejoin{"", "", "the rejoin record " + path.string() + " cannot be read: " + e.what(), std::nullopt};
+  }
+  if (!text) return std::nullopt;
+  try {
+    core::Value v = core::parse_json(*text);
+    auto str = [&v](const char* key) {
+      const core::Value* x = v.find(key);
+      return x && x->is_string() ? x->as_string() : std::string();
+    };
+    const core::Value* commits = v.find("commits");
+    return PatroniRejoin{str("at"), str("outcome"), str("description"),
+                         commits && commits->is_int() ? std::optional(commits->as_int()) : std::nullopt};
+  } catch (const std::exception& e) {
+    return PatroniRejoin{"", "", "the rejoin record " + path.string() + " is not valid JSON: " + e.what(), std::nullopt};
+  }
+}
+
+fs::path archive_rejoin_record(const Files& files) {
+  const fs::path from = rejoin_record_path(files);
+  fs::path to = files.logdir / ("rejoin-" + utc_stamp() + ".json");
+  for (int n = 1; fs::exists(to); ++n) to = files.logdir / ("rejoin-" + utc_stamp() + "-" + std::to_string(n) + ".json");
+  fs::rename(from, to);
+  return to;
+}
+
+std::string rejoin_message(const std::string& display, const PatroniRejoin& rejoin) {
+  return "former leader PostgreSQL " + display + ", rejoining" + (rejoin.at.empty() ? "" : " at " + rejoin.at) + ": " +
+         rejoin.description;
 }
 
 std::optional<PatroniFence> fence_record(const Files& files) {

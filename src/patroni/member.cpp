@@ -57,7 +57,8 @@ awaitable<void> validate(const core::Op& op, const PatroniSettings& settings, co
   throw Error(ErrorCode::invalid_spec, msg);
 }
 
-proc::Watched spawn(const core::Op& op, const PatroniSettings& settings, const postgres::Layout& layout, const Files& files) {
+proc::Watched spawn(const core::Op& op, const PatroniSettings& settings, const postgres::Layout& layout, const Files& files,
+                    const std::optional<std::string>& accepted_rejoin) {
   // Found first: a missing supervisor is an error before anything starts.
   const fs::path supervisor = supervisor_program();
   core::make_dirs(files.logdir, 0700);
@@ -66,7 +67,8 @@ proc::Watched spawn(const core::Op& op, const PatroniSettings& settings, const p
   // The daemon is the supervisor (the pid file is its), Patroni its child: see src/supervisor/supervisor.c.
   std::vector<std::string> argv{supervisor.string(), "--data-dir", layout.datadir.string(), "--log-dir", files.logdir.string(), "--"};
   std::string warning;
-  for (auto& word : patroni_command(supervisor, settings.execpath, warning)) argv.push_back(std::move(word));
+  for (auto& word : patroni_command(supervisor, settings.execpath, warning, rejoin_launcher_options(settings, files, accepted_rejoin)))
+    argv.push_back(std::move(word));
   if (!warning.empty()) op.warning(warning, "pglift.patroni");
   argv.push_back(files.config.string());
   proc::Watched w = proc::spawn_daemon(op, {.argv = std::move(argv),

@@ -33,7 +33,10 @@ awaitable<void> validate(const core::Op& op, const PatroniSettings& settings, co
 /// Starts Patroni under pglift-supervisor, as a daemon (clean environment, its own session); the pid file
 /// and the returned process are the supervisor's, which lives exactly as long as Patroni (and fences
 /// the postmaster of `layout` when Patroni dies without a requested stop).
-proc::Watched spawn(const core::Op& op, const PatroniSettings& settings, const postgres::Layout& layout, const Files& files);
+/// `accepted_rejoin` ("TLI:LSN"): the range of WAL this start accepted to lose, which Patroni's own
+/// rewind may then discard whatever the site's automatic policy (see pglift-patroni-launch.py).
+proc::Watched spawn(const core::Op& op, const PatroniSettings& settings, const postgres::Layout& layout, const Files& files,
+                    const std::optional<std::string>& accepted_rejoin = std::nullopt);
 
 enum class Readiness { leader, replica, running };
 

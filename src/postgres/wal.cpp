@@ -150,4 +150,16 @@ awaitable<WalScan> scan_wal(const core::Op& op, const Layout& layout, int timeli
   co_return parse_waldump(r.output, truncated);
 }
 
+std::optional<Divergence> parse_rewind_divergence(std::string_view output) {
+  static const std::regex diverged(R"(servers diverged at WAL location ([0-9A-Fa-f]+/[0-9A-Fa-f]+) on timeline (\d+))");
+  for (const auto& line : core::split(output, '\n')) {
+    std::smatch m;
+    if (!std::regex_search(line, m, diverged)) continue;
+    auto at = parse_lsn(std::string(m[1]));
+    auto tli = hex_or_dec<int>(std::string(m[2]), 10);
+    if (at && tli && *tli > 0) return Divergence{*tli, *at};
+  }
+  return std::nullopt;
+}
+
 }  // namespace pglift::postgres

@@ -50,4 +50,12 @@ WalScan parse_waldump(std::string_view output, bool truncated = false);
 awaitable<WalScan> scan_wal(const core::Op& op, const Layout& layout, int timeline, Lsn from,
                             std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
+/// Where `pg_rewind` (here its --dry-run) says the servers diverged: "servers diverged at WAL location
+/// 0/3000148 on timeline 1". nullopt when it does not say it ("no rewind required", or it failed).
+struct Divergence {
+  int timeline = 0;
+  Lsn at = 0;
+};
+std::optional<Divergence> parse_rewind_divergence(std::string_view output);
+
 }  // namespace pglift::postgres

@@ -1,19 +1,36 @@
 # pglift-patroni-launch: runs a Patroni script after fixing, in memory, what must not be left as it is.
 #
-#   <python of the script> pglift-patroni-launch.py PATRONI_SCRIPT ARGS...
+#   <python of the script> pglift-patroni-launch.py [--rejoin-policy rejoin|refuse] [--rejoin-record FILE]
+#                                                   [--rejoin-accepted TLI:LSN] PATRONI_SCRIPT ARGS...
 #
-# pglift-supervisor runs it (the library adds it when the Patroni program is a Python script). It changes
-# nothing on disk and nothing in a Patroni that does not need it.
+# pglift-supervisor runs it (the library adds it when the Patroni program is a Python script, with the
+# options: src/patroni/fence.cpp patroni_command). It changes nothing on disk but the rejoin record.
 #
-# The fix: Patroni before 3.0.3 overwrites the etcd3 leader key unconditionally when its lease expired
+# 1. The rejoin hook (any Patroni version): when Patroni rewinds a former leader by itself (a leader cut
+# off, demoted, and the partition healed: Rewind.execute -> Rewind.pg_rewind), pg_rewind discards what
+# that leader wrote past the fork, commits included, without a word. Before the real pg_rewind runs (the
+# data directory is stopped cleanly by then), the hook runs `pg_rewind --dry-run` (where the servers
+# diverged) and pglift-rejoin-scan (next to this file: the library's WAL code reads what lies past that
+# point and judges it). Commits discarded: a WARNING line in Patroni's log naming the range and the count,
+# and a record (FILE: <logdir>/rejoin.json, 0600) that `instance get`/`status` report. The policy
+# (`patroni.automatic_rejoin_discarding_commits`, passed as --rejoin-policy; default rejoin) decides:
+# "rejoin" lets the rewind go on; "refuse" fails it, and this member's PostgreSQL is then not started
+# (Ha.recover is held) until Patroni is restarted: `instance stop`, then `instance start
+# --accept-data-loss`, whose accepted range comes back as --rejoin-accepted (for the first rewind of that
+# Patroni only).
+#
+# 2. The etcd3 fix: Patroni before 3.0.3 overwrites the etcd3 leader key unconditionally when its lease expired
 # (Etcd3._update_leader, fixed upstream in patroni/patroni#2689 and #2693). A leader cut off from the DCS
 # demotes itself, but its cached view still names it the leader: when the partition heals it grants itself
 # a new lease and puts the leader key over the one the new leader took, promotes itself again, and the
 # new leader is demoted at once; what it committed meanwhile is lost. The hosts suite (tests/hosts)
 # showed it on every healed partition. Fixed here as upstream did: the key is written only where it still
 # names this member, or where there is none.
+import json
 import logging
+import os
 import runpy
+import subprocess
 import sys
 import time
 
@@ -74,13 +91,107 @@ def fix_etcd3_update_leader():
     return "applied to Patroni %s (etcd3 leader key: compare-and-set, patroni/patroni#2689)" % version
 
 
+# What the library passed: the policy, the record's path, the range an `instance start` accepted.
+rejoin_options = {"policy": "rejoin", "record": None, "accepted": None}
+SCAN_PROGRAM = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pglift-rejoin-scan")
+
+
+def run_dry_run(rewind, r):
+    """pg_rewind --dry-run against the leader, as Patroni's own pg_rewind would run: its output (where the
+    servers diverged), or the reason it could not run."""
+    postgresql = rewind._postgresql
+    env = postgresql.config.write_pgpass(r)
+    env.update(LANG="C", LC_ALL="C", PGOPTIONS="-c statement_timeout=0")
+    dsn = postgresql.config.format_dsn(r, True)
+    cmd = [postgresql.pgcommand("pg_rewind"), "--dry-run", "--no-ensure-shutdown", "-D", postgresql.data_dir,
+           "--source-server", dsn]
+    try:
+        done = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
+        return done.stdout
+    except (OSError, subprocess.SubprocessError) as e:
+        return ("pg_rewind --dry-run could not run: %s\n" % type(e).__name__).encode()
+
+
+def scan_rewind(rewind, dry_run_output):
+    """pglift-rejoin-scan's verdict (a dict: proceed, level, message, outcome, commits, ...)."""
+    postgresql = rewind._postgresql
+    cmd = [SCAN_PROGRAM, "--bindir", os.path.dirname(postgresql.pgcommand("pg_waldump")),
+           "--data-dir", postgresql.data_dir, "--policy", rejoin_options["policy"],
+           "--record", rejoin_options["record"] or os.devnull]
+    if rejoin_options["accepted"]:
+        cmd += ["--accepted", rejoin_options["accepted"]]
+    try:
+        done = subprocess.run(cmd, input=dry_run_output, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
+        if done.returncode == 0:
+            return json.loads(done.stdout.decode("utf-8"))
+        why = "exit code %d: %s" % (done.returncode, done.stderr.decode("utf-8", "replace").strip()[-300:])
+    except (OSError, subprocess.SubprocessError, ValueError) as e:
+        why = "%s: %s" % (type(e).__name__, e)
+    refuse = rejoin_options["policy"] != "rejoin"
+    return {"proceed": not refuse, "level": "warning", "outcome": "",
+            "message": "cannot tell what Patroni's pg_rewind discards (%s failed: %s)%s" %
+                       (SCAN_PROGRAM, why, ": refused" if refuse else ": rewinding as the site's policy says (rejoin)")}
+
+
+def install_rejoin_hook():
+    """Wraps Rewind.pg_rewind (what discards) and Ha.recover (what would start a refused member)."""
+    try:
+        from patroni.postgresql.rewind import Rewind
+        from patroni.ha import Ha
+    except Exception as e:
+        return "not applied (%s)" % e
+    original_pg_rewind = Rewind.pg_rewind
+    original_recover = Ha.recover
+
+    def pg_rewind(self, r):
+        verdict = scan_rewind(self, run_dry_run(self, r))
+        message = verdict.get("message") or ""
+        if message:
+            (logger.warning if verdict.get("level") == "warning" else logger.info)("pglift: %s", message)
+        if not verdict.get("proceed", False):
+            self._pglift_refused = message or "refused"
+            # Patroni's answer to a failed rewind may be to remove the data directory
+            # (remove_data_directory_on_rewind_failure): not this one, whose WAL was kept on purpose.
+            self._postgresql.remove_data_directory = lambda: logger.warning(
+                "pglift: not removing %s: its rewind was refused to keep what it holds", self._postgresql.data_dir)
+            return False
+        # A start's acceptance covers the rewind that start led to, not later ones of this Patroni.
+        rejoin_options["accepted"] = None
+        return original_pg_rewind(self, r)
+
+    def recover(self):
+        refused = getattr(self._rewind, "_pglift_refused", None)
+        if refused:
+            return "pglift: not starting PostgreSQL: the rewind was refused (restart Patroni to retry)"
+        return original_recover(self)
+
+    Rewind.pg_rewind = pg_rewind
+    Ha.recover = recover
+    return "applied (policy: %s)" % rejoin_options["policy"]
+
+
+def parse_options(argv):
+    """Our options before the script; returns the script's argv (script first), or None when unusable."""
+    args = list(argv)
+    names = {"--rejoin-policy": "policy", "--rejoin-record": "record", "--rejoin-accepted": "accepted"}
+    while args and args[0] in names:
+        if len(args) < 2:
+            return None
+        rejoin_options[names[args[0]]] = args[1]
+        args = args[2:]
+    return args or None
+
+
 def main():
-    if len(sys.argv) < 2:
-        sys.stderr.write("usage: pglift-patroni-launch.py PATRONI_SCRIPT [ARGS...]\n")
+    args = parse_options(sys.argv[1:])
+    if not args or args[0].startswith("--"):
+        sys.stderr.write("usage: pglift-patroni-launch.py [--rejoin-policy rejoin|refuse] [--rejoin-record FILE] "
+                         "[--rejoin-accepted TLI:LSN] PATRONI_SCRIPT [ARGS...]\n")
         return 2
-    script = sys.argv[1]
-    sys.argv = sys.argv[1:]
+    script = args[0]
+    sys.argv = args
     sys.stderr.write("pglift-patroni-launch: etcd3 leader-key fix %s\n" % fix_etcd3_update_leader())
+    sys.stderr.write("pglift-patroni-launch: rejoin hook %s\n" % install_rejoin_hook())
     sys.stderr.flush()
     runpy.run_path(script, run_name="__main__")
     return 0

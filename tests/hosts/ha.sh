@@ -3,8 +3,9 @@
 #   1. three members created with no address option;  2. a row written on the leader, read on both
 #   replicas;  3. switchover across hosts;  4. kill -9 of the leader host's Patroni and postmaster, then
 #   rejoin with `instance start`;  5. partition of the leader's host with a writer probe on every member
-#   (never more than one writer; the isolated leader's read-only time, the new leader's, the rejoin);
-#   6. loss of one etcd member (work goes on) and of two (no failover, `get` names the DCS error).
+#   (never more than one writer; the isolated leader's read-only time, the new leader's, the rejoin;
+#   what Patroni's own rewind discarded, recorded);  5b. the same with the refuse policy on the leader
+#   (the rewind refused, the member kept out, then `start --accept-data-loss`);  6. loss of one etcd member (work goes on) and of two (no failover, `get` names the DCS error).
 # Figures go to FIGURES_JSON.   Usage (root): ha.sh PGLIFT_EXE WRITER_PROBE FIGURES_JSON
 set -u -o pipefail
 # shellcheck disable=SC2034 # both used by lib.sh
@@ -217,6 +218,138 @@ if [[ -n $new ]]; then
       figure rows_lost_async "$lost"
     }
 fi
+# Patroni rewound the former leader by itself (it was running when the partition healed): the launcher's
+# hook recorded what that discarded. The site's patroni.automatic_rejoin_discarding_commits is the default
+# (rejoin): the member rejoined (above), and get reports the record, with at least the rows lost.
+# rejoin_record HOST: "OUTCOME COMMITS" from `instance get -o json` (COMMITS: null when unknown), or "".
+rejoin_record() {
+  pglift_on "$1" instance get "$INSTANCE" -o json 2>"$T/$1/log/get-rejoin.err" | python3 -c '
+import json, sys
+r = (json.load(sys.stdin).get("patroni") or {}).get("discarded_on_rejoin")
+if r: print(r.get("outcome"), "null" if r.get("commits") is None else r["commits"])'
+}
+if [[ -n $new && -n ${lost:-} ]]; then
+  read -r outcome commits <<<"$(rejoin_record "$leader")"
+  if [[ -n ${outcome:-} ]]; then
+    echo "# $leader's rejoin record: outcome $outcome, commits $commits; its Patroni log said:"
+    log_lines "$leader" "pglift: Patroni.s pg_rewind" | tail -n 1
+    figure commits_discarded_on_rejoin "$commits"
+  else
+    figure commits_discarded_on_rejoin null
+  fi
+  if ((lost == 0)) && [[ -z ${outcome:-} ]]; then
+    pass "no row lost, no rejoin record on $leader"
+  elif [[ ${outcome:-} == rejoined && $commits =~ ^[0-9]+$ ]] && ((commits >= lost)); then
+    pass "$leader's record names the $commits commits Patroni's rewind discarded (>= the $lost rows the probes lost)"
+  else
+    fail "$leader's record names the commits Patroni's rewind discarded (>= the $lost rows lost), outcome rejoined" \
+      "record: ${outcome:-none} ${commits:-}; $(tail -n 3 "$T/$leader/log/get-rejoin.err" 2>/dev/null)" \
+      "$(log_lines "$leader" 'pglift|rewind|diverged')"
+  fi
+  if grep -q "rejoining at .*committed transaction" "$T/$leader/log/get-rejoin.err" 2>/dev/null ||
+    [[ -z ${outcome:-} ]]; then
+    pass "get on $leader warns of the discarded commits"
+  else
+    fail "get on $leader warns of the discarded commits" "$(tail -n 3 "$T/$leader/log/get-rejoin.err")"
+  fi
+fi
+
+# ------------------------------------------------------------------------------------------------------
+section "5b. the same partition with patroni.automatic_rejoin_discarding_commits: refuse on the leader"
+# The leader-to-be gets the policy (a site setting, read when Patroni starts: stop, start), leads after a
+# switchover, is partitioned with the probes writing, and the partition heals: Patroni's rewind is
+# refused, the member stays out, stopped, its WAL kept, the record says why. `instance stop`, then
+# `instance start --accept-data-loss` is the way on: that start's accepted range lets the rewind through.
+leader=$(leader_host) || leader=h1
+target=$(streaming_from "$leader" | tr ' ' '\n' | head -n 1)
+[[ -n $target ]] || target=$(other_hosts "$leader" | head -n 1)
+write_host_settings "$target" '{"automatic_rejoin_discarding_commits": "refuse"}'
+if pglift_on "$target" instance stop "$INSTANCE" >"$T/$target/log/refuse-stop.out" 2>&1 &&
+  pglift_on "$target" instance start "$INSTANCE" >"$T/$target/log/refuse-start.out" 2>&1 &&
+  rejoined "$target" "$leader" 30 &&
+  pglift_on "$leader" patroni -i "$INSTANCE" switchover --candidate "$target" >"$T/$leader/log/switchover-refuse.out" 2>&1 &&
+  wait_view "$target" 30 "$target:leader:running" && all_stream "$target" 30; then
+  pass "$target, restarted with the refuse policy, leads and every other member streams"
+else
+  fail_with_logs "$target, restarted with the refuse policy, leads and every other member streams" "$leader" "$target"
+fi
+leader=$target
+psql_on "$leader" "TRUNCATE hosts_probe" >/dev/null  # the probes' numbers start at 1 again
+start_probes
+wait_first_write "$leader"
+t0=$(now_ms)
+partition "$leader"
+new_writer_after "$leader" "$t0"
+if [[ -n $new ]]; then pass "$new takes writes after the partition of $leader"; else
+  fail_with_logs "a new leader takes writes within 45 s of the partition" "${HOSTS[@]}"
+fi
+# Held until the isolated leader is read-only (its last writes are the ones at stake).
+deadline=$((t0 + 25000))
+until [[ -n $(first_result_after "$leader" ro "$t0") ]] || (($(now_ms) > deadline)); do sleep 0.1; done
+heal "$leader"
+stop_probes
+lost=
+if [[ -n $new ]]; then
+  cat "$T"/h?/probe.log >"$T/probes.log"
+  psql_on "$new" "SELECT writer || ' ' || seq FROM hosts_probe" | sort >"$T/kept" &&
+    awk '$5 == "ok" { print $3 " " $4 }' "$T/probes.log" | sort >"$T/confirmed" &&
+    lost=$(comm -23 "$T/confirmed" "$T/kept" | wc -l)
+  echo "# confirmed writes: $(wc -l <"$T/confirmed"), lost: $lost"
+fi
+# The refusal: a record with outcome refused (within 2 loop_wait + the rewind's checks), no postmaster.
+outcome='' commits=''
+deadline=$(($(now_ms) + 40000))
+while (($(now_ms) < deadline)); do
+  read -r outcome commits <<<"$(rejoin_record "$leader")"
+  [[ -n ${outcome:-} ]] && break
+  sleep 0.5
+done
+figure commits_refused_on_rejoin "${commits:-null}"
+if [[ ${outcome:-} == refused && ${commits:-} =~ ^[0-9]+$ && -n $lost ]] && ((commits >= lost && commits > 0)); then
+  pass "refuse: $leader's record says the rewind was refused, naming its $commits commits (>= the $lost rows lost)"
+else
+  fail "refuse: $leader's record says the rewind was refused, naming the commits (>= the ${lost:-?} rows lost)" \
+    "record: ${outcome:-none} ${commits:-}" "$(log_lines "$leader" 'pglift|rewind|diverged')"
+fi
+status_out=$(pglift_on "$leader" instance status "$INSTANCE" 2>&1)  # exit 3: PostgreSQL is not running
+if [[ $status_out =~ WARNING[^$'\n']*rejoining\ at[^$'\n']*refused ]]; then
+  pass "status on $leader warns of the refused rewind"
+else
+  fail "status on $leader warns of the refused rewind" "$(tail -n 4 <<<"$status_out")"
+fi
+sleep 3  # two Patroni loops (loop_wait 2): a refused member would have been started by now
+if [[ -z $(find "$T/$leader/p" -name postmaster.pid -print -quit) ]] &&
+  [[ " $(streaming_from "$new") " != *" $leader "* ]]; then
+  pass "refuse: $leader stays out, its PostgreSQL stopped"
+else
+  fail "refuse: $leader stays out, its PostgreSQL stopped" "$(log_lines "$leader" 'pglift|starting as a secondary')"
+fi
+# Whether the held member fetched the new leader's timeline history (then cannot follow it): the case
+# where pg_wal's history files do not say which timeline the member is on (ops/patroni_rejoin.cpp).
+echo "# $leader's pg_wal holds history files: $(find "$T/$leader/p" -name '0*.history' -printf '%f ' 2>/dev/null | tr ' ' '\n' | sort -u | tr '\n' ' ')"
+# The way on: stop, then start with the loss accepted (the start names it too); the record is archived.
+start=$(now_ms)
+if pglift_on "$leader" instance stop "$INSTANCE" >"$T/$leader/log/refuse-stop2.out" 2>&1 &&
+  pglift_on "$leader" --non-interactive instance start "$INSTANCE" --accept-data-loss >"$T/$leader/log/accept.out" 2>&1 &&
+  rejoined "$leader" "$new" 45; then
+  pass "stop, then start --accept-data-loss: $leader rejoins ($(seconds_between "$start" "$(now_ms)") s)"
+  if grep -q "rejoining as asked" "$T/$leader/log/accept.out"; then
+    pass "... its start named the loss it accepted: $(grep -o 'discards WAL [^)]*)' "$T/$leader/log/accept.out" | head -n 1)"
+  else
+    fail "... its start named the loss it accepted" "$(cut -c1-300 "$T/$leader/log/accept.out")"
+  fi
+  figure rejoin_after_accept_s "$(seconds_between "$start" "$(now_ms)")"
+else
+  fail "stop, then start --accept-data-loss: $leader rejoins within 45 s" "$(tail -n 5 "$T/$leader/log/accept.out")" \
+    "$(log_lines "$leader" 'pglift|rewind|diverged')"
+  figure rejoin_after_accept_s null
+fi
+if [[ -z $(rejoin_record "$leader") ]] && compgen -G "$T/$leader/p/log/patroni/*/rejoin-*.json" >/dev/null; then
+  pass "the start acknowledged the record (archived as $(basename "$(compgen -G "$T/$leader/p/log/patroni/*/rejoin-*.json" | tail -n 1)"))"
+else
+  fail "the start acknowledged the record (archived)" "$(rejoin_record "$leader")" "$(ls "$T/$leader"/p/log/patroni/*/ 2>&1)"
+fi
+write_host_settings "$leader"
 
 # ------------------------------------------------------------------------------------------------------
 section "6. loss of etcd members"

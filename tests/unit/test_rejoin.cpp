@@ -103,3 +103,70 @@ TEST_CASE("pg_waldump past the fork: WAL without a commit, no WAL at all, a recy
         "WAL 0/1500000..0/1516840 of timeline 1 (at least 1 committed transaction, the last committed at 2026-11-28 "
         "03:24:25.560474 UTC)");
 }
+
+TEST_CASE("pg_rewind --dry-run says where the servers diverged") {
+  auto d = postgres::parse_rewind_divergence(
+      "pg_rewind: servers diverged at WAL location 0/3000148 on timeline 1\n"
+      "pg_rewind: rewinding from last common checkpoint at 0/2000060 on timeline 1\n"
+      "pg_rewind: Done!\n");
+  REQUIRE(d);
+  CHECK(d->timeline == 1);
+  CHECK(d->at == 0x3000148);
+  auto later = postgres::parse_rewind_divergence("pg_rewind: servers diverged at WAL location 1A/B0 on timeline 12\n");
+  REQUIRE(later);
+  CHECK(later->timeline == 12);
+  CHECK(later->at == ((0x1Aull << 32) | 0xB0));
+  CHECK_FALSE(postgres::parse_rewind_divergence("pg_rewind: no rewind required\n"));
+  CHECK_FALSE(postgres::parse_rewind_divergence("pg_rewind: error: could not connect to server: connection refused\n"));
+  CHECK_FALSE(postgres::parse_rewind_divergence("servers diverged at WAL location 0/xyz on timeline 1\n"));
+}
+
+TEST_CASE("Patroni's own rewind: judged by what it discards and the site's automatic policy") {
+  patroni::Discarded commits{1, 0x3000148, 0x30A1B20, 73, false, "2026-11-28 03:24:25 UTC", "2026-11-28 03:24:27 UTC"};
+  patroni::Discarded no_commit{1, 0x3000148, 0x3000180, 0, false};
+
+  // Nothing of ours past the fork: nothing to say, nothing recorded.
+  auto nothing = patroni::judge_rewind(std::nullopt, "", "refuse", std::nullopt);
+  CHECK(nothing.proceed);
+  CHECK(nothing.level.empty());
+  CHECK(nothing.outcome.empty());
+
+  // WAL without a commit (a checkpoint): an INFO line, no record, even under refuse.
+  auto checkpoint = patroni::judge_rewind(no_commit, "", "refuse", std::nullopt);
+  CHECK(checkpoint.proceed);
+  CHECK(checkpoint.level == "info");
+  CHECK(checkpoint.outcome.empty());
+
+  // Commits, rejoin (the default): it goes on, recorded, a warning naming the range and the count.
+  auto rejoin = patroni::judge_rewind(commits, "", "rejoin", std::nullopt);
+  CHECK(rejoin.proceed);
+  CHECK(rejoin.level == "warning");
+  CHECK(rejoin.outcome == "rejoined");
+  CHECK(rejoin.message.find("WAL 0/3000148..0/30A1B20 of timeline 1 (73 committed transactions") != std::string::npos);
+
+  // Commits, refuse: stopped, recorded, the way on said.
+  auto refuse = patroni::judge_rewind(commits, "", "refuse", std::nullopt);
+  CHECK_FALSE(refuse.proceed);
+  CHECK(refuse.outcome == "refused");
+  CHECK(refuse.message.find("73 committed transactions") != std::string::npos);
+  CHECK(refuse.message.find("--accept-data-loss") != std::string::npos);
+
+  // The range an instance start accepted goes on under refuse; another range does not.
+  auto accepted = patroni::judge_rewind(commits, "", "refuse", postgres::Divergence{1, 0x3000148});
+  CHECK(accepted.proceed);
+  CHECK(accepted.outcome == "rejoined");
+  CHECK(accepted.message.find("accepted by instance start") != std::string::npos);
+  CHECK_FALSE(patroni::judge_rewind(commits, "", "refuse", postgres::Divergence{2, 0x3000148}).proceed);
+  CHECK_FALSE(patroni::judge_rewind(commits, "", "refuse", postgres::Divergence{1, 0x3000150}).proceed);
+
+  // Cannot tell: the policy decides, and it is recorded either way (commits may have been lost).
+  auto unknown_refused = patroni::judge_rewind(std::nullopt, "pg_rewind failed", "refuse", std::nullopt);
+  CHECK_FALSE(unknown_refused.proceed);
+  CHECK(unknown_refused.outcome == "refused");
+  CHECK(unknown_refused.message.find("cannot tell") != std::string::npos);
+  auto unknown_rejoined = patroni::judge_rewind(std::nullopt, "pg_rewind failed", "rejoin", std::nullopt);
+  CHECK(unknown_rejoined.proceed);
+  CHECK(unknown_rejoined.outcome == "rejoined");
+  // Anything but "rejoin" refuses.
+  CHECK_FALSE(patroni::judge_rewind(commits, "", "", std::nullopt).proceed);
+}

@@ -76,6 +76,18 @@ TEST_CASE("settings: patroni.rejoin_discarding_commits refuses by default, accep
                        doctest::Contains("'patroni.rejoin_discarding_commits': 'yes' is not one of"), SettingsError);
 }
 
+TEST_CASE("settings: patroni.automatic_rejoin_discarding_commits rejoins by default, accepts refuse, nothing else") {
+  auto defaults = Settings::from_documents({base, R"({"patroni": {}})"});
+  REQUIRE(defaults.patroni);
+  CHECK(defaults.patroni->automatic_rejoin_discarding_commits == "rejoin");
+  CHECK(defaults.patroni->rejoin_discarding_commits == "refuse");  // the start's own policy is unchanged
+  auto refuse = Settings::from_documents({base, "patroni:\n  automatic_rejoin_discarding_commits: refuse\n"});
+  CHECK(refuse.patroni->automatic_rejoin_discarding_commits == "refuse");
+  CHECK(refuse.to_json().find(R"("automatic_rejoin_discarding_commits": "refuse")") != std::string::npos);
+  CHECK_THROWS_WITH_AS(Settings::from_documents({base, R"({"patroni": {"automatic_rejoin_discarding_commits": "no"}})"}),
+                       doctest::Contains("'patroni.automatic_rejoin_discarding_commits': 'no' is not one of"), SettingsError);
+}
+
 TEST_CASE("settings: unknown keys are rejected with their path") {
   CHECK_THROWS_WITH_AS(Settings::from_documents({base, R"({"postgresql": {"bogus": 1}})"}),
                        "unknown setting 'postgresql.bogus'", SettingsError);

@@ -87,6 +87,26 @@ TEST_CASE("instance JSON has pglift's shape and round-trips") {
   CHECK(to_json(items) == R"([{"name":"main","version":"15","port":5455,"datadir":"/p/data","status":"running"}])");
 }
 
+TEST_CASE("instance JSON: patroni.discarded_on_rejoin (Patroni's own rewind) round-trips; absent without a record") {
+  Instance i{.name = "m", .version = "15", .port = 5455};
+  PatroniInfo p;
+  p.cluster = "c";
+  p.node = "n1";
+  i.patroni = p;
+  CHECK(i.to_json().find("discarded_on_rejoin") == std::string::npos);
+  i.patroni->discarded_on_rejoin = PatroniRejoin{"2026-12-05T12:00:00Z", "rejoined", "WAL 0/3000148..0/30A1B20 (73 committed transactions)", 73};
+  auto doc = core::parse_json(i.to_json());
+  const auto* r = doc.find("patroni")->find("discarded_on_rejoin");
+  REQUIRE(r);
+  CHECK(r->find("at")->as_string() == "2026-12-05T12:00:00Z");
+  CHECK(r->find("outcome")->as_string() == "rejoined");
+  CHECK(r->find("commits")->as_int() == 73);
+  CHECK(Instance::from_json(i.to_json()).to_json() == i.to_json());
+  i.patroni->discarded_on_rejoin->commits.reset();  // unknown: null, not 0
+  CHECK(core::parse_json(i.to_json()).find("patroni")->find("discarded_on_rejoin")->find("commits")->is_null());
+  CHECK(Instance::from_json(i.to_json()).to_json() == i.to_json());
+}
+
 TEST_CASE("the manifest JSON Schema is valid JSON describing the fields") {
   auto schema = core::parse_json(InstanceSpec::json_schema());
   const auto* props = schema.find("properties");
