@@ -8,16 +8,11 @@
 
 namespace {
 
+using capi::context;
 using capi::guard;
+using capi::ref_of;
 using capi::require;
 using pglift::InstanceRef;
-
-pglift::Context& context(pglift_ctx* ctx) { return *require(ctx, "ctx").context; }
-
-InstanceRef ref_of(const char* instance) {
-  require(instance, "instance");
-  return InstanceRef::parse(instance);
-}
 
 std::string name_of(const char* name) {
   require(name, "name");

@@ -14,6 +14,7 @@
 
 #include "pglift.h"
 #include "pglift/context.hpp"
+#include "pglift/instance.hpp"
 #include "pglift/operations.hpp"
 #include "pglift/settings.hpp"
 
@@ -143,6 +144,15 @@ struct pglift_op {
 };
 
 namespace capi {
+
+/// The context of a handle (InvalidArgument when NULL).
+inline pglift::Context& context(pglift_ctx* ctx) { return *require(ctx, "ctx").context; }
+
+/// An instance argument: "15/main" or "main" (InvalidArgument when NULL, InvalidSpec when malformed).
+inline pglift::InstanceRef ref_of(const char* instance) {
+  require(instance, "instance");
+  return pglift::InstanceRef::parse(instance);
+}
 
 /// Starts an operation whose completion fills the op and queues OP_DONE, its result (if any) as JSON
 /// through `to_json`. Everything that may fail is done before `start` runs: once the core has the

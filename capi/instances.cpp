@@ -9,7 +9,9 @@
 
 namespace {
 
+using capi::context;
 using capi::guard;
+using capi::ref_of;
 using capi::require;
 using pglift::Instance;
 using pglift::InstanceListItem;
@@ -19,13 +21,6 @@ using pglift::InstanceStatus;
 static_assert(PGLIFT_STOP_SMART == static_cast<int>(pglift::StopMode::smart));
 static_assert(PGLIFT_STOP_FAST == static_cast<int>(pglift::StopMode::fast));
 static_assert(PGLIFT_STOP_IMMEDIATE == static_cast<int>(pglift::StopMode::immediate));
-
-pglift::Context& context(pglift_ctx* ctx) { return *require(ctx, "ctx").context; }
-
-InstanceRef ref_of(const char* instance) {
-  require(instance, "instance");
-  return InstanceRef::parse(instance);
-}
 
 std::optional<std::string> version_of(const char* version) {
   return version ? std::optional<std::string>(version) : std::nullopt;

@@ -7,15 +7,10 @@
 
 namespace {
 
+using capi::context;
 using capi::guard;
+using capi::ref_of;
 using capi::require;
-
-pglift::Context& context(pglift_ctx* ctx) { return *require(ctx, "ctx").context; }
-
-pglift::InstanceRef ref_of(const char* instance) {
-  require(instance, "instance");
-  return pglift::InstanceRef::parse(instance);
-}
 
 }  // namespace
 

@@ -14,20 +14,7 @@ PGLIFT=$(realpath "$1")
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require_unprivileged
 
-PREFIX=$(mktemp -d)
-SCRATCH=$PREFIX/transcript
-mkdir -p "$SCRATCH" "$SCRATCH/config" "$SCRATCH/xdg"
-cleanup() {
-  stop_postmasters
-  rm -rf "$PREFIX"
-}
-trap cleanup EXIT
-for var in $(compgen -e); do
-  case $var in PG* | PSQL*) unset "$var" ;; esac
-done
-export SETTINGS="{\"prefix\": \"$PREFIX\", \"run_prefix\": \"$PREFIX/run\"}"
-export PGLIFT_CONFIG_DIR=$SCRATCH/config
-export XDG_CONFIG_HOME=$SCRATCH/xdg
+start_transcript
 
 PORT=$(free_port)
 CONF=$PREFIX/srv/pgsql/15/app/data/postgresql.conf

@@ -14,63 +14,19 @@ PGLIFT=$(realpath "$1")
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require_unprivileged
 
-PREFIX=$(mktemp -d)
-SCRATCH=$PREFIX/transcript
-mkdir -p "$SCRATCH" "$SCRATCH/config" "$SCRATCH/xdg"
-cleanup() {
-  stop_postmasters
-  rm -rf "$PREFIX"
-}
-trap cleanup EXIT
-
-for var in $(compgen -e); do
-  case $var in PG* | PSQL*) unset "$var" ;; esac
-done
+start_transcript
 PASSFILE=$SCRATCH/pgpass
 export SETTINGS="{\"prefix\": \"$PREFIX\", \"run_prefix\": \"$PREFIX/run\", \"postgresql\": {\"auth\": {\"passfile\": \"$PASSFILE\"}}}"
-export PGLIFT_CONFIG_DIR=$SCRATCH/config
-export XDG_CONFIG_HOME=$SCRATCH/xdg
+
+# answering ANSWERS_FILE ARGS...: lib.sh's answering_on_terminal, its output kept for the secret check.
+answering() {
+  answering_on_terminal "$@"
+  printf '%s\n%s\n' "$OUT" "$ERR" >>"$SCRATCH/all-output"
+}
 
 # Every output of the transcript, for the secret check at the end.
 run() {
   pglift "$@"
-  printf '%s\n%s\n' "$OUT" "$ERR" >>"$SCRATCH/all-output"
-}
-
-# answering_on_terminal ANSWERS_FILE ARGS...: as in secrets_canary.sh (a copy: the two scripts share
-# only lib.sh): runs pglift on a pseudo-terminal and types the file's lines, one after each prompt once
-# the terminal's echo is off. OUT: what the terminal showed.
-answering_on_terminal() {
-  local answers=$1
-  shift
-  COMMAND="(terminal) pglift $*"
-  timeout 120 "$PYTHON" - "$answers" "$PGLIFT" "$@" >"$SCRATCH/stdout" 2>"$SCRATCH/stderr" <<'PY'
-import os, pty, select, sys, termios
-answers = open(sys.argv[1]).read().splitlines()
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[2], sys.argv[2:])
-output, answered = b"", 0
-while True:
-    if select.select([fd], [], [], 0.05)[0]:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        output += chunk
-    prompts = output.count(b"password: ") + output.count(b"confirmation: ")
-    if prompts > answered and answers and not termios.tcgetattr(fd)[3] & termios.ECHO:
-        os.write(fd, answers.pop(0).encode() + b"\n")
-        answered += 1
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(output.decode(errors="replace").replace("\r", ""))
-sys.exit(os.waitstatus_to_exitcode(status))
-PY
-  STATUS=$?
-  OUT=$(cat "$SCRATCH/stdout")
-  ERR=$(cat "$SCRATCH/stderr")
   printf '%s\n%s\n' "$OUT" "$ERR" >>"$SCRATCH/all-output"
 }
 
@@ -135,7 +91,7 @@ expect_match "--password takes no value" "on-argv" "$ERR"
 # The password asked on the terminal (twice), or from ROLE_PASSWORD: never echoed.
 printf 'Prompted-Secret-1\nPrompted-Secret-1\n' >"$SCRATCH/answers"
 chmod 600 "$SCRATCH/answers"
-answering_on_terminal "$SCRATCH/answers" role -i main create erin --login --password
+answering "$SCRATCH/answers" role -i main create erin --login --password
 expect_status 0
 expect_match "asks for it" 'Role password: ' "$OUT"
 expect_match "asks to repeat it" 'Repeat for confirmation: ' "$OUT"

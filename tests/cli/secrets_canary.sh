@@ -152,42 +152,6 @@ with_environment() {
   ERR=$(cat "$SCRATCH/stderr")
 }
 
-# answering_on_terminal ANSWERS_FILE ARGS...: runs pglift on a pseudo-terminal and types the file's lines
-# (the file is 0600: answers are never on a command line), one after each prompt once the terminal's echo is
-# off: what a user types ahead of a prompt is echoed, which is no leak of pglift's. OUT: what the terminal showed.
-answering_on_terminal() {
-  local answers=$1
-  shift
-  COMMAND="(terminal) pglift $*"
-  timeout 300 "$PYTHON" - "$answers" "$PGLIFT" "$@" >"$SCRATCH/stdout" 2>"$SCRATCH/stderr" <<'PY'
-import os, pty, select, sys, termios
-answers = open(sys.argv[1]).read().splitlines()
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[2], sys.argv[2:])
-output, answered = b"", 0
-while True:
-    if select.select([fd], [], [], 0.05)[0]:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        output += chunk
-    prompts = output.count(b"password: ") + output.count(b"confirmation: ")
-    if prompts > answered and answers and not termios.tcgetattr(fd)[3] & termios.ECHO:
-        os.write(fd, answers.pop(0).encode() + b"\n")
-        answered += 1
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(output.decode(errors="replace").replace("\r", ""))
-sys.exit(os.waitstatus_to_exitcode(status))
-PY
-  STATUS=$?
-  OUT=$(cat "$SCRATCH/stdout")
-  ERR=$(cat "$SCRATCH/stderr")
-}
-
 # expect_no_canary WHAT TEXT
 expect_no_canary() {
   if grep -qF -f "$SCRATCH/canaries" <<<"$2"; then
