@@ -210,7 +210,8 @@ awaitable<std::vector<DatabaseListItem>> list(const core::Op& op, const Layout& 
       d.encoding = r[2].value_or("");
       d.collation = r[3].value_or("");
       d.ctype = r[4].value_or("");
-      for (const auto& acl : core::parse_json(r[5].value_or("[]")).as_array())
+      const core::Value acls = core::parse_json(r[5].value_or("[]"));  // named: as_array() refers into it
+      for (const auto& acl : acls.as_array())
         if (acl.is_string()) d.acls.push_back(acl.as_string());
       d.size = std::stoll(r[6].value_or("0"));
       d.description = r[7];
