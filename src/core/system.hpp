@@ -20,6 +20,8 @@ struct User {
 const User& current_user();
 inline const std::string& current_user_name() { return current_user().name; }
 std::optional<std::string> env(const char* name);  ///< unset and empty both give nullopt
+/// The current UTC time formatted by strftime(3): "%Y-%m-%dT%H:%M:%SZ" (ISO 8601), "%Y%m%dT%H%M%SZ"...
+std::string utc_now(const char* format);
 std::uint64_t mem_total_bytes();                   ///< from /proc/meminfo; throws SystemError
 /// A PostgreSQL memory size, in whole GB when exact, else in MB ("6 GB", "16220 MB").
 std::string pg_memory_size(std::uint64_t bytes);

@@ -134,11 +134,12 @@ awaitable<void> set_checksums(const core::Op& op, const Layout& l, bool enable) 
 }
 
 /// The changes an instance needs, all checked before any is made; then, unless dry, made.
-awaitable<ApplyResult> alter(const core::Op& op, const Layout& l, const InstanceChanges& c, bool dry_run) {
+/// `before`: the instance as observed under the lock.
+awaitable<ApplyResult> alter(const core::Op& op, const Layout& l, const Instance& before, const InstanceChanges& c,
+                             bool dry_run) {
   ApplyResult r;
   r.dry_run = dry_run;
   const bool member = patroni::is_member(op.settings, l);
-  Instance before = co_await observe(op, l, false);
   const bool running = before.state == InstanceState::started;
 
   // The configuration: the settings and the port, one change.
@@ -176,33 +177,39 @@ awaitable<ApplyResult> alter(const core::Op& op, const Layout& l, const Instance
     co_return r;
   }
 
+  // What PostgreSQL reports at the end, derived: the reload's answer, else as before; nothing waits once it
+  // was stopped, started or restarted (no second observe: on a member it would ask the whole cluster).
+  r.pending_restart = before.pending_restart;
   if (checksums) co_await set_checksums(op, l, *c.data_checksums);
   if (!conf.empty()) {
     ConfigurationResult cr = co_await configure(op, l, conf);
     r.needs_restart = cr.needs_restart;
+    r.pending_restart = cr.pending_restart;
   }
   bool now_running = running;
   if (state_change && *c.state == InstanceState::stopped) {
     co_await stop(op, l, StopMode::fast);
     now_running = false;
     r.needs_restart.clear();  // a stop is what they waited for
+    r.pending_restart = false;
   } else if (state_change && *c.state == InstanceState::started) {
     StartOptions start_options;
     co_await start(op, l, start_options);
     now_running = true;
+    r.pending_restart = false;
   }
   const bool restart_now = c.restart || (c.restart_on_changes && !r.needs_restart.empty());
   if (restart_now && now_running && !(state_change && *c.state == InstanceState::started)) {
     co_await restart(op, l, StopMode::fast);
     r.restarted = true;
     r.needs_restart.clear();
+    r.pending_restart = false;
   } else if (restart_now && !now_running && c.restart) {
     StartOptions start_options;
     co_await start(op, l, start_options);
     r.restarted = true;
+    r.pending_restart = false;
   }
-  Instance after = co_await observe(op, l, false);
-  r.pending_restart = after.pending_restart;
   co_return r;
 }
 
@@ -253,7 +260,7 @@ awaitable<ApplyResult> apply(const core::Op& op, const InstanceManifest& m, bool
   c.restart = m.restart;
   if (m.restart) c.state.reset();
   c.restart_on_changes = m.restart_on_changes;
-  co_return co_await alter(op, l, c, dry_run);
+  co_return co_await alter(op, l, current, c, dry_run);
 }
 
 }  // namespace
@@ -268,7 +275,8 @@ auto alter_body(InstanceRef ref, InstanceChanges changes, ApplyOptions options) 
     Layout l = ops::lookup(op.settings, ref);
     ops::InstanceLock lock(op.settings, l.qualname());
     if (!postgres::exists(l)) throw NotFound("instance", ref.str());
-    co_return co_await ops::alter(op, l, changes, options.dry_run);
+    const Instance before = co_await ops::observe(op, l, false);
+    co_return co_await ops::alter(op, l, before, changes, options.dry_run);
   };
 }
 auto apply_body(InstanceManifest manifest, ApplyOptions options) {

@@ -2,6 +2,7 @@
 
 #include "core/coro.hpp"
 #include "core/text.hpp"
+#include "postgres/control.hpp"
 #include "postgres/session.hpp"
 
 namespace pglift::ops {
@@ -43,6 +44,25 @@ awaitable<std::pair<std::string, bool>> reload_state(const core::Op& op, const p
     return std::pair<std::string, bool>{rows.at(0)[0].value_or(""), rows.at(0)[1] == "t"};
   };
   co_return co_await core::cancellable(op, query);
+}
+
+awaitable<bool> reload_confirmed(const core::Op& op, const postgres::Layout& layout, int port, const std::string& before) {
+  postgres::reload(op, layout);
+  // PostgreSQL handles SIGHUP asynchronously: wait (bounded) until it re-read its files.
+  bool pending_restart = false;
+  auto reloaded = [&]() -> awaitable<bool> {
+    auto now = co_await reload_state(op, layout, port);
+    pending_restart = now.second;
+    co_return now.first != before;
+  };
+  auto exited = [&] {
+    if (!postgres::running_postmaster(layout))
+      throw StateError("PostgreSQL " + layout.display() + " stopped while reloading its configuration");
+  };
+  const auto deadline = core::Clock::now() + std::chrono::seconds(30);
+  const std::string reason = "configuration reload of " + layout.display();
+  co_await core::wait_until(deadline, reason, reloaded, exited);
+  co_return pending_restart;
 }
 
 }  // namespace pglift::ops

@@ -22,4 +22,9 @@ awaitable<std::vector<std::string>> restart_only(const core::Op& op, const postg
 /// connect_timeout, and abandoned at once on cancellation: made to be polled by core::wait_until.
 awaitable<std::pair<std::string, bool>> reload_state(const core::Op& op, const postgres::Layout& layout, int port);
 
+/// SIGHUP to the postmaster, confirmed: waits (30 s) until pg_conf_load_time() differs from `before`
+/// (reload_state's first value, read before the reload), failing fast when the postmaster exits. Returns
+/// bool_or(pending_restart) as PostgreSQL reports it then.
+awaitable<bool> reload_confirmed(const core::Op& op, const postgres::Layout& layout, int port, const std::string& before);
+
 }  // namespace pglift::ops

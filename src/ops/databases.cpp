@@ -324,12 +324,13 @@ namespace {
 
 Context::Impl& impl(Context& ctx) { return ctx.impl(); }
 
-/// A write: the instance's lock first (see InstanceLock), then the existence checks.
+/// A write: the instance's lock first, held shared as for roles (see ops::sql::Locked), then the
+/// existence checks.
 template <class T, class Fn>
 auto locked(InstanceRef ref, Fn fn) {
   return [ref = std::move(ref), fn = std::move(fn)](const core::Op& op) mutable -> awaitable<T> {
     postgres::Layout l = ops::lookup(op.settings, ref);
-    ops::InstanceLock lock(op.settings, l.qualname());
+    ops::InstanceLock lock(op.settings, l.qualname(), ops::InstanceLock::Shared{});
     co_return co_await fn(op, l);
   };
 }

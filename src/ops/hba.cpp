@@ -139,22 +139,13 @@ std::string text_of(const std::vector<std::string>& lines) {
 /// The plain instance re-reads its files; confirmed by a new pg_conf_load_time().
 awaitable<void> reload_plain(const core::Op& op, const Layout& l, int port) {
   op.info("reloading PostgreSQL configuration for " + l.qualname(), "pglift.instances");
-  auto before = co_await reload_state(op, l, port);
-  postgres::reload(op, l);
-  auto reloaded = [&]() -> awaitable<bool> { co_return (co_await reload_state(op, l, port)).first != before.first; };
-  // Named locals: no class-type temporary inside a co_await expression (g++ 12).
-  std::function<void()> exited = [&] {
-    if (!postgres::running_postmaster(l)) throw StateError("PostgreSQL " + l.display() + " stopped while reloading its configuration");
-  };
-  std::string reason = "configuration reload of " + l.display();
-  const auto deadline = core::Clock::now() + std::chrono::seconds(30);
-  co_await core::wait_until(deadline, reason, reloaded, exited);
+  const auto before = co_await reload_state(op, l, port);
+  co_await reload_confirmed(op, l, port, before.first);
 }
 
 template <class Edit>
 awaitable<HbaResult> change_hba(const core::Op& op, const Layout& l, const std::vector<HbaRecord>& records,
                                 const HbaOptions& options, Edit edit) {
-  for (const auto& r : records) r.validate();
   HbaResult result;
   if (patroni::is_member(op.settings, l)) {
     const auto files = patroni::Files::of(*op.settings.patroni, l);

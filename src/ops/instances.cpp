@@ -320,18 +320,7 @@ awaitable<ConfigurationResult> configure(const core::Op& op, const Layout& l, co
     if (std::find(result.needs_restart.begin(), result.needs_restart.end(), n) == result.needs_restart.end()) reloadable.push_back(n);
   if (!reloadable.empty())
     op.info("instance " + l.display() + " needs reload due to parameter changes: " + core::join(reloadable, ", "), "pglift.instances");
-  postgres::reload(op, l);
-  // Confirmed: PostgreSQL handles SIGHUP asynchronously; wait (bounded) until it re-read its files.
-  auto reloaded = [&]() -> awaitable<bool> {
-    auto now = co_await reload_state(op, l, port);
-    result.pending_restart = now.second;
-    co_return now.first != before.first;
-  };
-  auto exited = [&] {
-    if (!postgres::running_postmaster(l)) throw StateError("PostgreSQL " + l.display() + " stopped while reloading its configuration");
-  };
-  co_await core::wait_until(core::Clock::now() + std::chrono::seconds(30), "configuration reload of " + l.display(), reloaded,
-                            exited);
+  result.pending_restart = co_await reload_confirmed(op, l, port, before.first);
   result.reloaded = true;
   if (!result.needs_restart.empty())
     op.warning("instance " + l.display() + " needs restart due to parameter changes: " + core::join(result.needs_restart, ", "),

@@ -116,25 +116,14 @@ void require_passfile(const Settings& settings) {
 
 // --- the operations ----------------------------------------------------------------------------------
 
-/// The instance found, its lock held shared, and where to connect (it must be running).
-struct Held {
-  Layout layout;
-  InstanceLock lock;
-  sql::Target target;
-  Held(const core::Op& op, const InstanceRef& ref)
-      : layout(ops::lookup(op.settings, ref)),
-        lock(op.settings, layout.qualname(), InstanceLock::Shared{}),
-        target(sql::running(op.settings, layout)) {}
-};
-
 std::string on(const std::string& name, const Layout& l) { return "role '" + name + "' on instance " + l.display(); }
 
 awaitable<void> create(const core::Op& op, const InstanceRef& ref, const RoleSpec& spec) {
   spec.validate();
   if (spec.pgpass) require_passfile(op.settings);
-  Layout l = ops::lookup(op.settings, ref);
-  InstanceLock lock(op.settings, l.qualname(), InstanceLock::Shared{});
-  const sql::Target t = sql::running(op.settings, l);
+  const sql::Locked held(op, ref);
+  const Layout& l = held.layout;
+  const sql::Target& t = held.target;
   co_await sql::require_primary(op, t);
   auto check = [&](Session& s) {
     if (role_exists(s, spec.name)) throw AlreadyExists("role '" + spec.name + "' already exists");
@@ -197,9 +186,9 @@ awaitable<void> alter(const core::Op& op, const InstanceRef& ref, const std::str
   postgres::validate_role_name("name", name);
   changes.validate();
   if (changes.pgpass == true) require_passfile(op.settings);
-  Layout l = ops::lookup(op.settings, ref);
-  InstanceLock lock(op.settings, l.qualname(), InstanceLock::Shared{});
-  const sql::Target t = sql::running(op.settings, l);
+  const sql::Locked held(op, ref);
+  const Layout& l = held.layout;
+  const sql::Target& t = held.target;
   co_await sql::require_primary(op, t);
   const auto entry = passfile_password(op.settings, t.port, name);
   if (changes.pgpass == true && !entry && !changes.password)
@@ -245,7 +234,7 @@ Role observed(const Settings& settings, Session& s, int port, const std::vector<
 
 awaitable<Role> get(const core::Op& op, const InstanceRef& ref, const std::string& name) {
   postgres::validate_role_name("name", name);
-  Held h(op, ref);
+  sql::Locked h(op, ref);
   auto run = [&](Session& s) {
     auto rows = s.query(std::string("SELECT ") + postgres::role_columns + " FROM pg_authid r WHERE r.rolname = $1", {name});
     if (rows.empty()) throw NotFound("role", name);
@@ -255,7 +244,7 @@ awaitable<Role> get(const core::Op& op, const InstanceRef& ref, const std::strin
 }
 
 awaitable<std::vector<Role>> list(const core::Op& op, const InstanceRef& ref) {
-  Held h(op, ref);
+  sql::Locked h(op, ref);
   auto run = [&](Session& s) {
     std::vector<Role> roles;
     for (const auto& row : s.query(std::string("SELECT ") + postgres::role_columns +
@@ -269,7 +258,7 @@ awaitable<std::vector<Role>> list(const core::Op& op, const InstanceRef& ref) {
 awaitable<void> drop(const core::Op& op, const InstanceRef& ref, const std::string& name, const RoleDropOptions& options) {
   postgres::validate_role_name("name", name);
   options.validate();
-  Held h(op, ref);
+  sql::Locked h(op, ref);
   co_await sql::require_primary(op, h.target);
   auto check = [&](Session& s) {
     if (!role_exists(s, name)) throw NotFound("role", name);

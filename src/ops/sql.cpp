@@ -1,6 +1,7 @@
 #include "ops/sql.hpp"
 
 #include "core/text.hpp"
+#include "ops/lookup.hpp"
 #include "patroni/config.hpp"
 #include "patroni/member.hpp"
 #include "patroni/rest.hpp"
@@ -12,6 +13,11 @@ Target running(const Settings&, const postgres::Layout& layout) {
   if (!pm || pm->port <= 0) throw StateError("instance " + layout.display() + " is not running: start it first");
   return Target{layout, pm->port};
 }
+
+Locked::Locked(const core::Op& op, const InstanceRef& ref)
+    : layout(lookup(op.settings, ref)),
+      lock(op.settings, layout.qualname(), InstanceLock::Shared{}),
+      target(running(op.settings, layout)) {}
 
 namespace {
 

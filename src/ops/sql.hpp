@@ -9,6 +9,8 @@
 #include "core/asio.hpp"
 #include "core/coro.hpp"
 #include "core/op.hpp"
+#include "ops/lock.hpp"
+#include "pglift/instance.hpp"
 #include "postgres/layout.hpp"
 #include "postgres/session.hpp"
 
@@ -26,6 +28,16 @@ struct Target {
 /// The instance as a SQL target: StateError ("instance 15/main is not running: start it first")
 /// unless its postmaster runs.
 Target running(const Settings& settings, const postgres::Layout& layout);
+
+/// An instance for SQL work (roles, databases): found, its lock held shared, and running. SQL operations
+/// run side by side (PostgreSQL orders them); the instance's creation, drop, start, stop and configuration
+/// hold the lock exclusively: each waits for nothing and gets Busy while the other runs.
+struct Locked {
+  postgres::Layout layout;
+  InstanceLock lock;
+  Target target;
+  Locked(const core::Op& op, const InstanceRef& ref);
+};
 
 /// Runs fn(postgres::Session&) on the pool, in a session on `dbname` opened for the call. Blocking
 /// libpq calls (bounded by connect_timeout); a cancellation takes effect once fn has returned, so fn

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "core/files.hpp"
+#include "core/system.hpp"
 #include "core/text.hpp"
 #include "core/value.hpp"
 #include "install_paths.hpp"
@@ -36,13 +37,34 @@ std::optional<fs::path> code_directory() {
   return real.parent_path();
 }
 
-std::string utc_stamp() {
-  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  ::gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-  return buf;
+std::string utc_stamp() { return core::utc_now("%Y%m%dT%H%M%SZ"); }
+
+/// A record file (fence.json, rejoin.json): nullopt when there is none; `problem` says why when it cannot
+/// be read or is not JSON (reported as the record's text rather than hidden).
+std::optional<core::Value> read_record(const fs::path& path, const char* what, std::string& problem) {
+  std::optional<std::string> text;
+  try {
+    text = core::read_file_if_exists(path);
+    if (!text) return std::nullopt;
+    return core::parse_json(*text);
+  } catch (const std::exception& e) {
+    problem = std::string("the ") + what + " record " + path.string() + (text ? " is not valid JSON: " : " cannot be read: ") + e.what();
+    return std::nullopt;
+  }
+}
+
+std::string string_of(const core::Value& v, const char* key) {
+  const core::Value* x = v.find(key);
+  return x && x->is_string() ? x->as_string() : std::string();
+}
+
+/// Moves a record aside as <stem>-<UTC time>.json (-N when taken), kept for the operator.
+fs::path archive_record(const Files& files, const fs::path& from, const std::string& stem) {
+  const std::string stamp = utc_stamp();
+  fs::path to = files.logdir / (stem + "-" + stamp + ".json");
+  for (int n = 1; fs::exists(to); ++n) to = files.logdir / (stem + "-" + stamp + "-" + std::to_string(n) + ".json");
+  fs::rename(from, to);
+  return to;
 }
 }  // namespace
 
@@ -97,35 +119,16 @@ std::vector<std::string> rejoin_launcher_options(const PatroniSettings& settings
 }
 
 std::optional<PatroniRejoin> rejoin_record(const Files& files) {
-  const fs::path path = rejoin_record_path(files);
-  std::optional<std::string> text;
-  try {
-    text = core::read_file_if_exists(path);
-  } catch (const std::exception& e) {
-    return PatroniRejoin{"", "", "the rejoin record " + path.string() + " cannot be read: " + e.what(), std::nullopt};
-  }
-  if (!text) return std::nullopt;
-  try {
-    core::Value v = core::parse_json(*text);
-    auto str = [&v](const char* key) {
-      const core::Value* x = v.find(key);
-      return x && x->is_string() ? x->as_string() : std::string();
-    };
-    const core::Value* commits = v.find("commits");
-    return PatroniRejoin{str("at"), str("outcome"), str("description"),
-                         commits && commits->is_int() ? std::optional(commits->as_int()) : std::nullopt};
-  } catch (const std::exception& e) {
-    return PatroniRejoin{"", "", "the rejoin record " + path.string() + " is not valid JSON: " + e.what(), std::nullopt};
-  }
+  std::string problem;
+  auto v = read_record(rejoin_record_path(files), "rejoin", problem);
+  if (!problem.empty()) return PatroniRejoin{"", "", problem, std::nullopt};
+  if (!v) return std::nullopt;
+  const core::Value* commits = v->find("commits");
+  return PatroniRejoin{string_of(*v, "at"), string_of(*v, "outcome"), string_of(*v, "description"),
+                       commits && commits->is_int() ? std::optional(commits->as_int()) : std::nullopt};
 }
 
-fs::path archive_rejoin_record(const Files& files) {
-  const fs::path from = rejoin_record_path(files);
-  fs::path to = files.logdir / ("rejoin-" + utc_stamp() + ".json");
-  for (int n = 1; fs::exists(to); ++n) to = files.logdir / ("rejoin-" + utc_stamp() + "-" + std::to_string(n) + ".json");
-  fs::rename(from, to);
-  return to;
-}
+fs::path archive_rejoin_record(const Files& files) { return archive_record(files, rejoin_record_path(files), "rejoin"); }
 
 std::string rejoin_message(const std::string& display, const PatroniRejoin& rejoin) {
   return "former leader PostgreSQL " + display + ", rejoining" + (rejoin.at.empty() ? "" : " at " + rejoin.at) + ": " +
@@ -133,33 +136,14 @@ std::string rejoin_message(const std::string& display, const PatroniRejoin& rejo
 }
 
 std::optional<PatroniFence> fence_record(const Files& files) {
-  const fs::path path = fence_record_path(files);
-  std::optional<std::string> text;
-  try {
-    text = core::read_file_if_exists(path);
-  } catch (const std::exception& e) {
-    return PatroniFence{"", "the fence record " + path.string() + " cannot be read: " + e.what()};
-  }
-  if (!text) return std::nullopt;
-  try {
-    core::Value v = core::parse_json(*text);
-    auto str = [&v](const char* key) {
-      const core::Value* x = v.find(key);
-      return x && x->is_string() ? x->as_string() : std::string();
-    };
-    return PatroniFence{str("at"), str("reason")};
-  } catch (const std::exception& e) {
-    return PatroniFence{"", "the fence record " + path.string() + " is not valid JSON: " + e.what()};
-  }
+  std::string problem;
+  auto v = read_record(fence_record_path(files), "fence", problem);
+  if (!problem.empty()) return PatroniFence{"", problem};
+  if (!v) return std::nullopt;
+  return PatroniFence{string_of(*v, "at"), string_of(*v, "reason")};
 }
 
-fs::path archive_fence_record(const Files& files) {
-  const fs::path from = fence_record_path(files);
-  fs::path to = files.logdir / ("fence-" + utc_stamp() + ".json");
-  for (int n = 1; fs::exists(to); ++n) to = files.logdir / ("fence-" + utc_stamp() + "-" + std::to_string(n) + ".json");
-  fs::rename(from, to);
-  return to;
-}
+fs::path archive_fence_record(const Files& files) { return archive_record(files, fence_record_path(files), "fence"); }
 
 std::string fence_message(const std::string& display, const PatroniFence& fence) {
   return "PostgreSQL " + display + " was stopped (fenced) by pglift-supervisor" + (fence.at.empty() ? "" : " at " + fence.at) +

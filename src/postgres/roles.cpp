@@ -2,17 +2,13 @@
 
 #include <algorithm>
 
+#include "core/sql_names.hpp"
 #include "core/text.hpp"
 #include "pglift/errors.hpp"
 
 namespace pglift::postgres {
 
-void validate_role_name(const std::string& field, const std::string& name) {
-  if (name.empty()) throw InvalidSpec(field, name, "a role name must not be empty");
-  if (name.size() > 63) throw InvalidSpec(field, name, "a role name is at most 63 bytes long");
-  for (unsigned char c : name)
-    if (c < 0x20 || c == 0x7f) throw InvalidSpec(field, name, "a role name must not hold control characters");
-}
+void validate_role_name(const std::string& field, const std::string& name) { core::check_sql_name(field, name); }
 
 RoleAttributes attributes_of(const RoleSpec& s, std::optional<std::string> encrypted_password) {
   return RoleAttributes{s.inherit,     s.login, s.superuser, s.createdb, s.createrole, s.replication,

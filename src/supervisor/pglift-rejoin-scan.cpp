@@ -24,6 +24,7 @@
 #include <string>
 
 #include "core/files.hpp"
+#include "core/system.hpp"
 #include "core/text.hpp"
 #include "core/value.hpp"
 #include "patroni/rejoin.hpp"
@@ -34,15 +35,6 @@
 using namespace pglift;
 
 namespace {
-
-std::string utc_now() {
-  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  ::gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 /// The last non-empty line of pg_rewind's output, for a message (libpq never prints a password).
 std::string last_line(const std::string& text) {
@@ -107,7 +99,7 @@ int main(int argc, char** argv) {
 
   core::Object out{{"proceed", verdict.proceed}, {"level", verdict.level}, {"message", verdict.message},
                    {"outcome", verdict.outcome}};
-  core::Object record{{"at", utc_now()}, {"outcome", verdict.outcome}, {"description", verdict.message}};
+  core::Object record{{"at", core::utc_now("%Y-%m-%dT%H:%M:%SZ")}, {"outcome", verdict.outcome}, {"description", verdict.message}};
   core::Value commits = lost && cannot_tell.empty() ? core::Value(static_cast<std::int64_t>(lost->commits)) : core::Value();
   record.emplace_back("commits", commits);
   out.emplace_back("commits", commits);
