@@ -1,5 +1,5 @@
 // Roles on a real PostgreSQL 15 instance: one instance for the whole file (created on first use).
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#define DOCTEST_CONFIG_IMPLEMENT
 #include <boost/asio/use_future.hpp>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -19,7 +19,9 @@ const char* const secret = "s3cret-Pa55";
 
 fs::path passfile_of(const fs::path& prefix) { return prefix / "home/pgpass"; }
 
-/// The file's instance, with a passfile configured; dropped at exit (then Env removes the prefix).
+/// The file's instance, with a passfile configured; dropped by main() once the tests ran (then Env removes
+/// the prefix). Not a function-static: its thread pool must end before OpenSSL's atexit cleanup, or the
+/// per-thread DRBGs that PQencryptPasswordConn created in the pool threads are never freed (LeakSanitizer).
 struct SharedInstance {
   std::unique_ptr<Env> env;
   SharedInstance() {
@@ -34,9 +36,10 @@ struct SharedInstance {
     }
   }
 };
+std::unique_ptr<SharedInstance> shared;
 Env& shared_env() {
-  static SharedInstance shared;
-  return *shared.env;
+  if (!shared) shared = std::make_unique<SharedInstance>();
+  return *shared->env;
 }
 
 const InstanceRef main_ref = InstanceRef::parse("main");
@@ -340,4 +343,11 @@ TEST_CASE("two creates of one role at once: one wins, the other gets AlreadyExis
   CHECK(lost == 1);
   CHECK(get_role(*env, main_ref, "kate").name == "kate");  // the winner's role stays
   drop_role(*env, main_ref, "kate");
+}
+
+int main(int argc, char** argv) {
+  doctest::Context context(argc, argv);
+  int rc = context.run();
+  shared.reset();
+  return rc;
 }
