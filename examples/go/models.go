@@ -39,8 +39,8 @@ type InstanceStatus struct {
 // Running tells whether the server runs.
 func (s *InstanceStatus) Running() bool { return s.PostgreSQL == "running" }
 
-// InstanceSpec is the manifest of pglift_instance_create. For fields not modelled here (auth,
-// passwords...), pass the JSON document itself to CreateJSON.
+// InstanceSpec is the manifest of pglift_instance_create and of ApplyInstance. For fields not modelled
+// here (auth, passwords...), pass the JSON document itself to CreateJSON or ApplyInstanceJSON.
 type InstanceSpec struct {
 	Name          string         `json:"name"`
 	Version       string         `json:"version,omitempty"`
@@ -49,5 +49,5 @@ type InstanceSpec struct {
 	DataChecksums *bool          `json:"data_checksums,omitempty"`
 	Locale        string         `json:"locale,omitempty"`
 	Encoding      string         `json:"encoding,omitempty"`
-	State         string         `json:"state,omitempty"` // "started" (default) or "stopped"
+	State         string         `json:"state,omitempty"` // "started" (default) or "stopped"; ApplyInstance: also "absent", "restarted"
 }
