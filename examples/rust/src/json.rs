@@ -58,6 +58,61 @@ impl Json {
     }
 }
 
+/// Compact JSON text (a number without a fraction as an integer; NaN and infinities as null).
+impl fmt::Display for Json {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Json::Null => f.write_str("null"),
+            Json::Bool(b) => write!(f, "{}", b),
+            Json::Number(n) if !n.is_finite() => f.write_str("null"),
+            Json::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => write!(f, "{}", *n as i64),
+            Json::Number(n) => write!(f, "{}", n),
+            Json::String(s) => f.write_str(&quote(s)),
+            Json::Array(items) => {
+                f.write_str("[")?;
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(",")?;
+                    }
+                    write!(f, "{}", v)?;
+                }
+                f.write_str("]")
+            }
+            Json::Object(m) => {
+                f.write_str("{")?;
+                for (i, (k, v)) in m.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(",")?;
+                    }
+                    write!(f, "{}:{}", quote(k), v)?;
+                }
+                f.write_str("}")
+            }
+        }
+    }
+}
+
+impl From<&str> for Json {
+    fn from(s: &str) -> Json {
+        Json::String(s.to_string())
+    }
+}
+impl From<String> for Json {
+    fn from(s: String) -> Json {
+        Json::String(s)
+    }
+}
+impl From<bool> for Json {
+    fn from(b: bool) -> Json {
+        Json::Bool(b)
+    }
+}
+impl From<i64> for Json {
+    fn from(n: i64) -> Json {
+        Json::Number(n as f64)
+    }
+}
+
 /// A JSON string literal for `s`, quotes included.
 pub fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
@@ -232,5 +287,14 @@ mod tests {
         assert_eq!(v.get("e").and_then(Json::as_str), Some("x\"é😀"));
         assert!(Json::parse("[1,]").is_err());
         assert_eq!(quote("a\"b\n"), r#""a\"b\n""#);
+    }
+
+    #[test]
+    fn writes_what_it_reads() {
+        let text = r#"{"a":[1,2.5,-300,true,null],"b":{"c":"x\"\n"}}"#;
+        assert_eq!(Json::parse(text).unwrap().to_string(), text);
+        assert_eq!(Json::Number(f64::NAN).to_string(), "null");
+        assert_eq!(Json::from("8MB").to_string(), r#""8MB""#);
+        assert_eq!(Json::from(200).to_string(), "200");
     }
 }

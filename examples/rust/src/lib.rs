@@ -14,6 +14,7 @@
 //! readable, from an event loop such as tokio's `AsyncFd`). No callback runs on library threads.
 //! No crates; builds with Rust 1.63.
 
+mod apply; // alter, apply, the parameters as text: Context::alter_instance...
 mod databases; // databases: Context::create_database...
 mod ffi;
 mod hba; // pgconf (wt-pgconf)
@@ -28,6 +29,7 @@ use std::path::PathBuf;
 use std::ptr;
 use std::time::Duration;
 
+pub use apply::{ApplyResult, ConfigurationResult, FieldChange, InstanceChanges};
 pub use hba::{HbaConnection, HbaRecord, HbaResult}; // pgconf (wt-pgconf)
 pub use json::Json;
 pub use roles::{Role, RoleChanges, RoleDropOptions, RoleSpec};
@@ -312,15 +314,18 @@ fn env_from_json(text: &str) -> Result<BTreeMap<String, String>, Error> {
     }
 }
 
-/// The manifest of a new instance; [`InstanceSpec::to_json`] is what the library receives. For
-/// fields not modelled here, pass JSON to [`Context::create_json`].
+/// The manifest of a new instance (and of [`Context::apply_instance`]); [`InstanceSpec::to_json`] is
+/// what the library receives. For fields not modelled here, pass JSON to [`Context::create_json`] or
+/// [`Context::apply_instance_json`].
 #[derive(Clone, Debug, Default)]
 pub struct InstanceSpec {
     pub name: String,
     pub version: Option<String>,
     pub port: Option<u16>,
-    /// "started" (default) or "stopped"
+    /// "started" (default) or "stopped"; [`Context::apply_instance`]: also "absent", "restarted"
     pub state: Option<String>,
+    /// Managed postgresql.conf parameters; [`Context::apply_instance`]: `Json::Null` removes one.
+    pub settings: BTreeMap<String, Json>,
 }
 
 impl InstanceSpec {
@@ -335,6 +340,14 @@ impl InstanceSpec {
         self.port = Some(port);
         self
     }
+    pub fn state(mut self, state: &str) -> InstanceSpec {
+        self.state = Some(state.to_string());
+        self
+    }
+    pub fn setting<V: Into<Json>>(mut self, name: &str, value: V) -> InstanceSpec {
+        self.settings.insert(name.to_string(), value.into());
+        self
+    }
     pub fn to_json(&self) -> String {
         let mut fields = vec![format!("\"name\":{}", json::quote(&self.name))];
         if let Some(v) = &self.version {
@@ -345,6 +358,9 @@ impl InstanceSpec {
         }
         if let Some(s) = &self.state {
             fields.push(format!("\"state\":{}", json::quote(s)));
+        }
+        if !self.settings.is_empty() {
+            fields.push(format!("\"settings\":{}", Json::Object(self.settings.clone())));
         }
         format!("{{{}}}", fields.join(","))
     }
