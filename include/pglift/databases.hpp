@@ -146,13 +146,19 @@ std::string to_json(const SqlResults& results);
 // --- blocking -------------------------------------------------------------------------------------
 /// AlreadyExists ("database already exists"). A failure after CREATE DATABASE (settings, schemas,
 /// extensions), or a cancellation, drops the database this call created.
-Database create_database(Context& ctx, const InstanceRef& ref, const DatabaseSpec& spec);
+/// Create, alter and drop are dry-runnable (OpOptions::dry_run, also in the start_* forms). A dry create
+/// checks the name is free and that the owner, schema owners, tablespace and extensions exist, and
+/// returns the database it would make; a dry alter runs the owner, settings, schema and extension
+/// statements in transactions it rolls back (a tablespace move is only checked) and returns the
+/// database as it is; a dry drop checks it exists.
+Database create_database(Context& ctx, const InstanceRef& ref, const DatabaseSpec& spec, const OpOptions& options = {});
 /// The declarative diff of pglift's alter; NotFound ("database 'x' not found").
-Database alter_database(Context& ctx, const InstanceRef& ref, const DatabaseSpec& spec);
+Database alter_database(Context& ctx, const InstanceRef& ref, const DatabaseSpec& spec, const OpOptions& options = {});
 Database get_database(Context& ctx, const InstanceRef& ref, const std::string& name);
 std::vector<DatabaseListItem> list_databases(Context& ctx, const InstanceRef& ref, const DatabaseSelection& selection = {});
 /// With force: the sessions connected to it are terminated first (WITH (FORCE)).
-void drop_database(Context& ctx, const InstanceRef& ref, const std::string& name, bool force = false);
+void drop_database(Context& ctx, const InstanceRef& ref, const std::string& name, bool force = false,
+                   const OpOptions& options = {});
 /// Runs `sql` on each selected database (autocommit), logging `running "<sql>" on <db> database of
 /// <instance>` (passwords masked) and the status. Stops at the first failure.
 SqlResults run_sql(Context& ctx, const InstanceRef& ref, const std::string& sql, const DatabaseSelection& selection = {});

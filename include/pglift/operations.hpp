@@ -50,6 +50,11 @@ using Callback = detail::UniqueFunction<void(std::exception_ptr, R...)>;
 
 struct OpOptions {
   std::uint64_t tag = 0;  ///< carried by every event the operation emits
+  /// Simulate: check everything that can be checked without making the change (names, values, existence,
+  /// a standby's read-only state, the lock), log what would be done, change nothing. Honoured by the
+  /// operations documented "dry-runnable" (role and database create/alter/drop, configure_instance);
+  /// every other operation refuses it (InvalidSpec naming "dry_run") rather than run for real.
+  bool dry_run = false;
 };
 
 /// A handle on an operation started asynchronously. Copyable; cancel() is thread-safe.
@@ -138,8 +143,10 @@ std::map<std::string, std::string> instance_env(Context& ctx, const InstanceRef&
 /// Sets or removes managed postgresql.conf parameters. Plain instances: postgresql.conf is rewritten,
 /// then reloaded when running. Patroni members: the YAML's postgresql.parameters (the single source of
 /// truth) is rewritten, then POST /reload, confirmed. Parameters needing a restart are reported, not
-/// applied by a restart.
-ConfigurationResult configure_instance(Context& ctx, const InstanceRef& ref, const ParameterChanges& changes);
+/// applied by a restart. Dry-runnable (OpOptions::dry_run): the values are checked as for real, the
+/// result holds the changes and (running instance) needs_restart; nothing is written or reloaded.
+ConfigurationResult configure_instance(Context& ctx, const InstanceRef& ref, const ParameterChanges& changes,
+                                       const OpOptions& options = {});
 /// The managed parameters (postgresql.conf's, or the Patroni YAML's postgresql.parameters).
 ConfParameters instance_parameters(Context& ctx, const InstanceRef& ref);
 

@@ -91,15 +91,19 @@ std::string to_json(const std::vector<Role>& roles);
 // --- blocking -------------------------------------------------------------------------------------
 /// AlreadyExists ("role 'x' already exists"); NotFound for an unknown role in in_roles. A failure or a
 /// cancellation leaves nothing: no role, no passfile entry.
-void create_role(Context& ctx, const InstanceRef& ref, const RoleSpec& spec);
+/// Create, alter and drop are dry-runnable (OpOptions::dry_run, also in the start_* forms): their SQL runs
+/// in a transaction that is rolled back, so PostgreSQL checks it all; the passfile is not touched.
+void create_role(Context& ctx, const InstanceRef& ref, const RoleSpec& spec, const OpOptions& options = {});
 /// In one SQL transaction: ALTER ROLE, GRANT, REVOKE. NotFound for an unknown role.
-void alter_role(Context& ctx, const InstanceRef& ref, const std::string& name, const RoleChanges& changes);
+void alter_role(Context& ctx, const InstanceRef& ref, const std::string& name, const RoleChanges& changes,
+                const OpOptions& options = {});
 Role get_role(Context& ctx, const InstanceRef& ref, const std::string& name);
 /// Every role but the system's (pg_*), by name.
 std::vector<Role> list_roles(Context& ctx, const InstanceRef& ref);
 /// NotFound when missing; StateError naming the role when objects depend on it (use drop_owned or
 /// reassign_owned). Its passfile entry goes too.
-void drop_role(Context& ctx, const InstanceRef& ref, const std::string& name, const RoleDropOptions& options = {});
+void drop_role(Context& ctx, const InstanceRef& ref, const std::string& name, const RoleDropOptions& options = {},
+               const OpOptions& op = {});
 
 // --- asynchronous, with a callback ----------------------------------------------------------------
 Operation start_create_role(Context& ctx, InstanceRef ref, RoleSpec spec, Callback<> done, OpOptions op = {});

@@ -19,6 +19,7 @@ struct Op {
   const EventSink& sink;
   boost::asio::thread_pool& blocking_pool;
   std::uint64_t tag = 0;
+  bool dry_run = false;  ///< OpOptions::dry_run, for the bodies that honour it (ops::dry_runnable)
 
   /// Every log record goes through redact_secrets: a command's output or argv logged at DEBUG is not
   /// ours, and no sink (C++ embedder, C ABI queue, CLI) may ever see a password in it.

@@ -1,5 +1,7 @@
 #include "ops/configure.hpp"
 
+#include <algorithm>
+
 #include "core/coro.hpp"
 #include "core/text.hpp"
 #include "postgres/control.hpp"
@@ -63,6 +65,23 @@ awaitable<bool> reload_confirmed(const core::Op& op, const postgres::Layout& lay
   const std::string reason = "configuration reload of " + layout.display();
   co_await core::wait_until(deadline, reason, reloaded, exited);
   co_return pending_restart;
+}
+
+awaitable<void> simulated(const core::Op& op, const postgres::Layout& layout, ConfigurationResult& result) {
+  std::vector<std::string> names;
+  for (const auto& [k, _] : result.changes) names.push_back(k);
+  if (auto pm = postgres::running_postmaster(layout)) result.needs_restart = co_await restart_only(op, layout, pm->port, names);
+  std::vector<std::string> reloadable;
+  for (const auto& n : names)
+    if (std::find(result.needs_restart.begin(), result.needs_restart.end(), n) == result.needs_restart.end()) reloadable.push_back(n);
+  if (!reloadable.empty())
+    op.info("instance " + layout.display() + " would need reload due to parameter changes: " + core::join(reloadable, ", ") +
+                " (dry run: nothing changed)",
+            "pglift.instances");
+  if (!result.needs_restart.empty())
+    op.warning("instance " + layout.display() + " would need restart due to parameter changes: " +
+                   core::join(result.needs_restart, ", ") + " (dry run: nothing changed)",
+               "pglift.instances");
 }
 
 }  // namespace pglift::ops

@@ -27,4 +27,8 @@ awaitable<std::pair<std::string, bool>> reload_state(const core::Op& op, const p
 /// bool_or(pending_restart) as PostgreSQL reports it then.
 awaitable<bool> reload_confirmed(const core::Op& op, const postgres::Layout& layout, int port, const std::string& before);
 
+/// A dry run's end (op.dry_run): nothing is written or reloaded; when the instance runs, the changes that
+/// would need a restart are named (as PostgreSQL's pg_settings says), and the notices say "would".
+awaitable<void> simulated(const core::Op& op, const postgres::Layout& layout, ConfigurationResult& result);
+
 }  // namespace pglift::ops

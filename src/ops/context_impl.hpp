@@ -42,7 +42,9 @@ class Context::Impl {
   asio::io_context io;
   asio::thread_pool pool{4};
 
-  core::Op op(std::uint64_t tag) const { return core::Op{settings, sink, const_cast<asio::thread_pool&>(pool), tag}; }
+  core::Op op(std::uint64_t tag, bool dry_run = false) const {
+    return core::Op{settings, sink, const_cast<asio::thread_pool&>(pool), tag, dry_run};
+  }
   bool on_io_thread() const { return std::this_thread::get_id() == io_thread_.get_id(); }
 
   /// Runs `body(op)` as a coroutine on the I/O thread; `done` gets its outcome.
@@ -51,7 +53,7 @@ class Context::Impl {
 
   /// Blocking face: launches and waits (refused on the I/O thread, where it would deadlock).
   template <class T, class Body>
-  T run(Body body);
+  T run(Body body, OpOptions options = {});
 
  private:
   void add(const std::shared_ptr<Operation::State>& s);
@@ -82,12 +84,27 @@ inline std::exception_ptr typed_error(std::exception_ptr e) {
   return e;
 }
 
+namespace ops {
+/// Marks an operation's body as honouring core::Op::dry_run; launch refuses a dry run of any other.
+template <class Body>
+struct DryRunnable : Body {
+  static constexpr bool dry_runnable = true;
+};
+template <class Body>
+DryRunnable<Body> dry_runnable(Body body) {
+  return DryRunnable<Body>{std::move(body)};
+}
+}  // namespace ops
+
 template <class T, class Body, class Done>
 Operation Context::Impl::launch(OpOptions options, Body body, Done done) {
   auto state = std::make_shared<Operation::State>(io);
   add(state);
-  auto coro = [this, body = std::move(body), tag = options.tag]() mutable -> awaitable<T> {
-    core::Op op = this->op(tag);
+  constexpr bool dry_runnable = requires { Body::dry_runnable; };
+  auto coro = [this, body = std::move(body), options]() mutable -> awaitable<T> {
+    if (options.dry_run && !dry_runnable)
+      throw InvalidSpec("dry_run", "true", "this operation cannot be simulated; run it without dry_run");
+    core::Op op = this->op(options.tag, options.dry_run);
     co_return co_await body(op);
   };
   asio::co_spawn(io, std::move(coro),
@@ -108,17 +125,17 @@ Operation Context::Impl::launch(OpOptions options, Body body, Done done) {
 }
 
 template <class T, class Body>
-T Context::Impl::run(Body body) {
+T Context::Impl::run(Body body, OpOptions options) {
   if (on_io_thread()) throw Error(ErrorCode::internal, "blocking libpglift call made from a library thread");
   std::promise<T> promise;
   auto future = promise.get_future();
   if constexpr (std::is_void_v<T>) {
-    launch<void>(OpOptions{}, std::move(body), [&promise](std::exception_ptr e) {
+    launch<void>(options, std::move(body), [&promise](std::exception_ptr e) {
       if (e) promise.set_exception(e);
       else promise.set_value();
     });
   } else {
-    launch<T>(OpOptions{}, std::move(body), [&promise](std::exception_ptr e, T value) {
+    launch<T>(options, std::move(body), [&promise](std::exception_ptr e, T value) {
       if (e) promise.set_exception(e);
       else promise.set_value(std::move(value));
     });

@@ -96,11 +96,31 @@ awaitable<Database> inspect(const core::Op& op, const sql::Target& t, const std:
   co_return db;
 }
 
-/// Schemas then extensions, inside the database, as a diff of what it holds.
+const char* const dry_run_note = " (dry run: nothing changed)";
+
+/// What CREATE DATABASE and the steps after it would need, checked without them (a dry run): the owner,
+/// the owners of its schemas and the tablespace exist, the extensions are available.
+void check_references(Session& s, const DatabaseSpec& spec) {
+  auto require_role = [&](const std::optional<std::string>& role) {
+    if (role && s.query("SELECT 1 FROM pg_roles WHERE rolname = $1", {*role}).empty()) throw NotFound("role", *role);
+  };
+  require_role(spec.owner);
+  for (const auto& schema : spec.schemas) require_role(schema.owner);
+  if (spec.tablespace && s.query("SELECT 1 FROM pg_tablespace WHERE spcname = $1", {*spec.tablespace}).empty())
+    throw NotFound("tablespace", *spec.tablespace);
+  for (const auto& e : spec.extensions)
+    if (e.state == DatabaseObjectState::present &&
+        s.query("SELECT 1 FROM pg_available_extensions WHERE name = $1", {e.name}).empty())
+      throw NotFound("extension", e.name);
+}
+
+/// Schemas then extensions, inside the database, as a diff of what it holds. A dry run executes them in a
+/// transaction it rolls back.
 awaitable<void> apply_contents(const core::Op& op, const sql::Target& t, const DatabaseSpec& spec) {
   if (spec.schemas.empty() && spec.extensions.empty()) co_return;
   auto fn = [&](Session& s) {
     auto q = quote(s);
+    if (op.dry_run) s.execute("BEGIN");
     auto current = contents(s);
     for (const auto& stmt : dbsql::schema_changes(q, spec.schemas, current)) {
       op.debug(stmt, log_target);
@@ -111,6 +131,7 @@ awaitable<void> apply_contents(const core::Op& op, const sql::Target& t, const D
       op.debug(stmt, log_target);
       s.execute(stmt);
     }
+    if (op.dry_run) s.execute("ROLLBACK");
   };
   const std::string dbname = spec.name;
   co_await sql::with_session(op, t, fn, dbname);
@@ -122,8 +143,24 @@ awaitable<Database> create(const core::Op& op, const Layout& l, const DatabaseSp
   co_await sql::require_primary(op, t);
   auto check = [&](Session& s) {
     if (exists(s, spec.name)) throw AlreadyExists("database already exists");
+    if (op.dry_run) check_references(s, spec);
   };
   co_await sql::with_session(op, t, check);
+  if (op.dry_run) {  // CREATE DATABASE cannot run in a transaction: checked, not tried
+    op.info("creating '" + spec.name + "' database on instance " + l.display() + dry_run_note, log_target);
+    Database would;
+    would.name = spec.name;
+    would.owner = spec.owner.value_or(op.settings.postgresql.surole.name);
+    if (spec.settings)
+      for (const auto& [k, v] : *spec.settings)
+        if (v) would.settings[k] = *v;
+    for (const auto& sc : spec.schemas)
+      if (sc.state == DatabaseObjectState::present) would.schemas.push_back({sc.name, sc.owner.value_or(would.owner)});
+    for (const auto& e : spec.extensions)
+      if (e.state == DatabaseObjectState::present) would.extensions.push_back({e.name, e.schema.value_or(""), e.version.value_or("")});
+    would.tablespace = spec.tablespace;
+    co_return would;
+  }
   bool created = false;  // the undo drops only what this call created
   co_await transactional<bool>(op, true, [&](Transaction& tx) -> awaitable<bool> {
     Transaction::Action create_db = [&]() -> awaitable<void> {
@@ -160,8 +197,18 @@ awaitable<Database> alter(const core::Op& op, const Layout& l, const DatabaseSpe
   co_await sql::require_primary(op, t);
   auto fn = [&](Session& s) {
     if (!exists(s, spec.name)) throw NotFound("database", spec.name);
-    op.info("altering '" + spec.name + "' database on instance " + l.display(), log_target);
+    op.info("altering '" + spec.name + "' database on instance " + l.display() + (op.dry_run ? dry_run_note : ""),
+            log_target);
     auto q = quote(s);
+    if (op.dry_run) {  // owner and settings tried in a rolled-back transaction; SET TABLESPACE cannot be
+      check_references(s, spec);
+      s.execute("BEGIN");
+      s.execute(dbsql::alter_owner(q, spec.name, spec.owner));
+      if (spec.settings)
+        for (const auto& stmt : dbsql::settings(q, spec.name, *spec.settings)) s.execute(stmt);
+      s.execute("ROLLBACK");
+      return;
+    }
     s.execute(dbsql::alter_owner(q, spec.name, spec.owner));
     if (spec.settings)
       for (const auto& stmt : dbsql::settings(q, spec.name, *spec.settings)) s.execute(stmt);
@@ -183,7 +230,8 @@ awaitable<void> drop(const core::Op& op, const Layout& l, const std::string& nam
   co_await sql::require_primary(op, t);
   auto fn = [&](Session& s) {
     if (!exists(s, name)) throw NotFound("database", name);
-    op.info("dropping '" + name + "' database", log_target);
+    op.info("dropping '" + name + "' database" + (op.dry_run ? dry_run_note : ""), log_target);
+    if (op.dry_run) return;
     auto q = quote(s);
     s.execute(dbsql::drop_database(q, name, force));
   };
@@ -343,14 +391,14 @@ auto unlocked(InstanceRef ref, Fn fn) {
 }
 
 auto create_body(InstanceRef ref, DatabaseSpec spec) {
-  return locked<Database>(std::move(ref), [spec = std::move(spec)](const core::Op& op, const postgres::Layout& l) {
+  return ops::dry_runnable(locked<Database>(std::move(ref), [spec = std::move(spec)](const core::Op& op, const postgres::Layout& l) {
     return ops::databases::create(op, l, spec);
-  });
+  }));
 }
 auto alter_body(InstanceRef ref, DatabaseSpec spec) {
-  return locked<Database>(std::move(ref), [spec = std::move(spec)](const core::Op& op, const postgres::Layout& l) {
+  return ops::dry_runnable(locked<Database>(std::move(ref), [spec = std::move(spec)](const core::Op& op, const postgres::Layout& l) {
     return ops::databases::alter(op, l, spec);
-  });
+  }));
 }
 auto get_body(InstanceRef ref, std::string name) {
   return unlocked<Database>(std::move(ref),
@@ -367,9 +415,9 @@ auto list_body(InstanceRef ref, DatabaseSelection selection) {
       });
 }
 auto drop_body(InstanceRef ref, std::string name, bool force) {
-  return locked<void>(std::move(ref), [name = std::move(name), force](const core::Op& op, const postgres::Layout& l) {
+  return ops::dry_runnable(locked<void>(std::move(ref), [name = std::move(name), force](const core::Op& op, const postgres::Layout& l) {
     return ops::databases::drop(op, l, name, force);
-  });
+  }));
 }
 auto run_body(InstanceRef ref, std::string sql, DatabaseSelection selection) {
   return unlocked<SqlResults>(std::move(ref), [sql = std::move(sql), selection = std::move(selection)](
@@ -386,11 +434,11 @@ auto privileges_body(InstanceRef ref, std::vector<std::string> databases, std::v
 
 }  // namespace
 
-Database create_database(Context& ctx, const InstanceRef& ref, const DatabaseSpec& spec) {
-  return impl(ctx).run<Database>(create_body(ref, spec));
+Database create_database(Context& ctx, const InstanceRef& ref, const DatabaseSpec& spec, const OpOptions& options) {
+  return impl(ctx).run<Database>(create_body(ref, spec), options);
 }
-Database alter_database(Context& ctx, const InstanceRef& ref, const DatabaseSpec& spec) {
-  return impl(ctx).run<Database>(alter_body(ref, spec));
+Database alter_database(Context& ctx, const InstanceRef& ref, const DatabaseSpec& spec, const OpOptions& options) {
+  return impl(ctx).run<Database>(alter_body(ref, spec), options);
 }
 Database get_database(Context& ctx, const InstanceRef& ref, const std::string& name) {
   return impl(ctx).run<Database>(get_body(ref, name));
@@ -398,8 +446,8 @@ Database get_database(Context& ctx, const InstanceRef& ref, const std::string& n
 std::vector<DatabaseListItem> list_databases(Context& ctx, const InstanceRef& ref, const DatabaseSelection& selection) {
   return impl(ctx).run<std::vector<DatabaseListItem>>(list_body(ref, selection));
 }
-void drop_database(Context& ctx, const InstanceRef& ref, const std::string& name, bool force) {
-  impl(ctx).run<void>(drop_body(ref, name, force));
+void drop_database(Context& ctx, const InstanceRef& ref, const std::string& name, bool force, const OpOptions& options) {
+  impl(ctx).run<void>(drop_body(ref, name, force), options);
 }
 SqlResults run_sql(Context& ctx, const InstanceRef& ref, const std::string& sql, const DatabaseSelection& selection) {
   return impl(ctx).run<SqlResults>(run_body(ref, sql, selection));

@@ -305,6 +305,10 @@ awaitable<ConfigurationResult> configure(const core::Op& op, const Layout& l, co
   ConfigurationResult result;
   result.changes = apply_changes(params, changes);
   if (result.changes.empty()) co_return result;
+  if (op.dry_run) {
+    co_await simulated(op, l, result);
+    co_return result;
+  }
   if (auto it = params.find("port"); it != params.end() && !std::holds_alternative<std::int64_t>(it->second))
     throw InvalidSpec("port", postgres::render_conf_value(it->second), "expecting an integer");
   core::write_file_atomic(l.conf(), postgres::render_managed_conf(l, params), 0600);
@@ -431,11 +435,11 @@ auto promote_body(InstanceRef ref) {
   });
 }
 auto configure_body(InstanceRef ref, ParameterChanges changes) {
-  return [ref = std::move(ref), changes = std::move(changes)](const core::Op& op) -> awaitable<ConfigurationResult> {
+  return ops::dry_runnable([ref = std::move(ref), changes = std::move(changes)](const core::Op& op) -> awaitable<ConfigurationResult> {
     Layout l = ops::lookup(op.settings, ref);
     ops::InstanceLock lock(op.settings, l.qualname());
     co_return co_await ops::configure(op, l, changes);
-  };
+  });
 }
 Layout patroni_member(const core::Op& op, const InstanceRef& ref) {
   Layout l = ops::lookup(op.settings, ref);
@@ -490,8 +494,9 @@ void drop_instance(Context& ctx, const InstanceRef& ref, const DropOptions& opti
   impl(ctx).run<void>(drop_body(ref, options));
 }
 void promote_instance(Context& ctx, const InstanceRef& ref) { impl(ctx).run<void>(promote_body(ref)); }
-ConfigurationResult configure_instance(Context& ctx, const InstanceRef& ref, const ParameterChanges& changes) {
-  return impl(ctx).run<ConfigurationResult>(configure_body(ref, changes));
+ConfigurationResult configure_instance(Context& ctx, const InstanceRef& ref, const ParameterChanges& changes,
+                                       const OpOptions& options) {
+  return impl(ctx).run<ConfigurationResult>(configure_body(ref, changes), options);
 }
 TopologyResult patroni_switchover(Context& ctx, const InstanceRef& ref, const SwitchoverOptions& options) {
   return impl(ctx).run<TopologyResult>(switchover_body(ref, options));

@@ -805,6 +805,10 @@ awaitable<ConfigurationResult> configure(const core::Op& op, const Layout& l, co
   ConfigurationResult result;
   result.changes = apply_changes(params, changes);
   if (result.changes.empty()) co_return result;
+  if (op.dry_run) {
+    co_await simulated(op, l, result);
+    co_return result;
+  }
   // The YAML is the single source of truth: never read Patroni-injected values back into it.
   patroni::write_parameters(e.files.config, params);
   auto pm = postgres::running_postmaster(l);

@@ -118,6 +118,27 @@ void require_passfile(const Settings& settings) {
 
 std::string on(const std::string& name, const Layout& l) { return "role '" + name + "' on instance " + l.display(); }
 
+/// A dry run executes the statements in a transaction it rolls back: PostgreSQL checks them (names,
+/// privileges, memberships, dependencies) and nothing changes; the passfile is not touched.
+const char* const dry_run_note = " (dry run: rolled back, nothing changed)";
+
+/// DROP ROLE's dependency error, in our words (with PostgreSQL's DETAIL on one line); other errors pass.
+void throw_if_dependent(const std::string& name, const StateError& e) {
+  std::string msg = e.what();
+  if (msg.find("cannot be dropped because some objects depend on it") == std::string::npos) return;
+  std::string detail;
+  if (auto at = msg.find("DETAIL:"); at != std::string::npos) detail = " (" + core::trim(msg.substr(at + 7)) + ")";
+  std::replace(detail.begin(), detail.end(), '\n', ';');
+  throw StateError("role '" + name + "' cannot be dropped: objects depend on it" + detail +
+                   "; drop them with drop_owned, or give them to another role with reassign_owned");
+}
+
+void rolled_back(Session& s, const std::vector<std::string>& statements) {
+  s.execute("BEGIN");
+  for (const auto& sql : statements) s.execute(sql);
+  s.execute("ROLLBACK");
+}
+
 awaitable<void> create(const core::Op& op, const InstanceRef& ref, const RoleSpec& spec) {
   spec.validate();
   if (spec.pgpass) require_passfile(op.settings);
@@ -132,6 +153,17 @@ awaitable<void> create(const core::Op& op, const InstanceRef& ref, const RoleSpe
     return 0;
   };
   co_await sql::with_session(op, t, check);
+  if (op.dry_run) {
+    auto simulate = [&](Session& s) {
+      std::optional<std::string> encrypted = spec.encrypted_password;
+      if (spec.password) encrypted = s.encrypt_password(*spec.password, spec.name);
+      rolled_back(s, {postgres::create_role_sql(quoter(s), spec.name, postgres::attributes_of(spec, encrypted), spec.in_roles)});
+      return 0;
+    };
+    co_await sql::with_session(op, t, simulate);
+    op.info("creating " + on(spec.name, l) + dry_run_note, log_target);
+    co_return;
+  }
 
   bool created = false;  // only what this call created is reverted
   const auto previous_entry = spec.pgpass ? passfile_password(op.settings, t.port, spec.name) : std::nullopt;
@@ -193,7 +225,7 @@ awaitable<void> alter(const core::Op& op, const InstanceRef& ref, const std::str
   const auto entry = passfile_password(op.settings, t.port, name);
   if (changes.pgpass == true && !entry && !changes.password)
     throw InvalidSpec::missing("password", "'pgpass' needs the role's 'password' (its clear text goes to the passfile)");
-  op.info("altering " + on(name, l), log_target);
+  op.info("altering " + on(name, l) + (op.dry_run ? dry_run_note : ""), log_target);
   // From here on the alter runs to its end: once committed it cannot be taken back, and a cancellation
   // arriving later must not report it undone.
   co_await asio::this_coro::reset_cancellation_state(core::no_cancellation);
@@ -208,6 +240,10 @@ awaitable<void> alter(const core::Op& op, const InstanceRef& ref, const std::str
     auto statements = postgres::alter_role_sql(quoter(s), name, postgres::attributes_of(changes, encrypted), changes.grant,
                                                changes.revoke, member_of(s, name));
     if (statements.empty()) return 0;
+    if (op.dry_run) {
+      rolled_back(s, statements);
+      return 0;
+    }
     // One SQL transaction: all of it or nothing (a session closed mid-way rolls back).
     s.execute("BEGIN");
     for (const auto& sql : statements) s.execute(sql);
@@ -215,6 +251,7 @@ awaitable<void> alter(const core::Op& op, const InstanceRef& ref, const std::str
     return 0;
   };
   co_await sql::with_session(op, t, run);
+  if (op.dry_run) co_return;
   std::optional<std::optional<std::string>> passfile;  // what to write: a password, or nullopt to remove
   if (changes.pgpass == false && entry) passfile.emplace(std::nullopt);
   else if (changes.password && (changes.pgpass == true || (!changes.pgpass && entry))) passfile.emplace(changes.password);
@@ -269,6 +306,33 @@ awaitable<void> drop(const core::Op& op, const InstanceRef& ref, const std::stri
     return databases;
   };
   auto databases = co_await sql::with_session(op, h.target, check);
+  if (op.dry_run) {
+    // REASSIGN/DROP OWNED checked database by database; the DROP ROLE itself only when nothing else
+    // would have removed its dependencies first (those rolled-back transactions did not).
+    for (const auto& db : databases) {
+      auto owned = [&](Session& s) {
+        const std::string sql = postgres::owned_sql(quoter(s), name, options);
+        if (!sql.empty()) rolled_back(s, {sql});
+        return 0;
+      };
+      if (options.drop_owned || options.reassign_owned) co_await sql::with_session(op, h.target, owned, db);
+    }
+    if (!options.drop_owned && !options.reassign_owned) {
+      auto trial = [&](Session& s) {
+        s.execute("SET lc_messages TO 'C'");
+        try {
+          rolled_back(s, {postgres::drop_role_sql(quoter(s), name)});
+        } catch (const StateError& e) {
+          throw_if_dependent(name, e);
+          throw;
+        }
+        return 0;
+      };
+      co_await sql::with_session(op, h.target, trial);
+    }
+    op.info("dropping " + on(name, h.layout) + dry_run_note, log_target);
+    co_return;
+  }
   op.info("dropping " + on(name, h.layout), log_target);
   // From here on the drop runs to its end: REASSIGN/DROP OWNED, database by database, cannot be reverted.
   co_await asio::this_coro::reset_cancellation_state(core::no_cancellation);
@@ -287,13 +351,8 @@ awaitable<void> drop(const core::Op& op, const InstanceRef& ref, const std::stri
     try {
       s.execute(postgres::drop_role_sql(quoter(s), name));
     } catch (const StateError& e) {
-      std::string msg = e.what();
-      if (msg.find("cannot be dropped because some objects depend on it") == std::string::npos) throw;
-      std::string detail;
-      if (auto at = msg.find("DETAIL:"); at != std::string::npos) detail = " (" + core::trim(msg.substr(at + 7)) + ")";
-      std::replace(detail.begin(), detail.end(), '\n', ';');
-      throw StateError("role '" + name + "' cannot be dropped: objects depend on it" + detail +
-                       "; drop them with drop_owned, or give them to another role with reassign_owned");
+      throw_if_dependent(name, e);
+      throw;
     }
     return 0;
   };
@@ -303,12 +362,12 @@ awaitable<void> drop(const core::Op& op, const InstanceRef& ref, const std::stri
 }
 
 auto create_body(InstanceRef ref, RoleSpec spec) {
-  return [ref = std::move(ref), spec = std::move(spec)](const core::Op& op) { return create(op, ref, spec); };
+  return dry_runnable([ref = std::move(ref), spec = std::move(spec)](const core::Op& op) { return create(op, ref, spec); });
 }
 auto alter_body(InstanceRef ref, std::string name, RoleChanges changes) {
-  return [ref = std::move(ref), name = std::move(name), changes = std::move(changes)](const core::Op& op) {
+  return dry_runnable([ref = std::move(ref), name = std::move(name), changes = std::move(changes)](const core::Op& op) {
     return alter(op, ref, name, changes);
-  };
+  });
 }
 auto get_body(InstanceRef ref, std::string name) {
   return [ref = std::move(ref), name = std::move(name)](const core::Op& op) { return get(op, ref, name); };
@@ -317,9 +376,9 @@ auto list_body(InstanceRef ref) {
   return [ref = std::move(ref)](const core::Op& op) { return list(op, ref); };
 }
 auto drop_body(InstanceRef ref, std::string name, RoleDropOptions options) {
-  return [ref = std::move(ref), name = std::move(name), options = std::move(options)](const core::Op& op) {
+  return dry_runnable([ref = std::move(ref), name = std::move(name), options = std::move(options)](const core::Op& op) {
     return drop(op, ref, name, options);
-  };
+  });
 }
 
 }  // namespace
@@ -329,11 +388,12 @@ namespace {
 Context::Impl& impl(Context& ctx) { return ctx.impl(); }
 }  // namespace
 
-void create_role(Context& ctx, const InstanceRef& ref, const RoleSpec& spec) {
-  impl(ctx).run<void>(ops::create_body(ref, spec));
+void create_role(Context& ctx, const InstanceRef& ref, const RoleSpec& spec, const OpOptions& options) {
+  impl(ctx).run<void>(ops::create_body(ref, spec), options);
 }
-void alter_role(Context& ctx, const InstanceRef& ref, const std::string& name, const RoleChanges& changes) {
-  impl(ctx).run<void>(ops::alter_body(ref, name, changes));
+void alter_role(Context& ctx, const InstanceRef& ref, const std::string& name, const RoleChanges& changes,
+                const OpOptions& options) {
+  impl(ctx).run<void>(ops::alter_body(ref, name, changes), options);
 }
 Role get_role(Context& ctx, const InstanceRef& ref, const std::string& name) {
   return impl(ctx).run<Role>(ops::get_body(ref, name));
@@ -341,8 +401,9 @@ Role get_role(Context& ctx, const InstanceRef& ref, const std::string& name) {
 std::vector<Role> list_roles(Context& ctx, const InstanceRef& ref) {
   return impl(ctx).run<std::vector<Role>>(ops::list_body(ref));
 }
-void drop_role(Context& ctx, const InstanceRef& ref, const std::string& name, const RoleDropOptions& options) {
-  impl(ctx).run<void>(ops::drop_body(ref, name, options));
+void drop_role(Context& ctx, const InstanceRef& ref, const std::string& name, const RoleDropOptions& options,
+               const OpOptions& op) {
+  impl(ctx).run<void>(ops::drop_body(ref, name, options), op);
 }
 
 Operation start_create_role(Context& ctx, InstanceRef ref, RoleSpec spec, Callback<> done, OpOptions op) {
