@@ -213,9 +213,10 @@ typedef enum pglift_create_flags {
 } pglift_create_flags;
 
 /* Creates an instance from its manifest, e.g. {"name": "main", "version": "15", "port": 5433}
- * (schema: pglift_instance_schema), and starts it unless "state": "stopped". Every step is reverted on
- * failure or cancellation, unless PGLIFT_CREATE_KEEP_ON_ERROR. *out_json: the instance, as
- * pglift_instance_get returns it. */
+ * (schema: pglift_instance_schema), and starts it unless "state": "stopped". "roles" and "databases"
+ * (arrays of role and database specs) are created once it runs (not on a Patroni replica). Every step
+ * is reverted on failure or cancellation, unless PGLIFT_CREATE_KEEP_ON_ERROR. *out_json: the instance,
+ * as pglift_instance_get returns it. */
 PGLIFT_API int pglift_instance_create(pglift_ctx *ctx, const char *spec_json, size_t spec_len, uint32_t flags,
                                       char **out_json, pglift_error **err) PGLIFT_NOEXCEPT;
 /* The instance: {"name", "version", "port", "settings", "data_checksums", "locale", "encoding", "standby",

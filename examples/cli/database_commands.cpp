@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -222,11 +223,17 @@ std::shared_ptr<DatabaseArgs> add_command(CLI::App& group, Commands& commands, c
   return args;
 }
 
+[[noreturn]] void print_schema() {
+  std::cout << indent_json(pglift::DatabaseSpec::json_schema()) << std::flush;
+  throw CLI::Success();  // eager, like click's: nothing else runs, no settings are loaded
+}
+
 }  // namespace
 
 void add_database_commands(CLI::App& root, Commands& commands) {
   auto* group = root.add_subcommand("database", "Manage databases.");
   group->require_subcommand(1);
+  group->add_flag_callback("--schema", print_schema, "Print the JSON schema of database model and exit.");
   auto target = std::make_shared<Target>();
   add_instance_option(*group, *target);
   CLI::App* c = nullptr;

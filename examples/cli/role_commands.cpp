@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <memory>
 
 #include <pglift/roles.hpp>
@@ -229,11 +230,17 @@ void add_output_format(CLI::App& command, bool& json) {
       ->transform(CLI::IsMember({"json"}, CLI::ignore_case));
 }
 
+[[noreturn]] void print_schema() {
+  std::cout << indent_json(pglift::RoleSpec::json_schema()) << std::flush;
+  throw CLI::Success();  // eager, like click's: nothing else runs, no settings are loaded
+}
+
 }  // namespace
 
 void add_role_commands(CLI::App& root, Commands& commands) {
   auto* group = root.add_subcommand("role", "Manage roles.");
   group->require_subcommand(1);
+  group->add_flag_callback("--schema", print_schema, "Print the JSON schema of role model and exit.");
   auto target = std::make_shared<Target>();
   add_instance_option(*group, *target);
 

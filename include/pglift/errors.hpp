@@ -69,6 +69,9 @@ class InvalidSpec : public Error {
   static InvalidSpec missing(std::string field, const std::string& message);
   const std::string& field() const noexcept { return field_; }
   const std::string& value() const noexcept { return value_; }
+  /// The same error for a document nested at `path` in another (an instance manifest's roles, read by
+  /// the role reader): field "name" becomes "roles[1].name", in field() and in the message.
+  InvalidSpec within(const std::string& path) const;
 
  private:
   struct Malformed {};
@@ -76,6 +79,8 @@ class InvalidSpec : public Error {
   struct Missing {};
   InvalidSpec(Missing, std::string field, const std::string& message);
   std::string field_, value_;
+  std::string reason_;  ///< the reason of a field's error; empty for malformed and missing
+
 };
 
 class NotFound : public Error {

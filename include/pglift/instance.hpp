@@ -9,7 +9,9 @@
 #include <variant>
 #include <vector>
 
+#include "pglift/database_spec.hpp"
 #include "pglift/patroni.hpp"
+#include "pglift/role_spec.hpp"
 
 namespace pglift {
 
@@ -48,20 +50,26 @@ struct InstanceSpec {
   InstanceState state = InstanceState::started;
   /// Managed by Patroni, as a member of this cluster (needs the `patroni` settings).
   std::optional<PatroniSpec> patroni{};
+  /// Write-only: created once the instance runs, roles first, then databases; a failure reverts the
+  /// whole creation. A Patroni replica skips them (the leader's replicate to it), with a log line.
+  std::vector<RoleSpec> roles{};
+  std::vector<DatabaseSpec> databases{};
 
   /// Parses the JSON manifest; unknown fields and wrong types raise InvalidSpec naming the field (nested
   /// ones by their path, "patroni.restapi.listen") and the expected type. Errors never quote the document:
   /// a syntax error gives the offset, line, column and reason; a sub-document is shown as {...} or [...],
   /// a password as "**********".
   static InstanceSpec from_json(const std::string& json);
-  std::string to_json() const;  ///< without passwords
+  std::string to_json() const;  ///< without passwords, roles and databases (write-only)
   /// Checks what can be checked without the host; throws InvalidSpec naming the field:
   ///  - name: letters, digits and underscores (ASCII); it goes into paths, the qualname "15-main" (hence
   ///    no '-'), unit names, Patroni's YAML and psql's prompt;
   ///  - patroni.cluster, patroni.node: letters, digits, '_', '.', '-', not starting with '-' or '.';
-  ///  - port range, version, auth methods, patroni addresses.
+  ///  - port range, version, auth methods, patroni addresses;
+  ///  - each role and database as RoleSpec/DatabaseSpec::validate does, named by its path ("roles[1].name").
   void validate() const;
-  /// The JSON Schema of the manifest (`instance --schema`).
+  /// The JSON Schema of the manifest (`instance --schema`): every field from_json reads, "patroni",
+  /// "roles" and "databases" included (their items: RoleSpec's and DatabaseSpec's schemas).
   static std::string json_schema();
 };
 

@@ -2,12 +2,14 @@
 #pragma once
 #include "pglift/apply.hpp"
 #include "pglift/context.hpp"
+#include "pglift/database_spec.hpp"
 #include "pglift/databases.hpp"  // databases
 #include "pglift/errors.hpp"
 #include "pglift/events.hpp"
 #include "pglift/hba.hpp"
 #include "pglift/instance.hpp"
 #include "pglift/operations.hpp"
+#include "pglift/role_spec.hpp"
 #include "pglift/roles.hpp"
 #include "pglift/settings.hpp"
 #include "pglift/version.hpp"

@@ -14,31 +14,9 @@
 #include "pglift/context.hpp"
 #include "pglift/instance.hpp"
 #include "pglift/operations.hpp"
+#include "pglift/role_spec.hpp"
 
 namespace pglift {
-
-/// What `role create` takes. Names (the role's and in_roles') are 1..63 bytes without control
-/// characters; they are always quoted by libpq, never spliced.
-struct RoleSpec {
-  std::string name;
-  std::optional<std::string> password{};            ///< secret; exclusive with encrypted_password
-  std::optional<std::string> encrypted_password{};  ///< secret, already encrypted (SCRAM-SHA-256$... or md5...)
-  bool inherit = true;
-  bool login = false;
-  bool superuser = false;
-  bool createdb = false;
-  bool createrole = false;
-  bool replication = false;
-  std::optional<int> connection_limit{};  ///< none: no limit (-1)
-  std::optional<std::string> valid_until{};  ///< ISO 8601 date and time ("2030-01-01T00:00:00+00:00")
-  std::vector<std::string> in_roles{};
-  /// Add `*:<port>:*:<name>:<password>` to settings.postgresql.auth.passfile (needs `password` and a
-  /// configured passfile: InvalidSpec otherwise).
-  bool pgpass = false;
-
-  /// Throws InvalidSpec naming the field (a secret's value is never shown).
-  void validate() const;
-};
 
 /// What `role alter` takes: only the fields given change. Membership changes with grant/revoke.
 struct RoleChanges {

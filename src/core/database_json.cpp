@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/fields.hpp"
+#include "core/spec_json.hpp"
 #include "core/value.hpp"
 #include "pglift/databases.hpp"
 #include "pglift/errors.hpp"
@@ -90,8 +91,9 @@ PrivilegesQuery PrivilegesQuery::from_json(const std::string& json) {
   return q;
 }
 
-DatabaseSpec DatabaseSpec::from_json(const std::string& json) {
-  Value doc = parse(json, "database");
+DatabaseSpec DatabaseSpec::from_json(const std::string& json) { return core::database_spec_of(parse(json, "database")); }
+
+DatabaseSpec core::database_spec_of(const Value& doc) {
   Fields m(doc, "database", Fields::TopLevel{});
   DatabaseSpec spec;
   spec.name = m.str("name").value_or("");
@@ -172,6 +174,80 @@ void DatabaseSpec::validate() const {
     if (*tablespace == "default") throw InvalidSpec("tablespace", *tablespace, "'default' is not allowed: give no tablespace instead");
   }
   if (locale) check_name("locale", *locale);
+}
+
+namespace {
+Value nullable(const char* type, const char* description) {
+  return core::Object{{"type", core::Array{type, "null"}}, {"description", description}};
+}
+/// What core::check_sql_name lets through (the 63 bytes: at most 63 characters, fewer when not ASCII).
+Value sql_name(const char* description, bool or_null = false) {
+  Value type = or_null ? Value(core::Array{"string", "null"}) : Value("string");
+  return core::Object{{"type", type},
+                      {"minLength", 1},
+                      {"maxLength", 63},
+                      {"pattern", "^[^\\u0000-\\u001f\\u007f]+$"},
+                      {"description", description}};
+}
+Value object_state() {
+  return core::Object{{"enum", core::Array{"present", "absent", nullptr}}, {"default", "present"}};
+}
+/// An item of "schemas" or "extensions": a name, or an object of these properties.
+Value name_or_object(const char* description, core::Object properties) {
+  Value object = core::Object{{"type", "object"},
+                              {"additionalProperties", false},
+                              {"required", core::Array{"name"}},
+                              {"properties", std::move(properties)}};
+  return core::Object{{"description", description}, {"oneOf", core::Array{sql_name("Name."), std::move(object)}}};
+}
+}  // namespace
+
+Value core::database_schema() {
+  Value settings = nullable("object", "Session defaults (ALTER DATABASE SET); a null value resets that one; on alter, {} resets all.");
+  settings.set("propertyNames", Value(core::Object{{"pattern", "^[A-Za-z0-9_]([A-Za-z0-9_.]*[A-Za-z0-9_])?$"}}));
+  settings.set("additionalProperties", Value(core::Object{{"type", core::Array{"string", "integer", "number", "boolean", "null"}}}));
+  Value schemas = nullable("array", "Schemas in the database: created (present) or dropped with CASCADE (absent).");
+  schemas.set("items", name_or_object("A schema: its name, or an object", core::Object{{"name", sql_name("Schema name.")},
+                                                                                      {"owner", sql_name("Owner of the schema.", true)},
+                                                                                      {"state", object_state()}}));
+  Value extensions = nullable("array", "Extensions in the database: created (CASCADE), updated, moved, or dropped (absent).");
+  extensions.set("items", name_or_object("An extension: its name, or an object",
+                                         core::Object{{"name", sql_name("Extension name.")},
+                                                      {"schema", sql_name("Schema to install it in.", true)},
+                                                      {"version", sql_name("Version to install or update to.", true)},
+                                                      {"state", object_state()}}));
+  Value tablespace = sql_name("Tablespace of the database ('default' is refused: give none).", true);
+  tablespace.set("not", Value(core::Object{{"const", "default"}}));
+  return core::Object{
+      {"title", "Database"},
+      {"description", "PostgreSQL database"},
+      {"type", "object"},
+      {"additionalProperties", false},
+      {"required", core::Array{"name"}},
+      {"properties",
+       core::Object{
+           {"name", sql_name("Database name (at most 63 bytes, no control characters).")},
+           {"owner", sql_name("The role owning the database (create: default the superuser; alter: null means CURRENT_USER).", true)},
+           {"settings", settings},
+           {"schemas", schemas},
+           {"extensions", extensions},
+           {"tablespace", tablespace},
+           {"locale", sql_name("Locale of the database (create only: from template0).", true)},
+           {"force_drop", Value(core::Object{{"type", core::Array{"boolean", "null"}},
+                                             {"default", false},
+                                             {"description", "Drop only: terminate the sessions connected to it first."}})},
+           {"state", Value(core::Object{{"enum", core::Array{"present", nullptr}},
+                                        {"default", "present"},
+                                        {"description", "Only 'present': a database is dropped with its drop operation."}})},
+       }},
+  };
+}
+
+std::string DatabaseSpec::json_schema() {
+  Value schema = core::Object{{"$schema", "https://json-schema.org/draft/2020-12/schema"}};
+  const Value described = core::database_schema();  // named: as_object() refers into it
+  for (const auto& [k, v] : described.as_object()) schema.set(k, v);
+  return core::to_json(schema, true);
 }
 
 std::string Database::to_json() const {

@@ -172,7 +172,14 @@ InvalidSpec::InvalidSpec(std::string field, std::string value, const std::string
     : Error(ErrorCode::invalid_spec,
             "invalid value '" + printable(shown_value(field, value)) + "' for field '" + printable(field) + "': " + reason),
       field_(std::move(field)),
-      value_(shown_value(field_, std::move(value))) {}
+      value_(shown_value(field_, std::move(value))),
+      reason_(reason) {}
+
+InvalidSpec InvalidSpec::within(const std::string& path) const {
+  const std::string field = field_.empty() ? path : path + "." + field_;
+  if (!reason_.empty()) return InvalidSpec(field, value_, reason_);  // value_ is already shown as it may be
+  return InvalidSpec(Missing{}, field, path + ": " + what());
+}
 
 InvalidSpec::InvalidSpec(Malformed, std::string document, const std::string& reason, std::string field)
     : Error(ErrorCode::invalid_spec, "invalid " + document + " document: " + reason),

@@ -2,11 +2,13 @@
 #include <algorithm>
 #include <cctype>
 #include <set>
+#include <utility>
 
 #include "core/text.hpp"
 #include "core/auth_methods.hpp"
 #include "core/patroni_json.hpp"
 #include "core/fields.hpp"
+#include "core/spec_json.hpp"
 #include "core/value.hpp"
 #include "pglift/errors.hpp"
 #include "pglift/instance.hpp"
@@ -58,7 +60,7 @@ PatroniSpec parse_patroni_spec(const Value& v) {
   if (auto legacy = f.str("postgresql_connect_host")) p.postgresql_connect_host = legacy;
   p.synchronous_mode = f.boolean("synchronous_mode");
   p.synchronous_mode_strict = f.boolean("synchronous_mode_strict");
-  f.reject_unknown({"cluster_members", "is_paused", "state", "orphan_postmaster", "dcs_error", "discarded_on_rejoin"});  // get's output
+  f.reject_unknown({"cluster_members", "is_paused", "state", "orphan_postmaster", "dcs_error", "fenced", "discarded_on_rejoin"});  // get's output
   return p;
 }
 
@@ -152,6 +154,43 @@ void check_instance_name(const std::string& field, const std::string& name) {
     throw InvalidSpec(field, name, "instance name must contain only letters, digits and underscores");
 }
 
+/// "roles": [{...}, ...] read item by item by `read` (the role or database reader), whose errors are
+/// named by the item's path ("roles[1].name").
+template <class Read>
+auto read_items(Fields& f, const std::string& key, Read read) {
+  std::vector<decltype(read(std::declval<const Value&>()))> out;
+  const Value* v = f.get(key);
+  if (!v) return out;
+  if (!v->is_array()) throw InvalidSpec(key, core::short_text(*v), expecting("an array", *v));
+  for (std::size_t i = 0; i < v->as_array().size(); ++i) {
+    const Value& item = v->as_array()[i];
+    const std::string path = key + "[" + std::to_string(i) + "]";
+    if (!item.is_object()) throw InvalidSpec(path, core::short_text(item), expecting("an object", item));
+    try {
+      out.push_back(read(item));
+    } catch (const InvalidSpec& e) {
+      throw e.within(path);
+    }
+  }
+  return out;
+}
+
+/// Each item validated as its own spec, named by its path; a name given twice is refused (the second
+/// creation would fail, and revert the instance, after initdb).
+template <class Spec>
+void validate_items(const std::string& key, const std::vector<Spec>& items) {
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const std::string path = key + "[" + std::to_string(i) + "]";
+    try {
+      items[i].validate();
+    } catch (const InvalidSpec& e) {
+      throw e.within(path);
+    }
+    if (!names.insert(items[i].name).second) throw InvalidSpec(path + ".name", items[i].name, "given twice in '" + key + "'");
+  }
+}
+
 InstanceState parse_state(const std::string& s) {
   if (s == "started") return InstanceState::started;
   if (s == "stopped") return InstanceState::stopped;
@@ -190,6 +229,8 @@ InstanceSpec InstanceSpec::from_json(const std::string& json) {
   spec.rewind_password = f.str("rewind_password");
   if (auto state = f.str("state")) spec.state = parse_state(*state);
   if (const Value* patroni = f.get("patroni")) spec.patroni = parse_patroni_spec(*patroni);
+  spec.roles = read_items(f, "roles", core::role_spec_of);
+  spec.databases = read_items(f, "databases", core::database_spec_of);
   // Read-only fields of `get` output are accepted so that a `get -o json` document can be fed back.
   f.reject_unknown({"pending_restart", "data_directory", "wal_directory", "standby"});
   spec.validate();
@@ -226,6 +267,8 @@ void InstanceSpec::validate() const {
     if (!p) throw InvalidSpec("settings.port", "", "expecting an integer");
     if (port && *port != *p) throw InvalidSpec("port", std::to_string(*port), "'port' field and settings['port'] mismatch");
   }
+  validate_items("roles", roles);
+  validate_items("databases", databases);
 }
 
 std::string InstanceSpec::to_json() const {
@@ -344,6 +387,82 @@ InstanceRef InstanceRef::parse(const std::string& text) {
   return {name, version};
 }
 
+namespace {
+
+/// What parse_patroni_spec reads, and InstanceSpec::validate checks of it.
+Value patroni_schema() {
+  auto nullable = [](const char* type, const char* desc) {
+    return Value(core::Object{{"type", core::Array{type, "null"}}, {"description", desc}});
+  };
+  auto object = [](const char* desc, core::Object properties) {
+    return Value(core::Object{{"type", core::Array{"object", "null"}},
+                              {"description", desc},
+                              {"additionalProperties", false},
+                              {"properties", std::move(properties)}});
+  };
+  auto address = [](const char* desc) {
+    return Value(core::Object{{"type", core::Array{"string", "null"}},
+                              {"description", desc},
+                              {"pattern", "^(\\[.*\\]|[^:]+):[0-9]{1,5}$"}});
+  };
+  // check_patroni_name: letters, digits, '_', '.', '-', not starting with '-' or '.'.
+  const char* name_pattern = "^[A-Za-z0-9_][A-Za-z0-9_.-]*$";
+  auto site_setting = [](const char* key) {
+    return Value(core::Object{
+        {"deprecated", true},
+        {"description", std::string("A site setting (patroni.restapi.") + key + "): accepted here and ignored."}});
+  };
+  auto read_only = [](const char* desc) { return Value(core::Object{{"readOnly", true}, {"description", desc}}); };
+  Value cluster = core::Object{{"type", "string"}, {"description", "Name (scope) of the Patroni cluster."}, {"pattern", name_pattern}};
+  Value node = nullable("string", "Name of the Patroni node (default: the host name).");
+  node.set("pattern", name_pattern);
+  Value connect_host = nullable("string", "Host or IP address through which PostgreSQL is externally accessible.");
+  connect_host.set("minLength", 1);
+  Value legacy_host = nullable("string", "Former name of postgresql.connect_host.");
+  legacy_host.set("deprecated", true);
+  legacy_host.set("minLength", 1);
+  Value ssl = object("Client certificate of this member for replication connections: cert and key go together.",
+                     core::Object{{"cert", nullable("string", "Client certificate file.")},
+                                  {"key", nullable("string", "Private key file of the client certificate.")}});
+  ssl.set("dependentRequired", core::Object{{"cert", core::Array{"key"}}, {"key", core::Array{"cert"}}});
+  return core::Object{
+      {"type", core::Array{"object", "null"}},
+      {"description", "Configuration for the Patroni service (this instance is a member of a Patroni cluster)."},
+      {"additionalProperties", false},
+      {"required", core::Array{"cluster"}},
+      {"properties",
+       core::Object{
+           {"cluster", cluster},
+           {"node", node},
+           {"restapi", object("REST API of this member.",
+                              core::Object{{"connect_address", address("IP address (or hostname) and port, to access the "
+                                                                       "Patroni REST API: HOST:PORT ([::1]:8008).")},
+                                           {"listen", address("IP address (or hostname) and port that Patroni will "
+                                                              "listen to for the REST API: HOST:PORT.")},
+                                           {"cafile", site_setting("cafile")},
+                                           {"certfile", site_setting("certfile")},
+                                           {"keyfile", site_setting("keyfile")},
+                                           {"verify_client", site_setting("verify_client")}})},
+           {"postgresql", object("PostgreSQL as this member runs it.",
+                                 core::Object{{"connect_host", connect_host},
+                                              {"replication", object("Replication connections of this member.",
+                                                                     core::Object{{"ssl", ssl}})}})},
+           {"postgresql_connect_host", legacy_host},
+           {"synchronous_mode", nullable("boolean", "Turn on synchronous replication mode (a new cluster only).")},
+           {"synchronous_mode_strict", nullable("boolean", "Refuse writes when no synchronous standby is available (needs synchronous_mode).")},
+           {"cluster_members", read_only("Members of the cluster (instance get).")},
+           {"is_paused", read_only("Whether the cluster is paused (instance get).")},
+           {"state", read_only("State of this member (instance get).")},
+           {"orphan_postmaster", read_only("The postmaster runs without its Patroni (instance get).")},
+           {"dcs_error", read_only("Why the DCS could not be reached (instance get).")},
+           {"fenced", read_only("The record of the last fencing of this member (instance get).")},
+           {"discarded_on_rejoin", read_only("The commits this member discarded when it rejoined (instance get).")},
+       }},
+  };
+}
+
+}  // namespace
+
 std::string InstanceSpec::json_schema() {
   auto nullable = [](const char* type, const char* desc) {
     return Value(core::Object{{"type", core::Array{type, "null"}}, {"description", desc}});
@@ -400,9 +519,19 @@ std::string InstanceSpec::json_schema() {
            {"state", Value(core::Object{{"enum", core::Array{"started", "stopped"}},
                                         {"default", "started"},
                                         {"description", "Runtime state"}})},
+           {"patroni", patroni_schema()},
+           {"roles", Value(core::Object{{"type", core::Array{"array", "null"}},
+                                        {"writeOnly", true},
+                                        {"description", "Roles to create once the instance runs (not on a Patroni replica)."},
+                                        {"items", core::role_schema()}})},
+           {"databases", Value(core::Object{{"type", core::Array{"array", "null"}},
+                                            {"writeOnly", true},
+                                            {"description", "Databases to create once the instance runs, after the roles (not on a Patroni replica)."},
+                                            {"items", core::database_schema()}})},
            {"pending_restart", Value(core::Object{{"type", "boolean"}, {"readOnly", true}})},
            {"data_directory", Value(core::Object{{"type", "string"}, {"readOnly", true}})},
            {"wal_directory", Value(core::Object{{"type", "string"}, {"readOnly", true}})},
+           {"standby", Value(core::Object{{"type", "null"}, {"readOnly", true}, {"description", "Standby (instance get: always null)."}})},
        }},
   };
   return core::to_json(schema, true);

@@ -2,6 +2,7 @@
 #include <set>
 
 #include "core/fields.hpp"
+#include "core/spec_json.hpp"
 #include "core/value.hpp"
 #include "pglift/errors.hpp"
 #include "pglift/roles.hpp"
@@ -74,8 +75,9 @@ void RoleDropOptions::validate() const {
   if (reassign_owned) postgres::validate_role_name("reassign_owned", *reassign_owned);
 }
 
-RoleSpec role_spec_from_json(const std::string& json) {
-  Value doc = parse(json, "role");
+RoleSpec role_spec_from_json(const std::string& json) { return core::role_spec_of(parse(json, "role")); }
+
+RoleSpec core::role_spec_of(const Value& doc) {
   Fields f(doc, "role", Fields::TopLevel{});
   RoleSpec s;
   auto name = f.str("name");
@@ -156,6 +158,69 @@ Value value_of(const Role& r) {
 }  // namespace
 
 std::string to_json(const Role& role) { return core::to_json(value_of(role)); }
+
+namespace {
+Value nullable(const char* type, const char* description) {
+  return core::Object{{"type", core::Array{type, "null"}}, {"description", description}};
+}
+Value flag(bool by_default, const char* description) {
+  return core::Object{{"type", core::Array{"boolean", "null"}}, {"default", by_default}, {"description", description}};
+}
+/// What core::check_sql_name lets through (the 63 bytes: at most 63 characters, fewer when not ASCII).
+Value sql_name(const char* description) {
+  return core::Object{{"type", "string"},
+                      {"minLength", 1},
+                      {"maxLength", 63},
+                      {"pattern", "^[^\\u0000-\\u001f\\u007f]+$"},
+                      {"description", description}};
+}
+}  // namespace
+
+Value core::role_schema() {
+  Value name = sql_name("Role name (at most 63 bytes, no control characters).");
+  Value password = nullable("string", "Role password (encrypted client-side with SCRAM).");
+  password.set("writeOnly", true);
+  Value encrypted = nullable("string", "Role password, already encrypted (SCRAM-SHA-256$... or md5...); exclusive with 'password'.");
+  encrypted.set("writeOnly", true);
+  Value limit = nullable("integer", "Maximum number of concurrent connections (-1 or null: no limit).");
+  limit.set("minimum", -1);
+  limit.set("maximum", 2147483647);
+  Value in_roles = nullable("array", "Roles this role is a member of.");
+  in_roles.set("items", sql_name("Role name."));
+  return core::Object{
+      {"title", "Role"},
+      {"description", "PostgreSQL role"},
+      {"type", "object"},
+      {"additionalProperties", false},
+      {"required", core::Array{"name"}},
+      {"properties",
+       core::Object{
+           {"name", name},
+           {"password", password},
+           {"encrypted_password", encrypted},
+           {"inherit", flag(true, "Let the role inherit the privileges of the roles it is a member of.")},
+           {"login", flag(false, "Allow the role to log in.")},
+           {"superuser", flag(false, "Whether the role is a superuser.")},
+           {"createdb", flag(false, "Whether the role can create databases.")},
+           {"createrole", flag(false, "Whether the role can create, alter or drop roles.")},
+           {"replication", flag(false, "Whether the role is a replication role.")},
+           {"connection_limit", limit},
+           {"valid_until", nullable("string", "Date and time after which the password is no longer valid (ISO 8601, or 'infinity').")},
+           {"in_roles", in_roles},
+           {"pgpass", flag(false, "Add the password to the site's passfile (needs 'password' and a configured passfile).")},
+           {"state", Value(core::Object{{"enum", core::Array{"present", nullptr}},
+                                        {"default", "present"},
+                                        {"description", "Only 'present': a role is dropped with its drop operation."}})},
+       }},
+  };
+}
+
+std::string RoleSpec::json_schema() {
+  Value schema = core::Object{{"$schema", "https://json-schema.org/draft/2020-12/schema"}};
+  const Value described = core::role_schema();  // named: as_object() refers into it
+  for (const auto& [k, v] : described.as_object()) schema.set(k, v);
+  return core::to_json(schema, true);
+}
 
 std::string to_json(const std::vector<Role>& roles) {
   core::Array a;

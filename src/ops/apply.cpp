@@ -242,6 +242,10 @@ awaitable<ApplyResult> apply(const core::Op& op, const InstanceManifest& m, bool
     }
     co_return r;
   }
+  if (!spec.roles.empty() || !spec.databases.empty())
+    op.warning("instance " + l.display() + " exists: the roles and databases of the manifest are created with the instance "
+               "only (use the role and database operations on an existing one)",
+               "pglift.instances");
   // What cannot change after the creation must not differ from what is observed.
   Instance current = co_await observe(op, l, false);
   if (spec.locale && current.locale && *spec.locale != *current.locale)

@@ -13,6 +13,7 @@
 #include "ops/lock.hpp"
 #include "ops/lookup.hpp"
 #include "ops/sql.hpp"
+#include "ops/sql_objects.hpp"
 #include "ops/transaction.hpp"
 #include "pglift/databases.hpp"
 #include "postgres/databases.hpp"
@@ -365,6 +366,10 @@ awaitable<Privileges> privileges(const core::Op& op, const Layout& l, const std:
 
 }  // namespace
 }  // namespace ops::databases
+
+awaitable<Database> ops::create_database(const core::Op& op, const postgres::Layout& l, const DatabaseSpec& spec) {
+  return databases::create(op, l, spec);
+}
 
 // --- faces ---------------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@
 #include "ops/instance_ops.hpp"
 #include "ops/lookup.hpp"
 #include "ops/patroni_ops.hpp"
+#include "ops/sql_objects.hpp"
 #include "patroni/config.hpp"
 #include "patroni/member.hpp"
 #include "ops/transaction.hpp"
@@ -194,6 +195,7 @@ awaitable<Instance> create(const core::Op& op, InstanceSpec spec, CreateOptions 
   auto conf = postgres::compute_config(settings, l,
                                        {spec.locale.value_or(settings.postgresql.initdb.locale), port, spec.settings});
   auto auth = postgres::AuthMethods::of(settings, spec.auth);
+  check_manifest_objects(settings, spec);
   if (spec.patroni) {
     if (!settings.patroni)
       throw InvalidSpec("patroni.cluster", spec.patroni->cluster, "Patroni is not enabled in site settings ('patroni' key)");
@@ -237,6 +239,7 @@ awaitable<Instance> create(const core::Op& op, InstanceSpec spec, CreateOptions 
     if (settings.postgresql.replrole)
       co_await tx.step("creating role '" + *settings.postgresql.replrole + "' on instance " + l.display(),
                        [&]() -> awaitable<void> { co_await create_replication_role(op, l, port, spec.replrole_password); });
+    co_await create_manifest_objects(op, tx, l, port, spec);
     if (spec.state == InstanceState::stopped)
       co_await tx.step("stopping PostgreSQL " + l.display(),
                        [&]() -> awaitable<void> { co_await postgres::stop(op, l, StopMode::fast); });

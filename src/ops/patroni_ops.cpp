@@ -11,6 +11,7 @@
 #include "ops/configure.hpp"
 #include "ops/patroni_view.hpp"
 #include "ops/patroni_rejoin.hpp"
+#include "ops/sql_objects.hpp"
 #include "ops/transaction.hpp"
 #include "patroni/config.hpp"
 #include "patroni/fence.hpp"
@@ -483,6 +484,12 @@ awaitable<void> create(const core::Op& op, const InstanceSpec& spec, const Creat
           }
         });
     op.info("instance " + l.display() + " successfully created by Patroni", "pglift.patroni");
+    if (!cluster_exists)
+      co_await create_manifest_objects(op, tx, l, port, spec);
+    else if (!spec.roles.empty() || !spec.databases.empty())
+      op.info("instance " + l.display() + " is a replica: the roles and databases of its manifest are not created on it "
+              "(those of the leader are replicated)",
+              "pglift.patroni");
     if (spec.state == InstanceState::stopped) co_await stop_member(op, l, files, rest);
     co_return true;
   });

@@ -19,6 +19,7 @@
 #include "ops/lock.hpp"
 #include "ops/lookup.hpp"
 #include "ops/sql.hpp"
+#include "ops/sql_objects.hpp"
 #include "ops/transaction.hpp"
 #include "pglift/roles.hpp"
 #include "postgres/roles.hpp"
@@ -139,12 +140,18 @@ void rolled_back(Session& s, const std::vector<std::string>& statements) {
   s.execute("ROLLBACK");
 }
 
+awaitable<void> create(const core::Op& op, const sql::Target& t, const RoleSpec& spec);
+
 awaitable<void> create(const core::Op& op, const InstanceRef& ref, const RoleSpec& spec) {
   spec.validate();
   if (spec.pgpass) require_passfile(op.settings);
   const sql::Locked held(op, ref);
-  const Layout& l = held.layout;
-  const sql::Target& t = held.target;
+  co_await create(op, held.target, spec);
+}
+
+/// The creation proper, on a running instance whose lock the caller holds.
+awaitable<void> create(const core::Op& op, const sql::Target& t, const RoleSpec& spec) {
+  const Layout& l = t.layout;
   co_await sql::require_primary(op, t);
   auto check = [&](Session& s) {
     if (role_exists(s, spec.name)) throw AlreadyExists("role '" + spec.name + "' already exists");
@@ -382,6 +389,22 @@ auto drop_body(InstanceRef ref, std::string name, RoleDropOptions options) {
 }
 
 }  // namespace
+
+awaitable<void> create_role(const core::Op& op, const sql::Target& t, const RoleSpec& spec, Transaction& outer) {
+  spec.validate();
+  if (spec.pgpass) {
+    require_passfile(op.settings);
+    // The entry as it was, put back when `outer` reverts (the file is shared by every instance).
+    auto previous = passfile_password(op.settings, t.port, spec.name);
+    outer.on_revert("adding a passfile entry for role '" + spec.name + "'", {},
+                    [&op, port = t.port, name = spec.name, previous]() -> awaitable<void> {
+                      auto run = [&] { set_passfile(op.settings, port, name, previous); };
+                      co_await core::blocking(op, run);
+                    });
+  }
+  co_await create(op, t, spec);
+}
+
 }  // namespace ops
 
 namespace {

@@ -19,6 +19,11 @@ class Transaction {
   /// Logs `title` (INFO + progress), registers `undo` (titled `undo_title`), then runs `action`: a step
   /// that fails half-way is reverted too.
   awaitable<void> step(std::string title, Action action, std::string undo_title = {}, Action undo = {});
+  /// Registers the undo of work done outside a step (by a nested operation that committed its own
+  /// transaction), reverted in order with the steps.
+  void on_revert(std::string title, std::string undo_title, Action undo) {
+    undo_.push_back({std::move(title), std::move(undo_title), std::move(undo)});
+  }
   /// Reverts completed steps, newest first. Cancellation is masked: a revert always runs to its end.
   /// Failures of an undo are logged and do not stop the others.
   awaitable<void> revert();

@@ -29,8 +29,14 @@ int main(void) {
   CHECK(setenv("SETTINGS", settings, 1) == 0);
   OK(pglift_ctx_new(NULL, &ctx, ERR));
   OK(pglift_ctx_set_log_level(ctx, PGLIFT_LOG_DEBUG, ERR));
-  snprintf(buf, sizeof buf, "{\"name\": \"rl\", \"port\": %d}", free_port());
+  /* The manifest's roles are created with the instance (the spec JSON carries them). */
+  snprintf(buf, sizeof buf, "{\"name\": \"rl\", \"port\": %d, \"roles\": [{\"name\": \"from_manifest\", \"login\": true}]}",
+           free_port());
   OK(pglift_instance_create(ctx, buf, strlen(buf), PGLIFT_CREATE_DEFAULT, &json, ERR));
+  CHECK(!contains(json, "from_manifest"));  /* write-only: not in the result */
+  pglift_free(json);
+  OK(pglift_role_get(ctx, "rl", "from_manifest", &json, ERR));
+  CHECK(contains(json, "\"name\":\"from_manifest\"") && contains(json, "\"login\":true"));
   pglift_free(json);
 
   snprintf(buf, sizeof buf,

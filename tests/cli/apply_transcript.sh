@@ -73,5 +73,33 @@ expect_status 0
 expect_equal "state absent drops" "dropped" "$(json_summary 'd["change_state"]')"
 expect_equal "nothing left" "" "$(leftovers app)"
 
+# The manifest may carry roles and databases: created with the instance.
+cat >"$SCRATCH/objects.yaml" <<YAML
+name: objs
+port: $(free_port)
+roles:
+  - name: alice
+    login: true
+    password: Apply-Canary-31
+databases:
+  - name: appdb
+    owner: alice
+    schemas: [s1]
+YAML
+pglift -L INFO instance apply -f "$SCRATCH/objects.yaml" -o json
+expect_status 0
+expect_equal "apply creates the instance with its objects" "created" "$(json_summary 'd["change_state"]')"
+expect_match "the role is created" "creating role 'alice'" "$ERR"
+expect_no_match "the password is never shown" 'Apply-Canary-31' "$OUT$ERR"
+pglift role -i objs get alice -o json
+expect_equal "the role logs in, with its password" "True True" "$(json_summary 'str(d["login"]) + " " + str(d["has_password"])')"
+pglift database -i objs get appdb -o json
+expect_equal "the database is alice's, with its schema" "alice True" \
+  "$(json_summary 'd["owner"] + " " + str(any(s["name"] == "s1" for s in d["schemas"]))')"
+printf 'name: objs\nstate: absent\n' >"$SCRATCH/objs-absent.yaml"
+pglift instance apply -f "$SCRATCH/objs-absent.yaml" -o json
+expect_status 0
+expect_equal "nothing left of it" "" "$(leftovers objs)"
+
 echo "$PASSED passed, $FAILED failed"
 [[ $FAILED -eq 0 ]]

@@ -80,11 +80,21 @@ TEST_CASE("the seed scenario: a leader and a replica, data flows, switchover and
   Env env(patroni_settings(etcd));
   const std::string cluster = unique("pgdemo");
 
-  Instance pg1 = create_instance(*env, member("pg1", cluster, "127.0.1.1", free_port()));
+  // The leader creates its manifest's roles and databases; a replica skips its own (the leader's replicate).
+  InstanceSpec leader_spec = member("pg1", cluster, "127.0.1.1", free_port());
+  leader_spec.roles.push_back(RoleSpec{.name = "app_owner"});
+  leader_spec.databases.push_back(DatabaseSpec{.name = "appdb", .owner = std::string("app_owner")});
+  Instance pg1 = create_instance(*env, leader_spec);
   CHECK(env.logged("bootstrapping PostgreSQL with Patroni"));
   CHECK(env.logged("instance 15/pg1 successfully created by Patroni"));
+  CHECK(get_database(*env, InstanceRef::parse("pg1"), "appdb").owner == "app_owner");
   const auto t0 = std::chrono::steady_clock::now();
-  Instance pg2 = create_instance(*env, member("pg2", cluster, "127.0.1.2", free_port()));
+  InstanceSpec replica_spec = member("pg2", cluster, "127.0.1.2", free_port());
+  replica_spec.roles.push_back(RoleSpec{.name = "replica_only"});
+  Instance pg2 = create_instance(*env, replica_spec);
+  CHECK(env.logged("instance 15/pg2 is a replica: the roles and databases of its manifest are not created on it"));
+  CHECK(get_role(*env, InstanceRef::parse("pg2"), "app_owner").name == "app_owner");
+  CHECK_THROWS_AS(get_role(*env, InstanceRef::parse("pg2"), "replica_only"), NotFound);
   MESSAGE("replica created (streaming) in " << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count() << " ms");
 
   Instance got = get_instance(*env, InstanceRef::parse("pg1"));
