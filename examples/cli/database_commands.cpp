@@ -55,7 +55,7 @@ struct DatabaseArgs {
   std::vector<std::string> schemas, extensions, add_schemas, remove_schemas, add_extensions, remove_extensions;
   std::vector<std::string> databases, exclude, roles;
   std::string sql;
-  bool force = false, json = false, defaults = false, yes = false;
+  bool force = false, json = false, defaults = false, yes = false, dry_run = false;
 };
 
 using DatabaseAction = int (*)(Session&, const Target&, const DatabaseArgs&);
@@ -77,7 +77,7 @@ int create(Session& session, const Target& target, const DatabaseArgs& a) {
   auto ref = resolve(session, target);
   auto& ctx = session.context();
   interruptible<pglift::Database>(session, [&](pglift::Callback<pglift::Database> done) {
-    return pglift::start_create_database(ctx, ref, spec, std::move(done));
+    return pglift::start_create_database(ctx, ref, spec, std::move(done), {.dry_run = a.dry_run});
   });
   return 0;
 }
@@ -98,7 +98,7 @@ int alter(Session& session, const Target& target, const DatabaseArgs& a) {
   for (const auto& e : a.remove_extensions)
     spec.extensions.push_back({e, std::nullopt, std::nullopt, pglift::DatabaseObjectState::absent});
   interruptible<pglift::Database>(session, [&](pglift::Callback<pglift::Database> done) {
-    return pglift::start_alter_database(ctx, ref, spec, std::move(done));
+    return pglift::start_alter_database(ctx, ref, spec, std::move(done), {.dry_run = a.dry_run});
   });
   return 0;
 }
@@ -141,7 +141,7 @@ int drop(Session& session, const Target& target, const DatabaseArgs& a) {
   auto ref = resolve(session, target);
   auto& ctx = session.context();
   run_interruptible(session.interrupts(), [&](pglift::Callback<> done) {
-    return pglift::start_drop_database(ctx, ref, a.name, a.force, std::move(done));
+    return pglift::start_drop_database(ctx, ref, a.name, a.force, std::move(done), {.dry_run = a.dry_run});
   });
   return 0;
 }
@@ -245,6 +245,7 @@ void add_database_commands(CLI::App& root, Commands& commands) {
   c->add_option("--extension", a->extensions, "Extensions in database.");
   c->add_option("--locale", a->locale, "Locale for this database (created from template0).");
   c->add_option("--tablespace", a->tablespace, "The name of the tablespace that will be associated with the database.");
+  c->add_flag("--dry-run", a->dry_run, "Simulate change operations.");
 
   a = add_command(*group, commands, target, "alter", "Alter a database in a PostgreSQL instance", alter, &c);
   c->add_option("DBNAME", a->name, "Database name.")->required();
@@ -254,6 +255,7 @@ void add_database_commands(CLI::App& root, Commands& commands) {
   c->add_option("--add-extension", a->add_extensions, "Extensions to add.");
   c->add_option("--remove-extension", a->remove_extensions, "Extensions to remove.");
   c->add_option("--tablespace", a->tablespace, "The name of the tablespace that will be associated with the database.");
+  c->add_flag("--dry-run", a->dry_run, "Simulate change operations.");
 
   a = add_command(*group, commands, target, "get", "Get the description of a database", get, &c);
   c->add_option("NAME", a->name, "Database name.")->required();
@@ -267,6 +269,7 @@ void add_database_commands(CLI::App& root, Commands& commands) {
   a = add_command(*group, commands, target, "drop", "Drop a database", drop, &c);
   c->add_option("NAME", a->name, "Database name.")->required();
   c->add_flag("--force", a->force, "Force the drop (terminate the sessions connected to it).");
+  c->add_flag("--dry-run", a->dry_run, "Simulate change operations.");
 
   a = add_command(*group, commands, target, "run", "Run given command on databases of a PostgreSQL instance", run, &c);
   c->add_option("SQL_COMMAND", a->sql, "The SQL command.")->required();

@@ -39,11 +39,11 @@ pglift::ParameterChanges parse_assignments(const PgconfArgs& args) {
 }
 
 pglift::ConfigurationResult configure(Session& session, const pglift::InstanceRef& ref,
-                                      pglift::ParameterChanges changes) {
+                                      pglift::ParameterChanges changes, bool dry_run) {
   auto& ctx = session.context();
   return run_interruptible<pglift::ConfigurationResult>(
       session.interrupts(), [&](pglift::Callback<pglift::ConfigurationResult> done) {
-        return pglift::start_configure_instance(ctx, ref, std::move(changes), std::move(done));
+        return pglift::start_configure_instance(ctx, ref, std::move(changes), std::move(done), {.dry_run = dry_run});
       });
 }
 
@@ -98,9 +98,9 @@ int show_parameters(Session& session, const Target& target, const PgconfArgs& ar
 int set_parameters(Session& session, const Target& target, const PgconfArgs& args) {
   auto changes = parse_assignments(args);
   auto ref = resolve(session, target);
-  auto result = configure(session, ref, changes);
+  auto result = configure(session, ref, changes, args.dry_run);
   report_changes(session, changes, result);
-  offer_restart(session, ref, result);
+  if (!args.dry_run) offer_restart(session, ref, result);
   return 0;
 }
 
@@ -113,13 +113,13 @@ int remove_parameters(Session& session, const Target& target, const PgconfArgs& 
     if (!managed.count(name)) throw ExitError("'" + given + "' not found in managed configuration");
     changes[name] = std::nullopt;
   }
-  auto result = configure(session, ref, changes);
+  auto result = configure(session, ref, changes, args.dry_run);
   report_changes(session, changes, result);
-  offer_restart(session, ref, result);
+  if (!args.dry_run) offer_restart(session, ref, result);
   return 0;
 }
 
-int edit_parameters(Session& session, const Target& target, const PgconfArgs&) {
+int edit_parameters(Session& session, const Target& target, const PgconfArgs& args) {
   auto ref = resolve(session, target);
   auto current = pglift::instance_parameters(session.context(), ref);
   PrivateFile file("postgresql.conf", pglift::parameters_text(current));
@@ -129,9 +129,9 @@ int edit_parameters(Session& session, const Target& target, const PgconfArgs&) {
     session.console().print_error("no change");
     return 0;
   }
-  auto result = configure(session, ref, changes);
+  auto result = configure(session, ref, changes, args.dry_run);
   report_changes(session, changes, result);
-  offer_restart(session, ref, result);
+  if (!args.dry_run) offer_restart(session, ref, result);
   return 0;
 }
 

@@ -12,6 +12,7 @@ namespace cli {
 struct PgconfArgs {
   const CLI::App* command = nullptr;
   std::vector<std::string> parameters;
+  bool dry_run = false;  ///< set and remove: --dry-run
 };
 
 /// `name = value` lines, values as in postgresql.conf; only the named parameters when some are given.

@@ -16,6 +16,7 @@ CLI::Option* add_command(CLI::App& group, Commands& commands, const std::shared_
   auto args = std::make_shared<PgconfArgs>();
   args->command = command;
   auto* option = command->add_option(argument, args->parameters, argument_help);
+  if (name != "show") command->add_flag("--dry-run", args->dry_run, "Simulate change operations.");
   if (required) option->required();
   commands.add(*command, [target, args, action](Session& s) { return action(s, *target, *args); });
   return option;

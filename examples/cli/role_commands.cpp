@@ -44,6 +44,7 @@ struct RoleArgs {
   bool json = false;
   bool drop_owned = false;
   std::optional<std::string> reassign_owned;
+  bool dry_run = false;
 };
 
 void add_bool(CLI::App& command, const std::string& name, std::optional<bool>& value, const std::string& help) {
@@ -127,7 +128,7 @@ int create_role(Session& session, const Target& target, const RoleArgs& args) {
   spec.password = password_of(session, args);
   auto ref = resolve(session, target);
   auto& ctx = session.context();
-  run_op(session, [&](pglift::Callback<> done) { return pglift::start_create_role(ctx, ref, spec, std::move(done)); });
+  run_op(session, [&](pglift::Callback<> done) { return pglift::start_create_role(ctx, ref, spec, std::move(done), {.dry_run = args.dry_run}); });
   return 0;
 }
 
@@ -149,7 +150,7 @@ int alter_role(Session& session, const Target& target, const RoleArgs& args) {
   changes.password = password_of(session, args);
   auto ref = resolve(session, target);
   auto& ctx = session.context();
-  run_op(session, [&](pglift::Callback<> done) { return pglift::start_alter_role(ctx, ref, args.name, changes, std::move(done)); });
+  run_op(session, [&](pglift::Callback<> done) { return pglift::start_alter_role(ctx, ref, args.name, changes, std::move(done), {.dry_run = args.dry_run}); });
   return 0;
 }
 
@@ -202,7 +203,7 @@ int drop_role(Session& session, const Target& target, const RoleArgs& args) {
   pglift::RoleDropOptions options{.drop_owned = args.drop_owned, .reassign_owned = args.reassign_owned};
   auto ref = resolve(session, target);
   auto& ctx = session.context();
-  run_op(session, [&](pglift::Callback<> done) { return pglift::start_drop_role(ctx, ref, args.name, options, std::move(done)); });
+  run_op(session, [&](pglift::Callback<> done) { return pglift::start_drop_role(ctx, ref, args.name, options, std::move(done), {.dry_run = args.dry_run}); });
   return 0;
 }
 
@@ -265,6 +266,7 @@ void add_role_commands(CLI::App& root, Commands& commands) {
                        "Reassign all PostgreSQL objects owned by the role being dropped to the specified role name.")
       ->type_name("ROLE")
       ->excludes(drop_owned);
+  for (const auto& c : {create, alter, drop}) c.app->add_flag("--dry-run", c.args->dry_run, "Simulate change operations.");
 }
 
 }  // namespace cli

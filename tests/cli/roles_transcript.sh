@@ -38,6 +38,16 @@ chmod 600 "$SCRATCH/password"
 run --non-interactive instance create main --port "$PORT"
 expect_status 0
 
+# --dry-run: PostgreSQL checks it in a rolled-back transaction; no role, no passfile entry.
+run -L INFO role -i main create bob --login --password-file "$SCRATCH/password" --pgpass --dry-run
+expect_status 0
+expect_match "says it simulates" "creating role 'bob' on instance 15/main \(dry run: rolled back, nothing changed\)" "$ERR"
+expect_equal "no passfile" "" "$(cat "$PASSFILE" 2>/dev/null)"
+run role -i main get bob
+expect_status 1
+run role -i main create bob --in-role no_such_role --dry-run
+expect_status 1
+
 run -L INFO role -i main create bob --login --in-role pg_monitor --connection-limit 3 --password-file "$SCRATCH/password" --pgpass
 expect_status 0
 expect_match "logs the creation" "creating role 'bob' on instance 15/main" "$ERR"

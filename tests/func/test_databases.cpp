@@ -322,6 +322,41 @@ TEST_CASE("a standby: writes are refused with ReadOnly naming its primary, nothi
   drop_instance(*env(), standby);
 }
 
+TEST_CASE("dry runs: create checks its references, alter rolls back, drop checks; nothing changes") {
+  OpOptions dry;
+  dry.dry_run = true;
+  DatabaseSpec s;
+  s.name = "drydb";
+  s.owner = "bob";
+  s.schemas = {{"s1", std::nullopt, DatabaseObjectState::present}};
+  auto would = create_database(*env(), ref, s, dry);
+  CHECK(would.owner == "bob");
+  CHECK(would.schemas.size() == 1);
+  CHECK_THROWS_AS(get_database(*env(), ref, "drydb"), NotFound);
+  DatabaseSpec bad = s;
+  bad.owner = "nobody_here";
+  CHECK_THROWS_AS(create_database(*env(), ref, bad, dry), NotFound);
+  bad = s;
+  bad.extensions = {{"no_such_extension", std::nullopt, std::nullopt, DatabaseObjectState::present}};
+  CHECK_THROWS_AS(create_database(*env(), ref, bad, dry), NotFound);
+
+  DatabaseSpec plain;
+  plain.name = "drydb";
+  create_database(*env(), ref, plain);
+  DatabaseSpec change;
+  change.name = "drydb";
+  change.owner = "alice";
+  change.schemas = {{"s2", std::nullopt, DatabaseObjectState::present}};
+  alter_database(*env(), ref, change, dry);
+  auto now = get_database(*env(), ref, "drydb");
+  CHECK(now.owner != "alice");
+  CHECK(std::none_of(now.schemas.begin(), now.schemas.end(), [](const Schema& x) { return x.name == "s2"; }));
+  drop_database(*env(), ref, "drydb", false, dry);
+  CHECK(get_database(*env(), ref, "drydb").name == "drydb");
+  CHECK_THROWS_AS(drop_database(*env(), ref, "no_such_db", false, dry), NotFound);
+  drop_database(*env(), ref, "drydb");
+}
+
 TEST_CASE("a stopped instance: StateError naming it") {
   stop_instance(*env(), ref);
   CHECK_THROWS_WITH_AS(list_databases(*env(), ref), doctest::Contains("is not running"), StateError);

@@ -3,6 +3,8 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <boost/asio/use_future.hpp>
 
+#include <future>
+
 #include "fixture.hpp"
 #include "pglift/async.hpp"
 #include "pglift/hba.hpp"
@@ -45,6 +47,23 @@ TEST_CASE("bad values are refused before postgresql.conf is touched: running (pg
   CHECK(refusal(*env, ref, {{"work_mem", ConfValue(std::string("8MB"))}, {"max_connections", ConfValue(std::int64_t{0})}}) ==
         "max_connections=0");
   CHECK(read_text(conf) == before);
+
+  // A dry run: the changes and the one needing a restart are named, nothing is written or reloaded.
+  OpOptions dry;
+  dry.dry_run = true;
+  auto d = configure_instance(*env, ref, {{"work_mem", ConfValue(std::string("8MB"))}, {"max_connections", ConfValue(std::int64_t{50})}},
+                              dry);
+  CHECK(d.changes.size() == 2);
+  CHECK(d.needs_restart == std::vector<std::string>{"max_connections"});
+  CHECK_FALSE(d.reloaded);
+  CHECK(read_text(conf) == before);
+  CHECK(sql(*env, "main", "SHOW work_mem") == "4MB");
+  CHECK(env.logged("instance 15/main would need restart due to parameter changes: max_connections (dry run: nothing changed)"));
+  // A dry run is refused by an operation that cannot simulate, rather than run for real.
+  std::promise<std::exception_ptr> stopped_dry;
+  start_stop_instance(*env, ref, StopMode::fast, [&](std::exception_ptr e) { stopped_dry.set_value(e); }, dry);
+  CHECK_THROWS_WITH_AS(std::rethrow_exception(stopped_dry.get_future().get()), doctest::Contains("dry_run"), InvalidSpec);
+  CHECK(sql(*env, "main", "SELECT 1") == "1");  // still running
 
   // Reload and restart lines, as pglift prints them.
   auto r = configure_instance(*env, ref, {{"work_mem", ConfValue(std::string("8MB"))}, {"jit", ConfValue(false)},

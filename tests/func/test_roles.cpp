@@ -61,6 +61,44 @@ bool secret_never_shown(Env& env) {
 
 }  // namespace
 
+TEST_CASE("dry runs: checked by PostgreSQL in a rolled-back transaction, nothing changes, no passfile entry") {
+  Env& env = shared_env();
+  OpOptions dry;
+  dry.dry_run = true;
+  RoleSpec s;
+  s.name = "dryrole";
+  s.password = secret;
+  s.login = true;
+  s.pgpass = true;
+  create_role(*env, main_ref, s, dry);
+  CHECK(env.logged("creating role 'dryrole' on instance 15/main (dry run: rolled back, nothing changed)"));
+  CHECK_THROWS_AS(get_role(*env, main_ref, "dryrole"), NotFound);
+  CHECK(passfile_text(env).find("dryrole") == std::string::npos);
+  RoleSpec bad = s;
+  bad.in_roles = {"no_such_role"};
+  CHECK_THROWS_AS(create_role(*env, main_ref, bad, dry), NotFound);
+
+  RoleSpec real;
+  real.name = "dryrole";
+  create_role(*env, main_ref, real);
+  RoleChanges c;
+  c.login = true;
+  c.grant = {"pg_monitor"};
+  alter_role(*env, main_ref, "dryrole", c, dry);
+  CHECK_FALSE(get_role(*env, main_ref, "dryrole").login);
+  CHECK(get_role(*env, main_ref, "dryrole").in_roles.empty());
+  sql(*env, "main", "CREATE TABLE dry_owned (i int); ALTER TABLE dry_owned OWNER TO dryrole");
+  // Without drop_owned the trial DROP ROLE meets the dependency; with it, the dry run passes.
+  CHECK_THROWS_WITH_AS(drop_role(*env, main_ref, "dryrole", {}, dry), doctest::Contains("objects depend on it"), StateError);
+  RoleDropOptions owned;
+  owned.drop_owned = true;
+  drop_role(*env, main_ref, "dryrole", owned, dry);
+  CHECK(get_role(*env, main_ref, "dryrole").name == "dryrole");
+  CHECK(sql(*env, "main", "SELECT count(*) FROM dry_owned") == "0");
+  drop_role(*env, main_ref, "dryrole", owned);
+  CHECK(secret_never_shown(env));
+}
+
 TEST_CASE("create, get, list, alter, drop: attributes, memberships, password and passfile entry") {
   Env& env = shared_env();
   RoleSpec s;
