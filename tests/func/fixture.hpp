@@ -143,6 +143,15 @@ struct Env {
       if (auto* r = std::get_if<pglift::LogRecord>(&e); r && r->message.find(text) != std::string::npos) return true;
     return false;
   }
+  /// Whether any event (a log message or a progress title) holds `text`: a secret must never be shown.
+  bool shown(const std::string& text) {
+    std::lock_guard l(mutex);
+    for (const auto& e : events) {
+      if (auto* r = std::get_if<pglift::LogRecord>(&e); r && r->message.find(text) != std::string::npos) return true;
+      if (auto* p = std::get_if<pglift::ProgressRecord>(&e); p && p->title.find(text) != std::string::npos) return true;
+    }
+    return false;
+  }
   void kill_leftovers() {
     std::error_code ec;
     // Patroni first (it would restart its PostgreSQL), by the PIDs in its pid files.

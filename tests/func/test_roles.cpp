@@ -49,15 +49,7 @@ std::string passfile_text(Env& env) {
   return std::string((std::istreambuf_iterator<char>(in)), {});
 }
 
-/// No event (log message, progress title) holds the password.
-bool secret_never_shown(Env& env) {
-  std::lock_guard l(env.mutex);
-  for (const auto& e : env.events) {
-    if (auto* r = std::get_if<LogRecord>(&e); r && r->message.find(secret) != std::string::npos) return false;
-    if (auto* p = std::get_if<ProgressRecord>(&e); p && p->title.find(secret) != std::string::npos) return false;
-  }
-  return true;
-}
+bool secret_never_shown(Env& env) { return !env.shown(secret); }
 
 }  // namespace
 
