@@ -34,12 +34,19 @@ struct InstanceChanges {
 /// settings (each parameter given is set; parameters not given are left alone; null removes one),
 /// data_checksums and state change it; locale, encoding and version cannot change (InvalidSpec naming
 /// the field when they differ from what is observed); passwords and auth apply at creation only.
+/// The manifest's roles, then its databases, are applied as pglift does: each created when missing,
+/// else altered to the manifest, or dropped when its item says "state": "absent". They need the
+/// instance running: a stopped plain instance is started for them and stopped again (a dry run skips
+/// them, with a warning); a stopped Patroni member is refused (StateError) before any change. A
+/// standby skips them (they come from its primary), with a warning.
 struct InstanceManifest {
   InstanceSpec spec{};
   bool absent = false;
   bool restart = false;
   bool restart_on_changes = false;
   ParameterChanges removed_settings{};  ///< the settings given as null (to remove), parsed with the rest
+  std::vector<std::string> absent_roles{};      ///< "roles" items with "state": "absent" (not in spec.roles)
+  std::vector<std::string> absent_databases{};  ///< "databases" items with "state": "absent"
 
   /// The instance manifest's JSON (InstanceSpec::from_json) plus "state": "absent" | "restarted" and
   /// "restart_on_changes".
@@ -63,6 +70,13 @@ enum class ChangeState : int { unchanged = 0, created = 1, changed = 2, dropped 
 /// "created", "changed", "dropped"; unchanged is JSON null (pglift's change_state).
 const char* to_string(ChangeState) noexcept;
 
+/// What apply did to one role or database of the manifest.
+struct ObjectChange {
+  std::string name{};
+  ChangeState change_state = ChangeState::unchanged;
+  bool operator==(const ObjectChange&) const = default;
+};
+
 struct ApplyResult {
   ChangeState change_state = ChangeState::unchanged;
   std::vector<FieldChange> diff{};
@@ -71,8 +85,12 @@ struct ApplyResult {
   bool restarted = false;
   bool pending_restart = false;  ///< as PostgreSQL reports it at the end (when running)
   bool dry_run = false;
+  /// apply: the manifest's roles and databases, in its order, each with what was done to it. A change
+  /// to any of them makes an otherwise unchanged instance "changed".
+  std::vector<ObjectChange> roles{}, databases{};
   /// {"change_state": "changed" | "created" | "dropped" | null, "diff": [{"field": "port", "before": 5432,
-  ///  "after": 5433}], "needs_restart": [], "restarted": false, "pending_restart": false, "dry_run": false}
+  ///  "after": 5433}], "needs_restart": [], "restarted": false, "pending_restart": false, "dry_run": false,
+  ///  "roles": [{"name": "alice", "change_state": "created"}], "databases": [...]}
   std::string to_json() const;
 };
 

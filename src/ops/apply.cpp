@@ -9,6 +9,8 @@
 #include "ops/instance_ops.hpp"
 #include "ops/lock.hpp"
 #include "ops/lookup.hpp"
+#include "ops/sql.hpp"
+#include "ops/sql_objects.hpp"
 #include "patroni/member.hpp"
 #include "postgres/conf.hpp"
 #include "postgres/layout.hpp"
@@ -65,12 +67,59 @@ InstanceChanges InstanceChanges::from_json(const std::string& json) {
   return c;
 }
 
+namespace {
+
+/// The "roles" or "databases" of a manifest as InstanceSpec reads them: an item's "state" is a
+/// manifest's word ("present", or "absent": the item is then its name only, and its index goes to
+/// `absent_at`); items keep their places, so that InstanceSpec's errors name them right.
+Value without_states(const std::string& key, const Value& items, std::vector<std::size_t>& absent_at) {
+  if (!items.is_array()) return items;  // InstanceSpec names it
+  core::Array out;
+  for (std::size_t i = 0; i < items.as_array().size(); ++i) {
+    const Value& item = items.as_array()[i];
+    const std::string path = key + "[" + std::to_string(i) + "]";
+    const Value* state = item.is_object() ? item.find("state") : nullptr;
+    if (!state) {
+      out.push_back(item);
+      continue;
+    }
+    if (!state->is_string() || (state->as_string() != "present" && state->as_string() != "absent"))
+      throw InvalidSpec(path + ".state", core::short_text(*state), "expecting 'present' or 'absent'");
+    core::Object kept;
+    if (state->as_string() == "absent") {
+      const Value* name = item.find("name");
+      if (!name) throw InvalidSpec::missing(path + ".name", "field '" + path + ".name' is required: an absent item names what to drop");
+      kept.emplace_back("name", *name);
+      absent_at.push_back(i);
+    } else {
+      for (const auto& [k, v] : item.as_object())
+        if (k != "state") kept.emplace_back(k, v);
+    }
+    out.push_back(Value(std::move(kept)));
+  }
+  return Value(std::move(out));
+}
+
+/// Moves the items at `at` (ascending) out of `items`, their names to `names`.
+template <class Spec>
+void take_absent(std::vector<Spec>& items, const std::vector<std::size_t>& at, std::vector<std::string>& names) {
+  for (std::size_t i : at) names.push_back(items.at(i).name);
+  for (auto i = at.rbegin(); i != at.rend(); ++i) items.erase(items.begin() + static_cast<std::ptrdiff_t>(*i));
+}
+
+}  // namespace
+
 InstanceManifest InstanceManifest::from_json(const std::string& json) {
   Value doc = core::parse(json, "instance");
   if (!doc.is_object()) throw InvalidSpec("instance", core::short_text(doc), core::expecting("an object", doc));
   InstanceManifest m;
   core::Object rest;  // what InstanceSpec reads: without what only a manifest says
+  std::vector<std::size_t> absent_roles, absent_databases;
   for (const auto& [k, v] : doc.as_object()) {
+    if (k == "roles" || k == "databases") {
+      rest.emplace_back(k, without_states(k, v, k == "roles" ? absent_roles : absent_databases));
+      continue;
+    }
     if (k == "state" && v.is_string() && (v.as_string() == "absent" || v.as_string() == "restarted")) {
       m.absent = v.as_string() == "absent";
       m.restart = v.as_string() == "restarted";
@@ -93,6 +142,8 @@ InstanceManifest InstanceManifest::from_json(const std::string& json) {
     rest.emplace_back(k, v);
   }
   m.spec = InstanceSpec::from_json(core::to_json(Value(std::move(rest))));
+  take_absent(m.spec.roles, absent_roles, m.absent_roles);
+  take_absent(m.spec.databases, absent_databases, m.absent_databases);
   return m;
 }
 
@@ -112,13 +163,21 @@ std::string ApplyResult::to_json() const {
     d.push_back(core::Object{{"field", c.field}, {"before", core::parse_json(c.before)}, {"after", core::parse_json(c.after)}});
   core::Array restart;
   for (const auto& n : needs_restart) restart.push_back(n);
+  auto state_of = [](ChangeState s) { return s == ChangeState::unchanged ? Value() : Value(std::string(to_string(s))); };
+  auto objects = [&](const std::vector<ObjectChange>& items) {
+    core::Array a;
+    for (const auto& o : items) a.push_back(core::Object{{"name", o.name}, {"change_state", state_of(o.change_state)}});
+    return a;
+  };
   return core::to_json(core::Object{
-      {"change_state", change_state == ChangeState::unchanged ? Value() : Value(std::string(to_string(change_state)))},
+      {"change_state", state_of(change_state)},
       {"diff", d},
       {"needs_restart", restart},
       {"restarted", restarted},
       {"pending_restart", pending_restart},
-      {"dry_run", dry_run}});
+      {"dry_run", dry_run},
+      {"roles", objects(roles)},
+      {"databases", objects(databases)}});
 }
 
 namespace ops {
@@ -213,6 +272,69 @@ awaitable<ApplyResult> alter(const core::Op& op, const Layout& l, const Instance
   co_return r;
 }
 
+/// The manifest's roles and databases on the instance `l` (its lock held), into `r`: roles, then
+/// databases, then the absent databases and roles. A stopped
+/// plain instance is started for them, then stopped again, whatever happens (not in a dry run: skipped
+/// with a warning); a standby skips them with a warning.
+awaitable<void> apply_objects(const core::Op& op, const Layout& l, const InstanceManifest& m, ApplyResult& r) {
+  bool started_here = false;
+  if (!postgres::running_postmaster(l)) {
+    if (op.dry_run) {
+      op.warning("instance " + l.display() + " is not running: the roles and databases of the manifest are not checked in a dry run",
+                 "pglift.instances");
+      co_return;
+    }
+    op.info("starting instance " + l.display() + " for the roles and databases of the manifest", "pglift.instances");
+    StartOptions options;
+    co_await start(op, l, options);
+    started_here = true;
+  }
+  std::exception_ptr failure;
+  try {
+    const sql::Target t = sql::running(op.settings, l);
+    auto in_recovery = [](postgres::Session& s) { return s.query("SELECT pg_is_in_recovery()").at(0).at(0) == "t"; };
+    const bool standby = co_await sql::with_session(op, t, in_recovery);
+    if (standby) {
+      op.warning("instance " + l.display() + " is a read-only standby: the roles and databases of the manifest come from its "
+                 "primary, none is applied here",
+                 "pglift.instances");
+    } else {
+      for (const auto& role : m.spec.roles) {
+        const ChangeState done = co_await apply_role(op, t, role);
+        r.roles.push_back({role.name, done});
+      }
+      std::vector<std::string> simulated;  // a dry run's roles, which its databases may name
+      for (const auto& o : r.roles)
+        if (op.dry_run && o.change_state == ChangeState::created) simulated.push_back(o.name);
+      for (const auto& db : m.spec.databases) {
+        const ChangeState done = co_await apply_database(op, l, db, simulated);
+        r.databases.push_back({db.name, done});
+      }
+      // Drops last, databases first: a role to drop may own a database to drop.
+      for (const auto& name : m.absent_databases) {
+        const ChangeState done = co_await apply_absent_database(op, l, name);
+        r.databases.push_back({name, done});
+      }
+      for (const auto& name : m.absent_roles) {
+        const ChangeState done = co_await apply_absent_role(op, t, name);
+        r.roles.push_back({name, done});
+      }
+    }
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (started_here) {
+    // Stopped again even when a step failed or the operation was cancelled.
+    co_await asio::this_coro::reset_cancellation_state(core::no_cancellation);
+    co_await stop(op, l, StopMode::fast);
+  }
+  if (failure) std::rethrow_exception(failure);
+  auto any = [](const std::vector<ObjectChange>& v) {
+    return std::any_of(v.begin(), v.end(), [](const ObjectChange& o) { return o.change_state != ChangeState::unchanged; });
+  };
+  if (r.change_state == ChangeState::unchanged && (any(r.roles) || any(r.databases))) r.change_state = ChangeState::changed;
+}
+
 awaitable<ApplyResult> apply(const core::Op& op, const InstanceManifest& m, bool dry_run) {
   const InstanceSpec& spec = m.spec;
   spec.validate();
@@ -242,10 +364,6 @@ awaitable<ApplyResult> apply(const core::Op& op, const InstanceManifest& m, bool
     }
     co_return r;
   }
-  if (!spec.roles.empty() || !spec.databases.empty())
-    op.warning("instance " + l.display() + " exists: the roles and databases of the manifest are created with the instance "
-               "only (use the role and database operations on an existing one)",
-               "pglift.instances");
   // What cannot change after the creation must not differ from what is observed.
   Instance current = co_await observe(op, l, false);
   if (spec.locale && current.locale && *spec.locale != *current.locale)
@@ -264,7 +382,21 @@ awaitable<ApplyResult> apply(const core::Op& op, const InstanceManifest& m, bool
   c.restart = m.restart;
   if (m.restart) c.state.reset();
   c.restart_on_changes = m.restart_on_changes;
-  co_return co_await alter(op, l, current, c, dry_run);
+  const bool objects = !spec.roles.empty() || !spec.databases.empty() || !m.absent_roles.empty() || !m.absent_databases.empty();
+  if (objects) {
+    check_manifest_objects(op.settings, spec);
+    const bool runs_after = c.state ? *c.state == InstanceState::started : current.state == InstanceState::started || m.restart;
+    if (!runs_after && current.patroni)
+      throw StateError("the roles and databases of the manifest need Patroni member " + l.display() +
+                       " running (a member is not started for them): apply it with state 'started'");
+  }
+  ApplyResult r = co_await alter(op, l, current, c, dry_run);
+  if (objects) {
+    core::Op sql_op = op;  // the role and database steps read the dry run from their op
+    sql_op.dry_run = dry_run;
+    co_await apply_objects(sql_op, l, m, r);
+  }
+  co_return r;
 }
 
 }  // namespace

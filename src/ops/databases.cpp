@@ -371,6 +371,81 @@ awaitable<Database> ops::create_database(const core::Op& op, const postgres::Lay
   return databases::create(op, l, spec);
 }
 
+namespace {
+
+/// Schemas and extensions by name: how two Databases compare whatever order they were listed in.
+Database canonical(Database d) {
+  std::sort(d.schemas.begin(), d.schemas.end(), [](const Schema& a, const Schema& b) { return a.name < b.name; });
+  std::sort(d.extensions.begin(), d.extensions.end(), [](const Extension& a, const Extension& b) { return a.name < b.name; });
+  return d;
+}
+
+/// What get would show once alter applied `spec` to `d`, connected as `user` (a dry run's answer).
+Database applied(Database d, const DatabaseSpec& spec, const std::string& user) {
+  d.owner = spec.owner.value_or(user);
+  if (spec.settings && spec.settings->empty()) d.settings.clear();
+  if (spec.settings)
+    for (const auto& [k, v] : *spec.settings) {
+      if (v) d.settings[k] = *v;
+      else d.settings.erase(k);
+    }
+  for (const auto& sc : spec.schemas) {
+    auto at = std::find_if(d.schemas.begin(), d.schemas.end(), [&](const Schema& x) { return x.name == sc.name; });
+    if (sc.state == DatabaseObjectState::absent && at != d.schemas.end()) d.schemas.erase(at);
+    else if (sc.state == DatabaseObjectState::present && at == d.schemas.end()) d.schemas.push_back({sc.name, sc.owner.value_or(user)});
+    else if (sc.state == DatabaseObjectState::present && sc.owner) at->owner = *sc.owner;
+  }
+  for (const auto& e : spec.extensions) {
+    auto at = std::find_if(d.extensions.begin(), d.extensions.end(), [&](const Extension& x) { return x.name == e.name; });
+    if (e.state == DatabaseObjectState::absent && at != d.extensions.end()) d.extensions.erase(at);
+    else if (e.state == DatabaseObjectState::present && at == d.extensions.end())
+      d.extensions.push_back({e.name, e.schema.value_or(""), e.version.value_or("")});
+    else if (e.state == DatabaseObjectState::present) {
+      if (e.schema) at->schema = *e.schema;
+      if (e.version) at->version = *e.version;
+    }
+  }
+  if (spec.tablespace) d.tablespace = *spec.tablespace == "pg_default" ? std::nullopt : spec.tablespace;
+  return d;
+}
+
+}  // namespace
+
+awaitable<ChangeState> ops::apply_database(const core::Op& op, const postgres::Layout& l, const DatabaseSpec& spec,
+                                            const std::vector<std::string>& simulated_roles) {
+  spec.validate();
+  // A dry run's roles were never created: what it checks leaves them out of the owners.
+  DatabaseSpec checked = spec;
+  auto simulated = [&](const std::optional<std::string>& role) {
+    return role && std::find(simulated_roles.begin(), simulated_roles.end(), *role) != simulated_roles.end();
+  };
+  if (op.dry_run && simulated(checked.owner)) checked.owner.reset();
+  if (op.dry_run)
+    for (auto& sc : checked.schemas)
+      if (simulated(sc.owner)) sc.owner.reset();
+  const sql::Target t = sql::running(op.settings, l);
+  auto there = [&](postgres::Session& s) { return databases::exists(s, spec.name); };
+  const bool exists = co_await sql::with_session(op, t, there);
+  if (!exists) {
+    co_await databases::create(op, l, checked);
+    co_return ChangeState::created;
+  }
+  const Database before = co_await databases::inspect(op, t, spec.name);
+  Database after = co_await databases::alter(op, l, checked);
+  if (op.dry_run) after = applied(before, spec, op.settings.postgresql.surole.name);
+  co_return canonical(after).to_json() == canonical(before).to_json() ? ChangeState::unchanged : ChangeState::changed;
+}
+
+awaitable<ChangeState> ops::apply_absent_database(const core::Op& op, const postgres::Layout& l, const std::string& name) {
+  core::check_sql_name("name", name);
+  const sql::Target t = sql::running(op.settings, l);
+  auto there = [&](postgres::Session& s) { return databases::exists(s, name); };
+  const bool exists = co_await sql::with_session(op, t, there);
+  if (!exists) co_return ChangeState::unchanged;
+  co_await databases::drop(op, l, name, false);
+  co_return ChangeState::dropped;
+}
+
 // --- faces ---------------------------------------------------------------------------------------
 
 namespace {

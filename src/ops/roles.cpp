@@ -221,13 +221,19 @@ awaitable<void> create(const core::Op& op, const sql::Target& t, const RoleSpec&
   });
 }
 
+awaitable<void> alter(const core::Op& op, const sql::Target& t, const std::string& name, const RoleChanges& changes);
+
 awaitable<void> alter(const core::Op& op, const InstanceRef& ref, const std::string& name, const RoleChanges& changes) {
   postgres::validate_role_name("name", name);
   changes.validate();
   if (changes.pgpass == true) require_passfile(op.settings);
   const sql::Locked held(op, ref);
-  const Layout& l = held.layout;
-  const sql::Target& t = held.target;
+  co_await alter(op, held.target, name, changes);
+}
+
+/// The alter proper, on a running instance whose lock the caller holds (changes validated).
+awaitable<void> alter(const core::Op& op, const sql::Target& t, const std::string& name, const RoleChanges& changes) {
+  const Layout& l = t.layout;
   co_await sql::require_primary(op, t);
   const auto entry = passfile_password(op.settings, t.port, name);
   if (changes.pgpass == true && !entry && !changes.password)
@@ -276,15 +282,22 @@ Role observed(const Settings& settings, Session& s, int port, const std::vector<
   return r;
 }
 
+/// The role as get shows it, nullopt when there is none, on a running instance.
+awaitable<std::optional<Role>> find(const core::Op& op, const sql::Target& t, const std::string& name) {
+  auto run = [&](Session& s) -> std::optional<Role> {
+    auto rows = s.query(std::string("SELECT ") + postgres::role_columns + " FROM pg_authid r WHERE r.rolname = $1", {name});
+    if (rows.empty()) return std::nullopt;
+    return observed(op.settings, s, t.port, rows.at(0));
+  };
+  co_return co_await sql::with_session(op, t, run);
+}
+
 awaitable<Role> get(const core::Op& op, const InstanceRef& ref, const std::string& name) {
   postgres::validate_role_name("name", name);
   sql::Locked h(op, ref);
-  auto run = [&](Session& s) {
-    auto rows = s.query(std::string("SELECT ") + postgres::role_columns + " FROM pg_authid r WHERE r.rolname = $1", {name});
-    if (rows.empty()) throw NotFound("role", name);
-    return observed(op.settings, s, h.target.port, rows.at(0));
-  };
-  co_return co_await sql::with_session(op, h.target, run);
+  std::optional<Role> found = co_await find(op, h.target, name);
+  if (!found) throw NotFound("role", name);
+  co_return std::move(*found);
 }
 
 awaitable<std::vector<Role>> list(const core::Op& op, const InstanceRef& ref) {
@@ -299,11 +312,18 @@ awaitable<std::vector<Role>> list(const core::Op& op, const InstanceRef& ref) {
   co_return co_await sql::with_session(op, h.target, run);
 }
 
+awaitable<void> drop(const core::Op& op, const sql::Target& t, const std::string& name, const RoleDropOptions& options);
+
 awaitable<void> drop(const core::Op& op, const InstanceRef& ref, const std::string& name, const RoleDropOptions& options) {
   postgres::validate_role_name("name", name);
   options.validate();
   sql::Locked h(op, ref);
-  co_await sql::require_primary(op, h.target);
+  co_await drop(op, h.target, name, options);
+}
+
+/// The drop proper, on a running instance whose lock the caller holds (options validated).
+awaitable<void> drop(const core::Op& op, const sql::Target& t, const std::string& name, const RoleDropOptions& options) {
+  co_await sql::require_primary(op, t);
   auto check = [&](Session& s) {
     if (!role_exists(s, name)) throw NotFound("role", name);
     if (options.reassign_owned && !role_exists(s, *options.reassign_owned)) throw NotFound("role", *options.reassign_owned);
@@ -312,7 +332,7 @@ awaitable<void> drop(const core::Op& op, const InstanceRef& ref, const std::stri
       databases.push_back(row.at(0).value_or(""));
     return databases;
   };
-  auto databases = co_await sql::with_session(op, h.target, check);
+  auto databases = co_await sql::with_session(op, t, check);
   if (op.dry_run) {
     // REASSIGN/DROP OWNED checked database by database; the DROP ROLE itself only when nothing else
     // would have removed its dependencies first (those rolled-back transactions did not).
@@ -322,7 +342,7 @@ awaitable<void> drop(const core::Op& op, const InstanceRef& ref, const std::stri
         if (!sql.empty()) rolled_back(s, {sql});
         return 0;
       };
-      if (options.drop_owned || options.reassign_owned) co_await sql::with_session(op, h.target, owned, db);
+      if (options.drop_owned || options.reassign_owned) co_await sql::with_session(op, t, owned, db);
     }
     if (!options.drop_owned && !options.reassign_owned) {
       auto trial = [&](Session& s) {
@@ -335,12 +355,12 @@ awaitable<void> drop(const core::Op& op, const InstanceRef& ref, const std::stri
         }
         return 0;
       };
-      co_await sql::with_session(op, h.target, trial);
+      co_await sql::with_session(op, t, trial);
     }
-    op.info("dropping " + on(name, h.layout) + dry_run_note, log_target);
+    op.info("dropping " + on(name, t.layout) + dry_run_note, log_target);
     co_return;
   }
-  op.info("dropping " + on(name, h.layout), log_target);
+  op.info("dropping " + on(name, t.layout), log_target);
   // From here on the drop runs to its end: REASSIGN/DROP OWNED, database by database, cannot be reverted.
   co_await asio::this_coro::reset_cancellation_state(core::no_cancellation);
   co_await asio::this_coro::throw_if_cancelled(false);
@@ -351,7 +371,7 @@ awaitable<void> drop(const core::Op& op, const InstanceRef& ref, const std::stri
       if (!sql.empty()) s.execute(sql);
       return 0;
     };
-    if (options.drop_owned || options.reassign_owned) co_await sql::with_session(op, h.target, owned, db);
+    if (options.drop_owned || options.reassign_owned) co_await sql::with_session(op, t, owned, db);
   }
   auto run = [&](Session& s) {
     s.execute("SET lc_messages TO 'C'");  // the dependency error is recognised by its text
@@ -363,8 +383,8 @@ awaitable<void> drop(const core::Op& op, const InstanceRef& ref, const std::stri
     }
     return 0;
   };
-  co_await sql::with_session(op, h.target, run);
-  auto remove = [&] { set_passfile(op.settings, h.target.port, name, std::nullopt); };
+  co_await sql::with_session(op, t, run);
+  auto remove = [&] { set_passfile(op.settings, t.port, name, std::nullopt); };
   co_await core::blocking(op, remove);
 }
 
@@ -403,6 +423,67 @@ awaitable<void> create_role(const core::Op& op, const sql::Target& t, const Role
                     });
   }
   co_await create(op, t, spec);
+}
+
+namespace {
+
+/// What get would show once `spec` is applied to `r` (a dry run's answer).
+Role applied(Role r, const RoleSpec& spec) {
+  r.inherit = spec.inherit;
+  r.login = spec.login;
+  r.superuser = spec.superuser;
+  r.createdb = spec.createdb;
+  r.createrole = spec.createrole;
+  r.replication = spec.replication;
+  r.connection_limit = spec.connection_limit;
+  if (spec.valid_until) r.valid_until = spec.valid_until;
+  if (spec.password || spec.encrypted_password) r.has_password = true;
+  for (const auto& g : spec.in_roles)
+    if (std::find(r.in_roles.begin(), r.in_roles.end(), g) == r.in_roles.end()) r.in_roles.push_back(g);
+  std::sort(r.in_roles.begin(), r.in_roles.end());
+  r.pgpass = spec.pgpass;
+  return r;
+}
+
+}  // namespace
+
+awaitable<ChangeState> apply_role(const core::Op& op, const sql::Target& t, const RoleSpec& spec) {
+  spec.validate();
+  if (spec.pgpass) require_passfile(op.settings);
+  const std::optional<Role> before = co_await find(op, t, spec.name);
+  if (!before) {
+    co_await create(op, t, spec);
+    co_return ChangeState::created;
+  }
+  RoleChanges c;
+  c.password = spec.password;
+  c.encrypted_password = spec.encrypted_password;
+  c.inherit = spec.inherit;
+  c.login = spec.login;
+  c.superuser = spec.superuser;
+  c.createdb = spec.createdb;
+  c.createrole = spec.createrole;
+  c.replication = spec.replication;
+  c.connection_limit = spec.connection_limit.value_or(-1);  // the manifest is the whole role: none is no limit
+  c.valid_until = spec.valid_until;                         // not given: left as it is
+  c.pgpass = spec.pgpass;
+  for (const auto& g : spec.in_roles)
+    if (std::find(before->in_roles.begin(), before->in_roles.end(), g) == before->in_roles.end()) c.grant.push_back(g);
+  c.validate();
+  co_await alter(op, t, spec.name, c);
+  std::optional<Role> after;
+  if (op.dry_run) after = applied(*before, spec);
+  else after = co_await find(op, t, spec.name);
+  co_return after && to_json(*after) == to_json(*before) ? ChangeState::unchanged : ChangeState::changed;
+}
+
+awaitable<ChangeState> apply_absent_role(const core::Op& op, const sql::Target& t, const std::string& name) {
+  postgres::validate_role_name("name", name);
+  const std::optional<Role> found = co_await find(op, t, name);
+  if (!found) co_return ChangeState::unchanged;
+  const RoleDropOptions none;
+  co_await drop(op, t, name, none);
+  co_return ChangeState::dropped;
 }
 
 }  // namespace ops

@@ -6,6 +6,7 @@
 #include "core/op.hpp"
 #include "ops/sql.hpp"
 #include "ops/transaction.hpp"
+#include "pglift/apply.hpp"
 #include "pglift/databases.hpp"
 #include "pglift/instance.hpp"
 #include "pglift/roles.hpp"
@@ -19,6 +20,19 @@ namespace pglift::ops {
 awaitable<void> create_role(const core::Op& op, const sql::Target& t, const RoleSpec& spec, Transaction& outer);
 /// As create_database does, on the running instance `l` (a failure leaves no database).
 awaitable<Database> create_database(const core::Op& op, const postgres::Layout& l, const DatabaseSpec& spec);
+
+/// pglift's apply of one role on the running instance at `t`, whose lock the caller holds: created when
+/// missing, else altered to the spec (the manifest is the whole role: attributes, connection limit,
+/// in_roles granted, pgpass; valid_until when given), and reported changed when get would show a
+/// difference (a new password alone is no difference). Honours op.dry_run.
+awaitable<ChangeState> apply_role(const core::Op& op, const sql::Target& t, const RoleSpec& spec);
+/// A role the manifest says absent: dropped when there (nothing it owns is dropped with it).
+awaitable<ChangeState> apply_absent_role(const core::Op& op, const sql::Target& t, const std::string& name);
+/// The same for a database on the running instance `l`: created, or altered as alter_database does. In
+/// a dry run, `simulated_roles` (roles the same run would have created) pass as owners.
+awaitable<ChangeState> apply_database(const core::Op& op, const postgres::Layout& l, const DatabaseSpec& spec,
+                                      const std::vector<std::string>& simulated_roles = {});
+awaitable<ChangeState> apply_absent_database(const core::Op& op, const postgres::Layout& l, const std::string& name);
 
 /// What can be checked of the manifest's roles and databases before anything is created, beyond
 /// InstanceSpec::validate: a role's pgpass needs the site's passfile (InvalidSpec "roles[0].pgpass").

@@ -189,3 +189,95 @@ PY
   OUT=$(cat "$SCRATCH/stdout")
   ERR=$(cat "$SCRATCH/stderr")
 }
+
+# --- issue 11's "done when", on a plain instance or a Patroni leader ------------------------------------
+
+# daily_work INSTANCE: pgconf edit of effective_cache_size and logging_collector prints the reload notice
+# and the restart warning, and "y" at the prompt restarts (SHOW and postgres -C give the new value; the old
+# value is put back after); pgconf set work_mem=8MB reloads, max_connections=120 needs a restart (put back
+# after); role create alice --login with a password from a file, role get (login, has_password), database
+# create app --owner alice, database get, instance privileges, then both drops. The password is in no
+# output, and in no file under the prefix but its own 0600 one.
+daily_work() {
+  local name=$1 collector new_collector connections secret=Daily-Canary-$RANDOM$RANDOM all=$SCRATCH/daily-output
+  : >"$all"
+  keep() { printf '%s\n%s\n' "$OUT" "$ERR" >>"$all"; }
+  pglift instance exec "$name" -- psql -tAc 'show logging_collector'
+  collector=$OUT
+  new_collector=on
+  [[ $collector == on ]] && new_collector=off
+  cat >"$SCRATCH/daily-edit.sh" <<SCRIPT
+#!/bin/sh
+sed -i -e '/^effective_cache_size = /d' -e '/^logging_collector = /d' "\$1"
+printf '%s\n' "effective_cache_size = '1234MB'" "logging_collector = $new_collector" >>"\$1"
+SCRIPT
+  on_terminal $'y\n' "env EDITOR='sh $SCRATCH/daily-edit.sh' $PGLIFT -L INFO pgconf -i $name edit"
+  keep
+  expect_status 0
+  expect_match "notices the reload" "INFO .*instance 15/$name needs reload due to parameter changes: effective_cache_size\$" "$OUT"
+  expect_match "warns of the restart" "WARNING .*instance 15/$name needs restart due to parameter changes: logging_collector\$" "$OUT"
+  expect_match "asks to restart" 'PostgreSQL needs to be restarted; restart now\? \[y/n\] \(n\): ' "$OUT"
+  pglift instance exec "$name" -- psql -tAc 'show logging_collector'
+  expect_equal "the server runs with the new logging_collector (restarted)" "$new_collector" "$OUT"
+  pglift instance exec "$name" -- postgres -C logging_collector  # the instance's bindir and PGDATA
+  expect_equal "postgres -C logging_collector gives the new value" "$new_collector" "$OUT"
+  pglift instance exec "$name" -- psql -tAc 'show effective_cache_size'
+  expect_equal "effective_cache_size is in effect" "1234MB" "$OUT"
+  # Back as it was (the rest of the transcript reads the instance's logs).
+  on_terminal $'y\n' "$PGLIFT pgconf -i $name set logging_collector=$collector"
+  expect_status 0
+
+  pglift -L INFO pgconf -i "$name" set work_mem=8MB
+  keep
+  expect_status 0
+  expect_match "notices the reload" "INFO .*instance 15/$name needs reload due to parameter changes: work_mem\$" "$ERR"
+  pglift instance exec "$name" -- psql -tAc 'show work_mem'
+  expect_equal "SHOW work_mem after the reload" "8MB" "$OUT"
+  pglift instance exec "$name" -- psql -tAc 'show max_connections'
+  connections=$OUT
+  pglift --non-interactive pgconf -i "$name" set max_connections=120
+  keep
+  expect_status 0
+  expect_match "says a restart is needed" "WARNING .*instance 15/$name needs restart due to parameter changes: max_connections\$" "$ERR"
+  pglift --non-interactive pgconf -i "$name" set "max_connections=$connections"
+  expect_status 0
+
+  printf '%s\n' "$secret" >"$SCRATCH/daily-password"
+  chmod 600 "$SCRATCH/daily-password"
+  pglift role -i "$name" create alice --login --password-file "$SCRATCH/daily-password"
+  keep
+  expect_status 0
+  pglift role -i "$name" get alice -o json
+  keep
+  expect_status 0
+  expect_equal "alice logs in and has a password" "login=True has_password=True" \
+    "$(json_summary '"login=%s has_password=%s" % (d["login"], d["has_password"])')"
+  pglift database -i "$name" create app --owner alice
+  keep
+  expect_status 0
+  pglift database -i "$name" get app -o json
+  keep
+  expect_status 0
+  expect_equal "app belongs to alice" "name=app owner=alice" "$(json_summary '"name=%s owner=%s" % (d["name"], d["owner"])')"
+  pglift instance exec "$name" -- psql -d app -c 'CREATE TABLE t (i int); GRANT SELECT ON t TO alice'
+  expect_status 0
+  pglift instance privileges "$name" -o json
+  keep
+  expect_status 0
+  expect_equal "lists alice's privilege" "[('app', 't', 'alice', ['SELECT'])]" \
+    "$(json_summary '[(x["database"], x["object_name"], x["role"], x["privileges"]) for x in d if x["role"] == "alice"]')"
+  pglift --non-interactive database -i "$name" drop app
+  keep
+  expect_status 0
+  pglift role -i "$name" drop alice
+  keep
+  expect_status 0
+  pglift database -i "$name" get app
+  expect_status 1
+  pglift role -i "$name" get alice
+  expect_status 1
+  COMMAND="daily work on 15/$name: the password"
+  expect_no_match "is in no output" "$secret" "$(cat "$all")"
+  expect_equal "is in no file under the prefix but its own" "$SCRATCH/daily-password 600" \
+    "$(grep -rlF -- "$secret" "$PREFIX" 2>/dev/null | xargs -r stat -c '%n %a')"
+}

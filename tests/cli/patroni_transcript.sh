@@ -206,6 +206,9 @@ expect_status 0
 expect_equal "an unchanged text changes nothing" "no change" "$ERR"
 # --- end pgconf ---
 
+# Issue 11's "done when" on this Patroni leader (tests/cli/lib.sh): pgconf edit with a restart, set, roles, databases.
+daily_work pg1
+
 # Topology changes.
 pglift -L INFO patroni -i pg1 switchover --candidate pg2
 expect_status 0

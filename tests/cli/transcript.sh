@@ -340,6 +340,9 @@ pglift pghba -i main remove --method peer --user alice
 expect_status 1
 expect_match "says the record is not there" "not found" "$ERR"
 # --- end pgconf ---
+
+# Issue 11's "done when" on this plain instance (tests/cli/lib.sh): pgconf edit with a restart, set, roles, databases.
+daily_work main
 pglift pgconf -i nosuch show
 expect_status 2
 expect_match "names the option" "Invalid value for '-i' / '--instance'" "$ERR"

@@ -127,7 +127,12 @@ struct Env {
   ~Env() {
     ctx.reset();
     kill_leftovers();
-    fs::remove_all(prefix);
+    // Never throws (a destructor running while a test's exception unwinds would terminate the run and
+    // hide it): a postmaster killed just before may still be removing its files.
+    std::error_code ec;
+    for (int attempt = 0; attempt < 50 && (fs::remove_all(prefix, ec), ec); ++attempt)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (ec) MESSAGE("cannot remove " << prefix << ": " << ec.message());
   }
   pglift::Context& operator*() { return *ctx; }
 

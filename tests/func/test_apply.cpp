@@ -166,3 +166,86 @@ TEST_CASE("instance apply: created, changed, null, dropped, and dry runs") {
   ApplyResult gone = apply_instance(*env, InstanceManifest::from_json(R"({"name": "app", "state": "absent"})"));
   CHECK(gone.change_state == ChangeState::unchanged);
 }
+
+TEST_CASE("instance apply on an existing instance: the manifest's roles and databases, created, changed, kept, dropped") {
+  Env env;
+  const InstanceRef ref = InstanceRef::parse("objs");
+  const std::string base = R"({"name": "objs", "port": )" + std::to_string(free_port());
+  auto with = [&](const std::string& more) { return InstanceManifest::from_json(base + ", " + more + "}"); };
+  auto count = [&](const std::string& query) { return sql(*env, "objs", query); };
+  using Changes = std::vector<ObjectChange>;
+  ApplyOptions dry;
+  dry.dry_run = true;
+  REQUIRE(apply_instance(*env, InstanceManifest::from_json(base + "}")).change_state == ChangeState::created);
+
+  const std::string objects = R"("roles": [{"name": "alice", "login": true, "password": "Apply-Canary-7e1"}],
+      "databases": [{"name": "app", "owner": "alice", "schemas": ["s"]}])";
+  ApplyResult planned = apply_instance(*env, with(objects), dry);
+  CHECK(planned.change_state == ChangeState::changed);
+  CHECK(planned.roles == Changes{{"alice", ChangeState::created}});
+  CHECK(planned.databases == Changes{{"app", ChangeState::created}});
+  CHECK(count("SELECT count(*) FROM pg_roles WHERE rolname = 'alice'") == "0");
+
+  ApplyResult created = apply_instance(*env, with(objects));
+  CHECK(created.change_state == ChangeState::changed);
+  CHECK(created.diff.empty());
+  CHECK(created.roles == Changes{{"alice", ChangeState::created}});
+  CHECK(created.databases == Changes{{"app", ChangeState::created}});
+  CHECK(get_role(*env, ref, "alice").login);
+  CHECK(get_role(*env, ref, "alice").has_password);
+  CHECK(get_database(*env, ref, "app").owner == "alice");
+  CHECK(created.to_json().find(R"("roles":[{"name":"alice","change_state":"created"}])") != std::string::npos);
+
+  ApplyResult same = apply_instance(*env, with(objects));
+  CHECK(same.change_state == ChangeState::unchanged);
+  CHECK(same.roles == Changes{{"alice", ChangeState::unchanged}});
+  CHECK(same.databases == Changes{{"app", ChangeState::unchanged}});
+
+  const std::string changed_objects = R"("roles": [{"name": "alice", "login": false, "createdb": true}],
+      "databases": [{"name": "app", "owner": "alice", "settings": {"work_mem": "3MB"}}])";
+  ApplyResult would = apply_instance(*env, with(changed_objects), dry);
+  CHECK(would.change_state == ChangeState::changed);
+  CHECK(would.roles == Changes{{"alice", ChangeState::changed}});
+  CHECK(would.databases == Changes{{"app", ChangeState::changed}});
+  CHECK(get_role(*env, ref, "alice").login);
+  CHECK(get_database(*env, ref, "app").settings.empty());
+  ApplyResult changed = apply_instance(*env, with(changed_objects));
+  CHECK(changed.roles == Changes{{"alice", ChangeState::changed}});
+  CHECK(changed.databases == Changes{{"app", ChangeState::changed}});
+  CHECK_FALSE(get_role(*env, ref, "alice").login);
+  CHECK(get_role(*env, ref, "alice").createdb);
+  CHECK(get_database(*env, ref, "app").settings.at("work_mem") == "3MB");
+
+  // On a stopped instance: a dry run does not start it (nothing checked, a warning); the real one
+  // starts it for them and stops it again. The database alice owns goes before alice.
+  stop_instance(*env, ref);
+  const std::string absent = R"("state": "stopped", "roles": [{"name": "alice", "state": "absent"}],
+      "databases": [{"name": "app", "state": "absent"}])";
+  ApplyResult unchecked = apply_instance(*env, with(absent), dry);
+  CHECK(unchecked.roles.empty());
+  CHECK(env.shown("are not checked in a dry run"));
+  CHECK(get_instance(*env, ref).state == InstanceState::stopped);
+  ApplyResult dropped = apply_instance(*env, with(absent));
+  CHECK(dropped.change_state == ChangeState::changed);
+  CHECK(dropped.roles == Changes{{"alice", ChangeState::dropped}});
+  CHECK(dropped.databases == Changes{{"app", ChangeState::dropped}});
+  CHECK(get_instance(*env, ref).state == InstanceState::stopped);
+  start_instance(*env, ref);
+  CHECK(count("SELECT count(*) FROM pg_roles WHERE rolname = 'alice'") == "0");
+  CHECK(count("SELECT count(*) FROM pg_database WHERE datname = 'app'") == "0");
+  ApplyResult again = apply_instance(*env, with(absent));
+  CHECK(again.change_state == ChangeState::changed);  // stopped: the instance's own change
+  CHECK(again.roles == Changes{{"alice", ChangeState::unchanged}});
+
+  // A failure on the way still stops an instance started for it.
+  CHECK_THROWS(apply_instance(*env, with(R"("state": "stopped", "databases": [{"name": "x", "owner": "nobody"}])")));
+  CHECK(get_instance(*env, ref).state == InstanceState::stopped);
+
+  // The items' state: a manifest's word, named by its path; indices stay right past an absent item.
+  CHECK_THROWS_WITH_AS(with(R"("roles": [{"name": "x", "state": "gone"}])"), doctest::Contains("'roles[0].state'"), InvalidSpec);
+  CHECK_THROWS_WITH_AS(with(R"("roles": [{"name": "x", "state": "absent"}, {"name": ""}])"), doctest::Contains("'roles[1].name'"),
+                       InvalidSpec);
+  CHECK_THROWS_WITH_AS(with(R"("databases": [{"state": "absent"}])"), doctest::Contains("'databases[0].name'"), InvalidSpec);
+  CHECK_FALSE(env.shown("Apply-Canary-7e1"));
+  drop_instance(*env, ref);
+}
