@@ -30,6 +30,18 @@ struct ApplyArgs {
   bool dry_run = false, diff = false, json = false;
 };
 
+/// "role alice: created" for each role and database of the manifest that apply created, changed or dropped.
+std::string object_lines(const pglift::ApplyResult& r) {
+  std::string lines;
+  auto add = [&](const char* kind, const std::vector<pglift::ObjectChange>& items) {
+    for (const auto& o : items)
+      if (o.change_state != pglift::ChangeState::unchanged) lines += std::string(kind) + " " + o.name + ": " + pglift::to_string(o.change_state) + '\n';
+  };
+  add("role", r.roles);
+  add("database", r.databases);
+  return lines;
+}
+
 /// The result: JSON with -o json; else the differences with --diff ("port: 5432 -> 5433"), and a
 /// notice for a dry run.
 void report(Session& session, const pglift::ApplyResult& r, bool json, bool diff) {
@@ -40,6 +52,7 @@ void report(Session& session, const pglift::ApplyResult& r, bool json, bool diff
   if (diff) {
     std::string lines;
     for (const auto& c : r.diff) lines += c.field + ": " + c.before + " -> " + c.after + '\n';
+    lines += object_lines(r);
     print(lines);
   }
   if (r.dry_run) session.console().print_error("DRY RUN: no changes made");
@@ -98,6 +111,10 @@ int apply_manifest(Session& session, const ApplyArgs& args) {
     const char* state = pglift::to_string(result.change_state);
     session.console().print_error("instance " + manifest.spec.name + ": " +
                                   (result.change_state == pglift::ChangeState::unchanged ? "unchanged" : state));
+    if (std::string objects = object_lines(result); !objects.empty()) {
+      objects.pop_back();
+      session.console().print_error(objects);
+    }
   }
   if (result.change_state == pglift::ChangeState::changed)
     offer_restart(session, pglift::InstanceRef{manifest.spec.name, manifest.spec.version}, result);

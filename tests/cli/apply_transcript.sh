@@ -96,6 +96,37 @@ expect_equal "the role logs in, with its password" "True True" "$(json_summary '
 pglift database -i objs get appdb -o json
 expect_equal "the database is alice's, with its schema" "alice True" \
   "$(json_summary 'd["owner"] + " " + str(any(s["name"] == "s1" for s in d["schemas"]))')"
+# On the existing instance: the same manifest changes nothing; then a role changed, a database dropped,
+# one created, as the lines after the instance's say.
+pglift instance apply -f "$SCRATCH/objects.yaml"
+expect_status 0
+expect_equal "the same manifest again" "instance objs: unchanged" "$ERR"
+cat >"$SCRATCH/objects2.yaml" <<YAML
+name: objs
+roles:
+  - name: alice
+    login: false
+databases:
+  - name: appdb
+    state: absent
+  - name: reports
+    owner: alice
+YAML
+pglift instance apply -f "$SCRATCH/objects2.yaml" --dry-run --diff
+expect_status 0
+expect_equal "the dry run lists what would change" "role alice: changed
+database reports: created
+database appdb: dropped" "$OUT"
+pglift instance apply -f "$SCRATCH/objects2.yaml"
+expect_status 0
+expect_equal "says what was done" "instance objs: changed
+role alice: changed
+database reports: created
+database appdb: dropped" "$ERR"
+pglift role -i objs get alice -o json
+expect_equal "alice no longer logs in" "False" "$(json_summary 'd["login"]')"
+pglift database -i objs get appdb
+expect_status 1
 printf 'name: objs\nstate: absent\n' >"$SCRATCH/objs-absent.yaml"
 pglift instance apply -f "$SCRATCH/objs-absent.yaml" -o json
 expect_status 0
