@@ -23,8 +23,8 @@ PREFIX=$(mktemp -d "${TMPDIR:-/tmp}/pglift-test.XXXXXX")
 source "$(dirname "$0")/../../scripts/ha-lib.sh"  # start_etcd/stop_etcd, and prefix-processes.sh
 
 cleanup() {
+  stop_etcd  # first: its data directory is under the prefix, and it is no leftover
   stop_prefix_processes "$PREFIX"
-  stop_etcd
   rm -rf "$PREFIX"
 }
 trap cleanup EXIT
