@@ -40,8 +40,8 @@ std::string json_of(const pglift::SqlResults& r) { return pglift::to_json(r); }
 std::string json_of(const pglift::Privileges& p) { return p.to_json(); }
 
 /// capi::launch, the result as JSON by this file's json_of.
-template <class... R, class Start>
-void launch(pglift_ctx* ctx, uint64_t tag, pglift_op** out, Start start) {
+template <class... R, class Tag, class Start>
+void launch(pglift_ctx* ctx, Tag tag, pglift_op** out, Start start) {  // Tag: a tag, or capi::op_options
   capi::launch<R...>(ctx, tag, out, std::move(start), [](const auto&... r) { return json_of(r...); });
 }
 
@@ -51,19 +51,31 @@ extern "C" {
 
 int pglift_database_create(pglift_ctx* ctx, const char* instance, const char* spec_json, size_t spec_len,
                            char** out_json, pglift_error** err) noexcept {
+  return pglift_database_create_with(ctx, instance, spec_json, spec_len, PGLIFT_OP_DEFAULT, out_json, err);
+}
+
+int pglift_database_create_with(pglift_ctx* ctx, const char* instance, const char* spec_json, size_t spec_len,
+                                uint32_t flags, char** out_json, pglift_error** err) noexcept {
   return guard(err, [&] {
     require(out_json, "out_json");
+    auto options = capi::op_options(flags);
     auto spec = spec_of(spec_json, spec_len);
-    capi::put(out_json, json_of(pglift::create_database(context(ctx), ref_of(instance), spec)));
+    capi::put(out_json, json_of(pglift::create_database(context(ctx), ref_of(instance), spec, options)));
   });
 }
 
 int pglift_database_alter(pglift_ctx* ctx, const char* instance, const char* spec_json, size_t spec_len,
                           char** out_json, pglift_error** err) noexcept {
+  return pglift_database_alter_with(ctx, instance, spec_json, spec_len, PGLIFT_OP_DEFAULT, out_json, err);
+}
+
+int pglift_database_alter_with(pglift_ctx* ctx, const char* instance, const char* spec_json, size_t spec_len,
+                               uint32_t flags, char** out_json, pglift_error** err) noexcept {
   return guard(err, [&] {
     require(out_json, "out_json");
+    auto options = capi::op_options(flags);
     auto spec = spec_of(spec_json, spec_len);
-    capi::put(out_json, json_of(pglift::alter_database(context(ctx), ref_of(instance), spec)));
+    capi::put(out_json, json_of(pglift::alter_database(context(ctx), ref_of(instance), spec, options)));
   });
 }
 
@@ -86,7 +98,15 @@ int pglift_database_list(pglift_ctx* ctx, const char* instance, const char* sele
 
 int pglift_database_drop(pglift_ctx* ctx, const char* instance, const char* name, int force,
                          pglift_error** err) noexcept {
-  return guard(err, [&] { pglift::drop_database(context(ctx), ref_of(instance), name_of(name), force != 0); });
+  return pglift_database_drop_with(ctx, instance, name, force, PGLIFT_OP_DEFAULT, err);
+}
+
+int pglift_database_drop_with(pglift_ctx* ctx, const char* instance, const char* name, int force, uint32_t flags,
+                              pglift_error** err) noexcept {
+  return guard(err, [&] {
+    auto options = capi::op_options(flags);
+    pglift::drop_database(context(ctx), ref_of(instance), name_of(name), force != 0, options);
+  });
 }
 
 int pglift_database_run(pglift_ctx* ctx, const char* instance, const char* sql, const char* selection_json,
@@ -111,10 +131,16 @@ int pglift_database_privileges(pglift_ctx* ctx, const char* instance, const char
 
 int pglift_database_create_async(pglift_ctx* ctx, const char* instance, const char* spec_json, size_t spec_len,
                                  uint64_t tag, pglift_op** out, pglift_error** err) noexcept {
+  return pglift_database_create_with_async(ctx, instance, spec_json, spec_len, PGLIFT_OP_DEFAULT, tag, out, err);
+}
+
+int pglift_database_create_with_async(pglift_ctx* ctx, const char* instance, const char* spec_json, size_t spec_len,
+                                      uint32_t flags, uint64_t tag, pglift_op** out, pglift_error** err) noexcept {
   return guard(err, [&] {
+    auto options = capi::op_options(flags, tag);
     auto ref = ref_of(instance);
     auto spec = spec_of(spec_json, spec_len);
-    launch<pglift::Database>(ctx, tag, out, [&](auto done, auto op) {
+    launch<pglift::Database>(ctx, options, out, [&](auto done, auto op) {
       return pglift::start_create_database(*ctx->context, std::move(ref), std::move(spec), std::move(done), op);
     });
   });
@@ -122,10 +148,16 @@ int pglift_database_create_async(pglift_ctx* ctx, const char* instance, const ch
 
 int pglift_database_alter_async(pglift_ctx* ctx, const char* instance, const char* spec_json, size_t spec_len,
                                 uint64_t tag, pglift_op** out, pglift_error** err) noexcept {
+  return pglift_database_alter_with_async(ctx, instance, spec_json, spec_len, PGLIFT_OP_DEFAULT, tag, out, err);
+}
+
+int pglift_database_alter_with_async(pglift_ctx* ctx, const char* instance, const char* spec_json, size_t spec_len,
+                                     uint32_t flags, uint64_t tag, pglift_op** out, pglift_error** err) noexcept {
   return guard(err, [&] {
+    auto options = capi::op_options(flags, tag);
     auto ref = ref_of(instance);
     auto spec = spec_of(spec_json, spec_len);
-    launch<pglift::Database>(ctx, tag, out, [&](auto done, auto op) {
+    launch<pglift::Database>(ctx, options, out, [&](auto done, auto op) {
       return pglift::start_alter_database(*ctx->context, std::move(ref), std::move(spec), std::move(done), op);
     });
   });
@@ -155,10 +187,16 @@ int pglift_database_list_async(pglift_ctx* ctx, const char* instance, const char
 
 int pglift_database_drop_async(pglift_ctx* ctx, const char* instance, const char* name, int force, uint64_t tag,
                                pglift_op** out, pglift_error** err) noexcept {
+  return pglift_database_drop_with_async(ctx, instance, name, force, PGLIFT_OP_DEFAULT, tag, out, err);
+}
+
+int pglift_database_drop_with_async(pglift_ctx* ctx, const char* instance, const char* name, int force, uint32_t flags,
+                                    uint64_t tag, pglift_op** out, pglift_error** err) noexcept {
   return guard(err, [&] {
+    auto options = capi::op_options(flags, tag);
     auto ref = ref_of(instance);
     auto n = name_of(name);
-    launch<>(ctx, tag, out, [&](auto done, auto op) {
+    launch<>(ctx, options, out, [&](auto done, auto op) {
       return pglift::start_drop_database(*ctx->context, std::move(ref), std::move(n), force != 0, std::move(done), op);
     });
   });

@@ -14,6 +14,7 @@
 
 #include "pglift.h"
 #include "pglift/context.hpp"
+#include "pglift/errors.hpp"
 #include "pglift/instance.hpp"
 #include "pglift/operations.hpp"
 #include "pglift/settings.hpp"
@@ -158,10 +159,10 @@ inline pglift::InstanceRef ref_of(const char* instance) {
 /// through `to_json`. Everything that may fail is done before `start` runs: once the core has the
 /// callback, the call succeeds.
 template <class... R, class Start, class ToJson>
-void launch(pglift_ctx* ctx, uint64_t tag, pglift_op** out, Start start, ToJson to_json) {
+void launch(pglift_ctx* ctx, pglift::OpOptions options, pglift_op** out, Start start, ToJson to_json) {
   require(ctx, "ctx");
   require(out, "out");
-  auto state = std::make_shared<OpState>(tag);
+  auto state = std::make_shared<OpState>(options.tag);
   auto op = std::make_unique<pglift_op>(pglift_op{state});
   pglift::Callback<R...> done = [state, queue = ctx->queue, to_json](std::exception_ptr e, R... r) {
     std::optional<std::string> json;
@@ -176,12 +177,22 @@ void launch(pglift_ctx* ctx, uint64_t tag, pglift_op** out, Start start, ToJson 
     }
     state->complete(e, std::move(json), *queue);
   };
-  pglift::Operation operation = start(std::move(done), pglift::OpOptions{tag});
+  pglift::Operation operation = start(std::move(done), options);
   {
     std::lock_guard lock(state->mutex);
     if (state->state == PGLIFT_OP_PENDING) state->operation = operation;
   }
   *out = op.release();
+}
+template <class... R, class Start, class ToJson>
+void launch(pglift_ctx* ctx, uint64_t tag, pglift_op** out, Start start, ToJson to_json) {
+  launch<R...>(ctx, pglift::OpOptions{tag}, out, std::move(start), std::move(to_json));
+}
+
+/// The options of a `_with` call: its tag, and PGLIFT_OP_* flags (InvalidSpec "flags" for an unknown bit).
+inline pglift::OpOptions op_options(uint32_t flags, uint64_t tag = 0) {
+  if (flags & ~static_cast<uint32_t>(PGLIFT_OP_DRY_RUN)) throw pglift::InvalidSpec("flags", std::to_string(flags), "unknown flags");
+  return pglift::OpOptions{.tag = tag, .dry_run = (flags & PGLIFT_OP_DRY_RUN) != 0};
 }
 
 }  // namespace capi

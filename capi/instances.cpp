@@ -113,8 +113,8 @@ std::string json_of(const std::map<std::string, std::string>& env) {
 // --- async -------------------------------------------------------------------------------------------
 
 /// capi::launch, the result as JSON by this file's json_of.
-template <class... R, class Start>
-void launch(pglift_ctx* ctx, uint64_t tag, pglift_op** out, Start start) {
+template <class... R, class Tag, class Start>
+void launch(pglift_ctx* ctx, Tag tag, pglift_op** out, Start start) {  // Tag: a tag, or capi::op_options
   capi::launch<R...>(ctx, tag, out, std::move(start), [](const auto&... r) { return json_of(r...); });
 }
 
@@ -313,10 +313,16 @@ int pglift_instance_drop_with(pglift_ctx* ctx, const char* instance, uint32_t fl
 
 int pglift_instance_configure(pglift_ctx* ctx, const char* instance, const char* changes_json, size_t changes_len,
                               char** out_json, pglift_error** err) noexcept {
+  return pglift_instance_configure_with(ctx, instance, changes_json, changes_len, PGLIFT_OP_DEFAULT, out_json, err);
+}
+
+int pglift_instance_configure_with(pglift_ctx* ctx, const char* instance, const char* changes_json, size_t changes_len,
+                                   uint32_t flags, char** out_json, pglift_error** err) noexcept {
   return guard(err, [&] {
     require(out_json, "out_json");
+    auto options = capi::op_options(flags);
     auto changes = changes_of(changes_json, changes_len);
-    capi::put(out_json, json_of(pglift::configure_instance(context(ctx), ref_of(instance), changes)));
+    capi::put(out_json, json_of(pglift::configure_instance(context(ctx), ref_of(instance), changes, options)));
   });
 }
 
@@ -414,10 +420,17 @@ int pglift_instance_drop_with_async(pglift_ctx* ctx, const char* instance, uint3
 
 int pglift_instance_configure_async(pglift_ctx* ctx, const char* instance, const char* changes_json, size_t changes_len,
                                     uint64_t tag, pglift_op** out, pglift_error** err) noexcept {
+  return pglift_instance_configure_with_async(ctx, instance, changes_json, changes_len, PGLIFT_OP_DEFAULT, tag, out, err);
+}
+
+int pglift_instance_configure_with_async(pglift_ctx* ctx, const char* instance, const char* changes_json,
+                                         size_t changes_len, uint32_t flags, uint64_t tag, pglift_op** out,
+                                         pglift_error** err) noexcept {
   return guard(err, [&] {
+    auto options = capi::op_options(flags, tag);
     auto ref = ref_of(instance);
     auto changes = changes_of(changes_json, changes_len);
-    launch<pglift::ConfigurationResult>(ctx, tag, out, [&](auto done, auto op) {
+    launch<pglift::ConfigurationResult>(ctx, options, out, [&](auto done, auto op) {
       return pglift::start_configure_instance(*ctx->context, std::move(ref), std::move(changes), std::move(done), op);
     });
   });

@@ -25,14 +25,20 @@ int pglift_instance_parameters_text(pglift_ctx* ctx, const char* instance, char*
 
 int pglift_instance_configure_text(pglift_ctx* ctx, const char* instance, const char* text, size_t text_len,
                                    char** out_json, pglift_error** err) noexcept {
+  return pglift_instance_configure_text_with(ctx, instance, text, text_len, PGLIFT_OP_DEFAULT, out_json, err);
+}
+
+int pglift_instance_configure_text_with(pglift_ctx* ctx, const char* instance, const char* text, size_t text_len,
+                                        uint32_t flags, char** out_json, pglift_error** err) noexcept {
   return guard(err, [&] {
     require(out_json, "out_json");
     require(text, "text");
+    auto options = capi::op_options(flags);
     auto ref = ref_of(instance);
     auto& c = context(ctx);
     auto changes = pglift::parameter_changes_from_text(pglift::instance_parameters(c, ref), std::string(text, text_len));
     pglift::ConfigurationResult result;
-    if (!changes.empty()) result = pglift::configure_instance(c, ref, changes);
+    if (!changes.empty()) result = pglift::configure_instance(c, ref, changes, options);
     capi::put(out_json, pglift::to_json(result));
   });
 }

@@ -95,6 +95,7 @@ extern "C" {
 #define PGLIFT_HAS_HBA 1          /* pglift_hba_add, pglift_hba_remove (+ _async) */
 #define PGLIFT_HAS_CONF_TEXT 1    /* pglift_instance_parameters_text, pglift_instance_configure_text */
 #define PGLIFT_HAS_APPLY 1        /* pglift_instance_alter, pglift_instance_apply, PGLIFT_APPLY_DRY_RUN */
+#define PGLIFT_HAS_DRY_RUN 1      /* the _with forms of role, database and configuration writes, PGLIFT_OP_DRY_RUN */
 
 /* The version of the library actually loaded, "MAJOR.MINOR.PATCH" (static storage, never NULL). */
 PGLIFT_API const char *pglift_version(void) PGLIFT_NOEXCEPT;
@@ -648,6 +649,65 @@ PGLIFT_API int pglift_hba_add_async(pglift_ctx *ctx, const char *instance, const
 PGLIFT_API int pglift_hba_remove_async(pglift_ctx *ctx, const char *instance, const char *records_json,
                                        size_t records_len, uint32_t flags, uint64_t tag, pglift_op **out,
                                        pglift_error **err) PGLIFT_NOEXCEPT;
+
+/* ---- Dry runs of role, database and configuration writes (PGLIFT_HAS_DRY_RUN) ------------------------ */
+
+/* Flags of the `_with` forms below. */
+typedef enum pglift_op_flags {
+  PGLIFT_OP_DEFAULT = 0,
+  /* Simulate: check everything that can be checked without making the change (names, values, existence,
+   * references, a standby's read-only state, the instance lock), log what would be done with "(dry run:
+   * nothing changed)", change nothing. Role writes run their SQL in transactions rolled back. */
+  PGLIFT_OP_DRY_RUN = 1u << 0
+} pglift_op_flags;
+
+/* Each is its twin without `_with` plus `flags` (an unknown bit: PGLIFT_E_INVALID_SPEC, field "flags").
+ * Dry results: database create returns the database it would make, alter the database as it is now;
+ * configure returns the changes it would make ("reloaded": false, "needs_restart" named). */
+PGLIFT_API int pglift_role_create_with(pglift_ctx *ctx, const char *instance, const char *spec_json,
+                                       size_t spec_len, uint32_t flags, pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_role_alter_with(pglift_ctx *ctx, const char *instance, const char *name,
+                                      const char *changes_json, size_t changes_len, uint32_t flags,
+                                      pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_role_drop_with(pglift_ctx *ctx, const char *instance, const char *name,
+                                     const char *options_json, size_t options_len, uint32_t flags,
+                                     pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_database_create_with(pglift_ctx *ctx, const char *instance, const char *spec_json,
+                                           size_t spec_len, uint32_t flags, char **out_json,
+                                           pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_database_alter_with(pglift_ctx *ctx, const char *instance, const char *spec_json,
+                                          size_t spec_len, uint32_t flags, char **out_json,
+                                          pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_database_drop_with(pglift_ctx *ctx, const char *instance, const char *name, int force,
+                                         uint32_t flags, pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_instance_configure_with(pglift_ctx *ctx, const char *instance, const char *changes_json,
+                                              size_t changes_len, uint32_t flags, char **out_json,
+                                              pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_instance_configure_text_with(pglift_ctx *ctx, const char *instance, const char *text,
+                                                   size_t text_len, uint32_t flags, char **out_json,
+                                                   pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_role_create_with_async(pglift_ctx *ctx, const char *instance, const char *spec_json,
+                                             size_t spec_len, uint32_t flags, uint64_t tag, pglift_op **out,
+                                             pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_role_alter_with_async(pglift_ctx *ctx, const char *instance, const char *name,
+                                            const char *changes_json, size_t changes_len, uint32_t flags,
+                                            uint64_t tag, pglift_op **out, pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_role_drop_with_async(pglift_ctx *ctx, const char *instance, const char *name,
+                                           const char *options_json, size_t options_len, uint32_t flags,
+                                           uint64_t tag, pglift_op **out, pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_database_create_with_async(pglift_ctx *ctx, const char *instance, const char *spec_json,
+                                                 size_t spec_len, uint32_t flags, uint64_t tag, pglift_op **out,
+                                                 pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_database_alter_with_async(pglift_ctx *ctx, const char *instance, const char *spec_json,
+                                                size_t spec_len, uint32_t flags, uint64_t tag, pglift_op **out,
+                                                pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_database_drop_with_async(pglift_ctx *ctx, const char *instance, const char *name, int force,
+                                               uint32_t flags, uint64_t tag, pglift_op **out,
+                                               pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_instance_configure_with_async(pglift_ctx *ctx, const char *instance,
+                                                    const char *changes_json, size_t changes_len, uint32_t flags,
+                                                    uint64_t tag, pglift_op **out,
+                                                    pglift_error **err) PGLIFT_NOEXCEPT;
 
 #ifdef __cplusplus
 }

@@ -26,6 +26,21 @@ int main(void) {
   OK(pglift_instance_configure(ctx, "cfg", restart, strlen(restart), &json, ERR));
   CHECK(contains(json, "\"needs_restart\":[\"max_connections\"]") && contains(json, "\"pending_restart\":true"));
   pglift_free(json);
+  /* Dry runs: the changes named, nothing written; a bad value is still refused. */
+  OK(pglift_instance_configure_with(ctx, "cfg", "{\"work_mem\": \"9MB\"}", strlen("{\"work_mem\": \"9MB\"}"), PGLIFT_OP_DRY_RUN, &json, ERR));
+  CHECK(contains(json, "\"work_mem\":[\"8MB\",\"9MB\"]") && contains(json, "\"reloaded\":false"));
+  pglift_free(json);
+  FAILS(PGLIFT_E_INVALID_SPEC, pglift_instance_configure_with(ctx, "cfg", "{\"work_mem\": \"lots\"}", strlen("{\"work_mem\": \"lots\"}"), PGLIFT_OP_DRY_RUN,
+                                                              &json, ERR));
+  OK(pglift_instance_configure_text_with(ctx, "cfg", "work_mem = '10MB'\n", strlen("work_mem = '10MB'\n"), PGLIFT_OP_DRY_RUN, &json, ERR));
+  CHECK(contains(json, "\"work_mem\":[\"8MB\",\"10MB\"]"));
+  pglift_free(json);
+  OK(pglift_instance_configure_with_async(ctx, "cfg", "{\"work_mem\": \"11MB\"}", strlen("{\"work_mem\": \"11MB\"}"), PGLIFT_OP_DRY_RUN, 3, &op, ERR));
+  CHECK(pglift_op_wait(op, 60000) == 1 && contains(pglift_op_result(op), "\"work_mem\":[\"8MB\",\"11MB\"]"));
+  pglift_op_free(op);
+  OK(pglift_instance_parameters(ctx, "cfg", &json, ERR));
+  CHECK(contains(json, "\"work_mem\":\"8MB\""));
+  pglift_free(json);
   FAILS(PGLIFT_E_INVALID_SPEC, pglift_instance_configure(ctx, "cfg", "[1]", 3, &json, ERR));
   FAILS(PGLIFT_E_INVALID_SPEC, pglift_instance_configure(ctx, "cfg", "{\"bad name\": 1}", 15, &json, ERR));
 

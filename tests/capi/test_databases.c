@@ -60,6 +60,33 @@ int main(void) {
   pglift_free(json);
   FAILS(PGLIFT_E_NOT_FOUND, pglift_database_privileges(ctx, "dbs", "{\"roles\": [\"nobody\"]}", &json, ERR));
 
+  /* Dry runs (the _with forms): the would-be database, nothing created, altered or dropped. */
+  OK(pglift_database_create_with(ctx, "dbs", "{\"name\": \"dry\"}", strlen("{\"name\": \"dry\"}"), PGLIFT_OP_DRY_RUN, &json, ERR));
+  CHECK(contains(json, "\"name\":\"dry\""));
+  pglift_free(json);
+  FAILS(PGLIFT_E_NOT_FOUND, pglift_database_get(ctx, "dbs", "dry", &json, ERR));
+  FAILS(PGLIFT_E_NOT_FOUND, pglift_database_create_with(ctx, "dbs", "{\"name\": \"dry\", \"owner\": \"nobody\"}", 34,
+                                                        PGLIFT_OP_DRY_RUN, &json, ERR));
+  OK(pglift_database_alter_with(ctx, "dbs", "{\"name\": \"app\", \"settings\": {\"work_mem\": \"1MB\"}}", 48,
+                                PGLIFT_OP_DRY_RUN, &json, ERR));
+  pglift_free(json);
+  OK(pglift_database_get(ctx, "dbs", "app", &json, ERR));
+  CHECK(contains(json, "\"settings\":null"));
+  pglift_free(json);
+  OK(pglift_database_drop_with(ctx, "dbs", "app", 1, PGLIFT_OP_DRY_RUN, ERR));
+  OK(pglift_database_drop_with_async(ctx, "dbs", "app", 1, PGLIFT_OP_DRY_RUN, 6, &op, ERR));
+  CHECK(pglift_op_wait(op, 60000) == 1 && pglift_op_state_of(op) == PGLIFT_OP_SUCCEEDED);
+  pglift_op_free(op);
+  OK(pglift_database_create_with_async(ctx, "dbs", "{\"name\": \"dry\"}", strlen("{\"name\": \"dry\"}"), PGLIFT_OP_DRY_RUN, 7, &op, ERR));
+  CHECK(pglift_op_wait(op, 60000) == 1 && contains(pglift_op_result(op), "\"name\":\"dry\""));
+  pglift_op_free(op);
+  OK(pglift_database_alter_with_async(ctx, "dbs", "{\"name\": \"app\"}", strlen("{\"name\": \"app\"}"), PGLIFT_OP_DRY_RUN, 8, &op, ERR));
+  CHECK(pglift_op_wait(op, 60000) == 1 && pglift_op_state_of(op) == PGLIFT_OP_SUCCEEDED);
+  pglift_op_free(op);
+  OK(pglift_database_get(ctx, "dbs", "app", &json, ERR));
+  pglift_free(json);
+  FAILS(PGLIFT_E_INVALID_SPEC, pglift_database_drop_with(ctx, "dbs", "app", 1, 2, ERR));
+
   /* Asynchronously: run, then drop; results from the op. */
   OK(pglift_database_run_async(ctx, "dbs", "SELECT count(*) AS n FROM t", "{\"databases\": [\"app\"]}", 3, &op, ERR));
   CHECK(pglift_op_wait(op, 60000) == 1);

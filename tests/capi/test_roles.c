@@ -112,6 +112,31 @@ int main(void) {
   CHECK(pglift_error_code(pglift_op_error(op)) == PGLIFT_E_NOT_FOUND);
   pglift_op_free(op);
 
+  /* Dry runs (the _with forms): checked, nothing changed; an unknown flag names "flags". */
+  OK(pglift_role_create_with(ctx, "rl", "{\"name\": \"erin\"}", strlen("{\"name\": \"erin\"}"), PGLIFT_OP_DRY_RUN, ERR));
+  FAILS(PGLIFT_E_NOT_FOUND, pglift_role_get(ctx, "rl", "erin", &json, ERR));
+  FAILS(PGLIFT_E_ALREADY_EXISTS, pglift_role_create_with(ctx, "rl", "{\"name\": \"bob\"}", strlen("{\"name\": \"bob\"}"), PGLIFT_OP_DRY_RUN, ERR));
+  FAILS(PGLIFT_E_INVALID_SPEC, pglift_role_create_with(ctx, "rl", "{\"name\": \"erin\"}", strlen("{\"name\": \"erin\"}"), 1u << 7, ERR));
+  CHECK(strcmp(pglift_error_field(test_err), "flags") == 0);
+  OK(pglift_role_alter_with(ctx, "rl", "bob", "{\"superuser\": true}", strlen("{\"superuser\": true}"), PGLIFT_OP_DRY_RUN, ERR));
+  OK(pglift_role_get(ctx, "rl", "bob", &json, ERR));
+  CHECK(contains(json, "\"superuser\":false"));
+  pglift_free(json);
+  OK(pglift_role_drop_with(ctx, "rl", "bob", "{\"drop_owned\": true}", strlen("{\"drop_owned\": true}"), PGLIFT_OP_DRY_RUN, ERR));
+  OK(pglift_role_create_with_async(ctx, "rl", "{\"name\": \"erin\"}", strlen("{\"name\": \"erin\"}"), PGLIFT_OP_DRY_RUN, 18, &op, ERR));
+  CHECK(pglift_op_wait(op, 60000) == 1 && pglift_op_state_of(op) == PGLIFT_OP_SUCCEEDED);
+  pglift_op_free(op);
+  OK(pglift_role_alter_with_async(ctx, "rl", "bob", "{\"superuser\": true}", strlen("{\"superuser\": true}"), PGLIFT_OP_DRY_RUN, 19, &op, ERR));
+  CHECK(pglift_op_wait(op, 60000) == 1 && pglift_op_state_of(op) == PGLIFT_OP_SUCCEEDED);
+  pglift_op_free(op);
+  OK(pglift_role_drop_with_async(ctx, "rl", "bob", NULL, 0, PGLIFT_OP_DRY_RUN, 20, &op, ERR));
+  CHECK(pglift_op_wait(op, 60000) == 1 && pglift_op_state_of(op) == PGLIFT_OP_SUCCEEDED);
+  pglift_op_free(op);
+  FAILS(PGLIFT_E_NOT_FOUND, pglift_role_get(ctx, "rl", "erin", &json, ERR));
+  OK(pglift_role_get(ctx, "rl", "bob", &json, ERR));
+  CHECK(contains(json, "\"superuser\":false"));
+  pglift_free(json);
+
   OK(pglift_role_drop(ctx, "rl", "bob", "{\"drop_owned\": true}", 20, ERR));
   FAILS(PGLIFT_E_NOT_FOUND, pglift_role_get(ctx, "rl", "bob", &json, ERR));
   drain_checking(ctx);
