@@ -309,8 +309,12 @@ PGLIFT_API int pglift_instance_alter(pglift_ctx *ctx, const char *instance, cons
                                      pglift_error **err) PGLIFT_NOEXCEPT;
 /* Brings an instance to a manifest (the create spec, where "state" may also be "absent" or "restarted",
  * and "restart_on_changes"): creates it, changes it (as alter: port, settings given, data_checksums,
- * state) or drops it. *out_json as pglift_instance_alter's, change_state "created" | "changed" |
- * "dropped" | null. */
+ * state) or drops it. On an existing instance its "roles" and "databases" are applied too: each created,
+ * altered to the manifest, or dropped when its item has "state": "absent" (a stopped plain instance is
+ * started for them and stopped again; a stopped Patroni member is refused with PGLIFT_E_STATE; a standby
+ * skips them). *out_json as pglift_instance_alter's, change_state "created" | "changed" | "dropped" |
+ * null, plus "roles" and "databases": [{"name": "alice", "change_state": "created" | "changed" |
+ * "dropped" | null}] (empty when the instance is created: they are made with it). */
 PGLIFT_API int pglift_instance_apply(pglift_ctx *ctx, const char *manifest_json, size_t manifest_len,
                                      uint32_t flags, char **out_json, pglift_error **err) PGLIFT_NOEXCEPT;
 /* A Patroni member: a switchover to it (returns once it leads). Plain instances: PGLIFT_E_STATE. */
