@@ -347,7 +347,8 @@ PGLIFT_API int pglift_patroni_log_file(pglift_ctx *ctx, const char *instance, ch
 
 /* ---- Databases (PGLIFT_HAS_DATABASES) ------------------------------------------------------------ */
 
-/* The instance must be running (PGLIFT_E_STATE otherwise). Every write (create, alter, drop) is refused
+/* A stopped plain instance is started for the operation and stopped after it, also when it fails (a
+ * stopped Patroni member, or any stopped instance in a dry run: PGLIFT_E_STATE). Every write (create, alter, drop) is refused
  * on a read-only standby with PGLIFT_E_READ_ONLY, the message naming the leader. Names (databases,
  * roles, schemas, extensions, tablespaces): non-empty, at most 63 bytes, no control characters; they
  * reach SQL only quoted by libpq. Errors name the field (pglift_error_field), never quote a document.
@@ -468,7 +469,7 @@ PGLIFT_API int pglift_database_run_async(pglift_ctx *ctx, const char *instance, 
                                          pglift_error **err) PGLIFT_NOEXCEPT;
 PGLIFT_API int pglift_database_privileges_async(pglift_ctx *ctx, const char *instance, const char *query_json,
                                                 uint64_t tag, pglift_op **out, pglift_error **err) PGLIFT_NOEXCEPT;
-/* ---- Roles (the instance must be running) ------------------------------------------------------ */
+/* ---- Roles (a stopped plain instance started for them, as for databases) ------------------------ */
 
 /* Role documents are JSON with the fields of pglift's role manifest:
  *   spec (create): {"name": "bob", "password": "...", "encrypted_password": "...", "inherit": true,
@@ -482,7 +483,7 @@ PGLIFT_API int pglift_database_privileges_async(pglift_ctx *ctx, const char *ins
  *     "infinity"), "in_roles" (sorted), "pgpass"}; list gives an array of them (no pg_* roles).
  * Passwords are encrypted client-side (SCRAM) and never appear in events, errors or results. Errors:
  * PGLIFT_E_INVALID_SPEC naming the field; _ALREADY_EXISTS; _NOT_FOUND (the role, or a role named in
- * in_roles/grant/revoke/reassign_owned); _STATE (the instance is not running; objects depend on a role
+ * in_roles/grant/revoke/reassign_owned); _STATE (a stopped Patroni member; objects depend on a role
  * to drop: use drop_owned or reassign_owned); _READ_ONLY (a standby); _BUSY (the instance is being
  * created, dropped, started, stopped or configured). A failed or cancelled create leaves nothing. */
 PGLIFT_API int pglift_role_create(pglift_ctx *ctx, const char *instance, const char *spec_json, size_t spec_len,

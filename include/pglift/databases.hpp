@@ -2,7 +2,8 @@
 // on several databases. Each operation exists blocking (`create_database`), with a callback
 // (`start_create_database`) and, in <pglift/async.hpp>, with an Asio token (`async_create_database`).
 // Every write checks first that the instance is not a read-only standby (ReadOnly names the leader).
-// The instance must be running (StateError otherwise).
+// A stopped plain instance is started for the operation and stopped after it, as for roles (see
+// <pglift/roles.hpp>: never a Patroni member, nor in a dry run: StateError).
 #pragma once
 #include <cstdint>
 #include <map>

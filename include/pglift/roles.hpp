@@ -2,10 +2,12 @@
 // exists blocking (`create_role`) and asynchronous with a callback (`start_create_role`);
 // <pglift/async.hpp> adds Asio completion tokens (`async_create_role`).
 //
-// Every operation needs the instance running (StateError otherwise: start it first); writes are refused
-// on a standby (ReadOnly, naming the leader). Role operations hold the instance lock shared: several
-// run at once, none while the instance itself is created, dropped, started, stopped or configured
-// (Busy). Passwords are encrypted client-side (SCRAM) and never appear in logs, events or errors.
+// Every operation works on the running instance, as pglift's do: a stopped plain instance is started for
+// the operation and stopped after it (also when it fails; not in a dry run, and never a Patroni member:
+// StateError, start it first). Writes are refused on a standby (ReadOnly, naming the leader). Role
+// operations hold the instance lock shared: several run at once, none while the instance itself is
+// created, dropped, started, stopped or configured (Busy); one that starts the instance holds it
+// exclusively. Passwords are encrypted client-side (SCRAM) and never appear in logs, events or errors.
 #pragma once
 #include <optional>
 #include <string>

@@ -452,36 +452,28 @@ namespace {
 
 Context::Impl& impl(Context& ctx) { return ctx.impl(); }
 
-/// A write: the instance's lock first, held shared as for roles (see ops::sql::Locked), then the
-/// existence checks.
+/// Every database operation as a role one: on the instance held by ops::sql::on_running (its lock shared,
+/// or a stopped plain instance started for the operation and stopped after), then the existence checks.
 template <class T, class Fn>
-auto locked(InstanceRef ref, Fn fn) {
+auto on_running(InstanceRef ref, Fn fn) {
   return [ref = std::move(ref), fn = std::move(fn)](const core::Op& op) mutable -> awaitable<T> {
-    postgres::Layout l = ops::lookup(op.settings, ref);
-    ops::InstanceLock lock(op.settings, l.qualname(), ops::InstanceLock::Shared{});
-    co_return co_await fn(op, l);
-  };
-}
-template <class T, class Fn>
-auto unlocked(InstanceRef ref, Fn fn) {
-  return [ref = std::move(ref), fn = std::move(fn)](const core::Op& op) mutable -> awaitable<T> {
-    postgres::Layout l = ops::lookup(op.settings, ref);
-    co_return co_await fn(op, l);
+    auto body = [&](const ops::sql::Target& t) -> awaitable<T> { co_return co_await fn(op, t.layout); };
+    co_return co_await ops::sql::on_running(op, ref, body);
   };
 }
 
 auto create_body(InstanceRef ref, DatabaseSpec spec) {
-  return ops::dry_runnable(locked<Database>(std::move(ref), [spec = std::move(spec)](const core::Op& op, const postgres::Layout& l) {
+  return ops::dry_runnable(on_running<Database>(std::move(ref), [spec = std::move(spec)](const core::Op& op, const postgres::Layout& l) {
     return ops::databases::create(op, l, spec);
   }));
 }
 auto alter_body(InstanceRef ref, DatabaseSpec spec) {
-  return ops::dry_runnable(locked<Database>(std::move(ref), [spec = std::move(spec)](const core::Op& op, const postgres::Layout& l) {
+  return ops::dry_runnable(on_running<Database>(std::move(ref), [spec = std::move(spec)](const core::Op& op, const postgres::Layout& l) {
     return ops::databases::alter(op, l, spec);
   }));
 }
 auto get_body(InstanceRef ref, std::string name) {
-  return unlocked<Database>(std::move(ref),
+  return on_running<Database>(std::move(ref),
                            [name = std::move(name)](const core::Op& op, const postgres::Layout& l) -> awaitable<Database> {
                              core::check_sql_name("name", name);
                              const ops::sql::Target t = ops::sql::running(op.settings, l);
@@ -489,24 +481,24 @@ auto get_body(InstanceRef ref, std::string name) {
                            });
 }
 auto list_body(InstanceRef ref, DatabaseSelection selection) {
-  return unlocked<std::vector<DatabaseListItem>>(
+  return on_running<std::vector<DatabaseListItem>>(
       std::move(ref), [selection = std::move(selection)](const core::Op& op, const postgres::Layout& l) {
         return ops::databases::list(op, l, selection);
       });
 }
 auto drop_body(InstanceRef ref, std::string name, bool force) {
-  return ops::dry_runnable(locked<void>(std::move(ref), [name = std::move(name), force](const core::Op& op, const postgres::Layout& l) {
+  return ops::dry_runnable(on_running<void>(std::move(ref), [name = std::move(name), force](const core::Op& op, const postgres::Layout& l) {
     return ops::databases::drop(op, l, name, force);
   }));
 }
 auto run_body(InstanceRef ref, std::string sql, DatabaseSelection selection) {
-  return unlocked<SqlResults>(std::move(ref), [sql = std::move(sql), selection = std::move(selection)](
+  return on_running<SqlResults>(std::move(ref), [sql = std::move(sql), selection = std::move(selection)](
                                                   const core::Op& op, const postgres::Layout& l) {
     return ops::databases::run(op, l, sql, selection);
   });
 }
 auto privileges_body(InstanceRef ref, std::vector<std::string> databases, std::vector<std::string> roles, bool defaults) {
-  return unlocked<Privileges>(std::move(ref), [databases = std::move(databases), roles = std::move(roles), defaults](
+  return on_running<Privileges>(std::move(ref), [databases = std::move(databases), roles = std::move(roles), defaults](
                                                   const core::Op& op, const postgres::Layout& l) {
     return ops::databases::privileges(op, l, databases, roles, defaults);
   });

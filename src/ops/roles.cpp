@@ -3,6 +3,7 @@
 // Locking: a role operation holds the instance lock shared (InstanceLock::Shared): role operations of
 // one instance run together (PostgreSQL serialises what must be), but none runs while the instance is
 // created, dropped, started, stopped or configured, and those wait for no role operation either: Busy.
+// A stopped plain instance is started for the operation and stopped after it (ops::sql::on_running).
 // The passfile, shared by every instance, is edited under its own lock ({run_prefix}/locks/passfile.lock).
 #include <fcntl.h>
 #include <sys/file.h>
@@ -145,8 +146,8 @@ awaitable<void> create(const core::Op& op, const sql::Target& t, const RoleSpec&
 awaitable<void> create(const core::Op& op, const InstanceRef& ref, const RoleSpec& spec) {
   spec.validate();
   if (spec.pgpass) require_passfile(op.settings);
-  const sql::Locked held(op, ref);
-  co_await create(op, held.target, spec);
+  auto body = [&](const sql::Target& t) -> awaitable<void> { co_await create(op, t, spec); };
+  co_await sql::on_running(op, ref, body);
 }
 
 /// The creation proper, on a running instance whose lock the caller holds.
@@ -227,8 +228,8 @@ awaitable<void> alter(const core::Op& op, const InstanceRef& ref, const std::str
   postgres::validate_role_name("name", name);
   changes.validate();
   if (changes.pgpass == true) require_passfile(op.settings);
-  const sql::Locked held(op, ref);
-  co_await alter(op, held.target, name, changes);
+  auto body = [&](const sql::Target& t) -> awaitable<void> { co_await alter(op, t, name, changes); };
+  co_await sql::on_running(op, ref, body);
 }
 
 /// The alter proper, on a running instance whose lock the caller holds (changes validated).
@@ -294,22 +295,26 @@ awaitable<std::optional<Role>> find(const core::Op& op, const sql::Target& t, co
 
 awaitable<Role> get(const core::Op& op, const InstanceRef& ref, const std::string& name) {
   postgres::validate_role_name("name", name);
-  sql::Locked h(op, ref);
-  std::optional<Role> found = co_await find(op, h.target, name);
-  if (!found) throw NotFound("role", name);
-  co_return std::move(*found);
+  auto body = [&](const sql::Target& t) -> awaitable<Role> {
+    std::optional<Role> found = co_await find(op, t, name);
+    if (!found) throw NotFound("role", name);
+    co_return std::move(*found);
+  };
+  co_return co_await sql::on_running(op, ref, body);
 }
 
 awaitable<std::vector<Role>> list(const core::Op& op, const InstanceRef& ref) {
-  sql::Locked h(op, ref);
-  auto run = [&](Session& s) {
-    std::vector<Role> roles;
-    for (const auto& row : s.query(std::string("SELECT ") + postgres::role_columns +
-                                   " FROM pg_authid r WHERE r.rolname !~ '^pg_' ORDER BY r.rolname"))
-      roles.push_back(observed(op.settings, s, h.target.port, row));
-    return roles;
+  auto body = [&](const sql::Target& t) -> awaitable<std::vector<Role>> {
+    auto run = [&](Session& s) {
+      std::vector<Role> roles;
+      for (const auto& row : s.query(std::string("SELECT ") + postgres::role_columns +
+                                     " FROM pg_authid r WHERE r.rolname !~ '^pg_' ORDER BY r.rolname"))
+        roles.push_back(observed(op.settings, s, t.port, row));
+      return roles;
+    };
+    co_return co_await sql::with_session(op, t, run);
   };
-  co_return co_await sql::with_session(op, h.target, run);
+  co_return co_await sql::on_running(op, ref, body);
 }
 
 awaitable<void> drop(const core::Op& op, const sql::Target& t, const std::string& name, const RoleDropOptions& options);
@@ -317,8 +322,8 @@ awaitable<void> drop(const core::Op& op, const sql::Target& t, const std::string
 awaitable<void> drop(const core::Op& op, const InstanceRef& ref, const std::string& name, const RoleDropOptions& options) {
   postgres::validate_role_name("name", name);
   options.validate();
-  sql::Locked h(op, ref);
-  co_await drop(op, h.target, name, options);
+  auto body = [&](const sql::Target& t) -> awaitable<void> { co_await drop(op, t, name, options); };
+  co_await sql::on_running(op, ref, body);
 }
 
 /// The drop proper, on a running instance whose lock the caller holds (options validated).

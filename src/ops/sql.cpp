@@ -1,6 +1,7 @@
 #include "ops/sql.hpp"
 
 #include "core/text.hpp"
+#include "ops/instance_ops.hpp"
 #include "ops/lookup.hpp"
 #include "patroni/config.hpp"
 #include "patroni/member.hpp"
@@ -14,10 +15,42 @@ Target running(const Settings&, const postgres::Layout& layout) {
   return Target{layout, pm->port};
 }
 
-Locked::Locked(const core::Op& op, const InstanceRef& ref)
-    : layout(lookup(op.settings, ref)),
-      lock(op.settings, layout.qualname(), InstanceLock::Shared{}),
-      target(running(op.settings, layout)) {}
+
+awaitable<Running> hold_running(const core::Op& op, const InstanceRef& ref) {
+  Running r{lookup(op.settings, ref), nullptr, {}, false};
+  const postgres::Layout& l = r.layout;
+  auto port = [&]() -> int {
+    auto pm = postgres::running_postmaster(l);
+    return pm && pm->port > 0 ? pm->port : 0;
+  };
+  r.lock = std::make_unique<InstanceLock>(op.settings, l.qualname(), InstanceLock::Shared{});
+  if (int p = port()) {
+    r.target = Target{l, p};
+    co_return r;
+  }
+  r.lock.reset();  // exclusive from here: a start and a stop are made under it
+  r.lock = std::make_unique<InstanceLock>(op.settings, l.qualname());
+  if (int p = port()) {  // started meanwhile
+    r.target = Target{l, p};
+    co_return r;
+  }
+  const std::string stopped = "instance " + l.display() + " is not running";
+  if (op.settings.patroni && patroni::is_member(op.settings, l))
+    throw StateError(stopped + ": start it first (a Patroni member is not started for one operation: it could become the leader)");
+  if (op.dry_run) throw StateError(stopped + ": start it first (a dry run does not start it)");
+  op.info(stopped + ": starting it for this operation (it is stopped again after it)", "pglift.postgresql");
+  StartOptions options;
+  co_await start(op, l, options);
+  r.started_here = true;
+  r.target = running(op.settings, l);
+  co_return r;
+}
+
+awaitable<void> release_started(const core::Op& op, const Running& r) {
+  if (!r.started_here) co_return;
+  co_await asio::this_coro::reset_cancellation_state(core::no_cancellation);
+  co_await stop(op, r.layout, StopMode::fast);
+}
 
 namespace {
 

@@ -3,7 +3,11 @@
 // context's pool, and the one check every write makes first (a standby is read-only, and the error
 // names the leader).
 #pragma once
+#include <exception>
+#include <memory>
+#include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "core/asio.hpp"
@@ -29,15 +33,50 @@ struct Target {
 /// unless its postmaster runs.
 Target running(const Settings& settings, const postgres::Layout& layout);
 
-/// An instance for SQL work (roles, databases): found, its lock held shared, and running. SQL operations
-/// run side by side (PostgreSQL orders them); the instance's creation, drop, start, stop and configuration
-/// hold the lock exclusively: each waits for nothing and gets Busy while the other runs.
-struct Locked {
+
+/// An instance for an SQL operation (roles, databases), as pglift has it: a running one with its lock
+/// held shared (SQL operations run side by side, PostgreSQL orders them; the instance's creation, drop,
+/// start, stop and configuration hold it exclusively, and each gets Busy while the other runs); a
+/// stopped plain instance is started for the operation under its lock held exclusively, and
+/// `started_here` says it must be stopped after (release_started). A stopped Patroni member is refused
+/// (StateError: starting it could make it lead), and so is any stopped instance in a dry run.
+struct Running {
   postgres::Layout layout;
-  InstanceLock lock;
+  std::unique_ptr<InstanceLock> lock;
   Target target;
-  Locked(const core::Op& op, const InstanceRef& ref);
+  bool started_here = false;
 };
+awaitable<Running> hold_running(const core::Op& op, const InstanceRef& ref);
+/// Stops what hold_running started, whatever happened meanwhile (cancellation masked).
+awaitable<void> release_started(const core::Op& op, const Running& r);
+
+/// fn(const Target&) -> awaitable<T> on the instance held by hold_running, then release_started, also
+/// when fn fails. fn gets the target and the layout through it.
+template <class Fn>
+auto on_running(const core::Op& op, const InstanceRef& ref, Fn fn) -> decltype(fn(std::declval<const Target&>())) {
+  using T = typename decltype(fn(std::declval<const Target&>()))::value_type;
+  const Running held = co_await hold_running(op, ref);
+  std::exception_ptr failure;
+  if constexpr (std::is_void_v<T>) {
+    try {
+      co_await fn(held.target);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    co_await release_started(op, held);
+    if (failure) std::rethrow_exception(failure);
+  } else {
+    std::optional<T> result;
+    try {
+      result = co_await fn(held.target);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    co_await release_started(op, held);
+    if (failure) std::rethrow_exception(failure);
+    co_return std::move(*result);
+  }
+}
 
 /// Runs fn(postgres::Session&) on the pool, in a session on `dbname` opened for the call. Blocking
 /// libpq calls (bounded by connect_timeout); a cancellation takes effect once fn has returned, so fn

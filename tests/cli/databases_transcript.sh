@@ -103,9 +103,12 @@ expect_status 1
 expect_match "not found" "^Error: database 'app' not found$" "$ERR"
 
 pglift instance stop main
-pglift database -i main list
-expect_status 1
-expect_match "needs a running instance" 'is not running' "$ERR"
+pglift -L INFO database -i main list -o json
+expect_status 0
+expect_match "starts the stopped instance for it" 'is not running: starting it for this operation' "$ERR"
+expect_equal "lists the databases" "True" "$(json_summary 'any(x["name"] == "postgres" for x in d)')"
+pglift instance status main
+expect_status 3
 
 pglift --non-interactive instance drop main
 expect_status 0

@@ -251,6 +251,9 @@ expect_status 3
 expect_stdout "PostgreSQL: not running
 Patroni API: not running
 DCS: ok"
+pglift role -i pg1 list
+expect_status 1
+expect_match "a stopped member is not started for a role operation" "is not running: start it first \(a Patroni member is not started" "$ERR"
 pglift instance start pg1
 expect_status 0
 pglift instance status pg1

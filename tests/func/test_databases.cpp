@@ -357,10 +357,23 @@ TEST_CASE("dry runs: create checks its references, alter rolls back, drop checks
   drop_database(*env(), ref, "drydb");
 }
 
-TEST_CASE("a stopped instance: StateError naming it") {
+TEST_CASE("a stopped instance: started for the operation, stopped after it (also after a failure); not for a dry run") {
   stop_instance(*env(), ref);
-  CHECK_THROWS_WITH_AS(list_databases(*env(), ref), doctest::Contains("is not running"), StateError);
+  CHECK_FALSE(list_databases(*env(), ref).empty());
+  CHECK(get_instance(*env(), ref).state == InstanceState::stopped);
+  DatabaseSpec spec;
+  spec.name = "while_stopped";
+  CHECK(create_database(*env(), ref, spec).name == "while_stopped");
+  CHECK(get_instance(*env(), ref).state == InstanceState::stopped);
+  CHECK_THROWS_AS(create_database(*env(), ref, spec), AlreadyExists);
+  CHECK(get_instance(*env(), ref).state == InstanceState::stopped);
+  OpOptions dry;
+  dry.dry_run = true;
+  CHECK_THROWS_WITH_AS(drop_database(*env(), ref, "while_stopped", false, dry), doctest::Contains("is not running"), StateError);
+  drop_database(*env(), ref, "while_stopped");
+  CHECK(get_instance(*env(), ref).state == InstanceState::stopped);
   start_instance(*env(), ref);
+  CHECK_THROWS_AS(get_database(*env(), ref, "while_stopped"), NotFound);
 }
 
 int main(int argc, char** argv) {

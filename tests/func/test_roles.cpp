@@ -285,9 +285,24 @@ TEST_CASE("Asio completion tokens: use_future; a role op runs beside another, a 
   async_drop_role(*env, main_ref, "gina", RoleDropOptions{}, boost::asio::use_future).get();
   CHECK_THROWS_AS(get_role(*env, main_ref, "gina"), NotFound);
 
+  // A stopped instance is started for the operation and stopped after it, even when it fails; a dry run
+  // does not start it.
   stop_instance(*env, main_ref);
-  CHECK_THROWS_WITH_AS(list_roles(*env, main_ref), doctest::Contains("is not running"), StateError);
+  CHECK(list_roles(*env, main_ref).size() >= 1);
+  CHECK(env.shown("is not running: starting it for this operation"));
+  CHECK(get_instance(*env, main_ref).state == InstanceState::stopped);
+  create_role(*env, main_ref, RoleSpec{.name = "stopped_create"});
+  CHECK(get_instance(*env, main_ref).state == InstanceState::stopped);
+  CHECK_THROWS_AS(get_role(*env, main_ref, "nobody_here"), NotFound);
+  CHECK(get_instance(*env, main_ref).state == InstanceState::stopped);
+  OpOptions dry;
+  dry.dry_run = true;
+  CHECK_THROWS_WITH_AS(drop_role(*env, main_ref, "stopped_create", {}, dry), doctest::Contains("a dry run does not start it"),
+                       StateError);
+  CHECK(get_instance(*env, main_ref).state == InstanceState::stopped);
+  drop_role(*env, main_ref, "stopped_create");
   start_instance(*env, main_ref);
+  CHECK_THROWS_AS(get_role(*env, main_ref, "stopped_create"), NotFound);
 }
 
 TEST_CASE("the instance lock is held shared: beside another holder of it, never during an exclusive one (Busy)") {
