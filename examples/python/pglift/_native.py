@@ -146,6 +146,31 @@ _PROTOTYPES = {
         [_handle, c_char_p, c_char_p, c_char_p, c_size_t, c_uint64, _op_out, _err_out],
     ),
     # --- end roles
+    # --- dry runs (PGLIFT_HAS_DRY_RUN): the _with forms of role and configuration writes, taking flags
+    "pglift_role_create_with": (c_int, [_handle, c_char_p, c_char_p, c_size_t, c_uint32, _err_out]),
+    "pglift_role_alter_with": (c_int, [_handle, c_char_p, c_char_p, c_char_p, c_size_t, c_uint32, _err_out]),
+    "pglift_role_drop_with": (c_int, [_handle, c_char_p, c_char_p, c_char_p, c_size_t, c_uint32, _err_out]),
+    "pglift_role_create_with_async": (
+        c_int,
+        [_handle, c_char_p, c_char_p, c_size_t, c_uint32, c_uint64, _op_out, _err_out],
+    ),
+    "pglift_role_alter_with_async": (
+        c_int,
+        [_handle, c_char_p, c_char_p, c_char_p, c_size_t, c_uint32, c_uint64, _op_out, _err_out],
+    ),
+    "pglift_role_drop_with_async": (
+        c_int,
+        [_handle, c_char_p, c_char_p, c_char_p, c_size_t, c_uint32, c_uint64, _op_out, _err_out],
+    ),
+    "pglift_instance_configure_with": (c_int, [_handle, c_char_p, c_char_p, c_size_t, c_uint32, _str_out, _err_out]),
+    "pglift_instance_configure_text_with": (
+        c_int,
+        [_handle, c_char_p, c_char_p, c_size_t, c_uint32, _str_out, _err_out],
+    ),
+    "pglift_instance_configure_with_async": (
+        c_int,
+        [_handle, c_char_p, c_char_p, c_size_t, c_uint32, c_uint64, _op_out, _err_out],
+    ),
 }
 
 for _name, (_restype, _argtypes) in _PROTOTYPES.items():

@@ -51,6 +51,13 @@ def _apply_flags(dry_run: bool) -> int:
     return APPLY_DRY_RUN if dry_run else 0
 
 
+OP_DRY_RUN = 1 << 0  # PGLIFT_OP_DRY_RUN: the flag of the _with forms of role, database and configuration writes
+
+
+def _op_flags(dry_run: bool) -> int:
+    return OP_DRY_RUN if dry_run else 0
+
+
 def _spec_bytes(spec: dict[str, Any] | str) -> bytes:
     return (spec if isinstance(spec, str) else json.dumps(spec)).encode()
 
@@ -234,11 +241,13 @@ class Context:
         flags = _drop_flags(remove_cluster, dcs_unreachable_ok)
         errors.check(lib.pglift_instance_drop_with, self.handle, encode(instance), flags)
 
-    def configure(self, instance: str, changes: dict[str, Any]) -> dict[str, Any]:
+    def configure(self, instance: str, changes: dict[str, Any], *, dry_run: bool = False) -> dict[str, Any]:
         """Sets parameters (None removes one); reloads and confirms. Returns {"changes": {name: [old, new]},
-        "reloaded", "needs_restart": [...], "pending_restart"}."""
+        "reloaded", "needs_restart": [...], "pending_restart"}; ``dry_run`` checks the values and returns the
+        changes it would make ("reloaded": False), writing nothing."""
         doc = json.dumps(changes).encode()
-        return json.loads(self._json_call(lib.pglift_instance_configure, encode(instance), doc, len(doc)))
+        return json.loads(self._json_call(lib.pglift_instance_configure_with, encode(instance), doc, len(doc),
+                                          _op_flags(dry_run)))
 
     def alter(self, instance: str, changes: dict[str, Any], *, dry_run: bool = False) -> dict[str, Any]:
         """Changes an instance: {"port", "state": "started"|"stopped"|"restarted", "settings": {name: value or
@@ -250,7 +259,9 @@ class Context:
 
     def apply(self, manifest: dict[str, Any] | str, *, dry_run: bool = False) -> dict[str, Any]:
         """Creates, changes or drops ("state": "absent") the instance of a manifest; the result as alter's,
-        with change_state "created", "changed", "dropped" or None."""
+        with change_state "created", "changed", "dropped" or None. On an existing instance the manifest's
+        "roles" and "databases" are applied too (an item with "state": "absent" dropped), reported in the
+        result's "roles" and "databases": [{"name", "change_state": "created"|"changed"|"dropped"|None}]."""
         doc = _spec_bytes(manifest)
         return json.loads(self._json_call(lib.pglift_instance_apply, doc, len(doc), _apply_flags(dry_run)))
 
@@ -329,9 +340,10 @@ class Context:
         doc = _spec_bytes(manifest)
         return self._start(lib.pglift_instance_apply_async, json.loads, tag, doc, len(doc), _apply_flags(dry_run))
 
-    def configure_async(self, instance: str, changes: dict[str, Any], tag: int) -> Op:
+    def configure_async(self, instance: str, changes: dict[str, Any], tag: int, *, dry_run: bool = False) -> Op:
         doc = json.dumps(changes).encode()
-        return self._start(lib.pglift_instance_configure_async, json.loads, tag, encode(instance), doc, len(doc))
+        return self._start(lib.pglift_instance_configure_with_async, json.loads, tag, encode(instance), doc,
+                           len(doc), _op_flags(dry_run))
 
     def switchover_async(self, instance: str, tag: int, candidate: str | None = None,
                          scheduled_at: str | None = None) -> Op:
@@ -348,10 +360,12 @@ class Context:
         """"name = value" lines (a Patroni member: its YAML's parameters only)."""
         return self._json_call(lib.pglift_instance_parameters_text, encode(instance))
 
-    def configure_text(self, instance: str, text: str) -> dict[str, Any]:
-        """Makes ``text`` the managed parameters (set and removed as in the text), as :meth:`configure` does."""
+    def configure_text(self, instance: str, text: str, *, dry_run: bool = False) -> dict[str, Any]:
+        """Makes ``text`` the managed parameters (set and removed as in the text), as :meth:`configure` does
+        (``dry_run`` too: the changes it would make, nothing written)."""
         doc = text.encode()
-        return json.loads(self._json_call(lib.pglift_instance_configure_text, encode(instance), doc, len(doc)))
+        return json.loads(self._json_call(lib.pglift_instance_configure_text_with, encode(instance), doc, len(doc),
+                                          _op_flags(dry_run)))
 
     # -- pg_hba records (pgconf) ---------------------------------------------------------------------
     # A record: {"connection": {"type": "host", "address": "10.0.0.0/8", "netmask": None} or None (local),

@@ -5,6 +5,9 @@
     ctx.roles.alter("15/main", "bob", {"login": False, "grant": ["pg_read_all_stats"]})
     ctx.roles.drop("15/main", "bob", reassign_owned="postgres")
 
+Every write takes ``dry_run=True`` to check it (names, references, existence, a standby's read-only state) and
+change nothing: its SQL runs in a transaction rolled back.
+
 Passwords are encrypted by the library (SCRAM) and never come back: a :class:`Role` has ``has_password``.
 """
 
@@ -16,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._native import encode, lib
 from . import errors
+from .context import _op_flags
 
 if TYPE_CHECKING:
     from . import aio
@@ -74,13 +78,15 @@ class Roles:
     def __init__(self, ctx: "Context") -> None:
         self._ctx = ctx
 
-    def create(self, instance: str, spec: dict[str, Any] | str) -> None:
+    def create(self, instance: str, spec: dict[str, Any] | str, *, dry_run: bool = False) -> None:
         doc = _doc(spec)
-        errors.check(lib.pglift_role_create, self._ctx.handle, encode(instance), doc, len(doc))
+        errors.check(lib.pglift_role_create_with, self._ctx.handle, encode(instance), doc, len(doc),
+                     _op_flags(dry_run))
 
-    def alter(self, instance: str, name: str, changes: dict[str, Any] | str) -> None:
+    def alter(self, instance: str, name: str, changes: dict[str, Any] | str, *, dry_run: bool = False) -> None:
         doc = _doc(changes)
-        errors.check(lib.pglift_role_alter, self._ctx.handle, encode(instance), encode(name), doc, len(doc))
+        errors.check(lib.pglift_role_alter_with, self._ctx.handle, encode(instance), encode(name), doc, len(doc),
+                     _op_flags(dry_run))
 
     def get(self, instance: str, name: str) -> Role:
         return Role.from_json(self._ctx._json_call(lib.pglift_role_get, encode(instance), encode(name)))
@@ -88,19 +94,23 @@ class Roles:
     def list(self, instance: str) -> list[Role]:
         return Role.list_from_json(self._ctx._json_call(lib.pglift_role_list, encode(instance)))
 
-    def drop(self, instance: str, name: str, *, drop_owned: bool = False, reassign_owned: str | None = None) -> None:
+    def drop(self, instance: str, name: str, *, drop_owned: bool = False, reassign_owned: str | None = None,
+             dry_run: bool = False) -> None:
         doc = _drop_doc(drop_owned, reassign_owned)
-        errors.check(lib.pglift_role_drop, self._ctx.handle, encode(instance), encode(name), doc,
-                     len(doc) if doc else 0)
+        errors.check(lib.pglift_role_drop_with, self._ctx.handle, encode(instance), encode(name), doc,
+                     len(doc) if doc else 0, _op_flags(dry_run))
 
     # -- asynchronous ------------------------------------------------------------------------------------
-    def create_async(self, instance: str, spec: dict[str, Any] | str, tag: int) -> "Op":
+    def create_async(self, instance: str, spec: dict[str, Any] | str, tag: int, *, dry_run: bool = False) -> "Op":
         doc = _doc(spec)
-        return self._ctx._start(lib.pglift_role_create_async, None, tag, encode(instance), doc, len(doc))
+        return self._ctx._start(lib.pglift_role_create_with_async, None, tag, encode(instance), doc, len(doc),
+                                _op_flags(dry_run))
 
-    def alter_async(self, instance: str, name: str, changes: dict[str, Any] | str, tag: int) -> "Op":
+    def alter_async(self, instance: str, name: str, changes: dict[str, Any] | str, tag: int, *,
+                    dry_run: bool = False) -> "Op":
         doc = _doc(changes)
-        return self._ctx._start(lib.pglift_role_alter_async, None, tag, encode(instance), encode(name), doc, len(doc))
+        return self._ctx._start(lib.pglift_role_alter_with_async, None, tag, encode(instance), encode(name), doc,
+                                len(doc), _op_flags(dry_run))
 
     def get_async(self, instance: str, name: str, tag: int) -> "Op":
         return self._ctx._start(lib.pglift_role_get_async, Role.from_json, tag, encode(instance), encode(name))
@@ -109,10 +119,10 @@ class Roles:
         return self._ctx._start(lib.pglift_role_list_async, Role.list_from_json, tag, encode(instance))
 
     def drop_async(self, instance: str, name: str, tag: int, *, drop_owned: bool = False,
-                   reassign_owned: str | None = None) -> "Op":
+                   reassign_owned: str | None = None, dry_run: bool = False) -> "Op":
         doc = _drop_doc(drop_owned, reassign_owned)
-        return self._ctx._start(lib.pglift_role_drop_async, None, tag, encode(instance), encode(name), doc,
-                                len(doc) if doc else 0)
+        return self._ctx._start(lib.pglift_role_drop_with_async, None, tag, encode(instance), encode(name), doc,
+                                len(doc) if doc else 0, _op_flags(dry_run))
 
 
 class AioRoles:
@@ -122,11 +132,11 @@ class AioRoles:
         self._ctx = ctx
         self._sync = Roles(ctx.sync)
 
-    async def create(self, instance: str, spec: dict[str, Any] | str) -> None:
-        await self._ctx._run(lambda tag: self._sync.create_async(instance, spec, tag))
+    async def create(self, instance: str, spec: dict[str, Any] | str, *, dry_run: bool = False) -> None:
+        await self._ctx._run(lambda tag: self._sync.create_async(instance, spec, tag, dry_run=dry_run))
 
-    async def alter(self, instance: str, name: str, changes: dict[str, Any] | str) -> None:
-        await self._ctx._run(lambda tag: self._sync.alter_async(instance, name, changes, tag))
+    async def alter(self, instance: str, name: str, changes: dict[str, Any] | str, *, dry_run: bool = False) -> None:
+        await self._ctx._run(lambda tag: self._sync.alter_async(instance, name, changes, tag, dry_run=dry_run))
 
     async def get(self, instance: str, name: str) -> Role:
         return await self._ctx._run(lambda tag: self._sync.get_async(instance, name, tag))
@@ -135,6 +145,6 @@ class AioRoles:
         return await self._ctx._run(lambda tag: self._sync.list_async(instance, tag))
 
     async def drop(self, instance: str, name: str, *, drop_owned: bool = False,
-                   reassign_owned: str | None = None) -> None:
+                   reassign_owned: str | None = None, dry_run: bool = False) -> None:
         await self._ctx._run(lambda tag: self._sync.drop_async(instance, name, tag, drop_owned=drop_owned,
-                                                               reassign_owned=reassign_owned))
+                                                               reassign_owned=reassign_owned, dry_run=dry_run))

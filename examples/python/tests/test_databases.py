@@ -60,6 +60,38 @@ class DatabasesTest(unittest.TestCase):
         with self.assertRaises(pglift.NotFound):
             self.dbs.get("app")
 
+    def test_dry_runs_change_nothing(self) -> None:
+        would = self.dbs.create({"name": "pydrydb", "settings": {"work_mem": "2MB"}}, dry_run=True)
+        self.assertEqual(would["name"], "pydrydb")
+        with self.assertRaises(pglift.NotFound):
+            self.dbs.get("pydrydb")
+        op = self.dbs.create_async({"name": "pydrydb"}, 31, dry_run=True)
+        self.assertTrue(op.wait(60))
+        self.assertEqual(op.result()["name"], "pydrydb")
+        op.close()
+        with self.assertRaises(pglift.NotFound):
+            self.dbs.get("pydrydb")
+        with self.assertRaises(pglift.NotFound):  # still checked: the owner must exist
+            self.dbs.create({"name": "pydrydb", "owner": "pydrynobody"}, dry_run=True)
+
+        self.dbs.create({"name": "pydrykeptdb"})
+        try:
+            before = self.dbs.get("pydrykeptdb")
+            now = self.dbs.alter({"name": "pydrykeptdb", "settings": {"work_mem": "3MB"}}, dry_run=True)
+            self.assertEqual(now, before)
+            op = self.dbs.alter_async({"name": "pydrykeptdb", "schemas": ["pydrys"]}, 32, dry_run=True)
+            self.assertTrue(op.wait(60))
+            self.assertEqual(op.result(), before)
+            op.close()
+            self.dbs.drop("pydrykeptdb", force=True, dry_run=True)
+            op = self.dbs.drop_async("pydrykeptdb", 33, dry_run=True)
+            self.assertTrue(op.wait(60))
+            self.assertIsNone(op.result())
+            op.close()
+            self.assertEqual(self.dbs.get("pydrykeptdb"), before)
+        finally:
+            self.dbs.drop("pydrykeptdb")
+
     def test_errors_name_the_field(self) -> None:
         with self.assertRaises(pglift.InvalidSpec) as cm:
             self.dbs.create({"name": "x", "extensions": [{"name": "e", "state": "gone"}]})

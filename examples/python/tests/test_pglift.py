@@ -95,6 +95,21 @@ class ConfigureTest(unittest.TestCase):
                 self.assertEqual(ctx.parameters("pycfg")["work_mem"], "8MB")
                 restart = ctx.configure("pycfg", {"max_connections": 50})
                 self.assertEqual(restart["needs_restart"], ["max_connections"])
+                # Dry runs: the change reported, the parameters left as they were.
+                before = ctx.parameters("pycfg")
+                dry = ctx.configure("pycfg", {"work_mem": "9MB"}, dry_run=True)
+                self.assertEqual(dry["changes"], {"work_mem": ["8MB", "9MB"]})
+                self.assertFalse(dry["reloaded"])
+                with self.assertRaises(pglift.InvalidSpec):
+                    ctx.configure("pycfg", {"work_mem": "lots"}, dry_run=True)
+                dry_text = ctx.configure_text("pycfg", ctx.parameters_text("pycfg").replace("'8MB'", "'10MB'"),
+                                              dry_run=True)
+                self.assertEqual(dry_text["changes"], {"work_mem": ["8MB", "10MB"]})
+                op = ctx.configure_async("pycfg", {"work_mem": "11MB"}, 10, dry_run=True)
+                self.assertTrue(op.wait(60))
+                self.assertEqual(op.result()["changes"], {"work_mem": ["8MB", "11MB"]})
+                op.close()
+                self.assertEqual(ctx.parameters("pycfg"), before)
                 op = ctx.configure_async("pycfg", {"work_mem": None}, 11)
                 self.assertTrue(op.wait(60))
                 self.assertEqual(op.result()["changes"], {"work_mem": ["8MB", None]})
@@ -154,6 +169,20 @@ class ApplyTest(unittest.TestCase):
             self.assertEqual(ctx.apply(manifest)["change_state"], "created")
             try:
                 self.assertIsNone(ctx.apply(manifest)["change_state"])
+                # On the existing instance: the manifest's roles and databases, reported one by one.
+                objects = dict(manifest, roles=[{"name": "pyapplyrole", "login": True}],
+                               databases=[{"name": "pyapplydb", "owner": "pyapplyrole"}])
+                created = ctx.apply(objects)
+                self.assertEqual(created["roles"], [{"name": "pyapplyrole", "change_state": "created"}])
+                self.assertEqual(created["databases"], [{"name": "pyapplydb", "change_state": "created"}])
+                same = ctx.apply(objects)
+                self.assertEqual(same["roles"], [{"name": "pyapplyrole", "change_state": None}])
+                self.assertEqual(same["databases"], [{"name": "pyapplydb", "change_state": None}])
+                absent = dict(manifest, roles=[{"name": "pyapplyrole", "state": "absent"}],
+                              databases=[{"name": "pyapplydb", "state": "absent"}])
+                dropped = ctx.apply(absent)
+                self.assertEqual(dropped["roles"], [{"name": "pyapplyrole", "change_state": "dropped"}])
+                self.assertEqual(dropped["databases"], [{"name": "pyapplydb", "change_state": "dropped"}])
                 dry = ctx.alter("pyapply", {"settings": {"work_mem": "6MB"}}, dry_run=True)
                 self.assertEqual(dry["diff"], [{"field": "settings.work_mem", "before": "5MB", "after": "6MB"}])
                 self.assertEqual(ctx.parameters("pyapply")["work_mem"], "5MB")

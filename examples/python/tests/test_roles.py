@@ -80,6 +80,50 @@ class RolesTest(unittest.TestCase):
 
         asyncio.run(main())
 
+    def test_dry_runs_change_nothing(self) -> None:
+        roles = self.ctx.roles
+        roles.create("pyroles", {"name": "pydryrole", "password": SECRET, "login": True}, dry_run=True)
+        with self.assertRaises(pglift.NotFound):
+            roles.get("pyroles", "pydryrole")
+        op = roles.create_async("pyroles", {"name": "pydryrole"}, 23, dry_run=True)
+        self.assertTrue(op.wait(60))
+        self.assertIsNone(op.result())
+        op.close()
+        with self.assertRaises(pglift.NotFound):
+            roles.get("pyroles", "pydryrole")
+
+        roles.create("pyroles", {"name": "pydrykept", "login": True})
+        before = roles.get("pyroles", "pydrykept")
+        roles.alter("pyroles", "pydrykept", {"login": False, "superuser": True, "grant": ["pg_monitor"]}, dry_run=True)
+        op = roles.alter_async("pyroles", "pydrykept", {"createdb": True}, 24, dry_run=True)
+        self.assertTrue(op.wait(60))
+        self.assertIsNone(op.result())
+        op.close()
+        self.assertEqual(roles.get("pyroles", "pydrykept"), before)
+        roles.drop("pyroles", "pydrykept", drop_owned=True, dry_run=True)
+        self.assertEqual(roles.get("pyroles", "pydrykept"), before)
+
+        # A dry run still checks: refusals are those of the real write.
+        with self.assertRaises(pglift.AlreadyExists):
+            roles.create("pyroles", {"name": "pydrykept"}, dry_run=True)
+        with self.assertRaises(pglift.NotFound):
+            roles.alter("pyroles", "pydrynobody", {"login": True}, dry_run=True)
+
+        async def main() -> None:
+            settings = {"prefix": PREFIX, "run_prefix": PREFIX + "/run",
+                        "postgresql": {"auth": {"passfile": self.passfile}}}
+            async with pglift.aio.Context(settings, on_event=None) as ctx:
+                await ctx.roles.drop("pyroles", "pydrykept", dry_run=True)
+                await ctx.roles.create("pyroles", {"name": "pydryrole"}, dry_run=True)
+
+        asyncio.run(main())
+        self.assertEqual(roles.get("pyroles", "pydrykept"), before)
+        with self.assertRaises(pglift.NotFound):
+            roles.get("pyroles", "pydryrole")
+        roles.drop("pyroles", "pydrykept")
+        for event in self.ctx.events():
+            self.assertNotIn(SECRET, event.message)
+
     def test_errors(self) -> None:
         roles = self.ctx.roles
         roles.create("pyroles", {"name": "carol"})
