@@ -417,6 +417,28 @@ impl DropOptions {
     }
 }
 
+/// Options of the `_with` forms of role, database and configuration writes
+/// ([`Context::create_role_with`], [`Context::create_database_with`], [`Context::configure_text_with`]...).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WriteOptions {
+    /// Check what can be checked without making the change (names, values, existence, references, a
+    /// standby's read-only state, the instance lock), log what would be done, change nothing.
+    pub dry_run: bool,
+}
+
+impl WriteOptions {
+    /// `&WriteOptions::DRY_RUN`: a dry run.
+    pub const DRY_RUN: WriteOptions = WriteOptions { dry_run: true };
+
+    fn flags(&self) -> u32 {
+        if self.dry_run {
+            ffi::PGLIFT_OP_DRY_RUN
+        } else {
+            0
+        }
+    }
+}
+
 /// A role's name and password, from [`PatroniCredentials`]. Its `Debug` hides the password.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credential {
