@@ -29,7 +29,7 @@ use std::path::PathBuf;
 use std::ptr;
 use std::time::Duration;
 
-pub use apply::{ApplyResult, ConfigurationResult, FieldChange, InstanceChanges};
+pub use apply::{ApplyResult, ConfigurationResult, FieldChange, InstanceChanges, ObjectChange};
 pub use hba::{HbaConnection, HbaRecord, HbaResult}; // pgconf (wt-pgconf)
 pub use json::Json;
 pub use roles::{Role, RoleChanges, RoleDropOptions, RoleSpec};
