@@ -1,8 +1,10 @@
 //! Declarative changes (`PGLIFT_HAS_APPLY`): [`Context::alter_instance`] changes an existing instance,
 //! [`Context::apply_instance`] brings one to a manifest (creating, changing or dropping it). Everything
 //! is checked before the first change; with `dry_run` the differences are computed and returned, and
-//! nothing changes. Also the managed parameters as postgresql.conf text (`PGLIFT_HAS_CONF_TEXT`):
-//! [`Context::parameters_text`], [`Context::configure_text`].
+//! nothing changes. On an existing instance, apply also brings the manifest's "roles" and "databases"
+//! to it ([`ApplyResult::roles`], [`ApplyResult::databases`]). Also the managed parameters as a map,
+//! [`Context::configure`], or as postgresql.conf text (`PGLIFT_HAS_CONF_TEXT`):
+//! [`Context::parameters_text`], [`Context::configure_text`] (dry runs: `PGLIFT_HAS_DRY_RUN`).
 //!
 //! ```no_run
 //! use pglift::{Context, InstanceChanges, InstanceSpec};
@@ -17,7 +19,7 @@ use std::collections::BTreeMap;
 use std::os::raw::{c_char, c_int};
 
 use crate::json::quote;
-use crate::{call, cstring, ffi, take, Context, Error, InstanceSpec, Json, Op};
+use crate::{call, cstring, ffi, take, Context, Error, InstanceSpec, Json, Op, WriteOptions};
 
 extern "C" {
     fn pglift_instance_alter(
@@ -62,17 +64,37 @@ extern "C" {
         out_text: *mut *mut c_char,
         err: *mut *mut ffi::pglift_error,
     ) -> c_int;
-    fn pglift_instance_configure_text(
+    fn pglift_instance_configure_text_with(
         ctx: *mut ffi::pglift_ctx,
         instance: *const c_char,
         text: *const c_char,
         len: usize,
+        flags: u32,
         out_json: *mut *mut c_char,
+        err: *mut *mut ffi::pglift_error,
+    ) -> c_int;
+    fn pglift_instance_configure_with(
+        ctx: *mut ffi::pglift_ctx,
+        instance: *const c_char,
+        changes: *const c_char,
+        len: usize,
+        flags: u32,
+        out_json: *mut *mut c_char,
+        err: *mut *mut ffi::pglift_error,
+    ) -> c_int;
+    fn pglift_instance_configure_with_async(
+        ctx: *mut ffi::pglift_ctx,
+        instance: *const c_char,
+        changes: *const c_char,
+        len: usize,
+        flags: u32,
+        tag: u64,
+        out: *mut *mut ffi::pglift_op,
         err: *mut *mut ffi::pglift_error,
     ) -> c_int;
 }
 
-const DRY_RUN: u32 = 1; // PGLIFT_APPLY_DRY_RUN
+const DRY_RUN: u32 = 1; // PGLIFT_APPLY_DRY_RUN, and PGLIFT_OP_DRY_RUN of configure
 
 fn flags(dry_run: bool) -> u32 {
     if dry_run {
@@ -151,6 +173,33 @@ fn flag(v: &Json, key: &str) -> bool {
     v.get(key).and_then(Json::as_bool).unwrap_or(false)
 }
 
+/// What an apply did (or, dry run, would do) to one of the manifest's roles or databases.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectChange {
+    pub name: String,
+    /// "created", "changed" or "dropped"; None when it was already as the manifest says.
+    pub change_state: Option<String>,
+}
+
+fn object_changes(v: &Json, key: &str) -> Result<Vec<ObjectChange>, Error> {
+    match v.get(key) {
+        Some(Json::Array(items)) => items
+            .iter()
+            .map(|o| {
+                Ok(ObjectChange {
+                    name: o
+                        .get("name")
+                        .and_then(Json::as_str)
+                        .ok_or_else(|| Error::decode(&format!("{}.name", key)))?
+                        .to_string(),
+                    change_state: o.get("change_state").and_then(Json::as_str).map(str::to_string),
+                })
+            })
+            .collect(),
+        _ => Ok(Vec::new()), // an alter's result, or a library without them
+    }
+}
+
 /// What an alter or an apply did (or, dry run, would do).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ApplyResult {
@@ -162,6 +211,11 @@ pub struct ApplyResult {
     pub restarted: bool,
     pub pending_restart: bool,
     pub dry_run: bool,
+    /// An apply on an existing instance: each of the manifest's roles, in order, then the absent ones
+    /// (empty when the instance is created: they are made with it).
+    pub roles: Vec<ObjectChange>,
+    /// As `roles`, for the manifest's databases.
+    pub databases: Vec<ObjectChange>,
 }
 
 impl ApplyResult {
@@ -191,6 +245,8 @@ impl ApplyResult {
             restarted: flag(&v, "restarted"),
             pending_restart: flag(&v, "pending_restart"),
             dry_run: flag(&v, "dry_run"),
+            roles: object_changes(&v, "roles")?,
+            databases: object_changes(&v, "databases")?,
         })
     }
     /// Whether the instance changed (or, dry run, would change).
@@ -199,7 +255,8 @@ impl ApplyResult {
     }
 }
 
-/// What [`Context::configure_text`] did.
+/// What [`Context::configure`] or [`Context::configure_text`] did (or, dry run, would do: then
+/// `reloaded` is false).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConfigurationResult {
     /// Each parameter changed: (before, after), JSON values (null: absent).
@@ -323,19 +380,80 @@ impl Context {
     /// line that is not one `name = value` entry is InvalidSpec with field "line N", and nothing changes.
     /// Blocking: the C ABI has no async form.
     pub fn configure_text(&self, instance: &str, text: &str) -> Result<ConfigurationResult, Error> {
+        self.configure_text_with(instance, text, &WriteOptions::default())
+    }
+
+    /// [`Context::configure_text`] with options; a dry run returns the changes it would make.
+    pub fn configure_text_with(
+        &self,
+        instance: &str,
+        text: &str,
+        options: &WriteOptions,
+    ) -> Result<ConfigurationResult, Error> {
         let name = cstring(instance)?;
         let mut out: *mut c_char = std::ptr::null_mut();
         call(|e| unsafe {
-            pglift_instance_configure_text(
+            pglift_instance_configure_text_with(
                 self.ctx,
                 name.as_ptr(),
                 text.as_ptr() as *const c_char,
                 text.len(),
+                options.flags(),
                 &mut out,
                 e,
             )
         })?;
         ConfigurationResult::from_json(&unsafe { take(out) })
+    }
+
+    /// Sets managed postgresql.conf parameters (`Json::Null` removes one; the others are kept), checked
+    /// first, then reloads a running instance (a Patroni member: its YAML, then a reload through
+    /// Patroni). Parameters needing a restart are reported in `needs_restart`, not restarted for. A dry
+    /// run returns the changes it would make and changes nothing.
+    pub fn configure(
+        &self,
+        instance: &str,
+        parameters: &BTreeMap<String, Json>,
+        dry_run: bool,
+    ) -> Result<ConfigurationResult, Error> {
+        let name = cstring(instance)?;
+        let doc = Json::Object(parameters.clone()).to_string();
+        let json = self.json_call(|out, e| unsafe {
+            pglift_instance_configure_with(
+                self.ctx,
+                name.as_ptr(),
+                doc.as_ptr() as *const c_char,
+                doc.len(),
+                flags(dry_run),
+                out,
+                e,
+            )
+        })?;
+        ConfigurationResult::from_json(&json)
+    }
+
+    /// The result decodes with [`Op::configuration_result`].
+    pub fn configure_async(
+        &self,
+        instance: &str,
+        parameters: &BTreeMap<String, Json>,
+        dry_run: bool,
+        tag: u64,
+    ) -> Result<Op, Error> {
+        let name = cstring(instance)?;
+        let doc = Json::Object(parameters.clone()).to_string();
+        self.start_op(|o, e| unsafe {
+            pglift_instance_configure_with_async(
+                self.ctx,
+                name.as_ptr(),
+                doc.as_ptr() as *const c_char,
+                doc.len(),
+                flags(dry_run),
+                tag,
+                o,
+                e,
+            )
+        })
     }
 }
 
@@ -343,6 +461,10 @@ impl Op {
     /// The result of an alter or an apply op.
     pub fn apply_result(&self) -> Result<ApplyResult, Error> {
         ApplyResult::from_json(&self.result_json()?.ok_or_else(|| Error::decode("no result"))?)
+    }
+    /// The result of a configure op.
+    pub fn configuration_result(&self) -> Result<ConfigurationResult, Error> {
+        ConfigurationResult::from_json(&self.result_json()?.ok_or_else(|| Error::decode("no result"))?)
     }
 }
 
@@ -366,8 +488,17 @@ mod tests {
             vec![FieldChange { field: "port".into(), before: Json::from(5432), after: Json::from(5433) }]
         );
         assert_eq!((r.needs_restart.len(), r.pending_restart, r.dry_run), (1, true, true));
+        assert!(r.roles.is_empty() && r.databases.is_empty());
         let none = ApplyResult::from_json(r#"{"change_state": null, "diff": []}"#).unwrap();
         assert!(!none.changed());
+        let objects = ApplyResult::from_json(
+            r#"{"change_state": "changed", "diff": [], "roles": [{"name": "alice", "change_state": "created"}],
+               "databases": [{"name": "app", "change_state": null}]}"#,
+        )
+        .unwrap();
+        assert_eq!(objects.roles, vec![ObjectChange { name: "alice".into(), change_state: Some("created".into()) }]);
+        assert_eq!(objects.databases, vec![ObjectChange { name: "app".into(), change_state: None }]);
+        assert!(ApplyResult::from_json(r#"{"diff": [], "roles": [{"change_state": null}]}"#).is_err());
         let c =
             ConfigurationResult::from_json(r#"{"changes": {"work_mem": [null, "8MB"]}, "reloaded": true}"#).unwrap();
         assert_eq!(c.changes["work_mem"], (Json::Null, Json::from("8MB")));

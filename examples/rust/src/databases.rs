@@ -1,5 +1,6 @@
 //! Databases of an instance (`PGLIFT_HAS_DATABASES`): specs and results are pglift's
-//! `database ... -o json` documents, here as JSON text in and [`Json`] values out.
+//! `database ... -o json` documents, here as JSON text in and [`Json`] values out. Writes have `_with`
+//! forms taking [`WriteOptions`] (a dry run), blocking or `_async`.
 //!
 //! ```no_run
 //! let ctx = pglift::Context::new()?;
@@ -10,22 +11,24 @@
 use std::os::raw::{c_char, c_int};
 
 use crate::json::quote;
-use crate::{call, cstring, ffi, Context, Error, Json};
+use crate::{call, cstring, ffi, Context, Error, Json, Op, WriteOptions};
 
 extern "C" {
-    fn pglift_database_create(
+    fn pglift_database_create_with(
         ctx: *mut ffi::pglift_ctx,
         instance: *const c_char,
         spec: *const c_char,
         len: usize,
+        flags: u32,
         out: *mut *mut c_char,
         err: *mut *mut ffi::pglift_error,
     ) -> c_int;
-    fn pglift_database_alter(
+    fn pglift_database_alter_with(
         ctx: *mut ffi::pglift_ctx,
         instance: *const c_char,
         spec: *const c_char,
         len: usize,
+        flags: u32,
         out: *mut *mut c_char,
         err: *mut *mut ffi::pglift_error,
     ) -> c_int;
@@ -43,11 +46,12 @@ extern "C" {
         out: *mut *mut c_char,
         err: *mut *mut ffi::pglift_error,
     ) -> c_int;
-    fn pglift_database_drop(
+    fn pglift_database_drop_with(
         ctx: *mut ffi::pglift_ctx,
         instance: *const c_char,
         name: *const c_char,
         force: c_int,
+        flags: u32,
         err: *mut *mut ffi::pglift_error,
     ) -> c_int;
     fn pglift_database_run(
@@ -63,6 +67,36 @@ extern "C" {
         instance: *const c_char,
         query: *const c_char,
         out: *mut *mut c_char,
+        err: *mut *mut ffi::pglift_error,
+    ) -> c_int;
+    fn pglift_database_create_with_async(
+        ctx: *mut ffi::pglift_ctx,
+        instance: *const c_char,
+        spec: *const c_char,
+        len: usize,
+        flags: u32,
+        tag: u64,
+        out: *mut *mut ffi::pglift_op,
+        err: *mut *mut ffi::pglift_error,
+    ) -> c_int;
+    fn pglift_database_alter_with_async(
+        ctx: *mut ffi::pglift_ctx,
+        instance: *const c_char,
+        spec: *const c_char,
+        len: usize,
+        flags: u32,
+        tag: u64,
+        out: *mut *mut ffi::pglift_op,
+        err: *mut *mut ffi::pglift_error,
+    ) -> c_int;
+    fn pglift_database_drop_with_async(
+        ctx: *mut ffi::pglift_ctx,
+        instance: *const c_char,
+        name: *const c_char,
+        force: c_int,
+        flags: u32,
+        tag: u64,
+        out: *mut *mut ffi::pglift_op,
         err: *mut *mut ffi::pglift_error,
     ) -> c_int;
 }
@@ -84,17 +118,43 @@ impl Context {
     /// Creates a database from its spec (`{"name": "app", "owner": ..., "settings": {...}, "schemas":
     /// [...], "extensions": [...]}`); a failure after CREATE DATABASE drops what it created.
     pub fn create_database(&self, instance: &str, spec: &str) -> Result<Json, Error> {
-        let inst = cstring(instance)?;
-        parse(&self.json_call(|out, e| unsafe {
-            pglift_database_create(self.ctx, inst.as_ptr(), spec.as_ptr() as *const c_char, spec.len(), out, e)
-        })?)
+        self.create_database_with(instance, spec, &WriteOptions::default())
     }
 
     /// pglift's declarative alter (no owner means CURRENT_USER; `"settings": {}` resets them all).
     pub fn alter_database(&self, instance: &str, spec: &str) -> Result<Json, Error> {
+        self.alter_database_with(instance, spec, &WriteOptions::default())
+    }
+
+    /// [`Context::create_database`] with options; a dry run returns the database it would make.
+    pub fn create_database_with(&self, instance: &str, spec: &str, options: &WriteOptions) -> Result<Json, Error> {
         let inst = cstring(instance)?;
         parse(&self.json_call(|out, e| unsafe {
-            pglift_database_alter(self.ctx, inst.as_ptr(), spec.as_ptr() as *const c_char, spec.len(), out, e)
+            pglift_database_create_with(
+                self.ctx,
+                inst.as_ptr(),
+                spec.as_ptr() as *const c_char,
+                spec.len(),
+                options.flags(),
+                out,
+                e,
+            )
+        })?)
+    }
+
+    /// [`Context::alter_database`] with options; a dry run returns the database as it is now.
+    pub fn alter_database_with(&self, instance: &str, spec: &str, options: &WriteOptions) -> Result<Json, Error> {
+        let inst = cstring(instance)?;
+        parse(&self.json_call(|out, e| unsafe {
+            pglift_database_alter_with(
+                self.ctx,
+                inst.as_ptr(),
+                spec.as_ptr() as *const c_char,
+                spec.len(),
+                options.flags(),
+                out,
+                e,
+            )
         })?)
     }
 
@@ -111,8 +171,90 @@ impl Context {
 
     /// `force`: the sessions connected to it are terminated first.
     pub fn drop_database(&self, instance: &str, name: &str, force: bool) -> Result<(), Error> {
+        self.drop_database_with(instance, name, force, &WriteOptions::default())
+    }
+
+    /// [`Context::drop_database`] with options (a dry run changes nothing).
+    pub fn drop_database_with(
+        &self,
+        instance: &str,
+        name: &str,
+        force: bool,
+        options: &WriteOptions,
+    ) -> Result<(), Error> {
         let (inst, n) = (cstring(instance)?, cstring(name)?);
-        call(|e| unsafe { pglift_database_drop(self.ctx, inst.as_ptr(), n.as_ptr(), force as c_int, e) })
+        call(|e| unsafe {
+            pglift_database_drop_with(self.ctx, inst.as_ptr(), n.as_ptr(), force as c_int, options.flags(), e)
+        })
+    }
+
+    /// The result decodes with [`Op::database`].
+    pub fn create_database_with_async(
+        &self,
+        instance: &str,
+        spec: &str,
+        options: &WriteOptions,
+        tag: u64,
+    ) -> Result<Op, Error> {
+        let inst = cstring(instance)?;
+        self.start_op(|o, e| unsafe {
+            pglift_database_create_with_async(
+                self.ctx,
+                inst.as_ptr(),
+                spec.as_ptr() as *const c_char,
+                spec.len(),
+                options.flags(),
+                tag,
+                o,
+                e,
+            )
+        })
+    }
+
+    /// The result decodes with [`Op::database`].
+    pub fn alter_database_with_async(
+        &self,
+        instance: &str,
+        spec: &str,
+        options: &WriteOptions,
+        tag: u64,
+    ) -> Result<Op, Error> {
+        let inst = cstring(instance)?;
+        self.start_op(|o, e| unsafe {
+            pglift_database_alter_with_async(
+                self.ctx,
+                inst.as_ptr(),
+                spec.as_ptr() as *const c_char,
+                spec.len(),
+                options.flags(),
+                tag,
+                o,
+                e,
+            )
+        })
+    }
+
+    pub fn drop_database_with_async(
+        &self,
+        instance: &str,
+        name: &str,
+        force: bool,
+        options: &WriteOptions,
+        tag: u64,
+    ) -> Result<Op, Error> {
+        let (inst, n) = (cstring(instance)?, cstring(name)?);
+        self.start_op(|o, e| unsafe {
+            pglift_database_drop_with_async(
+                self.ctx,
+                inst.as_ptr(),
+                n.as_ptr(),
+                force as c_int,
+                options.flags(),
+                tag,
+                o,
+                e,
+            )
+        })
     }
 
     /// Runs `sql` on each selected database: `{"db": [{"column": "text value" | null}]}`.
@@ -139,5 +281,12 @@ impl Context {
                 pglift_database_privileges(self.ctx, inst.as_ptr(), q.as_ptr(), out, e)
             })?,
         )
+    }
+}
+
+impl Op {
+    /// The database of a create or alter op.
+    pub fn database(&self) -> Result<Json, Error> {
+        parse(&self.result_json()?.ok_or_else(|| Error::decode("no result"))?)
     }
 }

@@ -24,6 +24,7 @@ pub const PGLIFT_EVENT_PROGRESS: c_int = 3;
 pub const PGLIFT_START_ACCEPT_DATA_LOSS: u32 = 1;
 pub const PGLIFT_DROP_REMOVE_CLUSTER: u32 = 1;
 pub const PGLIFT_DROP_DCS_UNREACHABLE_OK: u32 = 2;
+pub const PGLIFT_OP_DRY_RUN: u32 = 1;
 
 pub const PGLIFT_OP_PENDING: c_int = 0;
 pub const PGLIFT_OP_SUCCEEDED: c_int = 1;
@@ -239,19 +240,21 @@ extern "C" {
     pub fn pglift_event_progress_phase(ev: *const pglift_event) -> c_int;
     pub fn pglift_event_free(ev: *mut pglift_event);
     // --- roles
-    pub fn pglift_role_create(
+    pub fn pglift_role_create_with(
         ctx: *mut pglift_ctx,
         instance: *const c_char,
         spec_json: *const c_char,
         spec_len: usize,
+        flags: u32,
         err: *mut *mut pglift_error,
     ) -> c_int;
-    pub fn pglift_role_alter(
+    pub fn pglift_role_alter_with(
         ctx: *mut pglift_ctx,
         instance: *const c_char,
         name: *const c_char,
         changes_json: *const c_char,
         changes_len: usize,
+        flags: u32,
         err: *mut *mut pglift_error,
     ) -> c_int;
     pub fn pglift_role_get(
@@ -267,12 +270,13 @@ extern "C" {
         out: *mut *mut c_char,
         err: *mut *mut pglift_error,
     ) -> c_int;
-    pub fn pglift_role_drop(
+    pub fn pglift_role_drop_with(
         ctx: *mut pglift_ctx,
         instance: *const c_char,
         name: *const c_char,
         options_json: *const c_char,
         options_len: usize,
+        flags: u32,
         err: *mut *mut pglift_error,
     ) -> c_int;
     pub fn pglift_role_get_async(
@@ -289,6 +293,38 @@ extern "C" {
         name: *const c_char,
         options_json: *const c_char,
         options_len: usize,
+        tag: u64,
+        out: *mut *mut pglift_op,
+        err: *mut *mut pglift_error,
+    ) -> c_int;
+    pub fn pglift_role_create_with_async(
+        ctx: *mut pglift_ctx,
+        instance: *const c_char,
+        spec_json: *const c_char,
+        spec_len: usize,
+        flags: u32,
+        tag: u64,
+        out: *mut *mut pglift_op,
+        err: *mut *mut pglift_error,
+    ) -> c_int;
+    pub fn pglift_role_alter_with_async(
+        ctx: *mut pglift_ctx,
+        instance: *const c_char,
+        name: *const c_char,
+        changes_json: *const c_char,
+        changes_len: usize,
+        flags: u32,
+        tag: u64,
+        out: *mut *mut pglift_op,
+        err: *mut *mut pglift_error,
+    ) -> c_int;
+    pub fn pglift_role_drop_with_async(
+        ctx: *mut pglift_ctx,
+        instance: *const c_char,
+        name: *const c_char,
+        options_json: *const c_char,
+        options_len: usize,
+        flags: u32,
         tag: u64,
         out: *mut *mut pglift_op,
         err: *mut *mut pglift_error,

@@ -29,7 +29,7 @@ use std::path::PathBuf;
 use std::ptr;
 use std::time::Duration;
 
-pub use apply::{ApplyResult, ConfigurationResult, FieldChange, InstanceChanges};
+pub use apply::{ApplyResult, ConfigurationResult, FieldChange, InstanceChanges, ObjectChange};
 pub use hba::{HbaConnection, HbaRecord, HbaResult}; // pgconf (wt-pgconf)
 pub use json::Json;
 pub use roles::{Role, RoleChanges, RoleDropOptions, RoleSpec};
@@ -414,6 +414,28 @@ impl DropOptions {
             flags |= ffi::PGLIFT_DROP_DCS_UNREACHABLE_OK;
         }
         flags
+    }
+}
+
+/// Options of the `_with` forms of role, database and configuration writes
+/// ([`Context::create_role_with`], [`Context::create_database_with`], [`Context::configure_text_with`]...).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WriteOptions {
+    /// Check what can be checked without making the change (names, values, existence, references, a
+    /// standby's read-only state, the instance lock), log what would be done, change nothing.
+    pub dry_run: bool,
+}
+
+impl WriteOptions {
+    /// `&WriteOptions::DRY_RUN`: a dry run.
+    pub const DRY_RUN: WriteOptions = WriteOptions { dry_run: true };
+
+    fn flags(&self) -> u32 {
+        if self.dry_run {
+            ffi::PGLIFT_OP_DRY_RUN
+        } else {
+            0
+        }
     }
 }
 

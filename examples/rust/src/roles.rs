@@ -1,12 +1,13 @@
 //! Roles of a running instance: [`Context::create_role`], [`Context::get_role`], [`Context::list_roles`],
-//! [`Context::alter_role`], [`Context::drop_role`]. Passwords are encrypted by the library (SCRAM) and never
+//! [`Context::alter_role`], [`Context::drop_role`], and their `_with` forms taking [`WriteOptions`] (a dry
+//! run), blocking or `_async`. Passwords are encrypted by the library (SCRAM) and never
 //! come back; `Debug` never shows them.
 use std::fmt;
 use std::os::raw::c_char;
 use std::ptr;
 
 use crate::json::{quote, Json};
-use crate::{call, cstring, ffi, Context, Error, Op};
+use crate::{call, cstring, ffi, Context, Error, Op, WriteOptions};
 
 /// What [`Context::create_role`] takes (pglift's role manifest). `password` and `encrypted_password`
 /// are secrets, exclusive with each other.
@@ -216,16 +217,50 @@ impl Role {
 
 impl Context {
     pub fn create_role(&self, instance: &str, spec: &RoleSpec) -> Result<(), Error> {
-        let i = cstring(instance)?;
-        let doc = spec.to_json();
-        call(|e| unsafe { ffi::pglift_role_create(self.ctx, i.as_ptr(), doc.as_ptr() as *const c_char, doc.len(), e) })
+        self.create_role_with(instance, spec, &WriteOptions::default())
     }
 
     pub fn alter_role(&self, instance: &str, name: &str, changes: &RoleChanges) -> Result<(), Error> {
+        self.alter_role_with(instance, name, changes, &WriteOptions::default())
+    }
+
+    /// [`Context::create_role`] with options: a dry run checks the spec and that the role does not
+    /// exist yet (its SQL runs in a transaction rolled back), and creates nothing.
+    pub fn create_role_with(&self, instance: &str, spec: &RoleSpec, options: &WriteOptions) -> Result<(), Error> {
+        let i = cstring(instance)?;
+        let doc = spec.to_json();
+        call(|e| unsafe {
+            ffi::pglift_role_create_with(
+                self.ctx,
+                i.as_ptr(),
+                doc.as_ptr() as *const c_char,
+                doc.len(),
+                options.flags(),
+                e,
+            )
+        })
+    }
+
+    /// [`Context::alter_role`] with options (a dry run changes nothing).
+    pub fn alter_role_with(
+        &self,
+        instance: &str,
+        name: &str,
+        changes: &RoleChanges,
+        options: &WriteOptions,
+    ) -> Result<(), Error> {
         let (i, n) = (cstring(instance)?, cstring(name)?);
         let doc = changes.to_json();
         call(|e| unsafe {
-            ffi::pglift_role_alter(self.ctx, i.as_ptr(), n.as_ptr(), doc.as_ptr() as *const c_char, doc.len(), e)
+            ffi::pglift_role_alter_with(
+                self.ctx,
+                i.as_ptr(),
+                n.as_ptr(),
+                doc.as_ptr() as *const c_char,
+                doc.len(),
+                options.flags(),
+                e,
+            )
         })
     }
 
@@ -244,10 +279,29 @@ impl Context {
 
     /// [`crate::ErrorKind::State`] when objects depend on the role and `options` say nothing of them.
     pub fn drop_role(&self, instance: &str, name: &str, options: &RoleDropOptions) -> Result<(), Error> {
+        self.drop_role_with(instance, name, options, &WriteOptions::default())
+    }
+
+    /// [`Context::drop_role`] with write options (a dry run changes nothing).
+    pub fn drop_role_with(
+        &self,
+        instance: &str,
+        name: &str,
+        options: &RoleDropOptions,
+        write: &WriteOptions,
+    ) -> Result<(), Error> {
         let (i, n) = (cstring(instance)?, cstring(name)?);
         let doc = options.to_json();
         call(|e| unsafe {
-            ffi::pglift_role_drop(self.ctx, i.as_ptr(), n.as_ptr(), doc.as_ptr() as *const c_char, doc.len(), e)
+            ffi::pglift_role_drop_with(
+                self.ctx,
+                i.as_ptr(),
+                n.as_ptr(),
+                doc.as_ptr() as *const c_char,
+                doc.len(),
+                write.flags(),
+                e,
+            )
         })
     }
 
@@ -261,6 +315,79 @@ impl Context {
         let (i, n) = (cstring(instance)?, cstring(name)?);
         self.start_op(|o, e| unsafe {
             ffi::pglift_role_drop_async(self.ctx, i.as_ptr(), n.as_ptr(), ptr::null(), 0, tag, o, e)
+        })
+    }
+
+    pub fn create_role_with_async(
+        &self,
+        instance: &str,
+        spec: &RoleSpec,
+        options: &WriteOptions,
+        tag: u64,
+    ) -> Result<Op, Error> {
+        let i = cstring(instance)?;
+        let doc = spec.to_json();
+        self.start_op(|o, e| unsafe {
+            ffi::pglift_role_create_with_async(
+                self.ctx,
+                i.as_ptr(),
+                doc.as_ptr() as *const c_char,
+                doc.len(),
+                options.flags(),
+                tag,
+                o,
+                e,
+            )
+        })
+    }
+
+    pub fn alter_role_with_async(
+        &self,
+        instance: &str,
+        name: &str,
+        changes: &RoleChanges,
+        options: &WriteOptions,
+        tag: u64,
+    ) -> Result<Op, Error> {
+        let (i, n) = (cstring(instance)?, cstring(name)?);
+        let doc = changes.to_json();
+        self.start_op(|o, e| unsafe {
+            ffi::pglift_role_alter_with_async(
+                self.ctx,
+                i.as_ptr(),
+                n.as_ptr(),
+                doc.as_ptr() as *const c_char,
+                doc.len(),
+                options.flags(),
+                tag,
+                o,
+                e,
+            )
+        })
+    }
+
+    pub fn drop_role_with_async(
+        &self,
+        instance: &str,
+        name: &str,
+        options: &RoleDropOptions,
+        write: &WriteOptions,
+        tag: u64,
+    ) -> Result<Op, Error> {
+        let (i, n) = (cstring(instance)?, cstring(name)?);
+        let doc = options.to_json();
+        self.start_op(|o, e| unsafe {
+            ffi::pglift_role_drop_with_async(
+                self.ctx,
+                i.as_ptr(),
+                n.as_ptr(),
+                doc.as_ptr() as *const c_char,
+                doc.len(),
+                write.flags(),
+                tag,
+                o,
+                e,
+            )
         })
     }
 }

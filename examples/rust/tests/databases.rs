@@ -1,7 +1,9 @@
 //! Databases against a real PostgreSQL 15; run through tests/capi/with_prefix.sh (a throw-away prefix).
 use std::net::TcpListener;
 
-use pglift::{Context, ErrorKind, InstanceSpec, Json};
+use std::time::Duration;
+
+use pglift::{Context, ErrorKind, InstanceSpec, Json, WriteOptions};
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -32,6 +34,30 @@ fn database_life() {
         let e = ctx.create_database(inst, r#"{"name": "x", "schemas": [{"name": ""}]}"#).unwrap_err();
         assert_eq!((e.kind(), e.field.as_str()), (ErrorKind::InvalidSpec, "schemas[0].name"));
         assert_eq!(names(&ctx.list_databases(inst, &["app"], &[]).unwrap()), vec!["app"]);
+
+        // Dry runs, blocking and async: checked (an existing name), nothing changed.
+        let dry = WriteOptions::DRY_RUN;
+        let before = ctx.get_database(inst, "app").unwrap();
+        let would = ctx.create_database_with(inst, r#"{"name": "rsdry_db", "owner": "postgres"}"#, &dry).unwrap();
+        assert_eq!(would.get("name").and_then(Json::as_str), Some("rsdry_db"));
+        assert_eq!(ctx.get_database(inst, "rsdry_db").unwrap_err().kind(), ErrorKind::NotFound);
+        let e = ctx.create_database_with(inst, r#"{"name": "app"}"#, &dry).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::AlreadyExists);
+        let reset = r#"{"name": "app", "settings": {}}"#;
+        assert_eq!(ctx.alter_database_with(inst, reset, &dry).unwrap(), before); // as it is now
+        ctx.drop_database_with(inst, "app", true, &dry).unwrap();
+        assert_eq!(ctx.get_database(inst, "app").unwrap(), before);
+        let create = ctx.create_database_with_async(inst, r#"{"name": "rsdry_db"}"#, &dry, 51).unwrap();
+        let alter = ctx.alter_database_with_async(inst, reset, &dry, 52).unwrap();
+        let drop = ctx.drop_database_with_async(inst, "app", true, &dry, 53).unwrap();
+        for op in [&create, &alter, &drop] {
+            assert!(op.wait(Some(Duration::from_secs(60))));
+        }
+        assert_eq!(create.database().unwrap().get("name").and_then(Json::as_str), Some("rsdry_db"));
+        assert_eq!(alter.database().unwrap(), before);
+        drop.outcome().unwrap();
+        assert_eq!(ctx.get_database(inst, "rsdry_db").unwrap_err().kind(), ErrorKind::NotFound);
+        assert_eq!(ctx.get_database(inst, "app").unwrap(), before);
 
         let db = ctx.alter_database(inst, r#"{"name": "app", "settings": {}}"#).unwrap();
         assert_eq!(db.get("settings"), Some(&Json::Null));

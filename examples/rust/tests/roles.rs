@@ -3,7 +3,9 @@ use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
-use pglift::{Context, ErrorKind, EventKind, InstanceSpec, Role, RoleChanges, RoleDropOptions, RoleSpec};
+use pglift::{
+    Context, ErrorKind, EventKind, InstanceSpec, OpState, Role, RoleChanges, RoleDropOptions, RoleSpec, WriteOptions,
+};
 
 const SECRET: &str = "rs-Role-Secret-5";
 
@@ -54,6 +56,32 @@ fn roles_life_and_errors() {
         assert!(op.wait(Some(Duration::from_secs(60))));
         assert_eq!(Role::from_json(&op.result_json().unwrap().unwrap()).unwrap(), got);
 
+        // Dry runs, blocking and async: checked (an existing name, a missing role), nothing changed.
+        let dry = WriteOptions::DRY_RUN;
+        let erin = RoleSpec { password: Some(SECRET.to_string()), login: true, ..RoleSpec::new("rsdry_erin") };
+        ctx.create_role_with("rsroles", &erin, &dry).unwrap();
+        assert_eq!(ctx.get_role("rsroles", "rsdry_erin").unwrap_err().kind(), ErrorKind::NotFound);
+        assert_eq!(ctx.create_role_with("rsroles", &bob, &dry).unwrap_err().kind(), ErrorKind::AlreadyExists);
+        let promote = RoleChanges { superuser: Some(true), login: Some(true), ..RoleChanges::default() };
+        ctx.alter_role_with("rsroles", "bob", &promote, &dry).unwrap();
+        assert_eq!(ctx.get_role("rsroles", "bob").unwrap(), got);
+        let e = ctx.alter_role_with("rsroles", "rsdry_erin", &promote, &dry).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::NotFound);
+        let drop_owned = RoleDropOptions { drop_owned: true, ..RoleDropOptions::default() };
+        ctx.drop_role_with("rsroles", "bob", &drop_owned, &dry).unwrap();
+        assert_eq!(ctx.get_role("rsroles", "bob").unwrap(), got);
+        let ops = [
+            ctx.create_role_with_async("rsroles", &erin, &dry, 33).unwrap(),
+            ctx.alter_role_with_async("rsroles", "bob", &promote, &dry, 34).unwrap(),
+            ctx.drop_role_with_async("rsroles", "bob", &drop_owned, &dry, 35).unwrap(),
+        ];
+        for op in &ops {
+            assert!(op.wait(Some(Duration::from_secs(60))));
+            assert_eq!(op.state(), OpState::Succeeded, "op {}: {:?}", op.tag(), op.outcome());
+        }
+        assert_eq!(ctx.get_role("rsroles", "rsdry_erin").unwrap_err().kind(), ErrorKind::NotFound);
+        assert_eq!(ctx.get_role("rsroles", "bob").unwrap(), got);
+
         let both =
             RoleSpec { password: Some(SECRET.into()), encrypted_password: Some(SECRET.into()), ..RoleSpec::new("c") };
         let e = ctx.create_role("rsroles", &both).unwrap_err();
@@ -66,11 +94,14 @@ fn roles_life_and_errors() {
         assert!(op.wait(Some(Duration::from_secs(60))));
         assert_eq!(op.outcome().unwrap_err().kind(), ErrorKind::NotFound);
         assert!(!std::fs::read_to_string(&passfile).unwrap().contains(":bob:"));
+        let mut dry_runs_logged = 0;
         while let Some(event) = ctx.next_event(Some(Duration::from_millis(0))) {
             if let EventKind::Log { .. } = event.kind {
                 assert!(!event.message.contains(SECRET));
+                dry_runs_logged += event.message.contains("dry run") as usize;
             }
         }
+        assert!(dry_runs_logged >= 6, "{} log events of dry runs", dry_runs_logged);
     }));
     ctx.drop_instance("15/rsroles").unwrap();
     if let Err(panic) = result {
