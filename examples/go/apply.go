@@ -34,15 +34,30 @@ type FieldChange struct {
 	After  json.RawMessage `json:"after"`
 }
 
+// ObjectChange is what ApplyInstance did (or, dry run, would do) to one role or database of the
+// manifest.
+type ObjectChange struct {
+	Name string `json:"name"`
+	// ChangeState is "created", "changed" or "dropped"; nil when it was as the manifest says.
+	ChangeState *string `json:"change_state"`
+}
+
 // ApplyResult is what AlterInstance and ApplyInstance did (or, dry run, would do).
 type ApplyResult struct {
-	// ChangeState is "created", "changed" or "dropped"; nil when nothing changed.
+	// ChangeState is "created", "changed" or "dropped"; nil when nothing changed (the roles and
+	// databases included).
 	ChangeState    *string       `json:"change_state"`
 	Diff           []FieldChange `json:"diff"`
 	NeedsRestart   []string      `json:"needs_restart"` // changed, effective at restart only, not restarted for
 	Restarted      bool          `json:"restarted"`
 	PendingRestart bool          `json:"pending_restart"`
 	DryRun         bool          `json:"dry_run"`
+	// Roles and Databases: ApplyInstance on an existing instance, the manifest's "roles" and
+	// "databases", in its order (those with "state": "absent" last); empty when it created the
+	// instance (they were made with it), on a standby, in a dry run on a stopped instance, and for
+	// AlterInstance.
+	Roles     []ObjectChange `json:"roles"`
+	Databases []ObjectChange `json:"databases"`
 }
 
 // Changed tells whether the instance changed (or, dry run, would change).
@@ -93,7 +108,9 @@ func (ctx *Context) ApplyInstanceAsync(manifest []byte, dryRun bool) (*Op, error
 // ApplyInstance brings an instance to its manifest, whose State may also be "absent" (drop it) or
 // "restarted": creates it (ChangeState "created"), changes what differs (port, settings given,
 // data_checksums, state: "changed"), drops it ("dropped"), or does nothing (nil). Locale, encoding and
-// version cannot change (ErrInvalidSpec naming the field).
+// version cannot change (ErrInvalidSpec naming the field). On an existing instance, the manifest's
+// "roles" and "databases" (ApplyInstanceJSON) are created, altered, or dropped when an item has
+// "state": "absent", each reported in Roles or Databases.
 func (ctx *Context) ApplyInstance(cctx context.Context, manifest InstanceSpec, dryRun bool) (*ApplyResult, error) {
 	doc, err := json.Marshal(manifest)
 	if err != nil {

@@ -129,16 +129,22 @@ func (ctx *Context) dbOp(cctx context.Context, call asyncCall, out any) error {
 
 // CreateDatabase creates a database with its settings, schemas and extensions.
 func (ctx *Context) CreateDatabase(cctx context.Context, instance string, spec DatabaseSpec) (*Database, error) {
+	return ctx.CreateDatabaseWith(cctx, instance, spec, WriteOptions{})
+}
+
+// CreateDatabaseWith is CreateDatabase with options: a dry run checks the spec (the owner, tablespace,
+// an existing name...) and returns the database it would make.
+func (ctx *Context) CreateDatabaseWith(cctx context.Context, instance string, spec DatabaseSpec, options WriteOptions) (*Database, error) {
 	var a cArgs
 	defer a.free()
 	doc, err := json.Marshal(spec)
 	if err != nil {
 		return nil, err
 	}
-	inst, d := a.str(instance), a.str(string(doc))
+	inst, d, flags := a.str(instance), a.str(string(doc)), options.flags()
 	var db Database
 	err = ctx.dbOp(cctx, func(c *C.pglift_ctx, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
-		return C.pglift_database_create_async(c, inst, d, C.size_t(len(doc)), t, o, e)
+		return C.pglift_database_create_with_async(c, inst, d, C.size_t(len(doc)), flags, t, o, e)
 	}, &db)
 	if err != nil {
 		return nil, err
@@ -148,16 +154,22 @@ func (ctx *Context) CreateDatabase(cctx context.Context, instance string, spec D
 
 // AlterDatabase is pglift's declarative alter (an empty Owner means CURRENT_USER).
 func (ctx *Context) AlterDatabase(cctx context.Context, instance string, spec DatabaseSpec) (*Database, error) {
+	return ctx.AlterDatabaseWith(cctx, instance, spec, WriteOptions{})
+}
+
+// AlterDatabaseWith is AlterDatabase with options: a dry run checks the spec, changes nothing and
+// returns the database as it is.
+func (ctx *Context) AlterDatabaseWith(cctx context.Context, instance string, spec DatabaseSpec, options WriteOptions) (*Database, error) {
 	var a cArgs
 	defer a.free()
 	doc, err := json.Marshal(spec)
 	if err != nil {
 		return nil, err
 	}
-	inst, d := a.str(instance), a.str(string(doc))
+	inst, d, flags := a.str(instance), a.str(string(doc)), options.flags()
 	var db Database
 	err = ctx.dbOp(cctx, func(c *C.pglift_ctx, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
-		return C.pglift_database_alter_async(c, inst, d, C.size_t(len(doc)), t, o, e)
+		return C.pglift_database_alter_with_async(c, inst, d, C.size_t(len(doc)), flags, t, o, e)
 	}, &db)
 	if err != nil {
 		return nil, err
@@ -198,15 +210,21 @@ func (ctx *Context) ListDatabases(cctx context.Context, instance string, sel Dat
 
 // DropDatabase drops a database; force terminates the sessions connected to it.
 func (ctx *Context) DropDatabase(cctx context.Context, instance, name string, force bool) error {
+	return ctx.DropDatabaseWith(cctx, instance, name, force, WriteOptions{})
+}
+
+// DropDatabaseWith is DropDatabase with options: a dry run checks that the database exists and
+// changes nothing (no session is terminated).
+func (ctx *Context) DropDatabaseWith(cctx context.Context, instance, name string, force bool, options WriteOptions) error {
 	var a cArgs
 	defer a.free()
-	inst, n := a.str(instance), a.str(name)
+	inst, n, flags := a.str(instance), a.str(name), options.flags()
 	f := C.int(0)
 	if force {
 		f = 1
 	}
 	return ctx.dbOp(cctx, func(c *C.pglift_ctx, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
-		return C.pglift_database_drop_async(c, inst, n, f, t, o, e)
+		return C.pglift_database_drop_with_async(c, inst, n, f, flags, t, o, e)
 	}, nil)
 }
 

@@ -3,6 +3,7 @@ package pglift_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strconv"
 	"testing"
 
@@ -52,6 +53,33 @@ func TestDatabases(t *testing.T) {
 	if err != nil || len(db.Settings) != 0 {
 		t.Errorf("alter: %+v %v", db, err)
 	}
+	// Dry runs (the …With forms): checked, nothing created, altered or dropped.
+	dry := pglift.WriteOptions{DryRun: true}
+	would, err := ctx.CreateDatabaseWith(bg, inst, pglift.DatabaseSpec{Name: "godrydb", Schemas: []pglift.DatabaseSchema{{Name: "s2"}}}, dry)
+	if err != nil || would.Name != "godrydb" || would.Owner != "postgres" || len(would.Schemas) != 1 || would.Schemas[0].Name != "s2" {
+		t.Errorf("dry-run create: %+v %v", would, err)
+	}
+	if _, err := ctx.GetDatabase(bg, inst, "godrydb"); !errors.Is(err, pglift.ErrNotFound) {
+		t.Errorf("get after a dry-run create: %v", err)
+	}
+	if _, err := ctx.CreateDatabaseWith(bg, inst, pglift.DatabaseSpec{Name: "godrydb", Owner: "gonobody"}, dry); !errors.Is(err, pglift.ErrNotFound) {
+		t.Errorf("dry-run create with an unknown owner: %v", err)
+	}
+	before, err := ctx.GetDatabase(bg, inst, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ctx.AlterDatabaseWith(bg, inst, pglift.DatabaseSpec{Name: "app", Settings: map[string]*string{"work_mem": &workMem},
+		Schemas: []pglift.DatabaseSchema{{Name: "s3"}}}, dry); err != nil {
+		t.Errorf("dry-run alter: %v", err)
+	}
+	if err := ctx.DropDatabaseWith(bg, inst, "app", true, dry); err != nil {
+		t.Errorf("dry-run drop: %v", err)
+	}
+	if after, err := ctx.GetDatabase(bg, inst, "app"); err != nil || !reflect.DeepEqual(after, before) {
+		t.Errorf("after dry runs of alter and drop: %+v %v; want %+v", after, err, before)
+	}
+
 	if _, err := ctx.RunSQL(bg, inst, "CREATE TABLE t (i int); CREATE ROLE goreader; GRANT SELECT ON t TO goreader",
 		pglift.DatabaseSelection{Databases: []string{"app"}}); err != nil {
 		t.Fatal(err)

@@ -248,6 +248,22 @@ func (op *Op) Result() ([]byte, error) {
 // Free releases the op, cancelling it if still pending.
 func (op *Op) Free() { op.once.Do(func() { C.pglift_op_free(op.op) }) }
 
+// WriteOptions are the options of the role, database and configuration writes: the …With methods
+// (CreateRoleWith, AlterDatabaseWith, ConfigureTextWith, ...) and Configure.
+type WriteOptions struct {
+	// DryRun checks what can be checked without making the change (names, values, existence,
+	// references, a standby's read-only state, the instance's lock), logs what would be done with
+	// "(dry run: nothing changed)", and changes nothing.
+	DryRun bool
+}
+
+func (o WriteOptions) flags() C.uint32_t {
+	if o.DryRun {
+		return C.PGLIFT_OP_DRY_RUN
+	}
+	return C.PGLIFT_OP_DEFAULT
+}
+
 // asyncCall is a *_async function of the C ABI, bound to its arguments but the context.
 type asyncCall func(c *C.pglift_ctx, tag C.uint64_t, out **C.pglift_op, e **C.pglift_error) C.int
 

@@ -130,18 +130,30 @@ func (ctx *Context) roleOp(instance, name string, doc []byte, call roleCall) (*O
 
 // CreateRoleAsync starts creating a role from its JSON spec.
 func (ctx *Context) CreateRoleAsync(instance string, spec []byte) (*Op, error) {
+	return ctx.CreateRoleWithAsync(instance, spec, WriteOptions{})
+}
+
+// CreateRoleWithAsync is CreateRoleAsync with options.
+func (ctx *Context) CreateRoleWithAsync(instance string, spec []byte, options WriteOptions) (*Op, error) {
+	flags := options.flags()
 	return ctx.roleOp(instance, "", spec, func(c *C.pglift_ctx, i, _, d *C.char, n C.size_t, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
-		return C.pglift_role_create_async(c, i, d, n, t, o, e)
+		return C.pglift_role_create_with_async(c, i, d, n, flags, t, o, e)
 	})
 }
 
 // CreateRole creates a role; cancelling cctx reverts the creation.
 func (ctx *Context) CreateRole(cctx context.Context, instance string, spec RoleSpec) error {
+	return ctx.CreateRoleWith(cctx, instance, spec, WriteOptions{})
+}
+
+// CreateRoleWith is CreateRole with options: a dry run checks the spec and runs its SQL in a
+// transaction rolled back (ErrAlreadyExists and what PostgreSQL refuses still fail).
+func (ctx *Context) CreateRoleWith(cctx context.Context, instance string, spec RoleSpec, options WriteOptions) error {
 	doc, err := json.Marshal(spec)
 	if err != nil {
 		return err
 	}
-	op, err := ctx.CreateRoleAsync(instance, doc)
+	op, err := ctx.CreateRoleWithAsync(instance, doc, options)
 	if err != nil {
 		return err
 	}
@@ -150,18 +162,29 @@ func (ctx *Context) CreateRole(cctx context.Context, instance string, spec RoleS
 
 // AlterRoleAsync starts altering a role with JSON changes.
 func (ctx *Context) AlterRoleAsync(instance, name string, changes []byte) (*Op, error) {
+	return ctx.AlterRoleWithAsync(instance, name, changes, WriteOptions{})
+}
+
+// AlterRoleWithAsync is AlterRoleAsync with options.
+func (ctx *Context) AlterRoleWithAsync(instance, name string, changes []byte, options WriteOptions) (*Op, error) {
+	flags := options.flags()
 	return ctx.roleOp(instance, name, changes, func(c *C.pglift_ctx, i, r, d *C.char, n C.size_t, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
-		return C.pglift_role_alter_async(c, i, r, d, n, t, o, e)
+		return C.pglift_role_alter_with_async(c, i, r, d, n, flags, t, o, e)
 	})
 }
 
 // AlterRole changes a role's attributes and memberships (in one SQL transaction).
 func (ctx *Context) AlterRole(cctx context.Context, instance, name string, changes RoleChanges) error {
+	return ctx.AlterRoleWith(cctx, instance, name, changes, WriteOptions{})
+}
+
+// AlterRoleWith is AlterRole with options: a dry run runs the transaction and rolls it back.
+func (ctx *Context) AlterRoleWith(cctx context.Context, instance, name string, changes RoleChanges, options WriteOptions) error {
 	doc, err := json.Marshal(changes)
 	if err != nil {
 		return err
 	}
-	op, err := ctx.AlterRoleAsync(instance, name, doc)
+	op, err := ctx.AlterRoleWithAsync(instance, name, doc, options)
 	if err != nil {
 		return err
 	}
@@ -200,12 +223,19 @@ func (ctx *Context) ListRoles(cctx context.Context, instance string) ([]Role, er
 
 // DropRole drops a role; objects depending on it make it fail (ErrState) unless options say what to do.
 func (ctx *Context) DropRole(cctx context.Context, instance, name string, options RoleDropOptions) error {
+	return ctx.DropRoleWith(cctx, instance, name, options, WriteOptions{})
+}
+
+// DropRoleWith is DropRole with write options: a dry run runs the statements in a transaction rolled
+// back.
+func (ctx *Context) DropRoleWith(cctx context.Context, instance, name string, options RoleDropOptions, write WriteOptions) error {
 	doc, err := json.Marshal(options)
 	if err != nil {
 		return err
 	}
+	flags := write.flags()
 	op, err := ctx.roleOp(instance, name, doc, func(c *C.pglift_ctx, i, r, d *C.char, n C.size_t, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
-		return C.pglift_role_drop_async(c, i, r, d, n, t, o, e)
+		return C.pglift_role_drop_with_async(c, i, r, d, n, flags, t, o, e)
 	})
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -13,8 +14,8 @@ import (
 
 const roleSecret = "go-Role-Secret-9"
 
-// TestRoles: create, get, list, alter, drop on one real instance; errors; the password in no event and
-// in no formatted spec.
+// TestRoles: create, get, list, alter, dry runs of create, alter and drop, drop on one real instance;
+// errors; the password in no event and in no formatted spec.
 func TestRoles(t *testing.T) {
 	p := prefix(t)
 	passfile := p + "/go-roles.pgpass"
@@ -77,6 +78,42 @@ func TestRoles(t *testing.T) {
 	role, _ = ctx.GetRole(bg, "goroles", "bob")
 	if role.Login || len(role.InRoles) != 1 || role.InRoles[0] != "pg_read_all_stats" {
 		t.Errorf("after alter: %+v", role)
+	}
+
+	// Dry runs (the …With forms): checked, logged, nothing changed.
+	dry := pglift.WriteOptions{DryRun: true}
+	if err := ctx.CreateRoleWith(bg, "goroles", pglift.RoleSpec{Name: "godryrole", Password: roleSecret, Login: true}, dry); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ctx.GetRole(bg, "goroles", "godryrole"); !errors.Is(err, pglift.ErrNotFound) {
+		t.Errorf("get after a dry-run create: %v", err)
+	}
+	if seen.find(func(ev pglift.Event) bool {
+		return strings.Contains(ev.Message, "godryrole") && strings.Contains(ev.Message, "dry run")
+	}) == nil {
+		t.Errorf("no log event of the dry-run create")
+	}
+	if err := ctx.CreateRoleWith(bg, "goroles", bob, dry); !errors.Is(err, pglift.ErrAlreadyExists) {
+		t.Errorf("a dry-run create of an existing role: %v", err)
+	}
+	yes := true
+	if err := ctx.AlterRoleWith(bg, "goroles", "bob", pglift.RoleChanges{Superuser: &yes, Login: &yes, Revoke: []string{"pg_read_all_stats"}}, dry); err != nil {
+		t.Fatal(err)
+	}
+	op, err := ctx.AlterRoleWithAsync("goroles", "bob", []byte(`{"createdb": true}`), dry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-op.Done()
+	if _, err := op.Result(); err != nil {
+		t.Errorf("a dry-run async alter: %v", err)
+	}
+	op.Free()
+	if err := ctx.DropRoleWith(bg, "goroles", "bob", pglift.RoleDropOptions{DropOwned: true}, dry); err != nil {
+		t.Fatal(err)
+	}
+	if after, err := ctx.GetRole(bg, "goroles", "bob"); err != nil || !reflect.DeepEqual(after, role) {
+		t.Errorf("after dry runs of alter and drop: %+v, %v; want %+v", after, err, role)
 	}
 
 	var e *pglift.Error
