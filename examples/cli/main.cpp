@@ -11,6 +11,7 @@
 
 #include "cli_errors.hpp"
 #include "commands.hpp"
+#include "completion.hpp"
 #include "database_commands.hpp"  // databases
 #include "instance_commands.hpp"
 #include "patroni_commands.hpp"
@@ -35,6 +36,7 @@ void add_global_options(CLI::App& app, cli::GlobalOptions& globals) {
   app.add_flag("--interactive,!--non-interactive", globals.interactive,
                "Interactively prompt for confirmation when needed (the default), "
                "or automatically pick the default option for all choices.");
+  cli::add_completion_option(app);  // needs no settings: root may run it
   app.require_subcommand(1);
 }
 
@@ -134,6 +136,8 @@ int main(int argc, char** argv) {
   cli::add_database_commands(app, commands);  // databases (and `instance privileges`)
   cli::add_role_commands(app, commands);  // roles
   cli::add_pghba_commands(app, commands);  // pgconf (wt-pgconf)
+  // The hidden entry of the completion scripts, before parsing: its words are a command line being typed.
+  if (cli::is_completion_request(argc, argv)) return cli::print_completions(app, argc, argv);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
