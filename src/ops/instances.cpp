@@ -1,5 +1,4 @@
 // Instance operations: the coroutines, and their blocking and callback faces.
-#include <libpq-fe.h>
 #include <poll.h>
 #include <sys/inotify.h>
 #include <unistd.h>

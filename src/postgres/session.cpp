@@ -1,11 +1,92 @@
 #include "postgres/session.hpp"
 
+#include <dlfcn.h>
 #include <libpq-fe.h>
+
+#include <type_traits>
 
 #include "core/text.hpp"
 #include "pglift/errors.hpp"
 
 namespace pglift::postgres {
+
+namespace {
+
+// libpq is loaded on first use (dlopen), not linked: a program that never talks SQL (the CLI's
+// --version, list, most of status) does not pay for loading it and the two dozen libraries it pulls in
+// (Kerberos, LDAP, GnuTLS...), which took longer than the rest of such a command.
+struct Libpq {
+  decltype(&::PQclear) clear;
+  decltype(&::PQcmdStatus) cmdStatus;
+  decltype(&::PQconnectdb) connectdb;
+  decltype(&::PQencryptPasswordConn) encryptPasswordConn;
+  decltype(&::PQerrorMessage) errorMessage;
+  decltype(&::PQescapeIdentifier) escapeIdentifier;
+  decltype(&::PQescapeLiteral) escapeLiteral;
+  decltype(&::PQexec) exec;
+  decltype(&::PQexecParams) execParams;
+  decltype(&::PQfinish) finish;
+  decltype(&::PQfname) fname;
+  decltype(&::PQfreemem) freemem;
+  decltype(&::PQgetCopyData) getCopyData;
+  decltype(&::PQgetResult) getResult;
+  decltype(&::PQgetisnull) getisnull;
+  decltype(&::PQgetvalue) getvalue;
+  decltype(&::PQnfields) nfields;
+  decltype(&::PQntuples) ntuples;
+  decltype(&::PQping) ping;
+  decltype(&::PQputCopyEnd) putCopyEnd;
+  decltype(&::PQresStatus) resStatus;
+  decltype(&::PQresultErrorField) resultErrorField;
+  decltype(&::PQresultErrorMessage) resultErrorMessage;
+  decltype(&::PQresultStatus) resultStatus;
+  decltype(&::PQsendQuery) sendQuery;
+  decltype(&::PQstatus) status;
+};
+
+const Libpq& pq() {
+  static const Libpq lib = [] {
+    // RTLD_LOCAL: its symbols stay out of the global namespace; RTLD_NOW: a missing one fails here.
+    void* h = ::dlopen("libpq.so.5", RTLD_NOW | RTLD_LOCAL);
+    if (!h) throw SystemError(std::string("cannot load libpq (libpq.so.5, the PostgreSQL client library): ") + ::dlerror());
+    Libpq l{};
+    auto load = [h](auto& fn, const char* name) {
+      void* sym = ::dlsym(h, name);
+      if (!sym) throw SystemError(std::string("libpq.so.5 has no ") + name);
+      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(sym);
+    };
+    load(l.clear, "PQclear");
+    load(l.cmdStatus, "PQcmdStatus");
+    load(l.connectdb, "PQconnectdb");
+    load(l.encryptPasswordConn, "PQencryptPasswordConn");
+    load(l.errorMessage, "PQerrorMessage");
+    load(l.escapeIdentifier, "PQescapeIdentifier");
+    load(l.escapeLiteral, "PQescapeLiteral");
+    load(l.exec, "PQexec");
+    load(l.execParams, "PQexecParams");
+    load(l.finish, "PQfinish");
+    load(l.fname, "PQfname");
+    load(l.freemem, "PQfreemem");
+    load(l.getCopyData, "PQgetCopyData");
+    load(l.getResult, "PQgetResult");
+    load(l.getisnull, "PQgetisnull");
+    load(l.getvalue, "PQgetvalue");
+    load(l.nfields, "PQnfields");
+    load(l.ntuples, "PQntuples");
+    load(l.ping, "PQping");
+    load(l.putCopyEnd, "PQputCopyEnd");
+    load(l.resStatus, "PQresStatus");
+    load(l.resultErrorField, "PQresultErrorField");
+    load(l.resultErrorMessage, "PQresultErrorMessage");
+    load(l.resultStatus, "PQresultStatus");
+    load(l.sendQuery, "PQsendQuery");
+    load(l.status, "PQstatus");
+    return l;  // the handle stays open for the process's life
+  }();
+  return lib;
+}
+
+}  // namespace
 
 std::string kv(const std::string& key, const std::string& value) {
   std::string out = key + "='";
@@ -27,88 +108,88 @@ std::string conninfo(const Settings& settings, const Layout& layout, int port, c
 bool ping(const std::string& ci) {
   // A probe must end soon even when the server hangs (SIGSTOPped, overloaded): 2 s is libpq's minimum.
   const std::string bounded = ci + " connect_timeout=2";
-  return PQping(bounded.c_str()) == PQPING_OK;
+  return pq().ping(bounded.c_str()) == PQPING_OK;
 }
 
-Session::Session(const std::string& ci) : conn_(PQconnectdb(ci.c_str())) {
-  if (PQstatus(conn_) != CONNECTION_OK) {
-    std::string msg = core::trim(PQerrorMessage(conn_));
-    PQfinish(conn_);
+Session::Session(const std::string& ci) : conn_(pq().connectdb(ci.c_str())) {
+  if (pq().status(conn_) != CONNECTION_OK) {
+    std::string msg = core::trim(pq().errorMessage(conn_));
+    pq().finish(conn_);
     throw StateError("could not connect to PostgreSQL: " + msg);
   }
 }
 
-Session::~Session() { PQfinish(conn_); }
+Session::~Session() { pq().finish(conn_); }
 
 std::vector<Row> Session::query(const std::string& sql, const std::vector<std::string>& params) {
   std::vector<const char*> values;
   for (const auto& p : params) values.push_back(p.c_str());
-  PGresult* res = PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
+  PGresult* res = pq().execParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
                                nullptr, 0);
-  auto status = PQresultStatus(res);
+  auto status = pq().resultStatus(res);
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
-    std::string msg = core::trim(PQresultErrorMessage(res));
-    PQclear(res);
+    std::string msg = core::trim(pq().resultErrorMessage(res));
+    pq().clear(res);
     throw StateError(msg);
   }
   std::vector<Row> rows;
-  for (int r = 0; r < PQntuples(res); ++r) {
+  for (int r = 0; r < pq().ntuples(res); ++r) {
     Row row;
-    for (int c = 0; c < PQnfields(res); ++c)
-      row.push_back(PQgetisnull(res, r, c) ? std::nullopt : std::optional<std::string>(PQgetvalue(res, r, c)));
+    for (int c = 0; c < pq().nfields(res); ++c)
+      row.push_back(pq().getisnull(res, r, c) ? std::nullopt : std::optional<std::string>(pq().getvalue(res, r, c)));
     rows.push_back(std::move(row));
   }
-  PQclear(res);
+  pq().clear(res);
   return rows;
 }
 
 void Session::execute(const std::string& sql, const std::vector<std::string>& params) { query(sql, params); }
 
 void Session::execute_simple(const std::string& command) {
-  PGresult* res = PQexec(conn_, command.c_str());
-  auto status = PQresultStatus(res);
-  std::string msg = status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK ? "" : core::trim(PQresultErrorMessage(res));
-  PQclear(res);
+  PGresult* res = pq().exec(conn_, command.c_str());
+  auto status = pq().resultStatus(res);
+  std::string msg = status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK ? "" : core::trim(pq().resultErrorMessage(res));
+  pq().clear(res);
   if (!msg.empty()) throw StateError(msg);
 }
 
 // --- databases ---
 Session::Result Session::run(const std::string& sql) {
-  if (PQsendQuery(conn_, sql.c_str()) != 1) throw StateError(core::trim(PQerrorMessage(conn_)));
+  if (pq().sendQuery(conn_, sql.c_str()) != 1) throw StateError(core::trim(pq().errorMessage(conn_)));
   Result out;
   std::string error;
   // Every result is read (libpq requires it before the next command); the last one is kept.
-  while (PGresult* res = PQgetResult(conn_)) {
-    auto status = PQresultStatus(res);
+  while (PGresult* res = pq().getResult(conn_)) {
+    auto status = pq().resultStatus(res);
     if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
       Result r;
-      for (int c = 0; c < PQnfields(res); ++c) r.columns.emplace_back(PQfname(res, c));
-      for (int i = 0; i < PQntuples(res); ++i) {
+      for (int c = 0; c < pq().nfields(res); ++c) r.columns.emplace_back(pq().fname(res, c));
+      for (int i = 0; i < pq().ntuples(res); ++i) {
         Row row;
-        for (int c = 0; c < PQnfields(res); ++c)
-          row.push_back(PQgetisnull(res, i, c) ? std::nullopt : std::optional<std::string>(PQgetvalue(res, i, c)));
+        for (int c = 0; c < pq().nfields(res); ++c)
+          row.push_back(pq().getisnull(res, i, c) ? std::nullopt : std::optional<std::string>(pq().getvalue(res, i, c)));
         r.rows.push_back(std::move(row));
       }
-      r.status = PQcmdStatus(res);
+      r.status = pq().cmdStatus(res);
       out = std::move(r);
     } else if (status == PGRES_COPY_IN) {  // no data to send: end it, or the loop never ends
-      PQputCopyEnd(conn_, "COPY FROM STDIN is not supported here");
+      pq().putCopyEnd(conn_, "COPY FROM STDIN is not supported here");
     } else if (status == PGRES_COPY_OUT) {  // drained and dropped
       char* buf = nullptr;
-      while (PQgetCopyData(conn_, &buf, 0) > 0) PQfreemem(buf);
+      while (pq().getCopyData(conn_, &buf, 0) > 0) pq().freemem(buf);
     } else if (status == PGRES_COPY_BOTH) {
-      PQclear(res);
+      pq().clear(res);
       throw StateError("replication commands are not supported here");
     } else if (error.empty() && status != PGRES_EMPTY_QUERY) {
       // The server's fields, not PQresultErrorMessage: its "LINE 1: ..." context quotes the statement,
       // which is the user's and may hold a password.
       auto field = [res](int code) {
-        const char* v = PQresultErrorField(res, code);
+        const char* v = pq().resultErrorField(res, code);
         return v ? std::string(v) : std::string();
       };
       error = field(PG_DIAG_MESSAGE_PRIMARY);
       if (error.empty()) {
-        error = core::trim(PQresultErrorMessage(res));  // a client-side failure: no statement in it
+        error = core::trim(pq().resultErrorMessage(res));  // a client-side failure: no statement in it
       } else {
         const std::string severity = field(PG_DIAG_SEVERITY), position = field(PG_DIAG_STATEMENT_POSITION),
                           detail = field(PG_DIAG_MESSAGE_DETAIL), hint = field(PG_DIAG_MESSAGE_HINT);
@@ -117,9 +198,9 @@ Session::Result Session::run(const std::string& sql) {
         if (!detail.empty()) error += "\nDETAIL:  " + detail;
         if (!hint.empty()) error += "\nHINT:  " + hint;
       }
-      if (error.empty()) error = PQresStatus(status);
+      if (error.empty()) error = pq().resStatus(status);
     }
-    PQclear(res);
+    pq().clear(res);
   }
   if (!error.empty()) throw StateError(error);
   return out;
@@ -128,26 +209,26 @@ Session::Result Session::run(const std::string& sql) {
 
 namespace {
 std::string escaped(pg_conn* conn, char* quoted, std::string_view what) {
-  if (!quoted) throw StateError("cannot quote " + std::string(what) + ": " + core::trim(PQerrorMessage(conn)));
+  if (!quoted) throw StateError("cannot quote " + std::string(what) + ": " + core::trim(pq().errorMessage(conn)));
   std::string out(quoted);
-  PQfreemem(quoted);
+  pq().freemem(quoted);
   return out;
 }
 }  // namespace
 
 std::string Session::literal(std::string_view value) {
-  return escaped(conn_, PQescapeLiteral(conn_, value.data(), value.size()), "an SQL literal");
+  return escaped(conn_, pq().escapeLiteral(conn_, value.data(), value.size()), "an SQL literal");
 }
 
 std::string Session::identifier(std::string_view name) {
-  return escaped(conn_, PQescapeIdentifier(conn_, name.data(), name.size()), "an SQL identifier");
+  return escaped(conn_, pq().escapeIdentifier(conn_, name.data(), name.size()), "an SQL identifier");
 }
 
 std::string Session::encrypt_password(const std::string& password, const std::string& role) {
-  char* enc = PQencryptPasswordConn(conn_, password.c_str(), role.c_str(), nullptr);
-  if (!enc) throw StateError("could not encrypt password: " + core::trim(PQerrorMessage(conn_)));
+  char* enc = pq().encryptPasswordConn(conn_, password.c_str(), role.c_str(), nullptr);
+  if (!enc) throw StateError("could not encrypt password: " + core::trim(pq().errorMessage(conn_)));
   std::string out(enc);
-  PQfreemem(enc);
+  pq().freemem(enc);
   return out;
 }
 

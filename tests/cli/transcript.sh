@@ -45,6 +45,9 @@ echo "# prefix $PREFIX, port $PORT"
 pglift --version
 expect_status 0
 expect_match "prints 'pglift version X.Y.Z'" '^pglift version [0-9]+\.[0-9]+\.[0-9]+$' "$OUT"
+# libpq (and the Kerberos, LDAP and GnuTLS libraries it pulls in) is loaded only when SQL is needed.
+COMMAND="pglift --version, list (LD_DEBUG=libs)"
+expect_no_match "loads no libpq" 'libpq\.so' "$(LD_DEBUG=libs "$PGLIFT" --version 2>&1 >/dev/null; LD_DEBUG=libs "$PGLIFT" instance list 2>&1 >/dev/null)"
 
 pglift instance --schema
 expect_status 0
