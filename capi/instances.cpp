@@ -3,6 +3,8 @@
 #include <vector>
 
 #include "handles.hpp"
+#include "pglift/database_spec.hpp"
+#include "pglift/role_spec.hpp"
 #include "pglift/apply.hpp"
 #include "pglift/errors.hpp"
 #include "pglift/instance.hpp"
@@ -183,6 +185,21 @@ int pglift_instance_env(pglift_ctx* ctx, const char* instance, char** out_json, 
 
 int pglift_instance_schema(char** out_json, pglift_error** err) noexcept {
   return guard(err, [&] { capi::put(&require(out_json, "out_json"), pglift::InstanceSpec::json_schema()); });
+}
+
+int pglift_role_schema(char** out_json, pglift_error** err) noexcept {
+  return guard(err, [&] { capi::put(&require(out_json, "out_json"), pglift::RoleSpec::json_schema()); });
+}
+
+int pglift_database_schema(char** out_json, pglift_error** err) noexcept {
+  return guard(err, [&] { capi::put(&require(out_json, "out_json"), pglift::DatabaseSpec::json_schema()); });
+}
+
+int pglift_instance_log_file(pglift_ctx* ctx, const char* instance, char** out_path, pglift_error** err) noexcept {
+  return guard(err, [&] {
+    require(out_path, "out_path");
+    capi::put(out_path, pglift::instance_log_file(context(ctx), ref_of(instance)).string());
+  });
 }
 
 // --- asynchronous ------------------------------------------------------------------------------------

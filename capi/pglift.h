@@ -95,6 +95,7 @@ extern "C" {
 #define PGLIFT_HAS_HBA 1          /* pglift_hba_add, pglift_hba_remove (+ _async) */
 #define PGLIFT_HAS_CONF_TEXT 1    /* pglift_instance_parameters_text, pglift_instance_configure_text */
 #define PGLIFT_HAS_APPLY 1        /* pglift_instance_alter, pglift_instance_apply, PGLIFT_APPLY_DRY_RUN */
+#define PGLIFT_HAS_SCHEMAS 1      /* pglift_role_schema, pglift_database_schema, pglift_instance_log_file */
 #define PGLIFT_HAS_DRY_RUN 1      /* the _with forms of role, database and configuration writes, PGLIFT_OP_DRY_RUN */
 
 /* The version of the library actually loaded, "MAJOR.MINOR.PATCH" (static storage, never NULL). */
@@ -254,6 +255,13 @@ PGLIFT_API int pglift_instance_env(pglift_ctx *ctx, const char *instance, char *
                                    pglift_error **err) PGLIFT_NOEXCEPT;
 /* The JSON Schema of the manifest taken by pglift_instance_create. */
 PGLIFT_API int pglift_instance_schema(char **out_json, pglift_error **err) PGLIFT_NOEXCEPT;
+/* The JSON Schemas of a role's and a database's manifest (`pglift role|database --schema`;
+ * PGLIFT_HAS_SCHEMAS), and the path of the instance's current PostgreSQL log file (`pglift instance logs`
+ * reads it; PGLIFT_E_NOT_FOUND when PostgreSQL has written none yet). */
+PGLIFT_API int pglift_role_schema(char **out_json, pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_database_schema(char **out_json, pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_instance_log_file(pglift_ctx *ctx, const char *instance, char **out_path,
+                                        pglift_error **err) PGLIFT_NOEXCEPT;
 
 /* Flags of pglift_instance_drop_with. */
 typedef enum pglift_drop_flags {

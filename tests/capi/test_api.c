@@ -135,6 +135,14 @@ static void argument_errors(pglift_ctx *ctx) {
   OK(pglift_instance_schema(&json, ERR));
   CHECK(contains(json, "\"$schema\"") && contains(json, "\"surole_password\""));
   pglift_free(json);
+  OK(pglift_role_schema(&json, ERR));
+  CHECK(contains(json, "\"$schema\"") && contains(json, "\"in_roles\""));
+  pglift_free(json);
+  OK(pglift_database_schema(&json, ERR));
+  CHECK(contains(json, "\"$schema\"") && contains(json, "\"extensions\""));
+  pglift_free(json);
+  FAILS(PGLIFT_E_INVALID_ARGUMENT, pglift_role_schema(NULL, ERR));
+  FAILS(PGLIFT_E_NOT_FOUND, pglift_instance_log_file(ctx, "15/nosuch", &json, ERR));
 }
 
 static void failures_of_ops(pglift_ctx *ctx) {

@@ -66,6 +66,10 @@ int main(void) {
   CHECK(contains(json, expect) && contains(json, "\"PGDATA\":") && contains(json, "/usr/lib/postgresql/15/bin"));
   pglift_free(json);
 
+  OK(pglift_instance_log_file(ctx, "15/blk", &json, ERR));  /* the file PostgreSQL writes now */
+  CHECK(contains(json, "15-blk-") && contains(json, ".log") && access(json, R_OK) == 0);
+  pglift_free(json);
+
   OK(pglift_instance_reload(ctx, "15/blk", ERR));
   OK(pglift_instance_restart(ctx, "15/blk", PGLIFT_STOP_FAST, ERR));
   CHECK(count_events(ctx, PGLIFT_EVENT_LOG, "restarting instance 15/blk", &total) == 1);
