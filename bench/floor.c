@@ -4,8 +4,9 @@
  *   floor start   POSTGRES DATADIR CONNINFO LOGFILE   postgres -D DATADIR, spawned directly (its own
  *                                                     session, output to LOGFILE), then PQping every
  *                                                     1 ms until it accepts connections
- *   floor stop    DATADIR                             SIGINT (fast shutdown) to the postmaster named by
- *                                                     DATADIR/postmaster.pid, then a wait on its pidfd
+ *   floor stop    DATADIR [immediate]                 SIGINT (fast shutdown; SIGQUIT: immediate) to the
+ *                                                     postmaster named by DATADIR/postmaster.pid, then a
+ *                                                     wait on its pidfd
  *   floor restart POSTGRES DATADIR CONNINFO LOGFILE   stop, then start
  *
  * Exit status 0 once done, 1 on failure (message on stderr), each wait bounded by 120 s.
@@ -84,7 +85,7 @@ static pid_t postmaster_pid(const char *datadir) {
   return (pid_t)pid;
 }
 
-static int stop(const char *datadir) {
+static int stop(const char *datadir, int sig) {
   pid_t pid = postmaster_pid(datadir);
   if (pid <= 0)
     return fail("no postmaster.pid: not running");
@@ -92,9 +93,9 @@ static int stop(const char *datadir) {
   int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
   if (pidfd < 0)
     return fail("pidfd_open failed (Linux >= 5.3 needed)");
-  if (kill(pid, SIGINT) != 0) {
+  if (kill(pid, sig) != 0) {
     close(pidfd);
-    return fail("kill SIGINT failed");
+    return fail("kill failed");
   }
   struct pollfd p = {.fd = pidfd, .events = POLLIN};
   int r;
@@ -107,12 +108,14 @@ static int stop(const char *datadir) {
 
 int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "stop") == 0)
-    return stop(argv[2]);
+    return stop(argv[2], SIGINT);
+  if (argc == 4 && strcmp(argv[1], "stop") == 0 && strcmp(argv[3], "immediate") == 0)
+    return stop(argv[2], SIGQUIT);
   if (argc == 6 && strcmp(argv[1], "start") == 0)
     return start(argv[2], argv[3], argv[4], argv[5]);
   if (argc == 6 && strcmp(argv[1], "restart") == 0)
-    return stop(argv[3]) || start(argv[2], argv[3], argv[4], argv[5]);
+    return stop(argv[3], SIGINT) || start(argv[2], argv[3], argv[4], argv[5]);
   fprintf(stderr, "usage: floor start|restart POSTGRES DATADIR CONNINFO LOGFILE\n"
-                  "       floor stop DATADIR\n");
+                  "       floor stop DATADIR [immediate]\n");
   return 2;
 }

@@ -10,7 +10,7 @@
 
 RESULTS defaults to bench/results.json. Its "entries" are {name, unit, ours_ms, baseline_ms, ratio, runs,
 goal, ok, floor, also}: ours_ms and baseline_ms are medians in the entry's unit (ms, except capi_get_us in
-us and cli_peak_rss_kb in kB), ratio is ours / baseline.
+us and cli_peak_rss_kb in kB), ratio the median of the runs' ratios ours / baseline (paired runs).
 """
 import json, os, sys
 
@@ -86,7 +86,8 @@ def table(results, goals):
         out += ["", f"Measured {results.get('date', '?')} with `{results.get('command', 'bench/run.sh')}` "
                     f"({results.get('duration_s', 0):.0f} s) on {m.get('uname', '?')}, {m.get('nproc', '?')} CPUs "
                     f"({m.get('cpu', '?')}), load average {m.get('load_before', '?')} before and "
-                    f"{m.get('load_after', '?')} after; medians of interleaved runs (ours, floor, ours, floor...)."]
+                    f"{m.get('load_after', '?')} after. Medians of interleaved runs (ours, floor, ours, floor...); "
+                    "the ratio is the median of the runs' ratios."]
     return "\n".join(out)
 
 

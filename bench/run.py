@@ -16,7 +16,8 @@ The floors:
 - start: `postgres -D DATA` (same data directory and configuration) spawned directly, then PQping every
   1 ms until it accepts (bench/floor.c); stop: SIGINT to the postmaster and a wait on its pidfd;
   restart: that stop then that start; create: initdb with our options, our configuration files, then
-  that start; drop: that stop, then rm -rf of the data and WAL directories.
+  that start; drop: an immediate stop (SIGQUIT, as ours: nothing is kept), then rm -rf of the data and
+  WAL directories.
 - version: /bin/true; get, list, status: `pg_ctl status -D DATA` (peak RSS too, bench/peak_rss.c).
 - start_all_4_vs_1: `instance start --all` of 4 stopped instances against `instance start` of one.
 - patroni_leader_vs_bare: `patroni` started by hand on a copy of our leader's YAML (its own scope, a
@@ -245,13 +246,18 @@ class Bench:
         return p
 
     def entry(self, name, ours, baseline, runs, floor, unit="ms", also=None):
-        """ours and baseline: lists of samples (seconds for unit ms, else the unit itself)."""
+        """ours and baseline: lists of samples (seconds for unit ms, else the unit itself), baseline[i]
+        measured next to ours[i]: the ratio is the median of those pairs' ratios (a change of load during
+        the run moves both sides of a pair), the values the medians of each side."""
         scale = 1000 if unit == "ms" else 1
         o, b = median(ours), median(baseline) if baseline is not None else None
+        ratio = None
+        if o is not None and b:
+            ratio = median([x / y for x, y in zip(ours, baseline)]) if len(ours) == len(baseline) else o / b
         e = {"name": name, "unit": unit,
              "ours_ms": None if o is None else round(o * scale, 3),
              "baseline_ms": None if b is None else round(b * scale, 3),
-             "ratio": None if o is None or not b else round(o / b, 3),
+             "ratio": None if ratio is None else round(ratio, 3),
              "runs": runs, "floor": floor}
         if also:
             e["also"] = also
@@ -271,7 +277,7 @@ class Bench:
         px = self.prefix("plain")
         floor = self.args.floor
         t = {k: [] for k in ("create", "create_floor", "start", "start_floor", "start_pg_ctl", "stop",
-                             "stop_floor", "stop_pg_ctl", "restart", "restart_floor", "drop", "drop_floor")}
+                             "stop_floor", "stop_pg_ctl", "restart", "restart_floor", "drop", "drop_floor", "drop_floor_stop")}
         n = self.runs["plain"]
         for r in range(n):
             name, port = f"i{r}", free_port()
@@ -302,21 +308,26 @@ class Bench:
                     f"{fdir}/postgres.log"])
             t["create_floor"].append(time.perf_counter() - start)
 
-            # start, stop, restart: ours, the floor and pg_ctl on the same data directory, in turn.
+            # start, stop, restart: the floor, ours and pg_ctl on the same data directory, in turn; each stop
+            # right after a start of the same kind (the first stop after create, which checkpoints what
+            # create wrote, is not measured).
             flog = os.path.join(px.dir, "floor", f"{name}.log")
-            t["stop"].append(px.pglift("instance", "stop", name).elapsed)
+            px.pglift("instance", "stop", name)
             t["start_floor"].append(px.run([floor, "start", f"{BINDIR}/postgres", data, conninfo, flog]).elapsed)
             t["stop_floor"].append(px.run([floor, "stop", data]).elapsed)
             t["start"].append(px.pglift("instance", "start", name).elapsed)
-            t["stop_pg_ctl"].append(px.run([f"{BINDIR}/pg_ctl", "stop", "-w", "-m", "fast", "-D", data]).elapsed)
+            t["stop"].append(px.pglift("instance", "stop", name).elapsed)
             t["start_pg_ctl"].append(px.run([f"{BINDIR}/pg_ctl", "start", "-w", "-D", data, "-l", flog]).elapsed)
+            t["stop_pg_ctl"].append(px.run([f"{BINDIR}/pg_ctl", "stop", "-w", "-m", "fast", "-D", data]).elapsed)
+            px.pglift("instance", "start", name)
             t["restart"].append(px.pglift("instance", "restart", name).elapsed)
             t["restart_floor"].append(px.run([floor, "restart", f"{BINDIR}/postgres", data, conninfo, flog]).elapsed)
 
-            # drop: ours (running) against the floor's stop and rm -rf of its directories.
+            # drop: ours (running) against an immediate stop (SIGQUIT: what ours does, nothing to keep) and
+            # rm -rf of the directories.
             t["drop"].append(px.pglift("--non-interactive", "instance", "drop", name).elapsed)
             start = time.perf_counter()
-            px.run([floor, "stop", fdata])
+            t["drop_floor_stop"].append(px.run([floor, "stop", fdata, "immediate"]).elapsed)
             px.run(["rm", "-rf", fdata, fwal])
             t["drop_floor"].append(time.perf_counter() - start)
             log(f"plain round {r + 1}/{n}: create {t['create'][-1]:.3f}/{t['create_floor'][-1]:.3f} s, "
@@ -329,7 +340,8 @@ class Bench:
         self.entry("stop_vs_floor", t["stop"], t["stop_floor"], n, "SIGINT + pidfd wait",
                    also={"pg_ctl stop -w -m fast": ms("stop_pg_ctl")})
         self.entry("restart_vs_floor", t["restart"], t["restart_floor"], n, "stop floor + start floor")
-        self.entry("drop_vs_floor", t["drop"], t["drop_floor"], n, "stop floor + rm -rf")
+        self.entry("drop_vs_floor", t["drop"], t["drop_floor"], n, "SIGQUIT + pidfd wait + rm -rf",
+                   also={"of which the immediate stop": ms("drop_floor_stop")})
         px.remove()
 
     # --- CLI wall times, the C ABI's get, peak RSS ------------------------------------------------------
@@ -624,7 +636,8 @@ class Bench:
             "machine": {"uname": f"{u.system} {u.release} {u.machine}", "nproc": os.cpu_count(), "cpu": cpu,
                         "load_before": load_before,
                         "load_after": " ".join(open("/proc/loadavg").read().split()[:3])},
-            "units": "ours_ms and baseline_ms are medians in the entry's unit (ms, us or kB); ratio = ours / baseline",
+            "units": "ours_ms and baseline_ms are medians in the entry's unit (ms, us or kB); ratio is the median "
+                     "of the runs' ratios ours / baseline (each run's pair measured one after the other)",
             "entries": entries,
         }
         report.write_json(self.args.out, results)
