@@ -215,11 +215,10 @@ class FirstTrue(threading.Thread):
         self.start()
 
     def run(self):
-        while time.perf_counter() < self.start_t + self.timeout:
-            if self.predicate():
-                self.at = time.perf_counter() - self.start_t
-                return
-            time.sleep(POLL_S)
+        try:
+            self.at = wait_until("", self.predicate, self.timeout, start=self.start_t)
+        except Failed:
+            pass  # result() says what did not happen
 
     def result(self, what):
         self.join()

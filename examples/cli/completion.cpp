@@ -12,6 +12,8 @@
 #include <pglift/context.hpp>
 #include <pglift/operations.hpp>
 
+#include "targets.hpp"
+
 namespace cli {
 namespace {
 
@@ -194,12 +196,8 @@ std::vector<Candidate> instances(bool qualified) {
   return out;
 }
 
-// The CLI's instance argument and option (targets.cpp).
-bool names_an_instance(const CLI::Option& option) {
-  if (option.get_positional() && !option.nonpositional()) return option.get_name(true) == "INSTANCE";
-  const auto& names = option.get_lnames();
-  return std::find(names.begin(), names.end(), "instance") != names.end();
-}
+// The CLI's INSTANCE arguments and -i/--instance options: all of them carry targets.hpp's help text.
+bool names_an_instance(const CLI::Option& option) { return option.get_description() == instance_help; }
 
 /// The values of `option` that may follow `prefix` (the text before the value in the current word).
 std::vector<Candidate> values(const CLI::Option& option, std::string_view typed, const std::string& prefix) {

@@ -277,20 +277,14 @@ awaitable<ApplyResult> alter(const core::Op& op, const Layout& l, const Instance
 /// plain instance is started for them, then stopped again, whatever happens (not in a dry run: skipped
 /// with a warning); a standby skips them with a warning.
 awaitable<void> apply_objects(const core::Op& op, const Layout& l, const InstanceManifest& m, ApplyResult& r) {
-  bool started_here = false;
-  if (!postgres::running_postmaster(l)) {
-    if (op.dry_run) {
-      op.warning("instance " + l.display() + " is not running: the roles and databases of the manifest are not checked in a dry run",
-                 "pglift.instances");
-      co_return;
-    }
-    op.info("starting instance " + l.display() + " for the roles and databases of the manifest", "pglift.instances");
-    StartOptions options;
-    co_await start(op, l, options);
-    started_here = true;
+  const bool started_here = !postgres::running_postmaster(l);
+  if (started_here && op.dry_run) {
+    op.warning("instance " + l.display() + " is not running: the roles and databases of the manifest are not checked in a dry run",
+               "pglift.instances");
+    co_return;
   }
-  std::exception_ptr failure;
-  try {
+  if (started_here) co_await sql::start_for(op, l, "the roles and databases of the manifest");
+  auto body = [&]() -> awaitable<void> {
     const sql::Target t = sql::running(op.settings, l);
     auto in_recovery = [](postgres::Session& s) { return s.query("SELECT pg_is_in_recovery()").at(0).at(0) == "t"; };
     const bool standby = co_await sql::with_session(op, t, in_recovery);
@@ -298,37 +292,30 @@ awaitable<void> apply_objects(const core::Op& op, const Layout& l, const Instanc
       op.warning("instance " + l.display() + " is a read-only standby: the roles and databases of the manifest come from its "
                  "primary, none is applied here",
                  "pglift.instances");
-    } else {
-      for (const auto& role : m.spec.roles) {
-        const ChangeState done = co_await apply_role(op, t, role);
-        r.roles.push_back({role.name, done});
-      }
-      std::vector<std::string> simulated;  // a dry run's roles, which its databases may name
-      for (const auto& o : r.roles)
-        if (op.dry_run && o.change_state == ChangeState::created) simulated.push_back(o.name);
-      for (const auto& db : m.spec.databases) {
-        const ChangeState done = co_await apply_database(op, l, db, simulated);
-        r.databases.push_back({db.name, done});
-      }
-      // Drops last, databases first: a role to drop may own a database to drop.
-      for (const auto& name : m.absent_databases) {
-        const ChangeState done = co_await apply_absent_database(op, l, name);
-        r.databases.push_back({name, done});
-      }
-      for (const auto& name : m.absent_roles) {
-        const ChangeState done = co_await apply_absent_role(op, t, name);
-        r.roles.push_back({name, done});
-      }
+      co_return;
     }
-  } catch (...) {
-    failure = std::current_exception();
-  }
-  if (started_here) {
-    // Stopped again even when a step failed or the operation was cancelled.
-    co_await asio::this_coro::reset_cancellation_state(core::no_cancellation);
-    co_await stop(op, l, StopMode::fast);
-  }
-  if (failure) std::rethrow_exception(failure);
+    for (const auto& role : m.spec.roles) {
+      const ChangeState done = co_await apply_role(op, t, role);
+      r.roles.push_back({role.name, done});
+    }
+    std::vector<std::string> simulated;  // a dry run's roles, which its databases may name
+    for (const auto& o : r.roles)
+      if (op.dry_run && o.change_state == ChangeState::created) simulated.push_back(o.name);
+    for (const auto& db : m.spec.databases) {
+      const ChangeState done = co_await apply_database(op, t, db, simulated);
+      r.databases.push_back({db.name, done});
+    }
+    // Drops last, databases first: a role to drop may own a database to drop.
+    for (const auto& name : m.absent_databases) {
+      const ChangeState done = co_await apply_absent_database(op, t, name);
+      r.databases.push_back({name, done});
+    }
+    for (const auto& name : m.absent_roles) {
+      const ChangeState done = co_await apply_absent_role(op, t, name);
+      r.roles.push_back({name, done});
+    }
+  };
+  co_await sql::then_stop_if(op, l, started_here, body);  // stopped again even when a step failed
   auto any = [](const std::vector<ObjectChange>& v) {
     return std::any_of(v.begin(), v.end(), [](const ObjectChange& o) { return o.change_state != ChangeState::unchanged; });
   };

@@ -138,9 +138,7 @@ awaitable<void> apply_contents(const core::Op& op, const sql::Target& t, const D
   co_await sql::with_session(op, t, fn, dbname);
 }
 
-awaitable<Database> create(const core::Op& op, const Layout& l, const DatabaseSpec& spec) {
-  spec.validate();
-  const sql::Target t = sql::running(op.settings, l);
+awaitable<Database> create(const core::Op& op, const sql::Target& t, const DatabaseSpec& spec) {
   co_await sql::require_primary(op, t);
   auto check = [&](Session& s) {
     if (exists(s, spec.name)) throw AlreadyExists("database already exists");
@@ -148,7 +146,7 @@ awaitable<Database> create(const core::Op& op, const Layout& l, const DatabaseSp
   };
   co_await sql::with_session(op, t, check);
   if (op.dry_run) {  // CREATE DATABASE cannot run in a transaction: checked, not tried
-    op.info("creating '" + spec.name + "' database on instance " + l.display() + dry_run_note, log_target);
+    op.info("creating '" + spec.name + "' database on instance " + t.layout.display() + dry_run_note, log_target);
     Database would;
     would.name = spec.name;
     would.owner = spec.owner.value_or(op.settings.postgresql.surole.name);
@@ -182,7 +180,7 @@ awaitable<Database> create(const core::Op& op, const Layout& l, const DatabaseSp
       };
       co_await sql::with_session(op, t, fn);
     };
-    const std::string title = "creating '" + spec.name + "' database on instance " + l.display();
+    const std::string title = "creating '" + spec.name + "' database on instance " + t.layout.display();
     const std::string undo_title = "dropping '" + spec.name + "' database";
     co_await tx.step(title, create_db, undo_title, drop_db);
     co_await core::test_hook(op, "database.created");
@@ -192,13 +190,11 @@ awaitable<Database> create(const core::Op& op, const Layout& l, const DatabaseSp
   co_return co_await inspect(op, t, spec.name);
 }
 
-awaitable<Database> alter(const core::Op& op, const Layout& l, const DatabaseSpec& spec) {
-  spec.validate();
-  const sql::Target t = sql::running(op.settings, l);
+awaitable<Database> alter(const core::Op& op, const sql::Target& t, const DatabaseSpec& spec) {
   co_await sql::require_primary(op, t);
   auto fn = [&](Session& s) {
     if (!exists(s, spec.name)) throw NotFound("database", spec.name);
-    op.info("altering '" + spec.name + "' database on instance " + l.display() + (op.dry_run ? dry_run_note : ""),
+    op.info("altering '" + spec.name + "' database on instance " + t.layout.display() + (op.dry_run ? dry_run_note : ""),
             log_target);
     auto q = quote(s);
     if (op.dry_run) {  // owner and settings tried in a rolled-back transaction; SET TABLESPACE cannot be
@@ -225,9 +221,7 @@ awaitable<Database> alter(const core::Op& op, const Layout& l, const DatabaseSpe
   co_return co_await inspect(op, t, spec.name);
 }
 
-awaitable<void> drop(const core::Op& op, const Layout& l, const std::string& name, bool force) {
-  core::check_sql_name("name", name);
-  const sql::Target t = sql::running(op.settings, l);
+awaitable<void> drop(const core::Op& op, const sql::Target& t, const std::string& name, bool force) {
   co_await sql::require_primary(op, t);
   auto fn = [&](Session& s) {
     if (!exists(s, name)) throw NotFound("database", name);
@@ -239,8 +233,7 @@ awaitable<void> drop(const core::Op& op, const Layout& l, const std::string& nam
   co_await sql::with_session(op, t, fn);
 }
 
-awaitable<std::vector<DatabaseListItem>> list(const core::Op& op, const Layout& l, const DatabaseSelection& selection) {
-  const sql::Target t = sql::running(op.settings, l);
+awaitable<std::vector<DatabaseListItem>> list(const core::Op& op, const sql::Target& t, const DatabaseSelection& selection) {
   auto fn = [&](Session& s) {
     auto rows = s.query(
         "SELECT d.datname, pg_get_userbyid(d.datdba), pg_encoding_to_char(d.encoding), d.datcollate, d.datctype, "
@@ -272,14 +265,13 @@ awaitable<std::vector<DatabaseListItem>> list(const core::Op& op, const Layout& 
   co_return co_await sql::with_session(op, t, fn);
 }
 
-awaitable<SqlResults> run(const core::Op& op, const Layout& l, const std::string& sql_text, const DatabaseSelection& selection) {
-  const sql::Target t = sql::running(op.settings, l);
+awaitable<SqlResults> run(const core::Op& op, const sql::Target& t, const std::string& sql_text, const DatabaseSelection& selection) {
   auto targets = [&](Session& s) { return select(connectable(s), selection); };
   const std::vector<std::string> dbs = co_await sql::with_session(op, t, targets);
   const std::string shown = dbsql::redact_sql(sql_text);
   SqlResults results;
   for (const auto& db : dbs) {
-    op.info("running \"" + shown + "\" on " + db + " database of " + l.display(), log_target);
+    op.info("running \"" + shown + "\" on " + db + " database of " + t.layout.display(), log_target);
     auto fn = [&](Session& s) { return s.run(sql_text); };
     const std::string dbname = db;
     postgres::Session::Result r = co_await sql::with_session(op, t, fn, dbname);
@@ -339,11 +331,8 @@ Privileges privileges_in(Session& s, const std::string& db, const std::set<std::
   return out;
 }
 
-awaitable<Privileges> privileges(const core::Op& op, const Layout& l, const std::vector<std::string>& databases,
+awaitable<Privileges> privileges(const core::Op& op, const sql::Target& t, const std::vector<std::string>& databases,
                                  const std::vector<std::string>& roles, bool defaults) {
-  for (const auto& d : databases) core::check_sql_name("databases", d);
-  for (const auto& r : roles) core::check_sql_name("roles", r);
-  const sql::Target t = sql::running(op.settings, l);
   auto targets = [&](Session& s) {
     for (const auto& r : roles)
       if (s.query("SELECT 1 FROM pg_roles WHERE rolname = $1", {r}).empty()) throw NotFound("role", r);
@@ -367,8 +356,8 @@ awaitable<Privileges> privileges(const core::Op& op, const Layout& l, const std:
 }  // namespace
 }  // namespace ops::databases
 
-awaitable<Database> ops::create_database(const core::Op& op, const postgres::Layout& l, const DatabaseSpec& spec) {
-  return databases::create(op, l, spec);
+awaitable<Database> ops::create_database(const core::Op& op, const sql::Target& t, const DatabaseSpec& spec) {
+  return databases::create(op, t, spec);
 }
 
 namespace {
@@ -411,7 +400,7 @@ Database applied(Database d, const DatabaseSpec& spec, const std::string& user) 
 
 }  // namespace
 
-awaitable<ChangeState> ops::apply_database(const core::Op& op, const postgres::Layout& l, const DatabaseSpec& spec,
+awaitable<ChangeState> ops::apply_database(const core::Op& op, const sql::Target& t, const DatabaseSpec& spec,
                                             const std::vector<std::string>& simulated_roles) {
   spec.validate();
   // A dry run's roles were never created: what it checks leaves them out of the owners.
@@ -423,26 +412,24 @@ awaitable<ChangeState> ops::apply_database(const core::Op& op, const postgres::L
   if (op.dry_run)
     for (auto& sc : checked.schemas)
       if (simulated(sc.owner)) sc.owner.reset();
-  const sql::Target t = sql::running(op.settings, l);
   auto there = [&](postgres::Session& s) { return databases::exists(s, spec.name); };
   const bool exists = co_await sql::with_session(op, t, there);
   if (!exists) {
-    co_await databases::create(op, l, checked);
+    co_await databases::create(op, t, checked);
     co_return ChangeState::created;
   }
   const Database before = co_await databases::inspect(op, t, spec.name);
-  Database after = co_await databases::alter(op, l, checked);
+  Database after = co_await databases::alter(op, t, checked);
   if (op.dry_run) after = applied(before, spec, op.settings.postgresql.surole.name);
   co_return canonical(after).to_json() == canonical(before).to_json() ? ChangeState::unchanged : ChangeState::changed;
 }
 
-awaitable<ChangeState> ops::apply_absent_database(const core::Op& op, const postgres::Layout& l, const std::string& name) {
+awaitable<ChangeState> ops::apply_absent_database(const core::Op& op, const sql::Target& t, const std::string& name) {
   core::check_sql_name("name", name);
-  const sql::Target t = sql::running(op.settings, l);
   auto there = [&](postgres::Session& s) { return databases::exists(s, name); };
   const bool exists = co_await sql::with_session(op, t, there);
   if (!exists) co_return ChangeState::unchanged;
-  co_await databases::drop(op, l, name, false);
+  co_await databases::drop(op, t, name, false);
   co_return ChangeState::dropped;
 }
 
@@ -452,56 +439,66 @@ namespace {
 
 Context::Impl& impl(Context& ctx) { return ctx.impl(); }
 
-/// Every database operation as a role one: on the instance held by ops::sql::on_running (its lock shared,
-/// or a stopped plain instance started for the operation and stopped after), then the existence checks.
-template <class T, class Fn>
-auto on_running(InstanceRef ref, Fn fn) {
-  return [ref = std::move(ref), fn = std::move(fn)](const core::Op& op) mutable -> awaitable<T> {
-    auto body = [&](const ops::sql::Target& t) -> awaitable<T> { co_return co_await fn(op, t.layout); };
+/// Every database operation as a role one: its arguments checked (`check`) before anything, then `fn` on
+/// the instance held by ops::sql::on_running (its lock shared, or a stopped plain instance started for the
+/// operation and stopped after), which makes the existence checks.
+template <class T, class Check, class Fn>
+auto on_running(InstanceRef ref, Check check, Fn fn) {
+  return [ref = std::move(ref), check = std::move(check), fn = std::move(fn)](const core::Op& op) mutable -> awaitable<T> {
+    check();
+    auto body = [&](const ops::sql::Target& t) -> awaitable<T> { co_return co_await fn(op, t); };
     co_return co_await ops::sql::on_running(op, ref, body);
   };
 }
+using Target = ops::sql::Target;
+constexpr auto nothing_to_check = [] {};
 
 auto create_body(InstanceRef ref, DatabaseSpec spec) {
-  return ops::dry_runnable(on_running<Database>(std::move(ref), [spec = std::move(spec)](const core::Op& op, const postgres::Layout& l) {
-    return ops::databases::create(op, l, spec);
+  auto check = [spec] { spec.validate(); };
+  return ops::dry_runnable(on_running<Database>(std::move(ref), check, [spec = std::move(spec)](const core::Op& op, const Target& t) {
+    return ops::databases::create(op, t, spec);
   }));
 }
 auto alter_body(InstanceRef ref, DatabaseSpec spec) {
-  return ops::dry_runnable(on_running<Database>(std::move(ref), [spec = std::move(spec)](const core::Op& op, const postgres::Layout& l) {
-    return ops::databases::alter(op, l, spec);
+  auto check = [spec] { spec.validate(); };
+  return ops::dry_runnable(on_running<Database>(std::move(ref), check, [spec = std::move(spec)](const core::Op& op, const Target& t) {
+    return ops::databases::alter(op, t, spec);
   }));
 }
 auto get_body(InstanceRef ref, std::string name) {
-  return on_running<Database>(std::move(ref),
-                           [name = std::move(name)](const core::Op& op, const postgres::Layout& l) -> awaitable<Database> {
-                             core::check_sql_name("name", name);
-                             const ops::sql::Target t = ops::sql::running(op.settings, l);
-                             co_return co_await ops::databases::inspect(op, t, name);
-                           });
+  auto check = [name] { core::check_sql_name("name", name); };
+  return on_running<Database>(std::move(ref), check, [name = std::move(name)](const core::Op& op, const Target& t) {
+    return ops::databases::inspect(op, t, name);
+  });
 }
 auto list_body(InstanceRef ref, DatabaseSelection selection) {
-  return on_running<std::vector<DatabaseListItem>>(
-      std::move(ref), [selection = std::move(selection)](const core::Op& op, const postgres::Layout& l) {
-        return ops::databases::list(op, l, selection);
-      });
+  return on_running<std::vector<DatabaseListItem>>(std::move(ref), nothing_to_check,
+                                                   [selection = std::move(selection)](const core::Op& op, const Target& t) {
+                                                     return ops::databases::list(op, t, selection);
+                                                   });
 }
 auto drop_body(InstanceRef ref, std::string name, bool force) {
-  return ops::dry_runnable(on_running<void>(std::move(ref), [name = std::move(name), force](const core::Op& op, const postgres::Layout& l) {
-    return ops::databases::drop(op, l, name, force);
+  auto check = [name] { core::check_sql_name("name", name); };
+  return ops::dry_runnable(on_running<void>(std::move(ref), check, [name = std::move(name), force](const core::Op& op, const Target& t) {
+    return ops::databases::drop(op, t, name, force);
   }));
 }
 auto run_body(InstanceRef ref, std::string sql, DatabaseSelection selection) {
-  return on_running<SqlResults>(std::move(ref), [sql = std::move(sql), selection = std::move(selection)](
-                                                  const core::Op& op, const postgres::Layout& l) {
-    return ops::databases::run(op, l, sql, selection);
-  });
+  return on_running<SqlResults>(std::move(ref), nothing_to_check,
+                                [sql = std::move(sql), selection = std::move(selection)](const core::Op& op, const Target& t) {
+                                  return ops::databases::run(op, t, sql, selection);
+                                });
 }
 auto privileges_body(InstanceRef ref, std::vector<std::string> databases, std::vector<std::string> roles, bool defaults) {
-  return on_running<Privileges>(std::move(ref), [databases = std::move(databases), roles = std::move(roles), defaults](
-                                                  const core::Op& op, const postgres::Layout& l) {
-    return ops::databases::privileges(op, l, databases, roles, defaults);
-  });
+  auto check = [databases, roles] {
+    for (const auto& d : databases) core::check_sql_name("databases", d);
+    for (const auto& r : roles) core::check_sql_name("roles", r);
+  };
+  return on_running<Privileges>(std::move(ref), check,
+                                [databases = std::move(databases), roles = std::move(roles), defaults](const core::Op& op,
+                                                                                                        const Target& t) {
+                                  return ops::databases::privileges(op, t, databases, roles, defaults);
+                                });
 }
 
 }  // namespace

@@ -38,18 +38,22 @@ awaitable<Running> hold_running(const core::Op& op, const InstanceRef& ref) {
   if (op.settings.patroni && patroni::is_member(op.settings, l))
     throw StateError(stopped + ": start it first (a Patroni member is not started for one operation: it could become the leader)");
   if (op.dry_run) throw StateError(stopped + ": start it first (a dry run does not start it)");
-  op.info(stopped + ": starting it for this operation (it is stopped again after it)", "pglift.postgresql");
-  StartOptions options;
-  co_await start(op, l, options);
+  co_await start_for(op, l, "this operation");
   r.started_here = true;
   r.target = running(op.settings, l);
   co_return r;
 }
 
-awaitable<void> release_started(const core::Op& op, const Running& r) {
-  if (!r.started_here) co_return;
+awaitable<void> start_for(const core::Op& op, const postgres::Layout& l, const std::string& purpose) {
+  op.info("instance " + l.display() + " is not running: starting it for " + purpose + " (it is stopped again after it)",
+          "pglift.postgresql");
+  StartOptions options;
+  co_await start(op, l, options);
+}
+
+awaitable<void> stop_after(const core::Op& op, const postgres::Layout& l) {
   co_await asio::this_coro::reset_cancellation_state(core::no_cancellation);
-  co_await stop(op, r.layout, StopMode::fast);
+  co_await stop(op, l, StopMode::fast);
 }
 
 namespace {

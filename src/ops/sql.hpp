@@ -38,7 +38,7 @@ Target running(const Settings& settings, const postgres::Layout& layout);
 /// held shared (SQL operations run side by side, PostgreSQL orders them; the instance's creation, drop,
 /// start, stop and configuration hold it exclusively, and each gets Busy while the other runs); a
 /// stopped plain instance is started for the operation under its lock held exclusively, and
-/// `started_here` says it must be stopped after (release_started). A stopped Patroni member is refused
+/// `started_here` says it must be stopped after (stop_after; on_running does both). A stopped Patroni member is refused
 /// (StateError: starting it could make it lead), and so is any stopped instance in a dry run.
 struct Running {
   postgres::Layout layout;
@@ -47,35 +47,40 @@ struct Running {
   bool started_here = false;
 };
 awaitable<Running> hold_running(const core::Op& op, const InstanceRef& ref);
-/// Stops what hold_running started, whatever happened meanwhile (cancellation masked).
-awaitable<void> release_started(const core::Op& op, const Running& r);
 
-/// fn(const Target&) -> awaitable<T> on the instance held by hold_running, then release_started, also
-/// when fn fails. fn gets the target and the layout through it.
+/// Starts the stopped plain instance `l` for `purpose` (its lock held exclusively by the caller), saying
+/// so; stop_after stops it again, cancellation masked, whatever happened meanwhile.
+awaitable<void> start_for(const core::Op& op, const postgres::Layout& l, const std::string& purpose);
+awaitable<void> stop_after(const core::Op& op, const postgres::Layout& l);
+
+/// fn() -> awaitable<T>, then stop_after(l) when `started_here`, also when fn fails.
+template <class Fn>
+auto then_stop_if(const core::Op& op, const postgres::Layout& l, bool started_here, Fn fn) -> decltype(fn()) {
+  using T = typename decltype(fn())::value_type;
+  std::exception_ptr failure;
+  std::optional<std::conditional_t<std::is_void_v<T>, bool, T>> result;
+  try {
+    if constexpr (std::is_void_v<T>) {
+      co_await fn();
+      result = true;
+    } else {
+      result = co_await fn();
+    }
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (started_here) co_await stop_after(op, l);
+  if (failure) std::rethrow_exception(failure);
+  if constexpr (!std::is_void_v<T>) co_return std::move(*result);
+}
+
+/// fn(const Target&) -> awaitable<T> on the instance held by hold_running, then the stop of what it
+/// started, also when fn fails. fn gets the layout through the target.
 template <class Fn>
 auto on_running(const core::Op& op, const InstanceRef& ref, Fn fn) -> decltype(fn(std::declval<const Target&>())) {
-  using T = typename decltype(fn(std::declval<const Target&>()))::value_type;
   const Running held = co_await hold_running(op, ref);
-  std::exception_ptr failure;
-  if constexpr (std::is_void_v<T>) {
-    try {
-      co_await fn(held.target);
-    } catch (...) {
-      failure = std::current_exception();
-    }
-    co_await release_started(op, held);
-    if (failure) std::rethrow_exception(failure);
-  } else {
-    std::optional<T> result;
-    try {
-      result = co_await fn(held.target);
-    } catch (...) {
-      failure = std::current_exception();
-    }
-    co_await release_started(op, held);
-    if (failure) std::rethrow_exception(failure);
-    co_return std::move(*result);
-  }
+  auto body = [&] { return fn(held.target); };
+  co_return co_await then_stop_if(op, held.layout, held.started_here, body);
 }
 
 /// Runs fn(postgres::Session&) on the pool, in a session on `dbname` opened for the call. Blocking

@@ -13,7 +13,7 @@ awaitable<void> create_manifest_objects(const core::Op& op, Transaction& tx, con
                                         const InstanceSpec& spec) {
   const sql::Target t{l, port};
   for (const auto& role : spec.roles) co_await create_role(op, t, role, tx);
-  for (const auto& db : spec.databases) co_await create_database(op, l, db);
+  for (const auto& db : spec.databases) co_await create_database(op, t, db);  // validated with the spec
 }
 
 }  // namespace pglift::ops

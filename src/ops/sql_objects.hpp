@@ -18,8 +18,9 @@ namespace pglift::ops {
 /// A passfile entry it writes is put back as it was when `outer` reverts; the role itself goes with
 /// the instance.
 awaitable<void> create_role(const core::Op& op, const sql::Target& t, const RoleSpec& spec, Transaction& outer);
-/// As create_database does, on the running instance `l` (a failure leaves no database).
-awaitable<Database> create_database(const core::Op& op, const postgres::Layout& l, const DatabaseSpec& spec);
+/// As create_database does, on the running instance at `t` (a failure leaves no database; `spec` validated
+/// by the caller).
+awaitable<Database> create_database(const core::Op& op, const sql::Target& t, const DatabaseSpec& spec);
 
 /// pglift's apply of one role on the running instance at `t`, whose lock the caller holds: created when
 /// missing, else altered to the spec (the manifest is the whole role: attributes, connection limit,
@@ -28,11 +29,11 @@ awaitable<Database> create_database(const core::Op& op, const postgres::Layout& 
 awaitable<ChangeState> apply_role(const core::Op& op, const sql::Target& t, const RoleSpec& spec);
 /// A role the manifest says absent: dropped when there (nothing it owns is dropped with it).
 awaitable<ChangeState> apply_absent_role(const core::Op& op, const sql::Target& t, const std::string& name);
-/// The same for a database on the running instance `l`: created, or altered as alter_database does. In
+/// The same for a database on the running instance at `t`: created, or altered as alter_database does. In
 /// a dry run, `simulated_roles` (roles the same run would have created) pass as owners.
-awaitable<ChangeState> apply_database(const core::Op& op, const postgres::Layout& l, const DatabaseSpec& spec,
+awaitable<ChangeState> apply_database(const core::Op& op, const sql::Target& t, const DatabaseSpec& spec,
                                       const std::vector<std::string>& simulated_roles = {});
-awaitable<ChangeState> apply_absent_database(const core::Op& op, const postgres::Layout& l, const std::string& name);
+awaitable<ChangeState> apply_absent_database(const core::Op& op, const sql::Target& t, const std::string& name);
 
 /// What can be checked of the manifest's roles and databases before anything is created, beyond
 /// InstanceSpec::validate: a role's pgpass needs the site's passfile (InvalidSpec "roles[0].pgpass").
