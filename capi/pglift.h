@@ -722,6 +722,50 @@ PGLIFT_API int pglift_instance_configure_with_async(pglift_ctx *ctx, const char 
                                                     uint64_t tag, pglift_op **out,
                                                     pglift_error **err) PGLIFT_NOEXCEPT;
 
+/* --- config --- */
+/* ---- A Patroni member's configuration (its YAML) as a JSON document -------------------------------- */
+#define PGLIFT_HAS_PATRONI_CONFIG 1 /* pglift_patroni_config_get/_set/_validate (+ _async) */
+
+/* The member's Patroni configuration as *out_json: the YAML's document as a JSON object, every key as in
+ * the file (those the library does not manage too), and every secret (any key naming a password:
+ * postgresql.authentication.*.password, restapi.authentication.password, etcd3.password,
+ * ctl.keyfile_password...; postgresql.parameters excepted) as "**********". The secrets are given by
+ * pglift_patroni_credentials only. Not a Patroni member: PGLIFT_E_STATE. */
+PGLIFT_API int pglift_patroni_config_get(pglift_ctx *ctx, const char *instance, char **out_json,
+                                         pglift_error **err) PGLIFT_NOEXCEPT;
+/* Replaces the member's configuration by the whole document `config_json` (pglift_patroni_config_get's
+ * shape, edited): keys absent from it are removed, unknown keys kept as given, except secrets: an absent
+ * or "**********" secret keeps the current one, another value is refused (PGLIFT_E_INVALID_SPEC naming
+ * it). Checked before anything is written (PGLIFT_E_INVALID_SPEC, pglift_error_field names the field):
+ * scope and name must be the current ones ("scope", "name"), addresses HOST:PORT
+ * ("restapi.listen"), pg_hba lines one record each ("postgresql.pg_hba[2]"), parameter names and
+ * values as PostgreSQL takes them (the parameter), watchdog.mode off|automatic|required, no control
+ * character in any string. Written atomically, mode 0600, under the instance lock. A running member
+ * applies it on pglift_instance_reload (Patroni re-reads its YAML). */
+PGLIFT_API int pglift_patroni_config_set(pglift_ctx *ctx, const char *instance, const char *config_json,
+                                         size_t config_len, pglift_error **err) PGLIFT_NOEXCEPT;
+/* Patroni's own validation (`patroni --validate-config`, at most 60 s) of the document `config_json`
+ * as the member's configuration, with its current secrets, through a private 0600 copy; nothing of the
+ * member is changed. *out_json: {"valid": true|false, "issues": [{"field": "postgresql.listen",
+ * "message": "..."}]} (field "" when Patroni names none; no secret is ever quoted). Patroni needs the DCS
+ * up and the listen ports free; on a running member, "already in use" for its own current ports is not
+ * reported. A malformed document fails as pglift_patroni_config_set does. */
+PGLIFT_API int pglift_patroni_config_validate(pglift_ctx *ctx, const char *instance, const char *config_json,
+                                              size_t config_len, char **out_json,
+                                              pglift_error **err) PGLIFT_NOEXCEPT;
+/* The async twins: the op's result is get's document, none (set), validate's {"valid", "issues"}. The
+ * document is checked by the call (a malformed one fails at once); scope, name and parameter values by
+ * the op. */
+PGLIFT_API int pglift_patroni_config_get_async(pglift_ctx *ctx, const char *instance, uint64_t tag,
+                                               pglift_op **out, pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_patroni_config_set_async(pglift_ctx *ctx, const char *instance, const char *config_json,
+                                               size_t config_len, uint64_t tag, pglift_op **out,
+                                               pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_patroni_config_validate_async(pglift_ctx *ctx, const char *instance,
+                                                    const char *config_json, size_t config_len, uint64_t tag,
+                                                    pglift_op **out, pglift_error **err) PGLIFT_NOEXCEPT;
+/* --- end config --- */
+
 #ifdef __cplusplus
 }
 #endif

@@ -210,4 +210,29 @@ auto async_apply_instance(Context& ctx, InstanceManifest manifest, ApplyOptions 
       });
 }
 
+// --- config: a Patroni member's configuration ----------------------------------------------------------
+}  // namespace pglift
+#include "pglift/patroni_config.hpp"
+namespace pglift {
+template <class Token>
+auto async_load_patroni_config(Context& ctx, InstanceRef ref, Token&& token) {
+  return detail::initiate<Token, PatroniConfig>(std::forward<Token>(token), [&ctx, ref = std::move(ref)](auto cb) mutable {
+    return start_load_patroni_config(ctx, std::move(ref), std::move(cb));
+  });
+}
+template <class Token>
+auto async_save_patroni_config(Context& ctx, InstanceRef ref, PatroniConfig config, Token&& token) {
+  return detail::initiate<Token>(std::forward<Token>(token), [&ctx, ref = std::move(ref), config = std::move(config)](auto cb) mutable {
+    return start_save_patroni_config(ctx, std::move(ref), std::move(config), std::move(cb));
+  });
+}
+template <class Token>
+auto async_validate_patroni_config(Context& ctx, InstanceRef ref, PatroniConfig config, Token&& token) {
+  return detail::initiate<Token, std::vector<PatroniConfigIssue>>(
+      std::forward<Token>(token), [&ctx, ref = std::move(ref), config = std::move(config)](auto cb) mutable {
+        return start_validate_patroni_config(ctx, std::move(ref), std::move(config), std::move(cb));
+      });
+}
+// --- end config ---
+
 }  // namespace pglift

@@ -13,3 +13,6 @@
 #include "pglift/roles.hpp"
 #include "pglift/settings.hpp"
 #include "pglift/version.hpp"
+/* --- config --- */
+#include "pglift/patroni_config.hpp"
+/* --- end config --- */
