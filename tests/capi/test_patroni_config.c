@@ -109,7 +109,7 @@ int main(void) {
   CHECK(contains(json, "\"valid\":true"));
   pglift_free(json);
   json = NULL;
-  bad = replaced(doc, "\"restapi\"", "127.0.1.1:", "127.0.0.1:");
+  bad = replaced(doc, "\"restapi\"", "\"connect_address\":\"127.0.1.1:", "\"connect_address\":\"127.0.0.1:");
   OK(pglift_patroni_config_validate(ctx, "c1", bad, strlen(bad), &json, ERR));
   CHECK(contains(json, "\"valid\":false"));
   CHECK(contains(json, "\"field\":\"restapi.connect_address\""));
@@ -147,7 +147,7 @@ int main(void) {
   FAILS(PGLIFT_E_INVALID_SPEC, pglift_patroni_config_set(ctx, "c1", bad, strlen(bad), ERR));
   CHECK(strcmp(pglift_error_field(test_err), "scope") == 0);
   free(bad);
-  bad = replaced(doc, "\"postgresql\":{\"listen\"", "\"listen\":\"", "\"listen\":\"nohost");
+  bad = replaced(doc, "\"postgresql\":{\"listen\"", "\"listen\":\"", "\"listen\":\"no host ");
   FAILS(PGLIFT_E_INVALID_SPEC, pglift_patroni_config_set(ctx, "c1", bad, strlen(bad), ERR));
   CHECK(strcmp(pglift_error_field(test_err), "postgresql.listen") == 0);
   free(bad);
@@ -185,7 +185,10 @@ int main(void) {
   CHECK(contains(pglift_op_result(op), "\"valid\":true"));
   pglift_op_free(op);
   op = NULL;
-  FAILS(PGLIFT_E_INVALID_SPEC, pglift_patroni_config_set_async(ctx, "c1", "{\"watchdog\": {\"mode\": \"x\"}}", 28, 74, &op, ERR));
+  {
+    const char *bad_mode = "{\"watchdog\": {\"mode\": \"x\"}}";
+    FAILS(PGLIFT_E_INVALID_SPEC, pglift_patroni_config_set_async(ctx, "c1", bad_mode, strlen(bad_mode), 74, &op, ERR));
+  }
   CHECK(strcmp(pglift_error_field(test_err), "watchdog.mode") == 0);
   CHECK(op == NULL);
   free(changed);
