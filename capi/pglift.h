@@ -745,8 +745,8 @@ PGLIFT_API int pglift_patroni_config_get(pglift_ctx *ctx, const char *instance, 
 PGLIFT_API int pglift_patroni_config_set(pglift_ctx *ctx, const char *instance, const char *config_json,
                                          size_t config_len, pglift_error **err) PGLIFT_NOEXCEPT;
 /* Patroni's own validation (`patroni --validate-config`, at most 60 s) of the document `config_json`
- * as the member's configuration, with its current secrets, through a private 0600 copy; nothing of the
- * member is changed. *out_json: {"valid": true|false, "issues": [{"field": "postgresql.listen",
+ * as the member's configuration, through a private 0600 copy holding no secret (each as "**********":
+ * the validator only checks that they are there); nothing of the member is changed. *out_json: {"valid": true|false, "issues": [{"field": "postgresql.listen",
  * "message": "..."}]} (field "" when Patroni names none; no secret is ever quoted). Patroni needs the DCS
  * up and the listen ports free; on a running member, "already in use" for its own current ports is not
  * reported. A malformed document fails as pglift_patroni_config_set does. */

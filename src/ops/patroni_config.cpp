@@ -650,9 +650,12 @@ auto validate_body(InstanceRef ref, PatroniConfig config) {
     Layout l = ops::lookup(op.settings, ref);
     const auto files = member_files(op.settings, l);
     const Value file = patroni::read(files.config);
-    Value doc = ours;  // scope and name are save's business: Patroni checks what it can of them
+    // Scope and name are save's business. Secrets: Patroni's validator checks only that they are there
+    // and are strings (it connects with none of them), so the copy has each of them, as `redacted`: no
+    // secret reaches the copy, Patroni's output or the DEBUG events carrying that output.
+    Value doc = ours;
     restore_secrets(doc, file);
-    drop_redacted(doc);
+    redact(doc);
     std::vector<std::string> secrets;
     collect_secrets(file, secrets);
     PrivateDir dir;

@@ -128,6 +128,12 @@ TEST_CASE("a member's Patroni configuration: load, change, validate, save (0600,
   CHECK_MESSAGE(async_issues.empty(), shown(async_issues));
 
   CHECK_THROWS_AS(PatroniConfig::load(*env, InstanceRef::parse("nosuch")), NotFound);
+  // A plain instance has no Patroni configuration.
+  create_instance(*env, spec("plain", free_port()));
+  CHECK_THROWS_AS(PatroniConfig::load(*env, InstanceRef::parse("plain")), StateError);
+  CHECK_THROWS_AS(c.save(*env, InstanceRef::parse("plain")), StateError);
+  CHECK_THROWS_AS(c.validate(*env, InstanceRef::parse("plain")), StateError);
+  drop_instance(*env, InstanceRef::parse("plain"));
 
   drop_instance(*env, ref, {.remove_cluster = true});
   CHECK(env.nothing_in_srv());

@@ -236,3 +236,14 @@ TEST_CASE("patroni config: Patroni's validator output as issues, secrets never q
   CHECK(to_json(issues).starts_with(R"({"valid":false,"issues":[{"field":"restapi.connect_address","message":)"));
   CHECK(to_json(std::vector<PatroniConfigIssue>{}) == R"({"valid":true,"issues":[]})");
 }
+
+TEST_CASE("patroni config: no YAML injection: every string and key comes back from to_yaml as itself") {
+  auto c = PatroniConfig::from_json(
+      R"({"scope": "s", "name": "n: m", "tags": {"note": "a: b\n- c\n#d ' \" {x} [y] &z *w !t %p @q `r` |\n>"},)"
+      R"( "x: y": "- z", "on": "off", "n": "5432", "e": ""})");
+  c.set_parameter("search_path", ConfValue{std::string("\"$user\", public # not a comment")});
+  const core::Value back = core::parse_yaml(c.to_yaml());
+  CHECK(core::to_json(back) == c.to_json());
+  CHECK(back.find("on")->as_string() == "off");  // no YAML 1.1 boolean
+  CHECK(back.find("n")->is_string());
+}
