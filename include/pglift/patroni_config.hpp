@@ -54,7 +54,7 @@ class PatroniConfig {
     std::optional<std::string> device{};       ///< absolute path
   };
 
-  PatroniConfig();  ///< an empty document
+  PatroniConfig();  ///< an empty document (as is a moved-from one)
   PatroniConfig(const PatroniConfig&);
   PatroniConfig(PatroniConfig&&) noexcept;
   PatroniConfig& operator=(const PatroniConfig&);

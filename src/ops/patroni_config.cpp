@@ -33,7 +33,15 @@ using core::Value;
 
 struct PatroniConfig::Impl {
   Value doc = core::Object{};
-  static const Value& doc_of(const PatroniConfig& c) { return c.impl_->doc; }
+  /// A moved-from value (impl_ null) reads as an empty document and is one again once changed.
+  static const Value& doc_of(const PatroniConfig& c) {
+    static const Value empty = core::Object{};
+    return c.impl_ ? c.impl_->doc : empty;
+  }
+  static Value& doc_of(PatroniConfig& c) {
+    if (!c.impl_) c.impl_ = std::make_unique<Impl>();
+    return c.impl_->doc;
+  }
   static PatroniConfig make(Value doc) {
     auto impl = std::make_unique<Impl>();
     impl->doc = std::move(doc);
@@ -350,20 +358,17 @@ Value& section(Value& doc, std::initializer_list<const char*> path) {
 
 PatroniConfig::PatroniConfig() : impl_(std::make_unique<Impl>()) {}
 PatroniConfig::PatroniConfig(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-PatroniConfig::PatroniConfig(const PatroniConfig& o) : impl_(std::make_unique<Impl>(*o.impl_)) {}
-PatroniConfig::PatroniConfig(PatroniConfig&& o) noexcept : impl_(std::exchange(o.impl_, std::make_unique<Impl>())) {}
+PatroniConfig::PatroniConfig(const PatroniConfig& o) : impl_(std::make_unique<Impl>(Impl{Impl::doc_of(o)})) {}
+PatroniConfig::PatroniConfig(PatroniConfig&& o) noexcept = default;
 PatroniConfig& PatroniConfig::operator=(const PatroniConfig& o) {
-  if (this != &o) impl_ = std::make_unique<Impl>(*o.impl_);
+  if (this != &o) impl_ = std::make_unique<Impl>(Impl{Impl::doc_of(o)});
   return *this;
 }
-PatroniConfig& PatroniConfig::operator=(PatroniConfig&& o) noexcept {
-  std::swap(impl_, o.impl_);
-  return *this;
-}
+PatroniConfig& PatroniConfig::operator=(PatroniConfig&& o) noexcept = default;
 PatroniConfig::~PatroniConfig() = default;
 
-std::string PatroniConfig::to_yaml() const { return core::to_yaml(impl_->doc); }
-std::string PatroniConfig::to_json() const { return core::to_json(impl_->doc); }
+std::string PatroniConfig::to_yaml() const { return core::to_yaml(Impl::doc_of(*this)); }
+std::string PatroniConfig::to_json() const { return core::to_json(Impl::doc_of(*this)); }
 
 PatroniConfig PatroniConfig::from_json(std::string_view json) {
   Value doc = core::parse(std::string(json), "patroni configuration");
@@ -371,27 +376,27 @@ PatroniConfig PatroniConfig::from_json(std::string_view json) {
   return Impl::make(std::move(doc));
 }
 
-std::string PatroniConfig::scope() const { return str_at(impl_->doc, {"scope"}); }
-std::string PatroniConfig::name() const { return str_at(impl_->doc, {"name"}); }
+std::string PatroniConfig::scope() const { return str_at(Impl::doc_of(*this), {"scope"}); }
+std::string PatroniConfig::name() const { return str_at(Impl::doc_of(*this), {"name"}); }
 
 PatroniConfig::RestApi PatroniConfig::restapi() const {
-  const Value& d = impl_->doc;
+  const Value& d = Impl::doc_of(*this);
   return {str_at(d, {"restapi", "listen"}), str_at(d, {"restapi", "connect_address"}),
           opt_at(d, {"restapi", "authentication", "username"})};
 }
 void PatroniConfig::set_restapi_listen(const std::string& address) {
   check_tree(Value(address), "restapi.listen");
   check_address("restapi.listen", address);
-  section(impl_->doc, {"restapi"}).set("listen", address);
+  section(Impl::doc_of(*this), {"restapi"}).set("listen", address);
 }
 void PatroniConfig::set_restapi_connect_address(const std::string& address) {
   check_tree(Value(address), "restapi.connect_address");
   check_address("restapi.connect_address", address);
-  section(impl_->doc, {"restapi"}).set("connect_address", address);
+  section(Impl::doc_of(*this), {"restapi"}).set("connect_address", address);
 }
 
 PatroniConfig::Etcd PatroniConfig::etcd() const {
-  const Value& d = impl_->doc;
+  const Value& d = Impl::doc_of(*this);
   const char* s = d.find("etcd3") || !d.find("etcd") ? "etcd3" : "etcd";
   Etcd e;
   if (const Value* h = at(d, {s, "hosts"})) {
@@ -415,11 +420,11 @@ void PatroniConfig::set_etcd_hosts(const std::vector<std::string>& hosts) {
   Value v = a;
   check_tree(v, "etcd3.hosts");
   check_etcd_hosts(v, "etcd3.hosts");
-  section(impl_->doc, {"etcd3"}).set("hosts", std::move(v));
+  section(Impl::doc_of(*this), {"etcd3"}).set("hosts", std::move(v));
 }
 
 PatroniConfig::PostgreSQL PatroniConfig::postgresql() const {
-  const Value& d = impl_->doc;
+  const Value& d = Impl::doc_of(*this);
   PostgreSQL p{str_at(d, {"postgresql", "listen"}), str_at(d, {"postgresql", "connect_address"}),
                str_at(d, {"postgresql", "data_dir"}), str_at(d, {"postgresql", "bin_dir"}), {}};
   if (const Value* auth = at(d, {"postgresql", "authentication"}); auth && auth->is_object())
@@ -428,19 +433,19 @@ PatroniConfig::PostgreSQL PatroniConfig::postgresql() const {
   return p;
 }
 
-ConfParameters PatroniConfig::parameters() const { return patroni::parameters_of(impl_->doc); }
+ConfParameters PatroniConfig::parameters() const { return patroni::parameters_of(Impl::doc_of(*this)); }
 
 void PatroniConfig::set_parameters(const ConfParameters& parameters) {
   Value v = core::conf_object(parameters);
   check_tree(v, "postgresql.parameters", true);
   check_parameters_value(v);
-  section(impl_->doc, {"postgresql"}).set("parameters", std::move(v));
+  section(Impl::doc_of(*this), {"postgresql"}).set("parameters", std::move(v));
 }
 
 void PatroniConfig::set_parameter(const std::string& name, const std::optional<ConfValue>& value) {
   check_tree(Value(name), "postgresql.parameters");
   check_parameter_name(name, "parameter");
-  Value& params = section(impl_->doc, {"postgresql", "parameters"});
+  Value& params = section(Impl::doc_of(*this), {"postgresql", "parameters"});
   auto& o = params.as_object();
   if (!value) {
     std::erase_if(o, [&](const auto& kv) { return kv.first == name; });
@@ -453,7 +458,7 @@ void PatroniConfig::set_parameter(const std::string& name, const std::optional<C
 
 std::vector<std::string> PatroniConfig::pg_hba() const {
   std::vector<std::string> out;
-  if (const Value* hba = at(impl_->doc, {"postgresql", "pg_hba"}); hba && hba->is_array())
+  if (const Value* hba = at(Impl::doc_of(*this), {"postgresql", "pg_hba"}); hba && hba->is_array())
     for (const auto& item : hba->as_array())
       if (item.is_string()) out.push_back(item.as_string());
   return out;
@@ -464,31 +469,31 @@ void PatroniConfig::set_pg_hba(const std::vector<std::string>& lines) {
   Value v = a;
   check_tree(v, "postgresql.pg_hba");
   check_pg_hba_value(v);
-  section(impl_->doc, {"postgresql"}).set("pg_hba", std::move(v));
+  section(Impl::doc_of(*this), {"postgresql"}).set("pg_hba", std::move(v));
 }
 
 std::string PatroniConfig::bootstrap_dcs() const {
-  const Value* dcs = at(impl_->doc, {"bootstrap", "dcs"});
+  const Value* dcs = at(Impl::doc_of(*this), {"bootstrap", "dcs"});
   return dcs ? core::to_json(*dcs) : "{}";
 }
 void PatroniConfig::set_bootstrap_dcs(std::string_view json) {
   Value v = core::parse(std::string(json), "bootstrap.dcs");
   if (!v.is_object()) throw InvalidSpec("bootstrap.dcs", core::short_text(v), core::expecting("an object", v));
   check_tree(v, "bootstrap.dcs");
-  section(impl_->doc, {"bootstrap"}).set("dcs", std::move(v));
+  section(Impl::doc_of(*this), {"bootstrap"}).set("dcs", std::move(v));
 }
 
 std::string PatroniConfig::ctl() const {
-  const Value* ctl = impl_->doc.find("ctl");
+  const Value* ctl = Impl::doc_of(*this).find("ctl");
   return ctl ? core::to_json(*ctl) : "{}";
 }
 
 PatroniConfig::Watchdog PatroniConfig::watchdog() const {
   Watchdog w;
-  const Value* mode = at(impl_->doc, {"watchdog", "mode"});
+  const Value* mode = at(Impl::doc_of(*this), {"watchdog", "mode"});
   if (mode && mode->is_string()) w.mode = mode->as_string();
   else if (mode && mode->is_bool()) w.mode = mode->as_bool() ? "automatic" : "off";  // PyYAML's off
-  w.device = opt_at(impl_->doc, {"watchdog", "device"});
+  w.device = opt_at(Impl::doc_of(*this), {"watchdog", "device"});
   return w;
 }
 void PatroniConfig::set_watchdog(const Watchdog& watchdog) {
@@ -497,7 +502,7 @@ void PatroniConfig::set_watchdog(const Watchdog& watchdog) {
   Value v = o;
   check_tree(v, "watchdog");
   check_watchdog_value(v);
-  Value& w = section(impl_->doc, {"watchdog"});
+  Value& w = section(Impl::doc_of(*this), {"watchdog"});
   w.set("mode", watchdog.mode);
   if (watchdog.device) w.set("device", *watchdog.device);
   else std::erase_if(w.as_object(), [](const auto& kv) { return kv.first == "device"; });

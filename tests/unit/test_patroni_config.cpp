@@ -247,3 +247,15 @@ TEST_CASE("patroni config: no YAML injection: every string and key comes back fr
   CHECK(back.find("on")->as_string() == "off");  // no YAML 1.1 boolean
   CHECK(back.find("n")->is_string());
 }
+
+TEST_CASE("patroni config: copies are independent; a moved-from value is an empty document") {
+  auto a = ops::patroni_config_of(file_doc());
+  PatroniConfig b = a;
+  b.set_parameter("work_mem", ConfValue{std::string("1MB")});
+  CHECK(std::get<std::string>(a.parameters().at("work_mem")) == "8MB");
+  PatroniConfig c = std::move(b);
+  CHECK(std::get<std::string>(c.parameters().at("work_mem")) == "1MB");
+  CHECK(b.to_json() == "{}");  // NOLINT(bugprone-use-after-move): the documented state
+  b.set_parameter("jit", ConfValue{false});
+  CHECK(b.to_json() == R"({"postgresql":{"parameters":{"jit":false}}})");
+}
