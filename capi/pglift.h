@@ -737,7 +737,8 @@ PGLIFT_API int pglift_patroni_config_get(pglift_ctx *ctx, const char *instance, 
  * shape, edited): keys absent from it are removed, unknown keys kept as given, except secrets: an absent
  * or "**********" secret keeps the current one, another value is refused (PGLIFT_E_INVALID_SPEC naming
  * it). Checked before anything is written (PGLIFT_E_INVALID_SPEC, pglift_error_field names the field):
- * scope and name must be the current ones ("scope", "name"), addresses HOST:PORT
+ * scope, name, postgresql.data_dir, bin_dir and the authentication user names must be the current ones
+ * ("scope", "postgresql.data_dir"...), addresses HOST:PORT
  * ("restapi.listen"), pg_hba lines one record each ("postgresql.pg_hba[2]"), parameter names and
  * values as PostgreSQL takes them (the parameter), watchdog.mode off|automatic|required, no control
  * character in any string. Written atomically, mode 0600, under the instance lock. A running member

@@ -67,7 +67,8 @@ class PatroniConfig {
   /// Writes this document as the member's YAML, under the instance lock, atomically, mode 0600, with the
   /// file's current secrets (the secrets of this value are ignored). Checked first, nothing written on
   /// error: scope and name must be the file's (InvalidSpec naming "scope" / "name": they identify the
-  /// member in the DCS), and changed postgresql.parameters must be values PostgreSQL accepts (as
+  /// member in the DCS), so must postgresql.data_dir, bin_dir and the authentication user names (the
+  /// instance is made so: InvalidSpec naming the field), and changed postgresql.parameters must be values PostgreSQL accepts (as
   /// configure_instance checks them, InvalidSpec naming the parameter). The running member does not
   /// re-read it by itself: reload_instance() (Patroni's POST /reload) applies it.
   void save(Context& ctx, const InstanceRef& ref) const;

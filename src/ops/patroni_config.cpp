@@ -526,7 +526,8 @@ patroni::Files member_files(const Settings& settings, const Layout& l) {
   return patroni::Files::of(*settings.patroni, l);
 }
 
-/// The document to write for `config`: checked against the file's (scope, name), with its secrets.
+/// The document to write for `config`: checked against the file's (scope, name, directories, role names),
+/// with its secrets.
 Value document_for(const Value& ours, const Value& file) {
   for (const char* key : {"scope", "name"}) {
     if (!ours.find(key))
@@ -535,6 +536,20 @@ Value document_for(const Value& ours, const Value& file) {
     const std::string mine = str_at(ours, {key}), theirs = str_at(file, {key});
     if (mine != theirs)
       throw InvalidSpec(key, mine, "cannot be changed (it identifies the member in the DCS; currently '" + theirs + "')");
+  }
+  // What the instance is made of: its directories and the roles created in it.
+  auto string_at = [](const Value& v, const std::string& dotted) {
+    const Value* cur = &v;
+    for (const auto& key : core::split(dotted, '.'))
+      if (!(cur = cur->find(key))) return std::string();
+    return cur->is_string() ? cur->as_string() : std::string();
+  };
+  for (const char* field : {"postgresql.data_dir", "postgresql.bin_dir", "postgresql.authentication.superuser.username",
+                            "postgresql.authentication.replication.username", "postgresql.authentication.rewind.username"}) {
+    const std::string mine = string_at(ours, field), theirs = string_at(file, field);
+    if (mine != theirs)
+      throw InvalidSpec(field, mine, "cannot be changed here (the instance's directories and roles are made so; currently '" +
+                                         theirs + "')");
   }
   Value doc = ours;
   restore_secrets(doc, file);

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <tuple>
 
 #include "core/value.hpp"
 #include "ops/patroni_config.hpp"
@@ -158,6 +159,17 @@ TEST_CASE("patroni config: save keeps the file's secrets (redacted or absent), r
   rescoped.replace(rescoped.find("\"pgdemo\""), 8, "\"other\"");
   CHECK(field_of([&] { ops::patroni_document_for(PatroniConfig::from_json(rescoped), file_doc()); }) == "scope");
   CHECK(field_of([&] { ops::patroni_document_for(PatroniConfig::from_json(R"({"name": "pg1"})"), file_doc()); }) == "scope");
+  // So are the instance's directories and role names.
+  for (const auto& [from, to, field] : {std::tuple{"/srv/pgsql/15/pg1/data", "/elsewhere", "postgresql.data_dir"},
+                                        std::tuple{"/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "postgresql.bin_dir"},
+                                        std::tuple{R"("username":"rewind")", R"("username":"other")",
+                                                   "postgresql.authentication.rewind.username"}}) {
+    std::string changed = c.to_json();
+    const std::string f = from;
+    REQUIRE(changed.find(f) != std::string::npos);
+    changed.replace(changed.find(f), f.size(), to);
+    CHECK(field_of([&] { ops::patroni_document_for(PatroniConfig::from_json(changed), file_doc()); }) == field);
+  }
 }
 
 TEST_CASE("patroni config: setters and from_json check the fields, naming them") {
