@@ -745,7 +745,9 @@ PGLIFT_API int pglift_patroni_config_get(pglift_ctx *ctx, const char *instance, 
  * applies it on pglift_instance_reload (Patroni re-reads its YAML). */
 PGLIFT_API int pglift_patroni_config_set(pglift_ctx *ctx, const char *instance, const char *config_json,
                                          size_t config_len, pglift_error **err) PGLIFT_NOEXCEPT;
-/* Patroni's own validation (`patroni --validate-config`, at most 60 s) of the document `config_json`
+/* What pglift_patroni_config_set would refuse of a well-formed document (a fixed field changed, a parameter
+ * value PostgreSQL refuses: "postgresql.parameters.work_mem"), then Patroni's own validation
+ * (`patroni --validate-config`, at most 60 s) of the document `config_json`
  * as the member's configuration, through a private 0600 copy holding no secret (each as "**********":
  * the validator only checks that they are there); nothing of the member is changed. *out_json: {"valid": true|false, "issues": [{"field": "postgresql.listen",
  * "message": "..."}]} (field "" when Patroni names none; no secret is ever quoted). Patroni needs the DCS

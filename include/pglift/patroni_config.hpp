@@ -72,8 +72,10 @@ class PatroniConfig {
   /// configure_instance checks them, InvalidSpec naming the parameter). The running member does not
   /// re-read it by itself: reload_instance() (Patroni's POST /reload) applies it.
   void save(Context& ctx, const InstanceRef& ref) const;
-  /// Patroni's own validation of this document as the member's configuration, through a private 0600
-  /// copy given to `patroni --validate-config` (patroni.execpath; 60 s at most). Every secret the saved
+  /// What save() would refuse (a fixed field changed, a parameter value PostgreSQL would refuse: field
+  /// "postgresql.parameters.<name>"), then Patroni's own validation of this document as the member's
+  /// configuration, through a private 0600 copy given to `patroni --validate-config` (patroni.execpath;
+  /// 60 s at most). Every secret the saved
   /// file would have is in the copy as `redacted` (the validator checks that they are there and are
   /// strings, and uses none): no secret reaches Patroni, its output or the events.
   /// Empty when valid. Patroni checks that the DCS is reachable and that the listen ports are free: on a

@@ -581,7 +581,8 @@ auto save_body(InstanceRef ref, PatroniConfig config) {
     ops::InstanceLock lock(op.settings, l.qualname());
     const Value file = patroni::read(files.config);
     Value doc = patroni_document_for(config, file);
-    co_await check_parameters(op, l, parameter_changes(patroni::parameters_of(file), patroni::parameters_of(doc)));
+    const ParameterChanges changes = parameter_changes(patroni::parameters_of(file), patroni::parameters_of(doc));
+    co_await check_parameters(op, l, changes);  // g++ 12: no class-type temporary inside a co_await
     op.info("saving the Patroni configuration of " + l.display(), "pglift.patroni");
     core::write_file_atomic(files.config, core::to_yaml(doc), 0600);
   };
@@ -670,9 +671,23 @@ auto validate_body(InstanceRef ref, PatroniConfig config) {
     Layout l = ops::lookup(op.settings, ref);
     const auto files = member_files(op.settings, l);
     const Value file = patroni::read(files.config);
-    // Scope and name are save's business. Secrets: Patroni's validator checks only that they are there
-    // and are strings (it connects with none of them), so the copy has each of them, as `redacted`: no
-    // secret reaches the copy, Patroni's output or the DEBUG events carrying that output.
+    // First what save would refuse (one issue each: the first fixed field changed, the first parameter
+    // value PostgreSQL would refuse), so that a valid document is one save takes.
+    std::vector<PatroniConfigIssue> refused;
+    try {
+      document_for(ours, file);
+    } catch (const InvalidSpec& e) {
+      refused.push_back({e.field(), e.what()});
+    }
+    const ParameterChanges changes = parameter_changes(patroni::parameters_of(file), patroni::parameters_of(ours));
+    try {
+      co_await check_parameters(op, l, changes);
+    } catch (const InvalidSpec& e) {
+      refused.push_back({e.field() == "parameter" ? "postgresql.parameters" : "postgresql.parameters." + e.field(), e.what()});
+    }
+    // Secrets: Patroni's validator checks only that they are there and are strings (it connects with
+    // none of them), so the copy has each of them, as `redacted`: no secret reaches the copy, Patroni's
+    // output or the DEBUG events carrying that output.
     Value doc = ours;
     restore_secrets(doc, file);
     redact(doc);
@@ -698,7 +713,8 @@ auto validate_body(InstanceRef ref, PatroniConfig config) {
         return false;
       });
     }
-    co_return issues;
+    refused.insert(refused.end(), issues.begin(), issues.end());
+    co_return refused;
   };
 }
 

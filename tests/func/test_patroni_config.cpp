@@ -91,6 +91,8 @@ TEST_CASE("a member's Patroni configuration: load, change, validate, save (0600,
   }
   PatroniConfig wrong = c;
   wrong.set_parameter("work_mem", ConfValue{std::string("lots")});
+  issues = wrong.validate(*env, ref);  // what save refuses, validate says
+  CHECK_MESSAGE(has_field(issues, "postgresql.parameters.work_mem"), shown(issues));
   try {
     wrong.save(*env, ref);
     FAIL("work_mem = lots was saved");
