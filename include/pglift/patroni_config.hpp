@@ -6,8 +6,8 @@
 // restapi.authentication.password, etcd3.password, ctl.keyfile_password...: is_secret_field() on the
 // key; postgresql.parameters excepted, whose values are settings), is held as `redacted` ("**********")
 // and never as its value: a PatroniConfig has no secret in it, so none of its textual forms, errors or
-// events can show one. save() and validate() take the member's current secrets from its file. Secrets
-// are not changed here: patroni_credentials() gives them (a 0600 file, never a terminal).
+// events can show one. save() writes the file's current secrets back; validate() gives Patroni none.
+// Secrets are not changed here: patroni_credentials() gives them (a 0600 file, never a terminal).
 #pragma once
 #include <map>
 #include <memory>
@@ -22,9 +22,9 @@
 
 namespace pglift {
 
-/// One problem Patroni's validator (`patroni --validate-config`) found: the field's dotted path as Patroni
-/// names it ("postgresql.listen", "bootstrap.dcs.ttl"; empty when a line names none), its message (a
-/// secret field's value is never quoted).
+/// One problem PatroniConfig::validate found (save's refusals, then Patroni's `--validate-config`): the
+/// field's dotted path ("postgresql.listen", "bootstrap.dcs.ttl", "postgresql.parameters.work_mem"; empty
+/// when Patroni's line names none), its message (a secret field's value is never quoted).
 struct PatroniConfigIssue {
   std::string field{}, message{};
   friend bool operator==(const PatroniConfigIssue&, const PatroniConfigIssue&) = default;
