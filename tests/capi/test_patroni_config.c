@@ -162,6 +162,10 @@ int main(void) {
   FAILS(PGLIFT_E_INVALID_ARGUMENT, pglift_patroni_config_set(ctx, "c1", NULL, 0, ERR));
   FAILS(PGLIFT_E_INVALID_ARGUMENT, pglift_patroni_config_get(ctx, "c1", NULL, ERR));
   FAILS(PGLIFT_E_NOT_FOUND, pglift_patroni_config_get(ctx, "nosuch", &json, ERR));
+  FAILS(PGLIFT_E_INVALID_ARGUMENT, pglift_patroni_config_get(NULL, "c1", &json, ERR));
+  FAILS(PGLIFT_E_INVALID_ARGUMENT, pglift_patroni_config_get(ctx, NULL, &json, ERR));
+  FAILS(PGLIFT_E_INVALID_ARGUMENT, pglift_patroni_config_validate(ctx, "c1", doc, strlen(doc), NULL, ERR));
+  FAILS(PGLIFT_E_INVALID_ARGUMENT, pglift_patroni_config_get_async(ctx, "c1", 70, NULL, ERR));
   changed = file_text(yaml);
   CHECK(strcmp(changed, text) == 0);
   free(changed);
