@@ -30,6 +30,14 @@ bool has_field(const std::vector<PatroniConfigIssue>& issues, const std::string&
 
 std::string shown(const std::vector<PatroniConfigIssue>& issues) { return to_json(issues); }
 
+/// The private directories validate() makes for its copy (removed afterwards).
+int validate_dirs() {
+  int n = 0;
+  for (const auto& e : fs::directory_iterator(fs::temp_directory_path()))
+    n += e.path().filename().string().starts_with("pglift-patroni-validate-");
+  return n;
+}
+
 }  // namespace
 
 TEST_CASE("a member's Patroni configuration: load, change, validate, save (0600, secrets and unknown keys kept), reload") {
@@ -70,8 +78,10 @@ TEST_CASE("a member's Patroni configuration: load, change, validate, save (0600,
 
   // Patroni's validation: this member's own document is valid (its own ports in use are not issues).
   c.set_parameter("work_mem", ConfValue{std::string("12MB")});
+  const int dirs_before = validate_dirs();
   auto issues = c.validate(*env, ref);
   CHECK_MESSAGE(issues.empty(), shown(issues));
+  CHECK(validate_dirs() == dirs_before);  // the private copy is gone
   // An invalid one names Patroni's field.
   PatroniConfig bad = c;
   bad.set_restapi_connect_address("127.0.0.1:" + std::to_string(free_port()));
