@@ -30,7 +30,15 @@ struct Unit {
 template <class R>
 using Value = std::conditional_t<std::is_void_v<R>, Unit, R>;
 template <class R>
-using CallbackOf = std::conditional_t<std::is_void_v<R>, Callback<>, Callback<R>>;
+struct CallbackFor {
+  using type = Callback<R>;
+};
+template <>
+struct CallbackFor<void> {
+  using type = Callback<>;
+};
+template <class R>
+using CallbackOf = typename CallbackFor<R>::type;
 
 constexpr int forms = 5;
 const char* const form_names[forms] = {"blocking", "callback", "use_future", "use_awaitable", "deferred"};
@@ -180,9 +188,9 @@ void failed_with(const std::vector<std::string>& v, ErrorCode code) {
   }
 }
 
-InstanceRef ref(const std::string& text) { return InstanceRef::parse(text); }
+InstanceRef named(const std::string& text) { return InstanceRef::parse(text); }
 bool running(Context& ctx, const std::string& name) {
-  return instance_status(ctx, ref(name)).postgresql == RunStatus::running;
+  return instance_status(ctx, named(name)).postgresql == RunStatus::running;
 }
 ConfValue text(const std::string& s) { return ConfValue(s); }
 
@@ -215,27 +223,27 @@ TEST_CASE("every instance operation in every form agrees: create, drop, reads, s
   }
   agree(created, [](const Instance& i) { return std::make_tuple(i.version, i.state, i.data_checksums.value_or(false)); });
   values(in_every_form<void>(
-      [&](int i) { drop_instance(ctx, ref("c" + std::to_string(i)), DropOptions{}); },
-      [&](int i, auto done) { return start_drop_instance(ctx, ref("c" + std::to_string(i)), DropOptions{}, std::move(done)); },
-      [&](int i, auto token) { return async_drop_instance(ctx, ref("c" + std::to_string(i)), DropOptions{}, token); },
+      [&](int i) { drop_instance(ctx, named("c" + std::to_string(i)), DropOptions{}); },
+      [&](int i, auto done) { return start_drop_instance(ctx, named("c" + std::to_string(i)), DropOptions{}, std::move(done)); },
+      [&](int i, auto token) { return async_drop_instance(ctx, named("c" + std::to_string(i)), DropOptions{}, token); },
       {}, [&](int i) { CHECK_FALSE(fs::exists(env.datadir("c" + std::to_string(i)))); }));
   // The overloads without options, once each.
   create_instance(ctx, spec("c9", free_port()));
-  async_drop_instance(ctx, ref("c9"), asio::use_future).get();
+  async_drop_instance(ctx, named("c9"), asio::use_future).get();
   CHECK(env.nothing_in_srv());
 
   const int port = free_port();
   create_instance(ctx, spec("main", port));
-  const InstanceRef main_ref = ref("main");
+  const InstanceRef main_ref = named("main");
 
   // --- reads --------------------------------------------------------------------------------------
   agree(values(in_every_form<Instance>([&](int) { return get_instance(ctx, main_ref); },
                                        [&](int, auto done) { return start_get_instance(ctx, main_ref, std::move(done)); },
                                        [&](int, auto token) { return async_get_instance(ctx, main_ref, token); })),
         [](const Instance& i) { return i.to_json(); });
-  failed_with(codes(in_every_form<Instance>([&](int) { return get_instance(ctx, ref("missing")); },
-                                            [&](int, auto done) { return start_get_instance(ctx, ref("missing"), std::move(done)); },
-                                            [&](int, auto token) { return async_get_instance(ctx, ref("missing"), token); })),
+  failed_with(codes(in_every_form<Instance>([&](int) { return get_instance(ctx, named("missing")); },
+                                            [&](int, auto done) { return start_get_instance(ctx, named("missing"), std::move(done)); },
+                                            [&](int, auto token) { return async_get_instance(ctx, named("missing"), token); })),
               ErrorCode::not_found);
   using List = std::vector<InstanceListItem>;
   auto lists = values(in_every_form<List>([&](int) { return list_instances(ctx); },
@@ -427,7 +435,7 @@ TEST_CASE("every role and database operation in every form agrees") {
   Env env;
   Context& ctx = *env;
   create_instance(ctx, spec("main", free_port()));
-  const InstanceRef main_ref = ref("main");
+  const InstanceRef main_ref = named("main");
   auto name = [](const char* base, int i) { return base + std::to_string(i); };
 
   // --- roles --------------------------------------------------------------------------------------
@@ -558,7 +566,7 @@ InstanceSpec member(const std::string& name, const std::string& cluster, const s
 /// A replica Patroni reports streaming (or running, for older Patroni versions).
 bool replicating(Context& ctx, const std::string& name) {
   try {
-    for (const auto& m : get_instance(ctx, ref("pg1")).patroni->cluster_members)
+    for (const auto& m : get_instance(ctx, named("pg1")).patroni->cluster_members)
       if (m.name == name) return m.role != "leader" && (m.state == "streaming" || m.state == "running");
   } catch (const Error&) {
   }
@@ -566,7 +574,7 @@ bool replicating(Context& ctx, const std::string& name) {
 }
 
 std::string leader(Context& ctx) {
-  for (const auto& m : get_instance(ctx, ref("pg1")).patroni->cluster_members)
+  for (const auto& m : get_instance(ctx, named("pg1")).patroni->cluster_members)
     if (m.role == "leader") return m.name;
   return {};
 }
@@ -580,7 +588,7 @@ TEST_CASE("Patroni: every cluster operation in every form agrees (pause, resume,
   const std::string cluster = "forms" + std::to_string(::getpid() % 100000);
   create_instance(ctx, member("pg1", cluster, "127.0.1.1"));
   create_instance(ctx, member("pg2", cluster, "127.0.1.2"));
-  const InstanceRef pg1 = ref("pg1");
+  const InstanceRef pg1 = named("pg1");
 
   // Secrets: compared, never printed (a failing CHECK shows a boolean only).
   auto credentials = values(in_every_form<PatroniCredentials>(
@@ -640,12 +648,12 @@ TEST_CASE("Patroni: every cluster operation in every form agrees (pause, resume,
     INFO("form: " << form_names[i]);
     CHECK(failed_over[i].new_leader != failed_over[i].previous_leader);
   }
-  values(in_every_form<void>([&](int) { promote_instance(ctx, ref(target)); },
-                             [&](int, auto done) { return start_promote_instance(ctx, ref(target), std::move(done)); },
-                             [&](int, auto token) { return async_promote_instance(ctx, ref(target), token); },
+  values(in_every_form<void>([&](int) { promote_instance(ctx, named(target)); },
+                             [&](int, auto done) { return start_promote_instance(ctx, named(target), std::move(done)); },
+                             [&](int, auto token) { return async_promote_instance(ctx, named(target), token); },
                              [&](int) { target = other(); }, [&](int) { CHECK(leader(ctx) == target); }));
 
-  drop_instance(ctx, ref("pg2"));
+  drop_instance(ctx, named("pg2"));
   drop_instance(ctx, pg1, DropOptions{.remove_cluster = true});
   CHECK(env.nothing_in_srv());
 }
