@@ -566,7 +566,8 @@ InstanceSpec member(const std::string& name, const std::string& cluster, const s
 /// A replica Patroni reports streaming (or running, for older Patroni versions).
 bool replicating(Context& ctx, const std::string& name) {
   try {
-    for (const auto& m : get_instance(ctx, named("pg1")).patroni->cluster_members)
+    const Instance pg1 = get_instance(ctx, named("pg1"));  // named: a range-for over a temporary's member dangles
+    for (const auto& m : pg1.patroni->cluster_members)
       if (m.name == name) return m.role != "leader" && (m.state == "streaming" || m.state == "running");
   } catch (const Error&) {
   }
@@ -574,7 +575,8 @@ bool replicating(Context& ctx, const std::string& name) {
 }
 
 std::string leader(Context& ctx) {
-  for (const auto& m : get_instance(ctx, named("pg1")).patroni->cluster_members)
+  const Instance pg1 = get_instance(ctx, named("pg1"));
+  for (const auto& m : pg1.patroni->cluster_members)
     if (m.role == "leader") return m.name;
   return {};
 }
