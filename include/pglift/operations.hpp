@@ -227,8 +227,9 @@ Operation start_patroni_failover(Context& ctx, InstanceRef ref, std::string cand
 Operation start_patroni_pause(Context& ctx, InstanceRef ref, bool pause, Callback<> done, OpOptions op = {});
 Operation start_patroni_resume(Context& ctx, InstanceRef ref, Callback<> done, OpOptions op = {});
 
-// The reads below only look at files (no server, no subprocess); their blocking forms run on the
-// calling thread (also a library thread), their callback forms on the context's I/O thread like any other
+// The reads below only look at files (no server, no subprocess). Their blocking forms (above) run on the
+// calling thread, and may therefore also be called on a library thread (in a callback), where the other
+// blocking forms are refused; their callback forms run on the context's I/O thread like any other
 // operation. Results are the same.
 Operation start_instance_env(Context& ctx, InstanceRef ref, Callback<std::map<std::string, std::string>> done,
                              OpOptions op = {});

@@ -288,6 +288,31 @@ TEST_CASE("every instance operation in every form agrees: create, drop, reads, s
   agree(resolved, [](const InstanceRef& r) { return r.str(); });
   CHECK(resolved[0].str() == "15/main");
 
+  {  // The file reads' blocking forms run on the calling thread, also a library thread (a callback), where
+     // the other blocking forms are refused (they would wait for the thread they block).
+    std::promise<std::string> from_callback;
+    auto seen = from_callback.get_future();
+    start_instance_status(ctx, main_ref, [&](std::exception_ptr e, InstanceStatus) {
+      try {
+        if (e) std::rethrow_exception(e);
+        std::string r = instance_env(ctx, main_ref).at("PGPORT") + " " + resolve_instance(ctx, "main").str();
+        r += " " + std::to_string(instance_parameters(ctx, main_ref).size()) + " " + instance_log_file(ctx, main_ref).string();
+        try {
+          get_instance(ctx, main_ref);
+          r += " get ran";
+        } catch (const Error& x) {
+          r += std::string(" get: ") + to_string(x.code());
+        }
+        from_callback.set_value(r);
+      } catch (...) {
+        from_callback.set_exception(std::current_exception());
+      }
+    });
+    REQUIRE(seen.wait_for(completion_deadline) == std::future_status::ready);
+    CHECK(seen.get() == std::to_string(port) + " 15/main " + std::to_string(parameters[0].size()) + " " + logs[0].string() +
+                            " get: internal");
+  }
+
   // Patroni operations on a plain instance: refused alike in every form (their successes: the Patroni case).
   failed_with(codes(in_every_form<void>([&](int) { promote_instance(ctx, main_ref); },
                                         [&](int, auto done) { return start_promote_instance(ctx, main_ref, std::move(done)); },
@@ -602,6 +627,8 @@ TEST_CASE("Patroni: every cluster operation in every form agrees (pause, resume,
     CHECK((credentials[i].to_json() == credentials[0].to_json()));
   }
   CHECK_FALSE(credentials[0].replication.password.empty());
+  for (const auto* role : {&credentials[0].superuser, &credentials[0].replication, &credentials[0].rewind})
+    CHECK_FALSE(env.shown(role->password));  // returned, never logged
   auto logs = values(in_every_form<fs::path>([&](int) { return patroni_log_file(ctx, pg1); },
                                              [&](int, auto done) { return start_patroni_log_file(ctx, pg1, std::move(done)); },
                                              [&](int, auto token) { return async_patroni_log_file(ctx, pg1, token); }));
