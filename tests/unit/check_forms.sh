@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Every public operation exists in every form, and a test runs each form (issue 12, item 3).
-#   check_forms.sh INCLUDE_DIR PGLIFT_H TEST_FILE...
-# - C++: a function of include/pglift/*.hpp taking `Context& ctx` first is an operation. Each blocking one
+#   check_forms.sh INCLUDE_DIR PGLIFT_H TEST_FILE_OR_DIR...
+# - C++: a function of include/pglift/*.hpp taking a `Context&` first is an operation. Each blocking one
 #   (`name`) needs `Operation start_name(` and, in async.hpp, `auto async_name(`; each start_/async_ form
-#   needs its blocking twin. The TEST_FILEs must call each of the three (`name(`, `start_name(`,
-#   `async_name(`), so that a form nobody runs fails here too.
+#   needs its blocking twin. The tests (the files given, and the *.cpp of the directories given) must
+#   call each of the three (`name(`, `start_name(`, `async_name(`): a form nobody runs fails here too.
 # - C ABI: each `pglift_<x>(pglift_ctx *ctx, ...)` of PGLIFT_H doing I/O needs `pglift_<x>_async`.
 # Exemptions are listed below, each with its reason.
 set -eu -o pipefail
 include=$1 header=$2
 shift 2
-tests=("$@")
+tests=()  # the files given, and the *.cpp of the directories given
+for t in "$@"; do
+  if [[ -d $t ]]; then tests+=("$t"/*.cpp); else tests+=("$t"); fi
+done
 status=0
 
 # Operations without asynchronous forms, and why.
@@ -22,15 +25,18 @@ declare -A exempt=(
 # C entry points taking a context that are not operations (no I/O of an instance).
 c_exempt='^(ctx_.*)$'
 
-names() { grep -ohE "$1" "$@" 2>/dev/null || true; }
+# The headers as one line each, blanks collapsed: a declaration split over lines is still seen.
+flat() { for f in "$@"; do tr -s '\n\t ' '   ' <"$f"; echo; done; }
 mapfile -t headers < <(ls "$include"/*.hpp)
-all=$(grep -ohE '\b[a-z_0-9]+\(Context& ctx' "${headers[@]}" | sed 's/(Context& ctx//' | LC_ALL=C sort -u)
-callback=$(grep -ohE 'Operation start_[a-z_0-9]+\(Context& ctx' "${headers[@]}" | sed -E 's/^Operation start_//; s/\(.*//' | LC_ALL=C sort -u)
-token=$(grep -ohE 'auto async_[a-z_0-9]+\(Context& ctx' "$include/async.hpp" | sed -E 's/^auto async_//; s/\(.*//' | LC_ALL=C sort -u)
+decls=$(flat "${headers[@]}" | grep -oE '(Operation |auto )?\b[a-z_0-9]+ ?\( ?Context ?& ?[a-z_]+\b' | sed -E 's/ ?\(.*//')
+all=$(sed -E 's/^(Operation|auto) //' <<<"$decls" | LC_ALL=C sort -u)
+callback_forms=$(grep -E '^Operation start_' <<<"$decls" | sed -E 's/^Operation //' | LC_ALL=C sort -u)
+token_forms=$(flat "$include/async.hpp" | grep -oE 'auto async_[a-z_0-9]+ ?\( ?Context ?& ?[a-z_]+\b' | sed -E 's/^auto //; s/ ?\(.*//' | LC_ALL=C sort -u)
+callback=$(sed 's/^start_//' <<<"$callback_forms")
+token=$(sed 's/^async_//' <<<"$token_forms")
 # Blocking: every operation name that is not a start_ or async_ form (start_instance is blocking: it is
 # no `Operation start_` declaration).
-blocking=$(comm -23 <(echo "$all") <( { grep -ohE 'Operation start_[a-z_0-9]+\(Context& ctx' "${headers[@]}" | sed -E 's/^Operation //; s/\(.*//'
-                                         grep -ohE 'auto async_[a-z_0-9]+\(Context& ctx' "$include/async.hpp" | sed -E 's/^auto //; s/\(.*//'; } | LC_ALL=C sort -u))
+blocking=$(comm -23 <(echo "$all") <(printf '%s\n%s\n' "$callback_forms" "$token_forms" | LC_ALL=C sort -u))
 
 count=0
 for op in $blocking; do
@@ -43,7 +49,7 @@ for op in $blocking; do
   grep -qx "$op" <<<"$token" || { echo "FAIL: $op has no token form: async_$op(Context& ctx, ..., Token&&) in async.hpp"; status=1; }
   for form in "$op" "start_$op" "async_$op"; do
     grep -qE "(^|[^a-zA-Z0-9_])$form\(" "${tests[@]}" ||
-      { echo "FAIL: no test runs $form (expected a call in ${tests[*]})"; status=1; }
+      { echo "FAIL: no test runs $form (expected a call in $*)"; status=1; }
   done
 done
 for op in $callback $token; do
@@ -51,7 +57,7 @@ for op in $callback $token; do
 done
 
 # The C ABI.
-c_ops=$(grep -ohE '^PGLIFT_API [^(]*\bpglift_[a-z_0-9]+\(pglift_ctx \*ctx' "$header" | sed -E 's/.*pglift_([a-z_0-9]+)\(.*/\1/' | LC_ALL=C sort -u)
+c_ops=$(flat "$header" | grep -oE 'PGLIFT_API [^(;]*\bpglift_[a-z_0-9]+ ?\( ?pglift_ctx ?\* ?ctx\b' | sed -E 's/.*pglift_([a-z_0-9]+) ?\(.*/\1/' | LC_ALL=C sort -u)
 c_count=0
 for op in $c_ops; do
   [[ $op == *_async ]] && continue
