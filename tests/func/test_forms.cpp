@@ -1,8 +1,9 @@
 // Every public operation in every form (issue 12, item 3): blocking, start_… with a callback, and async_…
 // with use_future, with use_awaitable (co_spawn on an io_context of the test) and with asio::deferred, on
 // real instances; the five outcomes must agree. tests/unit/check_forms.sh checks that each form of each
-// operation declared in include/pglift is called by a test of tests/func (all of them here, today). Plain instances: suite 'func'; the Patroni
-// operations on a real cluster: the test cases named "Patroni", suite 'patroni'.
+// operation declared in include/pglift is called by a test of tests/func (all of them here, today).
+// Plain instances: suite 'func'; the Patroni operations on a real cluster: the test cases named
+// "Patroni", suite 'patroni'.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
