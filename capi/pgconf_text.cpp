@@ -35,11 +35,9 @@ int pglift_instance_configure_text_with(pglift_ctx* ctx, const char* instance, c
     require(text, "text");
     auto options = capi::op_options(flags);
     auto ref = ref_of(instance);
-    auto& c = context(ctx);
-    auto changes = pglift::parameter_changes_from_text(pglift::instance_parameters(c, ref), std::string(text, text_len));
-    pglift::ConfigurationResult result;
-    if (!changes.empty()) result = pglift::configure_instance(c, ref, changes, options);
-    capi::put(out_json, pglift::to_json(result));
+    // One operation (wt-forms): the parameters read and the changes written under the instance lock, as
+    // its _async twin does.
+    capi::put(out_json, pglift::to_json(pglift::configure_instance_text(context(ctx), ref, std::string_view(text, text_len), options)));
   });
 }
 

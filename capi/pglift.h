@@ -768,6 +768,35 @@ PGLIFT_API int pglift_patroni_config_validate_async(pglift_ctx *ctx, const char 
                                                     const char *config_json, size_t config_len, uint64_t tag,
                                                     pglift_op **out, pglift_error **err) PGLIFT_NOEXCEPT;
 /* --- end config --- */
+/* --- forms --- */
+/* Every entry point doing I/O has an `_async` twin (PGLIFT_HAS_ASYNC_ALL): those of the reads above,
+ * and of the configuration by text. Each behaves as described under "Asynchronous operations" (its
+ * arguments checked at the call, one OP_DONE when it ends, cancellable); its result (pglift_op_result)
+ * is the blocking twin's as JSON: an object for parameters and configure_text, a JSON string for the
+ * text of parameters_text and for the paths of the log files.
+ * pglift_instance_configure_text(_with)_async check the text's syntax at the call (PGLIFT_E_INVALID_SPEC,
+ * field "line N"); the op then reads the managed parameters and writes the changes under the instance
+ * lock, in one operation.
+ * pglift_patroni_credentials_async: THE RESULT HOLDS SECRETS, as pglift_patroni_credentials' does (the
+ * same care applies; free the op once they are copied where they belong). */
+#define PGLIFT_HAS_ASYNC_ALL 1
+PGLIFT_API int pglift_instance_parameters_async(pglift_ctx *ctx, const char *instance, uint64_t tag,
+                                                pglift_op **out, pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_instance_parameters_text_async(pglift_ctx *ctx, const char *instance, uint64_t tag,
+                                                     pglift_op **out, pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_instance_configure_text_async(pglift_ctx *ctx, const char *instance, const char *text,
+                                                    size_t text_len, uint64_t tag, pglift_op **out,
+                                                    pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_instance_configure_text_with_async(pglift_ctx *ctx, const char *instance, const char *text,
+                                                         size_t text_len, uint32_t flags, uint64_t tag,
+                                                         pglift_op **out, pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_instance_log_file_async(pglift_ctx *ctx, const char *instance, uint64_t tag, pglift_op **out,
+                                              pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_patroni_credentials_async(pglift_ctx *ctx, const char *instance, uint64_t tag,
+                                                pglift_op **out, pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_patroni_log_file_async(pglift_ctx *ctx, const char *instance, uint64_t tag, pglift_op **out,
+                                             pglift_error **err) PGLIFT_NOEXCEPT;
+/* --- end forms --- */
 
 #ifdef __cplusplus
 }

@@ -95,6 +95,127 @@ auto async_drop_instance(Context& ctx, InstanceRef ref, Token&& token) {
     return start_drop_instance(ctx, std::move(ref), std::move(cb));
   });
 }
+template <class Token>
+auto async_start_instance(Context& ctx, InstanceRef ref, StartOptions options, Token&& token) {
+  return detail::initiate<Token>(std::forward<Token>(token), [&ctx, ref = std::move(ref), options](auto cb) mutable {
+    return start_start_instance(ctx, std::move(ref), options, std::move(cb));
+  });
+}
+template <class Token>
+auto async_drop_instance(Context& ctx, InstanceRef ref, DropOptions options, Token&& token) {
+  return detail::initiate<Token>(std::forward<Token>(token), [&ctx, ref = std::move(ref), options](auto cb) mutable {
+    return start_drop_instance(ctx, std::move(ref), options, std::move(cb));
+  });
+}
+template <class Token>
+auto async_promote_instance(Context& ctx, InstanceRef ref, Token&& token) {
+  return detail::initiate<Token>(std::forward<Token>(token), [&ctx, ref = std::move(ref)](auto cb) mutable {
+    return start_promote_instance(ctx, std::move(ref), std::move(cb));
+  });
+}
+/// `options` carries the tag and dry_run (configure_instance is dry-runnable).
+template <class Token>
+auto async_configure_instance(Context& ctx, InstanceRef ref, ParameterChanges changes, OpOptions options, Token&& token) {
+  return detail::initiate<Token, ConfigurationResult>(
+      std::forward<Token>(token), [&ctx, ref = std::move(ref), changes = std::move(changes), options](auto cb) mutable {
+        return start_configure_instance(ctx, std::move(ref), std::move(changes), std::move(cb), options);
+      });
+}
+template <class Token>
+auto async_configure_instance(Context& ctx, InstanceRef ref, ParameterChanges changes, Token&& token) {
+  return async_configure_instance(ctx, std::move(ref), std::move(changes), OpOptions{}, std::forward<Token>(token));
+}
+/// `options` carries the tag and dry_run, as for async_configure_instance.
+template <class Token>
+auto async_configure_instance_text(Context& ctx, InstanceRef ref, std::string text, OpOptions options, Token&& token) {
+  return detail::initiate<Token, ConfigurationResult>(
+      std::forward<Token>(token), [&ctx, ref = std::move(ref), text = std::move(text), options](auto cb) mutable {
+        return start_configure_instance_text(ctx, std::move(ref), std::move(text), std::move(cb), options);
+      });
+}
+template <class Token>
+auto async_configure_instance_text(Context& ctx, InstanceRef ref, std::string text, Token&& token) {
+  return async_configure_instance_text(ctx, std::move(ref), std::move(text), OpOptions{}, std::forward<Token>(token));
+}
+template <class Token>
+auto async_instance_env(Context& ctx, InstanceRef ref, Token&& token) {
+  return detail::initiate<Token, std::map<std::string, std::string>>(
+      std::forward<Token>(token),
+      [&ctx, ref = std::move(ref)](auto cb) mutable { return start_instance_env(ctx, std::move(ref), std::move(cb)); });
+}
+template <class Token>
+auto async_instance_parameters(Context& ctx, InstanceRef ref, Token&& token) {
+  return detail::initiate<Token, ConfParameters>(std::forward<Token>(token), [&ctx, ref = std::move(ref)](auto cb) mutable {
+    return start_instance_parameters(ctx, std::move(ref), std::move(cb));
+  });
+}
+template <class Token>
+auto async_instance_parameters_text(Context& ctx, InstanceRef ref, Token&& token) {
+  return detail::initiate<Token, std::string>(std::forward<Token>(token), [&ctx, ref = std::move(ref)](auto cb) mutable {
+    return start_instance_parameters_text(ctx, std::move(ref), std::move(cb));
+  });
+}
+template <class Token>
+auto async_instance_log_file(Context& ctx, InstanceRef ref, Token&& token) {
+  return detail::initiate<Token, std::filesystem::path>(std::forward<Token>(token), [&ctx, ref = std::move(ref)](auto cb) mutable {
+    return start_instance_log_file(ctx, std::move(ref), std::move(cb));
+  });
+}
+template <class Token>
+auto async_resolve_instance(Context& ctx, std::optional<std::string> text, Token&& token) {
+  return detail::initiate<Token, InstanceRef>(std::forward<Token>(token), [&ctx, text = std::move(text)](auto cb) mutable {
+    return start_resolve_instance(ctx, std::move(text), std::move(cb));
+  });
+}
+template <class Token>
+auto async_instance_privileges(Context& ctx, InstanceRef ref, std::vector<std::string> roles, bool defaults, Token&& token) {
+  return detail::initiate<Token, Privileges>(
+      std::forward<Token>(token), [&ctx, ref = std::move(ref), roles = std::move(roles), defaults](auto cb) mutable {
+        return start_instance_privileges(ctx, std::move(ref), std::move(roles), defaults, std::move(cb));
+      });
+}
+
+// --- Patroni members ---------------------------------------------------------------------------------
+template <class Token>
+auto async_patroni_switchover(Context& ctx, InstanceRef ref, SwitchoverOptions options, Token&& token) {
+  return detail::initiate<Token, TopologyResult>(
+      std::forward<Token>(token), [&ctx, ref = std::move(ref), options = std::move(options)](auto cb) mutable {
+        return start_patroni_switchover(ctx, std::move(ref), std::move(options), std::move(cb));
+      });
+}
+template <class Token>
+auto async_patroni_failover(Context& ctx, InstanceRef ref, std::string candidate, Token&& token) {
+  return detail::initiate<Token, TopologyResult>(
+      std::forward<Token>(token), [&ctx, ref = std::move(ref), candidate = std::move(candidate)](auto cb) mutable {
+        return start_patroni_failover(ctx, std::move(ref), std::move(candidate), std::move(cb));
+      });
+}
+template <class Token>
+auto async_patroni_pause(Context& ctx, InstanceRef ref, Token&& token) {
+  return detail::initiate<Token>(std::forward<Token>(token), [&ctx, ref = std::move(ref)](auto cb) mutable {
+    return start_patroni_pause(ctx, std::move(ref), true, std::move(cb));
+  });
+}
+template <class Token>
+auto async_patroni_resume(Context& ctx, InstanceRef ref, Token&& token) {
+  return detail::initiate<Token>(std::forward<Token>(token), [&ctx, ref = std::move(ref)](auto cb) mutable {
+    return start_patroni_resume(ctx, std::move(ref), std::move(cb));
+  });
+}
+/// RETURNS SECRETS, as patroni_credentials does.
+template <class Token>
+auto async_patroni_credentials(Context& ctx, InstanceRef ref, Token&& token) {
+  return detail::initiate<Token, PatroniCredentials>(std::forward<Token>(token), [&ctx, ref = std::move(ref)](auto cb) mutable {
+    return start_patroni_credentials(ctx, std::move(ref), std::move(cb));
+  });
+}
+template <class Token>
+auto async_patroni_log_file(Context& ctx, InstanceRef ref, Token&& token) {
+  return detail::initiate<Token, std::filesystem::path>(std::forward<Token>(token), [&ctx, ref = std::move(ref)](auto cb) mutable {
+    return start_patroni_log_file(ctx, std::move(ref), std::move(cb));
+  });
+}
+// exec_in_instance and exec_postgres_foreground have no token form: they replace the calling process.
 
 // --- databases ---------------------------------------------------------------------------------------
 template <class Token>

@@ -143,4 +143,10 @@ Operation start_database_privileges(Context& ctx, InstanceRef ref, std::vector<s
                                     std::vector<std::string> roles, bool defaults, Callback<Privileges> done,
                                     OpOptions op = {});
 
+// --- forms (wt-forms) ---
+/// instance_privileges with a callback: database_privileges of every database.
+Operation start_instance_privileges(Context& ctx, InstanceRef ref, std::vector<std::string> roles, bool defaults,
+                                    Callback<Privileges> done, OpOptions op = {});
+// --- end forms ---
+
 }  // namespace pglift

@@ -1,5 +1,8 @@
 // Instance operations. Each exists blocking (`create_instance`) and asynchronous with a callback
 // (`start_create_instance`); <pglift/async.hpp> adds Asio completion tokens (`async_create_instance`).
+// The only exceptions are exec_in_instance and exec_postgres_foreground, which replace the calling
+// process (nothing is left to complete asynchronously), and read_instance_logs (a stream of chunks).
+// tests/unit/check_forms.sh fails the build's tests when an operation lacks one of its forms.
 #pragma once
 #include <cstdint>
 #include <exception>
@@ -183,9 +186,11 @@ std::filesystem::path patroni_log_file(Context& ctx, const InstanceRef& ref);
 /// instance on the host). Throws NotFound or InvalidSpec("instance", ...).
 InstanceRef resolve_instance(Context& ctx, const std::optional<std::string>& text);
 
+/// No asynchronous form: it replaces the calling process (there is no completion to deliver).
 /// Replaces the calling process by argv[0] (looked up in the instance bindir, then PATH) with the
 /// instance environment added where the caller's environment does not set it. Returns only on error.
 [[noreturn]] void exec_in_instance(Context& ctx, const InstanceRef& ref, const std::vector<std::string>& argv);
+/// No asynchronous form either, for the same reason.
 /// Replaces the calling process by `postgres -D datadir`, or by Patroni for a Patroni member
 /// (start --foreground).
 [[noreturn]] void exec_postgres_foreground(Context& ctx, const InstanceRef& ref);
@@ -218,6 +223,31 @@ Operation start_patroni_switchover(Context& ctx, InstanceRef ref, SwitchoverOpti
                                    Callback<TopologyResult> done, OpOptions op = {});
 Operation start_patroni_failover(Context& ctx, InstanceRef ref, std::string candidate, Callback<TopologyResult> done,
                                  OpOptions op = {});
+/// pause == false resumes: the same as start_patroni_resume.
 Operation start_patroni_pause(Context& ctx, InstanceRef ref, bool pause, Callback<> done, OpOptions op = {});
+Operation start_patroni_resume(Context& ctx, InstanceRef ref, Callback<> done, OpOptions op = {});
+
+// The reads below only look at files (no server, no subprocess). Their blocking forms (above) run on the
+// calling thread, and may therefore also be called on a library thread (in a callback), where the other
+// blocking forms are refused; their callback forms run on the context's I/O thread like any other
+// operation. Results are the same.
+Operation start_instance_env(Context& ctx, InstanceRef ref, Callback<std::map<std::string, std::string>> done,
+                             OpOptions op = {});
+Operation start_instance_parameters(Context& ctx, InstanceRef ref, Callback<ConfParameters> done, OpOptions op = {});
+Operation start_instance_parameters_text(Context& ctx, InstanceRef ref, Callback<std::string> done, OpOptions op = {});
+Operation start_instance_log_file(Context& ctx, InstanceRef ref, Callback<std::filesystem::path> done, OpOptions op = {});
+/// RETURNS SECRETS, as patroni_credentials does.
+Operation start_patroni_credentials(Context& ctx, InstanceRef ref, Callback<PatroniCredentials> done, OpOptions op = {});
+Operation start_patroni_log_file(Context& ctx, InstanceRef ref, Callback<std::filesystem::path> done, OpOptions op = {});
+Operation start_resolve_instance(Context& ctx, std::optional<std::string> text, Callback<InstanceRef> done,
+                                 OpOptions op = {});
+
+/// configure_instance of the changes turning the managed parameters into those `text` holds
+/// (parameter_changes_from_text), read and written under the instance lock in one operation (`pgconf
+/// edit`). No change: an empty result, nothing reloaded. Dry-runnable, as configure_instance.
+ConfigurationResult configure_instance_text(Context& ctx, const InstanceRef& ref, std::string_view text,
+                                            const OpOptions& options = {});
+Operation start_configure_instance_text(Context& ctx, InstanceRef ref, std::string text,
+                                        Callback<ConfigurationResult> done, OpOptions op = {});
 
 }  // namespace pglift

@@ -555,5 +555,11 @@ Operation start_database_privileges(Context& ctx, InstanceRef ref, std::vector<s
   return impl(ctx).launch<Privileges>(op, privileges_body(std::move(ref), std::move(databases), std::move(roles), defaults),
                                       std::move(done));
 }
+// --- forms (wt-forms) ---
+Operation start_instance_privileges(Context& ctx, InstanceRef ref, std::vector<std::string> roles, bool defaults,
+                                    Callback<Privileges> done, OpOptions op) {
+  return impl(ctx).launch<Privileges>(op, privileges_body(std::move(ref), {}, std::move(roles), defaults), std::move(done));
+}
+// --- end forms ---
 
 }  // namespace pglift

@@ -358,6 +358,46 @@ std::map<std::string, std::string> environment(const Settings& settings, const L
   return env;
 }
 
+// The file-only reads: one function each, for the blocking face (the caller's thread, the context's
+// settings) and the callback and token faces (the I/O thread, the op's settings) alike.
+
+Layout member_layout(const Settings& settings, const InstanceRef& ref) {
+  Layout l = lookup(settings, ref);
+  if (!patroni::is_member(settings, l)) throw StateError("instance " + l.display() + " is not managed by Patroni");
+  return l;
+}
+
+PatroniCredentials credentials_of(const Settings& settings, const InstanceRef& ref) {
+  Layout l = member_layout(settings, ref);
+  auto creds = patroni::cluster_credentials_of(patroni::read(patroni::Files::of(*settings.patroni, l).config));
+  for (const auto* role : {&creds.superuser, &creds.replication, &creds.rewind})
+    if (role->username.empty() || role->password.empty())
+      throw StateError("the Patroni configuration of " + l.display() + " lacks a user name or password in "
+                       "postgresql.authentication");
+  return creds;
+}
+
+fs::path patroni_log_of(const Settings& settings, const InstanceRef& ref) {
+  return patroni::Files::of(*settings.patroni, member_layout(settings, ref)).log();
+}
+
+fs::path log_file_of(const Settings& settings, const InstanceRef& ref) {
+  Layout l = lookup(settings, ref);
+  if (auto file = postgres::current_log_file(l)) return *file;
+  throw NotFound("file 'current_logfiles' for instance", l.display());
+}
+
+InstanceRef resolved(const Settings& settings, const std::optional<std::string>& text) {
+  if (text) {
+    Layout l = lookup(settings, InstanceRef::parse(*text));
+    return {l.name, l.version};
+  }
+  auto all = postgres::find_instances(settings);
+  if (all.empty()) throw Error(ErrorCode::not_found, "no instance found; create one first.");
+  if (all.size() > 1) throw Error(ErrorCode::invalid_spec, "several instances found; argument INSTANCE is required.");
+  return {all.front().name, all.front().version};
+}
+
 }  // namespace
 }  // namespace ops
 
@@ -469,6 +509,28 @@ auto pause_body(InstanceRef ref, bool pause) {
     co_await ops::patroni_member::pause(op, l, pause);
   };
 }
+/// A file-only read as an operation body: `read(settings, arg)` on the I/O thread.
+template <class T, class Arg, class Read>
+auto read_body(Arg arg, Read read) {
+  return [arg = std::move(arg), read](const core::Op& op) -> awaitable<T> { co_return read(op.settings, arg); };
+}
+auto configure_text_body(InstanceRef ref, std::string text) {
+  return ops::dry_runnable([ref = std::move(ref), text = std::move(text)](const core::Op& op) -> awaitable<ConfigurationResult> {
+    Layout l = ops::lookup(op.settings, ref);
+    ops::InstanceLock lock(op.settings, l.qualname());
+    auto changes = parameter_changes_from_text(ops::managed_parameters(op.settings, l), text);
+    if (changes.empty()) co_return ConfigurationResult{};
+    co_return co_await ops::configure(op, l, changes);
+  });
+}
+using EnvVars = std::map<std::string, std::string>;
+EnvVars env_of(const Settings& settings, const InstanceRef& ref) { return ops::environment(settings, ops::lookup(settings, ref)); }
+ConfParameters parameters_of(const Settings& settings, const InstanceRef& ref) {
+  return ops::managed_parameters(settings, ops::lookup(settings, ref));
+}
+std::string parameters_text_of(const Settings& settings, const InstanceRef& ref) {
+  return parameters_text(parameters_of(settings, ref));
+}
 
 }  // namespace
 
@@ -561,23 +623,45 @@ Operation start_patroni_failover(Context& ctx, InstanceRef ref, std::string cand
 Operation start_patroni_pause(Context& ctx, InstanceRef ref, bool pause, Callback<> done, OpOptions op) {
   return impl(ctx).launch<void>(op, pause_body(std::move(ref), pause), std::move(done));
 }
+Operation start_patroni_resume(Context& ctx, InstanceRef ref, Callback<> done, OpOptions op) {
+  return impl(ctx).launch<void>(op, pause_body(std::move(ref), false), std::move(done));
+}
+Operation start_instance_env(Context& ctx, InstanceRef ref, Callback<EnvVars> done, OpOptions op) {
+  return impl(ctx).launch<EnvVars>(op, read_body<EnvVars>(std::move(ref), env_of), std::move(done));
+}
+Operation start_instance_parameters(Context& ctx, InstanceRef ref, Callback<ConfParameters> done, OpOptions op) {
+  return impl(ctx).launch<ConfParameters>(op, read_body<ConfParameters>(std::move(ref), parameters_of), std::move(done));
+}
+Operation start_instance_parameters_text(Context& ctx, InstanceRef ref, Callback<std::string> done, OpOptions op) {
+  return impl(ctx).launch<std::string>(op, read_body<std::string>(std::move(ref), parameters_text_of), std::move(done));
+}
+Operation start_instance_log_file(Context& ctx, InstanceRef ref, Callback<fs::path> done, OpOptions op) {
+  return impl(ctx).launch<fs::path>(op, read_body<fs::path>(std::move(ref), ops::log_file_of), std::move(done));
+}
+Operation start_patroni_credentials(Context& ctx, InstanceRef ref, Callback<PatroniCredentials> done, OpOptions op) {
+  return impl(ctx).launch<PatroniCredentials>(op, read_body<PatroniCredentials>(std::move(ref), ops::credentials_of),
+                                              std::move(done));
+}
+Operation start_patroni_log_file(Context& ctx, InstanceRef ref, Callback<fs::path> done, OpOptions op) {
+  return impl(ctx).launch<fs::path>(op, read_body<fs::path>(std::move(ref), ops::patroni_log_of), std::move(done));
+}
+Operation start_resolve_instance(Context& ctx, std::optional<std::string> text, Callback<InstanceRef> done, OpOptions op) {
+  return impl(ctx).launch<InstanceRef>(op, read_body<InstanceRef>(std::move(text), ops::resolved), std::move(done));
+}
+ConfigurationResult configure_instance_text(Context& ctx, const InstanceRef& ref, std::string_view text,
+                                            const OpOptions& options) {
+  return impl(ctx).run<ConfigurationResult>(configure_text_body(ref, std::string(text)), options);
+}
+Operation start_configure_instance_text(Context& ctx, InstanceRef ref, std::string text, Callback<ConfigurationResult> done,
+                                        OpOptions op) {
+  return impl(ctx).launch<ConfigurationResult>(op, configure_text_body(std::move(ref), std::move(text)), std::move(done));
+}
 
 // --- synchronous helpers (no I/O thread needed) -----------------------------------------------------
 
-std::map<std::string, std::string> instance_env(Context& ctx, const InstanceRef& ref) {
-  return ops::environment(ctx.settings(), ops::lookup(ctx.settings(), ref));
-}
+std::map<std::string, std::string> instance_env(Context& ctx, const InstanceRef& ref) { return env_of(ctx.settings(), ref); }
 
-InstanceRef resolve_instance(Context& ctx, const std::optional<std::string>& text) {
-  if (text) {
-    Layout l = ops::lookup(ctx.settings(), InstanceRef::parse(*text));
-    return {l.name, l.version};
-  }
-  auto all = postgres::find_instances(ctx.settings());
-  if (all.empty()) throw Error(ErrorCode::not_found, "no instance found; create one first.");
-  if (all.size() > 1) throw Error(ErrorCode::invalid_spec, "several instances found; argument INSTANCE is required.");
-  return {all.front().name, all.front().version};
-}
+InstanceRef resolve_instance(Context& ctx, const std::optional<std::string>& text) { return ops::resolved(ctx.settings(), text); }
 
 void exec_in_instance(Context& ctx, const InstanceRef& ref, const std::vector<std::string>& argv) {
   if (argv.empty()) throw InvalidSpec("command", "", "a command is required");
@@ -590,26 +674,13 @@ void exec_in_instance(Context& ctx, const InstanceRef& ref, const std::vector<st
   proc::exec(args, env);
 }
 
-ConfParameters instance_parameters(Context& ctx, const InstanceRef& ref) {
-  return ops::managed_parameters(ctx.settings(), ops::lookup(ctx.settings(), ref));
-}
+ConfParameters instance_parameters(Context& ctx, const InstanceRef& ref) { return parameters_of(ctx.settings(), ref); }
 
 PatroniCredentials patroni_credentials(Context& ctx, const InstanceRef& ref) {
-  Layout l = ops::lookup(ctx.settings(), ref);
-  if (!patroni::is_member(ctx.settings(), l)) throw StateError("instance " + l.display() + " is not managed by Patroni");
-  auto creds = patroni::cluster_credentials_of(patroni::read(patroni::Files::of(*ctx.settings().patroni, l).config));
-  for (const auto* role : {&creds.superuser, &creds.replication, &creds.rewind})
-    if (role->username.empty() || role->password.empty())
-      throw StateError("the Patroni configuration of " + l.display() + " lacks a user name or password in "
-                       "postgresql.authentication");
-  return creds;
+  return ops::credentials_of(ctx.settings(), ref);
 }
 
-fs::path patroni_log_file(Context& ctx, const InstanceRef& ref) {
-  Layout l = ops::lookup(ctx.settings(), ref);
-  if (!patroni::is_member(ctx.settings(), l)) throw StateError("instance " + l.display() + " is not managed by Patroni");
-  return patroni::Files::of(*ctx.settings().patroni, l).log();
-}
+fs::path patroni_log_file(Context& ctx, const InstanceRef& ref) { return ops::patroni_log_of(ctx.settings(), ref); }
 
 void exec_postgres_foreground(Context& ctx, const InstanceRef& ref) {
   Layout l = ops::lookup(ctx.settings(), ref);
@@ -623,11 +694,7 @@ void exec_postgres_foreground(Context& ctx, const InstanceRef& ref) {
   proc::exec({l.program("postgres").string(), "-D", l.datadir.string()}, {});
 }
 
-fs::path instance_log_file(Context& ctx, const InstanceRef& ref) {
-  Layout l = ops::lookup(ctx.settings(), ref);
-  if (auto file = postgres::current_log_file(l)) return *file;
-  throw NotFound("file 'current_logfiles' for instance", l.display());
-}
+fs::path instance_log_file(Context& ctx, const InstanceRef& ref) { return ops::log_file_of(ctx.settings(), ref); }
 
 void read_instance_logs(Context& ctx, const InstanceRef& ref, bool follow,
                         const std::function<bool(std::string_view)>& out) {
