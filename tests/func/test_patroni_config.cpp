@@ -2,6 +2,10 @@
 // own validation (valid; an invalid document naming the field), save (0600, secrets and unknown keys
 // kept, scope/name and bad values refused leaving the file as it was), reload: SHOW gives the new value.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 
 #include <fstream>
@@ -138,6 +142,31 @@ TEST_CASE("a member's Patroni configuration: load, change, validate, save (0600,
   });
   auto async_issues = validated.get_future().get();
   CHECK_MESSAGE(async_issues.empty(), shown(async_issues));
+  // The other forms of each: load and save with a callback, validate through use_awaitable.
+  std::promise<PatroniConfig> loaded;
+  start_load_patroni_config(*env, ref, [&](std::exception_ptr e, PatroniConfig r) {
+    if (e) loaded.set_exception(e);
+    else loaded.set_value(std::move(r));
+  });
+  PatroniConfig third = loaded.get_future().get();
+  CHECK(third.to_json() == again.to_json());
+  third.set_parameter("work_mem", ConfValue{std::string("14MB")});
+  std::promise<void> saved;
+  start_save_patroni_config(*env, ref, third, [&](std::exception_ptr e) {
+    if (e) saved.set_exception(e);
+    else saved.set_value();
+  });
+  saved.get_future().get();
+  CHECK(std::get<std::string>(PatroniConfig::load(*env, ref).parameters().at("work_mem")) == "14MB");
+  {
+    boost::asio::io_context io;
+    std::vector<PatroniConfigIssue> awaited{{"unset", "unset"}};
+    boost::asio::co_spawn(io, [&]() -> boost::asio::awaitable<void> {
+      awaited = co_await async_validate_patroni_config(*env, ref, third, boost::asio::use_awaitable);
+    }, boost::asio::detached);
+    io.run();
+    CHECK_MESSAGE(awaited.empty(), shown(awaited));
+  }
 
   CHECK_THROWS_AS(PatroniConfig::load(*env, InstanceRef::parse("nosuch")), NotFound);
   // A plain instance has no Patroni configuration.
