@@ -16,6 +16,8 @@ type Instance struct {
 	PendingRestart bool           `json:"pending_restart"`
 	DataDirectory  string         `json:"data_directory"`
 	WalDirectory   string         `json:"wal_directory"`
+	// Patroni is set for a Patroni member: its cluster, its node and the cluster's members (patroni.go).
+	Patroni *PatroniInfo `json:"patroni,omitempty"`
 }
 
 // QualName is "<version>-<name>", e.g. "15-main".
