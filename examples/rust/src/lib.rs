@@ -18,6 +18,7 @@ mod apply; // alter, apply, the parameters as text: Context::alter_instance...
 mod databases; // databases: Context::create_database...
 mod ffi;
 mod hba; // pgconf (wt-pgconf)
+mod patroni; // Patroni members and topology (wt-conform): Context::switchover...
 pub mod json;
 mod roles;
 
@@ -33,6 +34,7 @@ pub use apply::{ApplyResult, ConfigurationResult, FieldChange, InstanceChanges, 
 pub use hba::{HbaConnection, HbaRecord, HbaResult}; // pgconf (wt-pgconf)
 pub use json::Json;
 pub use roles::{Role, RoleChanges, RoleDropOptions, RoleSpec};
+pub use patroni::{ClusterMember, Lag, PatroniInfo, SwitchoverOptions, TopologyResult}; // wt-conform
 
 /// The version of the loaded library, e.g. "0.1.0".
 pub fn version() -> String {
@@ -226,6 +228,8 @@ pub struct Instance {
     pub locale: Option<String>,
     pub encoding: Option<String>,
     pub pending_restart: bool,
+    /// A Patroni member's cluster, node and the cluster's members (None for a plain instance).
+    pub patroni: Option<PatroniInfo>,
 }
 
 impl Instance {
@@ -246,6 +250,7 @@ impl Instance {
             locale: opt_string(&v, "locale"),
             encoding: opt_string(&v, "encoding"),
             pending_restart: v.get("pending_restart").and_then(Json::as_bool).unwrap_or(false),
+            patroni: v.get("patroni").map(PatroniInfo::from_value).transpose()?,
         })
     }
     /// "15-main"
