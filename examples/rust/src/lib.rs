@@ -18,8 +18,8 @@ mod apply; // alter, apply, the parameters as text: Context::alter_instance...
 mod databases; // databases: Context::create_database...
 mod ffi;
 mod hba; // pgconf (wt-pgconf)
-mod patroni; // Patroni members and topology (wt-conform): Context::switchover...
 pub mod json;
+mod patroni; // Patroni members and topology (wt-conform): Context::switchover...
 mod roles;
 
 use std::collections::BTreeMap;
@@ -33,8 +33,8 @@ use std::time::Duration;
 pub use apply::{ApplyResult, ConfigurationResult, FieldChange, InstanceChanges, ObjectChange};
 pub use hba::{HbaConnection, HbaRecord, HbaResult}; // pgconf (wt-pgconf)
 pub use json::Json;
-pub use roles::{Role, RoleChanges, RoleDropOptions, RoleSpec};
 pub use patroni::{ClusterMember, Lag, PatroniInfo, SwitchoverOptions, TopologyResult}; // wt-conform
+pub use roles::{Role, RoleChanges, RoleDropOptions, RoleSpec};
 
 /// The version of the loaded library, e.g. "0.1.0".
 pub fn version() -> String {

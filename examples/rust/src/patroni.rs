@@ -38,8 +38,11 @@ extern "C" {
         pause: c_int,
         err: *mut *mut ffi::pglift_error,
     ) -> c_int;
-    fn pglift_instance_promote(ctx: *mut ffi::pglift_ctx, instance: *const c_char, err: *mut *mut ffi::pglift_error)
-        -> c_int;
+    fn pglift_instance_promote(
+        ctx: *mut ffi::pglift_ctx,
+        instance: *const c_char,
+        err: *mut *mut ffi::pglift_error,
+    ) -> c_int;
     fn pglift_patroni_log_file(
         ctx: *mut ffi::pglift_ctx,
         instance: *const c_char,
@@ -309,5 +312,40 @@ impl Op {
     /// The result of a switchover or failover op.
     pub fn topology_result(&self) -> Result<TopologyResult, Error> {
         TopologyResult::from_json(&self.result_json()?.ok_or_else(|| Error::decode("no result"))?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_a_members_patroni_section() {
+        let v = Json::parse(
+            r#"{"cluster": "c", "node": "n1", "restapi": {"connect_address": "127.0.1.1:8008", "listen": "127.0.1.1:8008"},
+                "postgresql": {"connect_host": null}, "is_paused": true, "orphan_postmaster": false,
+                "cluster_members": [
+                  {"name": "n1", "host": "127.0.1.1", "port": 5432, "role": "leader", "state": "running", "timeline": 2},
+                  {"name": "n2", "host": "127.0.1.2", "port": 5433, "role": "replica", "state": "streaming", "lag": 16},
+                  {"name": "n3", "host": "127.0.1.3", "port": 5434, "role": "replica", "state": "starting", "lag": "unknown"}]}"#,
+        )
+        .unwrap();
+        let p = PatroniInfo::from_value(&v).unwrap();
+        assert_eq!((p.cluster.as_str(), p.node.as_str(), p.is_paused), ("c", "n1", Some(true)));
+        assert_eq!(p.postgresql_connect_host, None);
+        assert_eq!(p.leader().map(|m| (m.name.as_str(), m.timeline)), Some(("n1", Some(2))));
+        let lags: Vec<Option<Lag>> = p.members.iter().map(|m| m.lag.clone()).collect();
+        assert_eq!(lags, vec![None, Some(Lag::Bytes(16)), Some(Lag::Unknown)]);
+        assert!(PatroniInfo::from_value(&Json::parse(r#"{"node": "n1"}"#).unwrap()).is_err(), "no cluster: an error");
+    }
+
+    #[test]
+    fn decodes_topology_results() {
+        let r =
+            TopologyResult::from_json(r#"{"previous_leader": "a", "new_leader": null, "scheduled": true}"#).unwrap();
+        assert_eq!(r, TopologyResult { previous_leader: "a".into(), new_leader: None, scheduled: true });
+        let r =
+            TopologyResult::from_json(r#"{"previous_leader": "a", "new_leader": "b", "scheduled": false}"#).unwrap();
+        assert_eq!(r.new_leader.as_deref(), Some("b"));
     }
 }

@@ -199,7 +199,11 @@ fn normalise(actual: &Json, pattern: &Json, vars: &Json) -> Json {
                 "<bool>" => matches!(actual, Json::Bool(_)),
                 _ => p.contains("${") && *actual == substitute(pattern, vars),
             };
-            if ok { pattern.clone() } else { actual.clone() }
+            if ok {
+                pattern.clone()
+            } else {
+                actual.clone()
+            }
         }
         Json::Object(p) if p.len() == 1 && p.contains_key("<one_of>") => match &p["<one_of>"] {
             Json::Array(choices) if choices.contains(actual) => pattern.clone(),
