@@ -214,8 +214,13 @@ func TestConformance(t *testing.T) {
 		t.Skip("run by tests/conformance/conformance.sh (LIBPGLIFT_CONFORMANCE_SCENARIO, _VARS, _OUTPUT)")
 	}
 	var scenario struct {
-		Settings any              `json:"settings"`
-		Steps    []map[string]any `json:"steps"`
+		Settings         any              `json:"settings"`
+		Steps            []map[string]any `json:"steps"`
+		MatcherVariables map[string]any   `json:"matcher_variables"`
+		MatcherCases     []struct {
+			Actual  any `json:"actual"`
+			Pattern any `json:"pattern"`
+		} `json:"matcher_cases"`
 	}
 	var vars map[string]any
 	readJSON(t, scenarioPath, &scenario)
@@ -225,6 +230,16 @@ func TestConformance(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer out.Close()
+
+	// First line: the matchers applied to the scenario's cases (compare.py checks them).
+	cases := []any{}
+	for _, c := range scenario.MatcherCases {
+		cases = append(cases, normalise(t, c.Actual, c.Pattern, scenario.MatcherVariables))
+	}
+	line, _ := json.Marshal(map[string]any{"step": "matchers", "result": cases})
+	if _, err := out.Write(append(line, '\n')); err != nil {
+		t.Fatal(err)
+	}
 
 	settings, _ := json.Marshal(substitute(t, scenario.Settings, vars))
 	ctx, err := pglift.NewContext(pglift.Options{SettingsJSON: settings})

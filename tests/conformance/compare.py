@@ -3,8 +3,9 @@
 
     compare.py SCENARIO OUTPUT...
 
-Each OUTPUT is a runner's file: one JSON document per line, {"step": ID, "result": NORMALISED}, in the
-order of the scenario's steps. Every file must hold every step, each result equal to the step's "expect"
+Each OUTPUT is a runner's file: one JSON document per line, {"step": ID, "result": NORMALISED}: first
+{"step": "matchers", "result": [the scenario's matcher_cases, each actual value normalised through its
+pattern]}, then the scenario's steps in order. Every file must hold every step, each result equal to the step's "expect"
 (a runner's normalisation gives back the pattern wherever the actual value matched it), and the files
 must all be the same (as JSON values). Exit status 0 when they are, 1 otherwise (with every difference).
 
@@ -126,7 +127,10 @@ def _read_output(path: str) -> list[dict[str, Any]]:
 def compare(scenario: dict[str, Any], outputs: dict[str, list[dict[str, Any]]]) -> list[str]:
     """Every difference, as lines; none when all outputs match the scenario and each other."""
     problems: list[str] = []
-    steps = scenario["steps"]
+    steps = list(scenario["steps"])
+    if "matcher_cases" in scenario:  # the first line: the matchers applied to the cases
+        steps.insert(0, {"id": "matchers", "op": "matchers",
+                         "expect": [case["normalised"] for case in scenario["matcher_cases"]]})
     ids = [s["id"] for s in steps]
     for name, lines in outputs.items():
         got = [line.get("step") for line in lines]
@@ -169,7 +173,8 @@ def main(argv: list[str]) -> int:
         print(f"FAIL: {p}")
     if problems:
         return 1
-    print(f"{len(outputs)} outputs, {len(scenario['steps'])} steps each: all match the scenario and each other")
+    print(f"{len(outputs)} outputs ({', '.join(outputs)}), {len(scenario['steps'])} steps and "
+          f"{len(scenario.get('matcher_cases', []))} matcher cases each: all match the scenario and each other")
     return 0
 
 

@@ -4,12 +4,12 @@
 # own in the one private etcd; then compare.py checks every output against the scenario and the four
 # against each other. Runs inside tests/capi/with_prefix.sh with LIBPGLIFT_TEST_WITH_ETCD=1.
 #   conformance.sh PYTHON GO CARGO RUSTC C_RUNNER EXAMPLES_DIR BUILD_ROOT [RUNNER...]
-# RUNNER: c, python, python-aio, go, rust (default: all but python-aio). A missing toolchain fails.
+# RUNNER: c, python, python-aio (pglift.aio), go, rust (default: all five). A missing toolchain fails.
 set -eu -o pipefail
 python=$1 go=$2 cargo=$3 rustc=$4 c_runner=$5 examples=$6 build=$7
 shift 7
 runners=("$@")
-[[ ${#runners[@]} -gt 0 ]] || runners=(c python go rust)
+[[ ${#runners[@]} -gt 0 ]] || runners=(c python python-aio go rust)
 here=$(cd "$(dirname "$0")" && pwd)
 scenario=$here/scenario.json
 : "${LIBPGLIFT_TEST_PREFIX:?run through tests/capi/with_prefix.sh}"

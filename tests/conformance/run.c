@@ -567,6 +567,21 @@ int main(int argc, char **argv) {
     return 2;
   }
 
+  /* First line: the matchers applied to the scenario's cases (compare.py checks them). */
+  const json *cases = jget(scenario, "matcher_cases"), *case_vars = jget(scenario, "matcher_variables");
+  if (cases && cases->t == J_ARR && case_vars) {
+    json *line = jnew(J_OBJ), *normalised = jnew(J_ARR);
+    for (size_t i = 0; i < cases->len; i++) {
+      const json *actual = jget(cases->items[i], "actual"), *pattern = jget(cases->items[i], "pattern");
+      jpush(normalised, NULL, actual && pattern ? normalise(actual, pattern, case_vars) : jstr("<bad case>"));
+    }
+    jpush(line, "step", jstr("matchers"));
+    jpush(line, "result", normalised);
+    jwrite(out, line);
+    fputc('\n', out);
+    jfree(line);
+  }
+
   json *settings = jsubst(jget(scenario, "settings"), vars);
   char *settings_text = jtext(settings);
   pglift_settings *s = NULL;

@@ -117,6 +117,8 @@ def main(argv: list[str]) -> int:
     steps = [substitute({k: v for k, v in s.items() if k != "expect"}, variables) | {"expect": s["expect"]}
              for s in scenario["steps"]]
     with open(argv[2], "w", encoding="utf-8") as out:
+        cases = [normalise(c["actual"], c["pattern"], scenario["matcher_variables"]) for c in scenario["matcher_cases"]]
+        out.write(json.dumps({"step": "matchers", "result": cases}) + "\n")
         if aio:
             asyncio.run(run_aio(settings, steps, variables, out))
         else:

@@ -311,6 +311,20 @@ fn conformance() {
     let vars = read_json(&env::var("LIBPGLIFT_CONFORMANCE_VARS").expect("LIBPGLIFT_CONFORMANCE_VARS"));
     let mut out = fs::File::create(env::var("LIBPGLIFT_CONFORMANCE_OUTPUT").expect("LIBPGLIFT_CONFORMANCE_OUTPUT"))
         .expect("the output file");
+    // First line: the matchers applied to the scenario's cases (compare.py checks them).
+    let case_vars = scenario.get("matcher_variables").cloned().unwrap_or(Json::Object(BTreeMap::new()));
+    let cases = match scenario.get("matcher_cases") {
+        Some(Json::Array(cases)) => cases
+            .iter()
+            .map(|c| {
+                normalise(c.get("actual").unwrap_or(&Json::Null), c.get("pattern").unwrap_or(&Json::Null), &case_vars)
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    writeln!(out, "{}", object(vec![("step", string("matchers")), ("result", Json::Array(cases))]))
+        .expect("the output file");
+
     let settings = substitute(scenario.get("settings").expect("no settings"), &vars);
     let ctx = Context::with_settings_json(&settings.to_string()).expect("a context");
     let steps = match scenario.get("steps") {
