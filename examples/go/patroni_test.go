@@ -166,6 +166,13 @@ func TestPatroniTopology(t *testing.T) {
 		t.Errorf("failover to an unknown member succeeded")
 	}
 
+	// A scheduled switchover: accepted, nothing changes yet (the drops below cancel it).
+	at := time.Now().Add(24 * time.Hour).Truncate(time.Second)
+	r, err = ctx.Switchover(bg, leader, pglift.SwitchoverOptions{Candidate: other[leader], ScheduledAt: at})
+	if err != nil || r.PreviousLeader != leader || r.NewLeader != nil || !r.Scheduled {
+		t.Fatalf("switchover scheduled at %s: %+v, %v", at, r, err)
+	}
+
 	// The replica, then the last member with its cluster's keys.
 	if err := ctx.DropWith(bg, other[leader], pglift.DropOptions{}); err != nil {
 		t.Fatalf("drop %s: %v", other[leader], err)

@@ -141,6 +141,15 @@ fn patroni_pair_topology() {
     ctx.promote(other(&leader)).unwrap();
     assert_eq!(settled(&ctx, "rstopo1").leader().unwrap().name, other(&leader));
 
+    // A scheduled switchover: accepted, nothing changes yet (the drops below cancel it).
+    let leader = settled(&ctx, "rstopo1").leader().unwrap().name.clone();
+    let options = SwitchoverOptions {
+        candidate: Some(other(&leader).into()),
+        scheduled_at: Some("2099-01-01T00:00:00+00:00".into()),
+    };
+    let done = ctx.switchover("rstopo2", &options).unwrap();
+    assert_eq!(done, TopologyResult { previous_leader: leader.clone(), new_leader: None, scheduled: true });
+
     let log = ctx.patroni_log_file("rstopo1").unwrap();
     assert!(std::fs::metadata(&log).map(|m| m.len() > 0).unwrap_or(false), "Patroni log {}", log.display());
     drop(cleanup); // the replica, then the last member with the cluster's keys
