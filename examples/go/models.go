@@ -36,6 +36,8 @@ type InstanceListItem struct {
 type InstanceStatus struct {
 	PostgreSQL string `json:"postgresql"` // "running" or "not_running"
 	PID        *int   `json:"pid"`
+	// Patroni is set for a Patroni member: the state of its Patroni (patroni.go).
+	Patroni *PatroniStatus `json:"patroni,omitempty"`
 }
 
 // Running tells whether the server runs.

@@ -34,6 +34,13 @@ type ClusterMember struct {
 	HealthReason string `json:"health_reason,omitempty"` // why it cannot take over
 }
 
+// PatroniStatus is the "patroni" part of a member's Status.
+type PatroniStatus struct {
+	State            string `json:"state"`             // "running", "not_running" or "unreachable"
+	OrphanPostmaster bool   `json:"orphan_postmaster"` // its postmaster runs without its Patroni
+	DCSError         string `json:"dcs_error,omitempty"`
+}
+
 // PatroniFence is what the supervisor recorded when Patroni died unasked and it stopped PostgreSQL.
 type PatroniFence struct {
 	At     string `json:"at"`

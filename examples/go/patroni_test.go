@@ -94,6 +94,10 @@ func TestPatroniTopology(t *testing.T) {
 	if leader := topology("gotopo2"); leader != "gotopo1" {
 		t.Fatalf("leader %s after the creations, want gotopo1", leader)
 	}
+	if st, err := ctx.Status(bg, "gotopo2"); err != nil || !st.Running() || st.Patroni == nil ||
+		st.Patroni.State != "running" || st.Patroni.OrphanPostmaster || st.Patroni.DCSError != "" {
+		t.Fatalf("status gotopo2: %+v, %v, want running, its Patroni running", st, err)
+	}
 
 	// A switchover whose context is cancelled before the call: the op is cancelled as soon as it starts,
 	// at its first wait (reading the cluster), before it asks Patroni anything: ErrCancelled, nothing done.

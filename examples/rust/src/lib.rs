@@ -33,7 +33,7 @@ use std::time::Duration;
 pub use apply::{ApplyResult, ConfigurationResult, FieldChange, InstanceChanges, ObjectChange};
 pub use hba::{HbaConnection, HbaRecord, HbaResult}; // pgconf (wt-pgconf)
 pub use json::Json;
-pub use patroni::{ClusterMember, Lag, PatroniInfo, SwitchoverOptions, TopologyResult}; // wt-conform
+pub use patroni::{ClusterMember, Lag, PatroniInfo, PatroniStatus, SwitchoverOptions, TopologyResult}; // wt-conform
 pub use roles::{Role, RoleChanges, RoleDropOptions, RoleSpec};
 
 /// The version of the loaded library, e.g. "0.1.0".
@@ -294,6 +294,8 @@ pub struct InstanceStatus {
     /// "running" or "not_running"
     pub postgresql: String,
     pub pid: Option<i32>,
+    /// A Patroni member's Patroni (None for a plain instance).
+    pub patroni: Option<PatroniStatus>,
 }
 
 impl InstanceStatus {
@@ -307,6 +309,7 @@ fn status_from_json(text: &str) -> Result<InstanceStatus, Error> {
     Ok(InstanceStatus {
         postgresql: string(&v, "postgresql")?,
         pid: v.get("pid").and_then(Json::as_i64).map(|p| p as i32),
+        patroni: v.get("patroni").map(PatroniStatus::from_value).transpose()?,
     })
 }
 

@@ -191,6 +191,27 @@ impl PatroniInfo {
     }
 }
 
+/// The "patroni" part of a member's [`Context::status`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PatroniStatus {
+    /// "running", "not_running" or "unreachable"
+    pub state: String,
+    /// Its postmaster runs without its Patroni.
+    pub orphan_postmaster: bool,
+    /// The DCS could not be reached: the error.
+    pub dcs_error: Option<String>,
+}
+
+impl PatroniStatus {
+    pub(crate) fn from_value(v: &Json) -> Result<PatroniStatus, Error> {
+        Ok(PatroniStatus {
+            state: str_of(v, "state")?,
+            orphan_postmaster: v.get("orphan_postmaster").and_then(Json::as_bool).unwrap_or(false),
+            dcs_error: opt_str(v, "dcs_error"),
+        })
+    }
+}
+
 /// The outcome of a switchover or a failover.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TopologyResult {

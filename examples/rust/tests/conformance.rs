@@ -102,7 +102,15 @@ fn instance_json(i: &Instance) -> Json {
 }
 
 fn status_json(s: &InstanceStatus) -> Json {
-    object(vec![("postgresql", string(&s.postgresql)), ("pid", s.pid.map_or(Json::Null, |p| number(p as i64)))])
+    let mut o = vec![("postgresql", string(&s.postgresql)), ("pid", s.pid.map_or(Json::Null, |p| number(p as i64)))];
+    if let Some(p) = &s.patroni {
+        let mut patroni = vec![("state", string(&p.state)), ("orphan_postmaster", Json::Bool(p.orphan_postmaster))];
+        if let Some(e) = &p.dcs_error {
+            patroni.push(("dcs_error", string(e)));
+        }
+        o.push(("patroni", object(patroni)));
+    }
+    object(o)
 }
 
 fn list_json(items: &[InstanceListItem]) -> Json {

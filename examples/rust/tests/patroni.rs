@@ -7,7 +7,9 @@ use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use pglift::json::quote;
-use pglift::{Context, DropOptions, ErrorKind, Lag, OpState, PatroniInfo, SwitchoverOptions, TopologyResult};
+use pglift::{
+    Context, DropOptions, ErrorKind, Lag, OpState, PatroniInfo, PatroniStatus, SwitchoverOptions, TopologyResult,
+};
 
 const MEMBERS: [(&str, &str); 2] = [("rstopo1", "127.0.1.1"), ("rstopo2", "127.0.1.2")];
 
@@ -109,6 +111,12 @@ fn patroni_pair_topology() {
     assert_eq!(replica.role, "replica");
     assert!(matches!(replica.lag, Some(Lag::Bytes(_)) | Some(Lag::Unknown)), "replica lag {:?}", replica.lag);
     assert_eq!(cluster_view.is_paused, Some(false));
+    let status = ctx.status("rstopo2").unwrap();
+    assert!(status.running(), "{:?}", status);
+    assert_eq!(
+        status.patroni,
+        Some(PatroniStatus { state: "running".into(), orphan_postmaster: false, dcs_error: None })
+    );
 
     // A switchover, blocking.
     let options = SwitchoverOptions { candidate: Some("rstopo2".into()), ..Default::default() };
