@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# The conformance test: the scenario (scenario.json) run by the C, Python, Go and Rust runners one after
-# the other, each in a prefix of its own with ports picked just before it runs and a cluster scope of its
-# own in the one private etcd; then compare.py checks every output against the scenario and the four
-# against each other. Runs inside tests/capi/with_prefix.sh with LIBPGLIFT_TEST_WITH_ETCD=1.
+# The conformance test: the scenario (scenario.json) run by the C, Python (blocking and asyncio), Go
+# and Rust runners one after the other, each in a prefix of its own, with ports picked just before it
+# runs and a cluster scope of its own in the one private etcd; then compare.py checks every output
+# against the scenario and all of them against each other. Runs inside tests/capi/with_prefix.sh with
+# LIBPGLIFT_TEST_WITH_ETCD=1 (see README.md).
 #   conformance.sh PYTHON GO CARGO RUSTC C_RUNNER EXAMPLES_DIR BUILD_ROOT [RUNNER...]
 # RUNNER: c, python, python-aio (pglift.aio), go, rust (default: all five). A missing toolchain fails.
+# shellcheck disable=SC2317  # the run_* functions are called as "run_$runner"
 set -eu -o pipefail
 python=$1 go=$2 cargo=$3 rustc=$4 c_runner=$5 examples=$6 build=$7
 shift 7
 runners=("$@")
 [[ ${#runners[@]} -gt 0 ]] || runners=(c python python-aio go rust)
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../../scripts/prefix-processes.sh
+source "$here/../../scripts/prefix-processes.sh"  # stop_prefix_processes
 scenario=$here/scenario.json
 : "${LIBPGLIFT_TEST_PREFIX:?run through tests/capi/with_prefix.sh}"
 : "${LIBPGLIFT_TEST_ETCD:?run through tests/capi/with_prefix.sh with LIBPGLIFT_TEST_WITH_ETCD=1}"
@@ -38,6 +42,7 @@ print(path)
 PY
 }
 
+# The runners, called as "run_$runner" VARIABLES OUTPUT.
 run_c() { "$c_runner" "$scenario" "$1" "$2"; }
 run_python() { LIBPGLIFT_PATH=$build/capi/libpglift.so PYTHONPATH=$examples/python PYTHONDONTWRITEBYTECODE=1 \
   "$python" "$here/run.py" "$scenario" "$1" "$2"; }
@@ -55,7 +60,7 @@ run_go() {
   local status=$?
   chmod -R u+w "$work" 2>/dev/null
   rm -rf "$work"
-  return $status
+  return "$status"
 }
 run_rust() {
   # As tests/bindings/rust.sh: offline, the target directory in the build tree (shared with it).
@@ -75,6 +80,8 @@ for runner in "${runners[@]}"; do
     echo "FAIL: the $runner runner failed"
     failed=1
   fi
+  # What a failed runner left running (its Patroni first) stops now, not after the other runners.
+  stop_prefix_processes "$LIBPGLIFT_TEST_PREFIX/$runner"
   outputs+=("$out/$runner.jsonl")
   echo "=== $runner done ($(date -u +%T))"
 done
