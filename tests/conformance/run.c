@@ -557,13 +557,15 @@ int main(int argc, char **argv) {
   }
   json *scenario = jread_file(argv[1]), *vars = jread_file(argv[2]);
   const json *steps = jget(scenario, "steps");
+  FILE *out = NULL;
   if (!steps || steps->t != J_ARR || vars->t != J_OBJ) {
     fputs("the scenario has no steps, or the variables are no object\n", stderr);
-    return 2;
-  }
-  FILE *out = fopen(argv[3], "w");
-  if (!out) {
+  } else if (!(out = fopen(argv[3], "w"))) {
     perror(argv[3]);
+  }
+  if (!out) {
+    jfree(vars);
+    jfree(scenario);
     return 2;
   }
 
@@ -587,12 +589,19 @@ int main(int argc, char **argv) {
   pglift_settings *s = NULL;
   pglift_ctx *ctx = NULL;
   pglift_error *err = NULL;
-  if (pglift_settings_from_json(settings_text, strlen(settings_text), &s, &err) != PGLIFT_OK ||
-      pglift_ctx_new(s, &ctx, &err) != PGLIFT_OK) {
+  int status = pglift_settings_from_json(settings_text, strlen(settings_text), &s, &err);
+  if (status == PGLIFT_OK) status = pglift_ctx_new(s, &ctx, &err);
+  pglift_settings_free(s);
+  free(settings_text);
+  jfree(settings);
+  if (status != PGLIFT_OK) {
     fprintf(stderr, "context: %s\n", pglift_error_message(err));
+    pglift_error_free(err);
+    fclose(out);
+    jfree(vars);
+    jfree(scenario);
     return 1;
   }
-  pglift_settings_free(s);
 
   for (size_t i = 0; i < steps->len; i++) {
     const json *step = steps->items[i], *expect = jget(step, "expect");
@@ -612,8 +621,6 @@ int main(int argc, char **argv) {
 
   pglift_ctx_free(ctx);
   fclose(out);
-  free(settings_text);
-  jfree(settings);
   jfree(vars);
   jfree(scenario);
   return 0;
