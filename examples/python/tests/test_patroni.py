@@ -46,7 +46,7 @@ class PatroniPairTest(unittest.TestCase):
                                                "restapi": {"connect_address": api, "listen": api},
                                                "postgresql": {"connect_host": host}}})
             self.created.append(name)
-            self.assertEqual((got.extra["patroni"]["cluster"], got.extra["patroni"]["node"]), (self.cluster, name))
+            self.assertEqual((got.patroni["cluster"], got.patroni["node"]), (self.cluster, name))
 
     def _drop_all(self) -> None:  # the replica first, the last member with its cluster's keys
         while self.created:
@@ -62,7 +62,7 @@ class PatroniPairTest(unittest.TestCase):
         deadline, last = time.monotonic() + 90, None
         while time.monotonic() < deadline:
             try:
-                last = self.ctx.get(member).extra["patroni"]["cluster_members"]
+                last = self.ctx.get(member).patroni["cluster_members"]
             except pglift.Error as e:
                 last = e
             else:
@@ -76,15 +76,18 @@ class PatroniPairTest(unittest.TestCase):
     def test_topology_blocking_then_asyncio(self) -> None:
         ctx = self.ctx
         self.assertEqual(self.settled("pytopo2"), "pytopo1")
+        status = ctx.status("pytopo2")
+        self.assertEqual((status.running, status.patroni["state"], status.patroni["orphan_postmaster"]),
+                         (True, "running", False))
 
         # Blocking.
         self.assertEqual(ctx.switchover("pytopo1", candidate="pytopo2"),
                          {"previous_leader": "pytopo1", "new_leader": "pytopo2", "scheduled": False})
         self.assertEqual(self.settled("pytopo1"), "pytopo2")
         ctx.pause("pytopo1")
-        self.assertIs(ctx.get("pytopo2").extra["patroni"]["is_paused"], True)
+        self.assertIs(ctx.get("pytopo2").patroni["is_paused"], True)
         ctx.resume("pytopo2")
-        self.assertIs(ctx.get("pytopo1").extra["patroni"]["is_paused"], False)
+        self.assertIs(ctx.get("pytopo1").patroni["is_paused"], False)
         with self.assertRaises(pglift.InvalidSpec) as cm:
             ctx.failover("pytopo1", "nosuch")
         self.assertEqual(cm.exception.field, "candidate")
@@ -101,9 +104,9 @@ class PatroniPairTest(unittest.TestCase):
             leader = OTHER[leader]
             self.assertEqual(self.settled("pytopo1"), leader)
             await actx.pause("pytopo2")
-            self.assertIs((await actx.get("pytopo1")).extra["patroni"]["is_paused"], True)
+            self.assertIs((await actx.get("pytopo1")).patroni["is_paused"], True)
             await actx.resume("pytopo1")
-            self.assertIs((await actx.get("pytopo2")).extra["patroni"]["is_paused"], False)
+            self.assertIs((await actx.get("pytopo2")).patroni["is_paused"], False)
             result = await actx.failover("pytopo1", OTHER[leader])
             self.assertEqual((result["previous_leader"], result["new_leader"]), (leader, OTHER[leader]))
             leader = OTHER[leader]
