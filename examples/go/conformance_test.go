@@ -258,7 +258,11 @@ func TestConformance(t *testing.T) {
 		switch {
 		case errors.As(err, &perr):
 			t.Logf("step %v: %s: %s", step["id"], perr.Code, perr.Message)
-			result = map[string]any{"error": perr.Code.String()}
+			failure := map[string]any{"error": perr.Code.String()}
+			if perr.Field != "" {
+				failure["field"] = perr.Field
+			}
+			result = failure
 		case err != nil:
 			t.Fatalf("step %v: %v", step["id"], err)
 		default:

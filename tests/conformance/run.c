@@ -493,6 +493,7 @@ static json *outcome(int status, pglift_error *err, char *out_json, bool raw_str
     fprintf(stderr, "step %s: %s: %s\n", step, pglift_status_name(status), pglift_error_message(err));
     result = jnew(J_OBJ);
     jpush(result, "error", jstr(pglift_status_name(status)));
+    if (*pglift_error_field(err)) jpush(result, "field", jstr(pglift_error_field(err)));
   } else if (!out_json) {
     result = jnew(J_NULL);
   } else if (raw_string) {

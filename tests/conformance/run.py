@@ -99,7 +99,7 @@ def record(out, step: dict[str, Any], variables: dict[str, Any], result: Any) ->
 
 def error_result(e: pglift.Error, step: dict[str, Any]) -> dict[str, str]:
     print(f"step {step['id']}: {e.status_name}: {e}", file=sys.stderr)
-    return {"error": e.status_name}
+    return {"error": e.status_name, **({"field": e.field} if e.field else {})}
 
 
 def main(argv: list[str]) -> int:

@@ -345,7 +345,11 @@ fn conformance() {
             Ok(value) => value,
             Err(e) => {
                 eprintln!("step {}: {}: {}", id, e.status_name(), e.message);
-                object(vec![("error", string(&e.status_name()))])
+                let mut failure = vec![("error", string(&e.status_name()))];
+                if !e.field.is_empty() {
+                    failure.push(("field", string(&e.field)));
+                }
+                object(failure)
             }
         };
         let expect = step.get("expect").cloned().unwrap_or_else(|| result.clone());
