@@ -219,6 +219,8 @@ class OptionsTest(unittest.TestCase):
                 self.assertTrue(ctx.status("15/pyopts").running)
                 with self.assertRaises(pglift.StateError):
                     ctx.patroni_credentials("15/pyopts")
+                with self.assertRaises(pglift.StateError):
+                    ctx.promote("15/pyopts")
                 # Nothing to ask a DCS about: the flag changes nothing for a plain instance.
                 ctx.drop("15/pyopts", dcs_unreachable_ok=True)
                 dropped = True
