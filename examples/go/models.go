@@ -16,6 +16,8 @@ type Instance struct {
 	PendingRestart bool           `json:"pending_restart"`
 	DataDirectory  string         `json:"data_directory"`
 	WalDirectory   string         `json:"wal_directory"`
+	// Patroni is set for a Patroni member: its cluster, its node and the cluster's members (patroni.go).
+	Patroni *PatroniInfo `json:"patroni,omitempty"`
 }
 
 // QualName is "<version>-<name>", e.g. "15-main".
@@ -34,6 +36,8 @@ type InstanceListItem struct {
 type InstanceStatus struct {
 	PostgreSQL string `json:"postgresql"` // "running" or "not_running"
 	PID        *int   `json:"pid"`
+	// Patroni is set for a Patroni member: the state of its Patroni (patroni.go).
+	Patroni *PatroniStatus `json:"patroni,omitempty"`
 }
 
 // Running tells whether the server runs.

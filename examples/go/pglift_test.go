@@ -185,6 +185,12 @@ func TestOptionsOnAPlainInstance(t *testing.T) {
 	if _, err := ctx.PatroniCredentials("15/goopts"); !errors.Is(err, pglift.ErrState) {
 		t.Fatalf("PatroniCredentials(plain) = %v, want ErrState", err)
 	}
+	if err := ctx.Promote(bg, "15/goopts"); !errors.Is(err, pglift.ErrState) {
+		t.Fatalf("Promote(plain) = %v, want ErrState", err)
+	}
+	if status, err := ctx.Status(bg, "15/goopts"); err != nil || status.Patroni != nil {
+		t.Fatalf("Status(plain) = %+v, %v, want no Patroni part", status, err)
+	}
 	if err := ctx.DropWith(bg, "15/goopts", pglift.DropOptions{RemoveCluster: true}); !errors.Is(err, pglift.ErrState) {
 		t.Fatalf("DropWith(RemoveCluster) on a plain instance = %v, want ErrState", err)
 	}

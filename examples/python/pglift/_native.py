@@ -171,6 +171,10 @@ _PROTOTYPES = {
         c_int,
         [_handle, c_char_p, c_char_p, c_size_t, c_uint32, c_uint64, _op_out, _err_out],
     ),
+    # conform (wt-conform): the Patroni operations' async twins
+    "pglift_patroni_failover_async": (c_int, [_handle, c_char_p, c_char_p, c_uint64, _op_out, _err_out]),
+    "pglift_patroni_pause_async": (c_int, [_handle, c_char_p, c_int, c_uint64, _op_out, _err_out]),
+    "pglift_instance_promote_async": (c_int, [_handle, c_char_p, c_uint64, _op_out, _err_out]),
 }
 
 for _name, (_restype, _argtypes) in _PROTOTYPES.items():

@@ -117,6 +117,32 @@ class Context:
         await self._run(lambda tag: self.sync.drop_async(instance, tag, remove_cluster=remove_cluster,
                                                          dcs_unreachable_ok=dcs_unreachable_ok))
 
+    async def configure(self, instance: str, changes: dict[str, Any], *, dry_run: bool = False) -> dict[str, Any]:
+        """As :meth:`pglift.Context.configure`."""
+        return await self._run(lambda tag: self.sync.configure_async(instance, changes, tag, dry_run=dry_run))
+
+    # Patroni: as the blocking Context's; each returns once the library observed the outcome.
+    async def switchover(self, instance: str, candidate: str | None = None,
+                         scheduled_at: str | None = None) -> dict[str, Any]:
+        """{"previous_leader", "new_leader", "scheduled"} once the new leader is observed."""
+        return await self._run(lambda tag: self.sync.switchover_async(instance, tag, candidate, scheduled_at))
+
+    async def failover(self, instance: str, candidate: str) -> dict[str, Any]:
+        return await self._run(lambda tag: self.sync.failover_async(instance, candidate, tag))
+
+    async def pause(self, instance: str, pause: bool = True) -> None:
+        await self._run(lambda tag: self.sync.pause_async(instance, tag, pause))
+
+    async def resume(self, instance: str) -> None:
+        await self.pause(instance, False)
+
+    async def promote(self, instance: str) -> None:
+        await self._run(lambda tag: self.sync.promote_async(instance, tag))
+
+    async def patroni_log_file(self, instance: str) -> str:
+        """Reads a file name only: answered at once, without a thread."""
+        return self.sync.patroni_log_file(instance)
+
     # --- roles
     @property
     def roles(self) -> "AioRoles":

@@ -285,6 +285,10 @@ class Context:
         """Pauses (or resumes, pause=False) automatic failover of the member's cluster."""
         errors.check(lib.pglift_patroni_pause, self.handle, encode(instance), 1 if pause else 0)
 
+    def resume(self, instance: str) -> None:
+        """Resumes automatic failover of the member's cluster (``pause(instance, False)``)."""
+        self.pause(instance, False)
+
     def patroni_log_file(self, instance: str) -> str:
         return self._json_call(lib.pglift_patroni_log_file, encode(instance))
 
@@ -349,6 +353,16 @@ class Context:
                          scheduled_at: str | None = None) -> Op:
         return self._start(lib.pglift_patroni_switchover_async, json.loads, tag, encode(instance),
                            encode(candidate), encode(scheduled_at))
+
+    def failover_async(self, instance: str, candidate: str, tag: int) -> Op:
+        return self._start(lib.pglift_patroni_failover_async, json.loads, tag, encode(instance), encode(candidate))
+
+    def pause_async(self, instance: str, tag: int, pause: bool = True) -> Op:
+        """Pauses (or resumes, pause=False) automatic failover; the op ends once the member reports it."""
+        return self._start(lib.pglift_patroni_pause_async, None, tag, encode(instance), 1 if pause else 0)
+
+    def promote_async(self, instance: str, tag: int) -> Op:
+        return self._start(lib.pglift_instance_promote_async, None, tag, encode(instance))
 
     def drop_async(self, instance: str, tag: int, *, remove_cluster: bool = False,
                    dcs_unreachable_ok: bool = False) -> Op:

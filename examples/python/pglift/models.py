@@ -37,6 +37,12 @@ class Instance:
     def qualname(self) -> str:
         return f"{self.version}-{self.name}"
 
+    @property
+    def patroni(self) -> dict[str, Any] | None:
+        """A Patroni member's section: {"cluster", "node", "cluster_members": [{"name", "role", "state",
+        "host", "port", "timeline", "lag"...}], "is_paused", ...}; None for a plain instance."""
+        return self.extra.get("patroni")
+
     @classmethod
     def from_json(cls, text: str) -> "Instance":
         known, extra = _split(cls, json.loads(text))
@@ -70,6 +76,11 @@ class InstanceStatus:
     @property
     def running(self) -> bool:
         return self.postgresql == "running"
+
+    @property
+    def patroni(self) -> dict[str, Any] | None:
+        """A Patroni member's {"state", "orphan_postmaster", "dcs_error"?}; None for a plain instance."""
+        return self.extra.get("patroni")
 
     @classmethod
     def from_json(cls, text: str) -> "InstanceStatus":

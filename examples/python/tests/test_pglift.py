@@ -69,11 +69,13 @@ class InstanceTest(unittest.TestCase):
                 self.assertIsInstance(got.settings, dict)
                 self.assertFalse(got.pending_restart)
                 self.assertEqual(got.qualname, "15-py")
+                self.assertIsNone(got.patroni, "a plain instance has no Patroni section")
                 [item] = ctx.list()
                 self.assertEqual((item.name, item.port, item.status), ("py", port, "running"))
                 status = ctx.status("py")
                 self.assertTrue(status.running)
                 self.assertIsInstance(status.pid, int)
+                self.assertIsNone(status.patroni)
                 self.assertEqual(ctx.env("15/py")["PGPORT"], str(port))
                 with self.assertRaises(pglift.AlreadyExists):
                     ctx.create({"name": "py", "version": "15", "port": port})
@@ -217,6 +219,8 @@ class OptionsTest(unittest.TestCase):
                 self.assertTrue(ctx.status("15/pyopts").running)
                 with self.assertRaises(pglift.StateError):
                     ctx.patroni_credentials("15/pyopts")
+                with self.assertRaises(pglift.StateError):
+                    ctx.promote("15/pyopts")
                 # Nothing to ask a DCS about: the flag changes nothing for a plain instance.
                 ctx.drop("15/pyopts", dcs_unreachable_ok=True)
                 dropped = True

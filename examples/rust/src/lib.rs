@@ -19,6 +19,7 @@ mod databases; // databases: Context::create_database...
 mod ffi;
 mod hba; // pgconf (wt-pgconf)
 pub mod json;
+mod patroni; // Patroni members and topology (wt-conform): Context::switchover...
 mod roles;
 
 use std::collections::BTreeMap;
@@ -32,6 +33,7 @@ use std::time::Duration;
 pub use apply::{ApplyResult, ConfigurationResult, FieldChange, InstanceChanges, ObjectChange};
 pub use hba::{HbaConnection, HbaRecord, HbaResult}; // pgconf (wt-pgconf)
 pub use json::Json;
+pub use patroni::{ClusterMember, Lag, PatroniInfo, PatroniStatus, SwitchoverOptions, TopologyResult}; // wt-conform
 pub use roles::{Role, RoleChanges, RoleDropOptions, RoleSpec};
 
 /// The version of the loaded library, e.g. "0.1.0".
@@ -226,6 +228,8 @@ pub struct Instance {
     pub locale: Option<String>,
     pub encoding: Option<String>,
     pub pending_restart: bool,
+    /// A Patroni member's cluster, node and the cluster's members (None for a plain instance).
+    pub patroni: Option<PatroniInfo>,
 }
 
 impl Instance {
@@ -246,6 +250,7 @@ impl Instance {
             locale: opt_string(&v, "locale"),
             encoding: opt_string(&v, "encoding"),
             pending_restart: v.get("pending_restart").and_then(Json::as_bool).unwrap_or(false),
+            patroni: v.get("patroni").map(PatroniInfo::from_value).transpose()?,
         })
     }
     /// "15-main"
@@ -289,6 +294,8 @@ pub struct InstanceStatus {
     /// "running" or "not_running"
     pub postgresql: String,
     pub pid: Option<i32>,
+    /// A Patroni member's Patroni (None for a plain instance).
+    pub patroni: Option<PatroniStatus>,
 }
 
 impl InstanceStatus {
@@ -302,6 +309,7 @@ fn status_from_json(text: &str) -> Result<InstanceStatus, Error> {
     Ok(InstanceStatus {
         postgresql: string(&v, "postgresql")?,
         pid: v.get("pid").and_then(Json::as_i64).map(|p| p as i32),
+        patroni: v.get("patroni").map(PatroniStatus::from_value).transpose()?,
     })
 }
 

@@ -92,6 +92,9 @@ fn options_on_a_plain_instance() {
         op.outcome().unwrap(); // already running: a warning, not an error
 
         assert_eq!(ctx.patroni_credentials("15/rsopts").unwrap_err().kind(), ErrorKind::State);
+        assert_eq!(ctx.promote("15/rsopts").unwrap_err().kind(), ErrorKind::State);
+        assert_eq!(ctx.status("15/rsopts").unwrap().patroni, None);
+        assert!(ctx.get("15/rsopts").unwrap().patroni.is_none());
         let remove_cluster = DropOptions { remove_cluster: true, ..DropOptions::default() };
         assert_eq!(ctx.drop_instance_with("15/rsopts", &remove_cluster).unwrap_err().kind(), ErrorKind::State);
         assert!(created.data_directory.is_dir());

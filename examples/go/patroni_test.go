@@ -1,0 +1,191 @@
+package pglift_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"example.com/pglift"
+)
+
+// TestPatroniTopology: a leader and a replica on loopback; Get's typed Patroni section (members, leader,
+// paused); a switchover whose context is cancelled returns ErrCancelled and changes nothing; then a
+// switchover, pause and resume, a failover and a promotion, each with its typed outcome and what Get
+// shows after it; the log file; the drops (the last one with its cluster's keys).
+func TestPatroniTopology(t *testing.T) {
+	endpoint := os.Getenv("LIBPGLIFT_TEST_ETCD")
+	if endpoint == "" {
+		t.Skip("no etcd: run through tests/capi/with_prefix.sh with LIBPGLIFT_TEST_WITH_ETCD=1")
+	}
+	p := prefix(t)
+	cluster := fmt.Sprintf("gotopo%d", time.Now().UnixNano()%100000)
+	settings, _ := json.Marshal(map[string]any{
+		"prefix": p, "run_prefix": p + "/run",
+		"patroni": map[string]any{"etcd": map[string]any{"hosts": []string{endpoint}}, "loop_wait": 2, "ttl": 10,
+			"retry_timeout": 3, "create_timeout": 120},
+	})
+	ctx, err := pglift.NewContext(pglift.Options{SettingsJSON: settings})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctx.Close()
+	bg, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	defer cancel()
+
+	member := func(name, host string) string {
+		api := fmt.Sprintf("%s:%d", host, freePort(t))
+		return fmt.Sprintf(`{"name": %q, "port": %d, "patroni": {"cluster": %q, "node": %q, `+
+			`"restapi": {"connect_address": %q, "listen": %q}, "postgresql": {"connect_host": %q}}}`,
+			name, freePort(t), cluster, name, api, api, host)
+	}
+	created := []string{}
+	defer func() { // replicas first, the last member with its cluster's keys
+		cleanup, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		for i := len(created) - 1; i >= 0; i-- {
+			if err := ctx.DropWith(cleanup, created[i], pglift.DropOptions{RemoveCluster: i == 0}); err != nil {
+				t.Errorf("cleanup: drop %s: %v", created[i], err)
+			}
+		}
+	}()
+	for _, m := range [][2]string{{"gotopo1", "127.0.1.1"}, {"gotopo2", "127.0.1.2"}} {
+		inst, err := ctx.CreateJSON(bg, []byte(member(m[0], m[1])))
+		if err != nil {
+			t.Fatalf("create %s: %v", m[0], err)
+		}
+		created = append(created, m[0])
+		if inst.Patroni == nil || inst.Patroni.Cluster != cluster || inst.Patroni.Node != m[0] {
+			t.Fatalf("create %s: Patroni section %+v, want cluster %s node %s", m[0], inst.Patroni, cluster, m[0])
+		}
+	}
+
+	// topology polls Get until one member leads and the other is a running replica (a former leader
+	// rejoins within seconds); it returns the leader. While a member restarts (demoted by an unobserved
+	// switchover), its Get may fail (its server closes the connection): that is retried too.
+	topology := func(from string) string {
+		t.Helper()
+		deadline := time.Now().Add(90 * time.Second)
+		for {
+			inst, err := ctx.Get(bg, from)
+			if err == nil && inst.Patroni == nil {
+				t.Fatalf("get %s: no Patroni section", from)
+			}
+			if err == nil {
+				leader, replicas := inst.Patroni.Leader(), 0
+				for _, m := range inst.Patroni.Members {
+					if m.Role == "replica" && (m.State == "streaming" || m.State == "running") {
+						replicas++
+					}
+				}
+				if leader != "" && replicas == 1 && len(inst.Patroni.Members) == 2 {
+					return leader
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("get %s: no leader with a running replica after 90 s: %v, %+v", from, err, inst)
+			}
+			time.Sleep(200 * time.Millisecond) // polling a cluster that converges by itself
+		}
+	}
+	if leader := topology("gotopo2"); leader != "gotopo1" {
+		t.Fatalf("leader %s after the creations, want gotopo1", leader)
+	}
+	if st, err := ctx.Status(bg, "gotopo2"); err != nil || !st.Running() || st.Patroni == nil ||
+		st.Patroni.State != "running" || st.Patroni.OrphanPostmaster || st.Patroni.DCSError != "" {
+		t.Fatalf("status gotopo2: %+v, %v, want running, its Patroni running", st, err)
+	}
+
+	// A switchover whose context is cancelled before the call: the op is cancelled as soon as it starts,
+	// at its first wait (reading the cluster), before it asks Patroni anything: ErrCancelled, nothing done.
+	cancelled, stop := context.WithCancel(bg)
+	stop()
+	if _, err := ctx.Switchover(cancelled, "gotopo1", pglift.SwitchoverOptions{Candidate: "gotopo2"}); !errors.Is(err, pglift.ErrCancelled) {
+		t.Fatalf("switchover with its context cancelled: %v, want ErrCancelled", err)
+	}
+	leader := topology("gotopo1")
+	if leader != "gotopo1" {
+		t.Fatalf("leader %s after a cancelled switchover, want gotopo1", leader)
+	}
+	other := map[string]string{"gotopo1": "gotopo2", "gotopo2": "gotopo1"}
+
+	r, err := ctx.Switchover(bg, "gotopo1", pglift.SwitchoverOptions{Candidate: other[leader]})
+	if err != nil {
+		t.Fatalf("switchover to %s: %v", other[leader], err)
+	}
+	if r.PreviousLeader != leader || r.NewLeader == nil || *r.NewLeader != other[leader] || r.Scheduled {
+		t.Fatalf("switchover to %s: %+v", other[leader], r)
+	}
+	leader = other[leader]
+	if got := topology("gotopo1"); got != leader {
+		t.Fatalf("leader %s after the switchover, want %s", got, leader)
+	}
+
+	paused := func(want bool) {
+		t.Helper()
+		inst, err := ctx.Get(bg, "gotopo2")
+		if err != nil || inst.Patroni == nil || inst.Patroni.IsPaused == nil || *inst.Patroni.IsPaused != want {
+			t.Fatalf("get gotopo2: %v, Patroni %+v, want is_paused %v", err, inst, want)
+		}
+	}
+	if err := ctx.Pause(bg, "gotopo1"); err != nil {
+		t.Fatalf("pause: %v", err)
+	}
+	paused(true)
+	if err := ctx.Resume(bg, "gotopo2"); err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	paused(false)
+
+	r, err = ctx.Failover(bg, "gotopo2", other[leader])
+	if err != nil {
+		t.Fatalf("failover to %s: %v", other[leader], err)
+	}
+	if r.PreviousLeader != leader || r.NewLeader == nil || *r.NewLeader != other[leader] {
+		t.Fatalf("failover to %s: %+v", other[leader], r)
+	}
+	leader = other[leader]
+	if got := topology("gotopo2"); got != leader {
+		t.Fatalf("leader %s after the failover, want %s", got, leader)
+	}
+	if err := ctx.Promote(bg, other[leader]); err != nil {
+		t.Fatalf("promote %s: %v", other[leader], err)
+	}
+	leader = other[leader]
+	if got := topology("gotopo1"); got != leader {
+		t.Fatalf("leader %s after the promotion, want %s", got, leader)
+	}
+
+	logFile, err := ctx.PatroniLogFile("gotopo1")
+	if err != nil {
+		t.Fatalf("Patroni log file: %v", err)
+	}
+	if info, err := os.Stat(logFile); err != nil || info.Size() == 0 {
+		t.Errorf("Patroni log file %s: %v, %v", logFile, info, err)
+	}
+	if _, err := ctx.Failover(bg, "gotopo1", "nosuch"); err == nil {
+		t.Errorf("failover to an unknown member succeeded")
+	}
+
+	// A scheduled switchover: accepted, nothing changes yet (the drops below cancel it).
+	at := time.Now().Add(24 * time.Hour).Truncate(time.Second)
+	r, err = ctx.Switchover(bg, leader, pglift.SwitchoverOptions{Candidate: other[leader], ScheduledAt: at})
+	if err != nil || r.PreviousLeader != leader || r.NewLeader != nil || !r.Scheduled {
+		t.Fatalf("switchover scheduled at %s: %+v, %v", at, r, err)
+	}
+
+	// The replica, then the last member with its cluster's keys.
+	if err := ctx.DropWith(bg, other[leader], pglift.DropOptions{}); err != nil {
+		t.Fatalf("drop %s: %v", other[leader], err)
+	}
+	if err := ctx.DropWith(bg, leader, pglift.DropOptions{RemoveCluster: true}); err != nil {
+		t.Fatalf("drop %s with its cluster: %v", leader, err)
+	}
+	created = nil
+	if n := leaderDCSKeys(t, endpoint, "/service/"+cluster+"/"); n != 0 {
+		t.Errorf("%d key(s) left in etcd for cluster %s", n, cluster)
+	}
+}
