@@ -107,16 +107,31 @@ awaitable<Instance> observe(const core::Op& op, const Layout& l, bool warn_when_
     // Files and libpq in parallel: the query waits on the server, the files on the disk.
     // A named closure: g++ 12 destroys a lambda holding class-type captures twice when it is a
     // temporary of a co_await expression.
-    auto query = [&settings = op.settings, l, port] { return query_running(settings, l, port); };
-    auto [observed, conf] = co_await (
+    // A server that does not answer (starting, shutting down, restarting under Patroni) is reported
+    // from its files, with a warning: get tells what it can rather than fail.
+    auto query = [&settings = op.settings, l, port]() -> std::pair<std::optional<Observed>, std::string> {
+      try {
+        return {query_running(settings, l, port), {}};
+      } catch (const StateError& e) {
+        return {std::nullopt, e.what()};
+      }
+    };
+    auto [outcome, conf] = co_await (
         core::cancellable(op, query) &&
         core::blocking(op, [&] { return postgres::parse_conf(core::read_file(l.conf())); }));
     i.settings = std::move(conf);
     i.state = InstanceState::started;
-    i.pending_restart = observed.pending_restart;
-    i.locale = observed.locale;
-    i.encoding = observed.encoding;
-    i.data_checksums = observed.checksums;
+    if (const auto& observed = outcome.first) {
+      i.pending_restart = observed->pending_restart;
+      i.locale = observed->locale;
+      i.encoding = observed->encoding;
+      i.data_checksums = observed->checksums;
+    } else {
+      op.warning("instance " + l.display() + " is running but its server did not answer (" +
+                     std::string(core::trim(outcome.second)) +
+                     "), information about locale, encoding and pending_restart may not be accurate",
+                 "pglift.instances");
+    }
   } else {
     if (warn_when_stopped)
       op.warning("instance " + l.display() +

@@ -420,3 +420,27 @@ TEST_CASE("SQL quoting is libpq's: a replication role whose name needs quoting i
   CHECK(sql(*env, "main", "SELECT rolreplication FROM pg_roles WHERE rolname = 'Repl_Role'") == "t");
   drop_instance(*env, InstanceRef::parse("main"));
 }
+
+TEST_CASE("get of a running instance whose server refuses connections (smart shutdown) tells what its files say, with a warning") {
+  Env env;
+  create_instance(*env, spec("main", free_port()));
+  auto vars = instance_env(*env, InstanceRef::parse("main"));
+  std::string ci = "host=" + vars["PGHOST"] + " port=" + vars["PGPORT"] + " user=" + vars["PGUSER"] + " dbname=postgres";
+  PGconn* held = PQconnectdb(ci.c_str());  // keeps a smart shutdown waiting, the postmaster refusing newcomers
+  REQUIRE(PQstatus(held) == CONNECTION_OK);
+  auto pid = instance_status(*env, InstanceRef::parse("main")).pid;
+  REQUIRE(pid);
+  REQUIRE(::kill(*pid, SIGTERM) == 0);  // smart shutdown
+  CHECK(eventually(10s, [&] { return sql(*env, "main", "SELECT 1").find("shutting down") != std::string::npos; }));
+
+  Instance i = get_instance(*env, InstanceRef::parse("main"));
+  CHECK(i.state == InstanceState::started);
+  CHECK_FALSE(i.locale);
+  CHECK(std::get<std::string>(i.settings.at("cluster_name")) == "main");
+  CHECK(env.logged("is running but its server did not answer"));
+
+  PQfinish(held);
+  CHECK(eventually(30s, [&] { return !process_alive(*pid); }));
+  drop_instance(*env, InstanceRef::parse("main"));
+  CHECK(env.nothing_in_srv());
+}
