@@ -13,3 +13,6 @@
 #include "pglift/roles.hpp"
 #include "pglift/settings.hpp"
 #include "pglift/version.hpp"
+// --- cluster ---
+#include "pglift/cluster.hpp"
+// --- end cluster ---
