@@ -197,8 +197,34 @@ TEST_CASE("Cluster: of and from_dcs agree; history, pause, rolling restart (lead
     CHECK(std::string(e.what()).find("member 'ghost'") != std::string::npos);
     CHECK(std::string(e.what()).find("not on this host") != std::string::npos);
   }
-  CHECK_THROWS_AS(c.restart_all(*env), StateError);  // ghost is not here: nothing restarted
+  const double pg1_3 = started(env, "pg1"), pg2_3 = started(env, "pg2");
+  try {
+    c.restart_all(*env);
+    FAIL("a rolling restart went on with a member on another host");
+  } catch (const StateError& e) {
+    CHECK(std::string(e.what()).find("ghost") != std::string::npos);
+  }
+  CHECK(started(env, "pg1") == pg1_3);  // nothing restarted
+  CHECK(started(env, "pg2") == pg2_3);
   etcdctl(etcd, "del " + ghost_key);
+
+  // The DCS lost: through a member, what is still known and the DCS's error; from the DCS, an error.
+  etcd.stop();
+  Cluster blind = Cluster::of(*env, InstanceRef::parse("pg1"));
+  CHECK(blind.dcs_error());
+  CHECK(names(blind).count("pg1"));
+  try {
+    Cluster::from_dcs(*env, name);
+    FAIL("from_dcs without a DCS");
+  } catch (const Error& e) {
+    CHECK(e.code() == ErrorCode::dcs);
+  }
+  etcd.start();
+  CHECK(eventually(60s, [&] {
+    Cluster now = Cluster::of(*env, InstanceRef::parse("pg1"));
+    const auto* replica = find(now, "pg1");
+    return !now.dcs_error() && now.leader() && replica && replica->health == std::optional<std::string>("streaming");
+  }));
 
   // Remove: refused while members live or are configured here; accepted once they are dropped.
   CHECK_THROWS_AS(c.remove(*env), StateError);
@@ -216,6 +242,14 @@ TEST_CASE("Cluster: of and from_dcs agree; history, pause, rolling restart (lead
     CHECK(std::string(e.what()).find("ghost") != std::string::npos);
   }
   etcdctl(etcd, "del " + ghost_key);
+  // Password values of the dynamic configuration never show.
+  CHECK(etcdctl(etcd, "put /service/" + name + R"(/config '{"ttl": 10, "standby_cluster": {"password": "s3cret-canary"}}')")
+            .find("OK") != std::string::npos);
+  Cluster keys_only = Cluster::from_dcs(*env, name);
+  CHECK(keys_only.dynamic_configuration().find("s3cret-canary") == std::string::npos);
+  CHECK(keys_only.to_json().find("s3cret-canary") == std::string::npos);
+  CHECK(keys_only.dynamic_configuration().find("**********") != std::string::npos);
+  CHECK(!keys_only.local_member());
   gone.remove(*env);
   CHECK(etcd.keys("/service/" + name + "/").empty());
   CHECK(gone.members().empty());
