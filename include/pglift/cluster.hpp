@@ -111,6 +111,8 @@ class Cluster {
   void remove(Context& ctx);
   /// Observes the cluster again, the way it was first observed (through the same member, or the DCS).
   void refresh(Context& ctx);
+  // Cluster::watch (changes as they happen) is to delegate to the etcd watch of wt-stream
+  // (watch_cluster); not here yet.
 
   // --- the same, with a callback (see the top of this header for the lifetime of *this) ---
   Operation start_switchover(Context& ctx, SwitchoverOptions options, Callback<TopologyResult> done, OpOptions op = {});
