@@ -53,9 +53,9 @@ class Cluster {
   static Cluster from_dcs(Context& ctx, const std::string& name);
 
   /// A cluster designated but not observed yet: through `member` (an instance of this host), or by its
-  /// `name` in the DCS. Only the name's syntax is checked here (InvalidSpec "cluster"); the snapshot is empty (name() too, through a
-  /// member) until refresh() or an action observes it, and the errors of of() / from_dcs() come from
-  /// that first operation. Actions observe what they need first: one call acts, e.g.
+  /// `name` in the DCS. Only the name's syntax is checked here (InvalidSpec "cluster"); the snapshot is
+  /// empty (name() too, through a member) until refresh() or an action observes it, and the errors of
+  /// of() / from_dcs() come from that first operation. Actions observe what they need first: one call acts, e.g.
   /// `Cluster::through(ref).restart(ctx, "pg2")` (the C ABI's pglift_cluster_* are made so).
   static Cluster through(InstanceRef member);
   static Cluster named(std::string name);

@@ -68,6 +68,9 @@ int main(void) {
   FAILS(PGLIFT_E_INVALID_SPEC, pglift_cluster_get_dcs_async(ctx, "a b", 8, &op, ERR));
   FAILS(PGLIFT_E_NOT_FOUND, pglift_cluster_get_dcs(ctx, "nosuch", &json, ERR));
   FAILS(PGLIFT_E_INVALID_ARGUMENT, pglift_cluster_reinit(ctx, "c1", NULL, ERR));
+  FAILS(PGLIFT_E_NOT_FOUND, pglift_cluster_restart(ctx, "nosuch", NULL, ERR));
+  FAILS(PGLIFT_E_NOT_FOUND, pglift_cluster_remove(ctx, "15/nosuch", ERR));
+  FAILS(PGLIFT_E_INVALID_SPEC, pglift_cluster_remove(ctx, "bad name", ERR));
 
   /* Restarts: one replica, an unknown member, then all (async, the refreshed cluster as the result). */
   OK(pglift_cluster_restart(ctx, "c1", "c2", ERR));

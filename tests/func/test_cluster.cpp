@@ -231,6 +231,12 @@ TEST_CASE("Cluster: of and from_dcs agree; history, pause, rolling restart (lead
     return !now.dcs_error() && now.leader() && replica && replica->health == std::optional<std::string>("streaming");
   }));
 
+  // From the DCS, actions go through a member of this host whose Patroni runs.
+  stop_instance(*env, InstanceRef::parse("pg1"));
+  Cluster via_running = Cluster::from_dcs(*env, name);
+  REQUIRE(via_running.local_member());
+  CHECK(via_running.local_member()->str() == "15/pg2");
+
   // Remove: refused while members live or are configured here; accepted once they are dropped.
   CHECK_THROWS_AS(c.remove(*env), StateError);
   CHECK_THROWS_AS(Cluster::named(name).remove(*env), StateError);
