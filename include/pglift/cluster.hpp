@@ -100,6 +100,7 @@ class Cluster {
   void restart(Context& ctx, const std::string& member);
   /// Rolling restart: every replica first (one at a time, each observed as restart()), the leader last.
   /// Every member must be on this host: otherwise StateError naming those that are not, nothing done.
+  /// Every member's lock is taken first (Busy before anything is restarted) and held to the end.
   void restart_all(Context& ctx);
   /// Reinitializes replica `member` (POST /reinitialize: its data is cloned anew from the leader);
   /// returns once it has restarted and streams from the leader again (within patroni.create_timeout).

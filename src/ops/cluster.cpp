@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 
 #include "core/coro.hpp"
 #include "core/patroni_json.hpp"
@@ -283,10 +284,15 @@ awaitable<void> wait_running(const core::Op& op, const Layout& l) {
   co_await core::wait_until(deadline, std::move(reason), running, std::move(fail_fast), std::move(why));
 }
 
-awaitable<void> restart_member(const core::Op& op, const Layout& l) {
-  ops::InstanceLock lock(op.settings, l.qualname());
+/// The caller holds the member's lock.
+awaitable<void> restart_locked(const core::Op& op, const Layout& l) {
   co_await ops::patroni_member::restart(op, l);
   co_await wait_running(op, l);
+}
+
+awaitable<void> restart_member(const core::Op& op, const Layout& l) {
+  ops::InstanceLock lock(op.settings, l.qualname());
+  co_await restart_locked(op, l);
 }
 
 awaitable<void> restart_one(const core::Op& op, const Target& t, const std::string& member) {
@@ -314,11 +320,14 @@ awaitable<void> restart_all(const core::Op& op, const Target& t) {
   if (!elsewhere.empty())
     throw StateError("cannot restart every member of cluster '" + now.name() + "': member(s) " + core::join(elsewhere, ", ") +
                      " not on this host (credentials are never sent to an address read from the DCS); nothing was restarted");
+  // Every member's lock first: Busy before anything is restarted, and nobody else acts in between.
+  std::vector<std::unique_ptr<ops::InstanceLock>> locks;
+  for (const auto& l : layouts) locks.push_back(std::make_unique<ops::InstanceLock>(op.settings, l.qualname()));
   for (size_t i = 0; i < layouts.size(); ++i) {
     op.info("restarting member '" + order[i] + "' of cluster '" + now.name() + "' (" + std::to_string(i + 1) + "/" +
                 std::to_string(layouts.size()) + (leader && order[i] == *leader ? ", the leader" : "") + ")",
             "pglift.patroni");
-    co_await restart_member(op, layouts[i]);
+    co_await restart_locked(op, layouts[i]);
   }
 }
 

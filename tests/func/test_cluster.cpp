@@ -1,6 +1,10 @@
 // pglift::Cluster on a real two-member Patroni cluster (etcd and Patroni on loopback): what each promise
 // of pglift/cluster.hpp looks like when kept.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -130,6 +134,24 @@ TEST_CASE("Cluster: of and from_dcs agree; history, pause, rolling restart (lead
   CHECK(d.paused());
   c.resume(*env);
   CHECK(!c.paused());
+
+  // Actions take the lock of the instance they act on: while another operation holds it, Busy.
+  for (const std::string member : {"pg1", "pg2"}) {
+    const fs::path lock_file = env.prefix / ("run/locks/15-" + member + ".lock");
+    int fd = ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    REQUIRE(fd >= 0);
+    REQUIRE(::flock(fd, LOCK_EX | LOCK_NB) == 0);
+    const double pg1_before = started(env, "pg1");
+    CHECK_THROWS_AS(c.restart(*env, member), Busy);
+    CHECK_THROWS_AS(c.restart_all(*env), Busy);
+    CHECK(started(env, "pg1") == pg1_before);  // the replica, first in line: not restarted either
+    if (member == "pg1") {  // the member c acts through, and the replica
+      CHECK_THROWS_AS(c.pause(*env), Busy);
+      CHECK_THROWS_AS(c.switchover(*env), Busy);
+      CHECK_THROWS_AS(c.reinit(*env, member), Busy);
+    }
+    ::close(fd);
+  }
 
   // Restart of the replica (pg1 now): a new postmaster there, none on the leader.
   const double pg1_0 = started(env, "pg1"), pg2_0 = started(env, "pg2");
