@@ -138,14 +138,17 @@ struct Cluster::Access {
       if (!dynamic) dynamic = co_await rest.get_json("/config", 2s);
       history = co_await rest.get_json("/history", 2s);
     }
-    if (!history && !c.dcs_error_) {
+    if (!history && !c.dcs_error_) {  // its Patroni is down: the DCS's copy
       auto etcd = patroni::etcd(ps);
       const std::string key = patroni::dcs_prefix(member.cluster) + "history";
-      auto keys = co_await etcd.get_prefix(key);
-      if (auto text = patroni::key_value(keys, key)) try {
-          history = core::parse_json(*text);
-        } catch (const core::ParseError&) {
-        }
+      try {
+        auto keys = co_await etcd.get_prefix(key);
+        if (auto text = patroni::key_value(keys, key)) history = core::parse_json(*text);
+      } catch (const core::ParseError&) {
+      } catch (const Error& e) {
+        if (e.code() == ErrorCode::cancelled) throw;
+        c.dcs_error_ = e.what();  // lost since view_cluster asked it: said, not fatal
+      }
     }
     c.paused_ = view.own_status ? pause_of(view.own_status) : pause_of(dynamic);
     if (dynamic) c.dynamic_configuration_ = core::to_json(redacted_value(*dynamic));
