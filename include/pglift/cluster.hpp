@@ -138,6 +138,8 @@ class Cluster {
   bool via_member_ = false;  ///< observed through local_member_ (of), not from the DCS (from_dcs)
 };
 
+/// Cluster::of and Cluster::from_dcs with a callback: `done` gets the snapshot (an empty Cluster with an
+/// error).
 Operation start_cluster_of(Context& ctx, InstanceRef member, Callback<Cluster> done, OpOptions op = {});
 Operation start_cluster_from_dcs(Context& ctx, std::string name, Callback<Cluster> done, OpOptions op = {});
 
