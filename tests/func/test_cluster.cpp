@@ -224,6 +224,12 @@ TEST_CASE("Cluster: of and from_dcs agree; history, pause, rolling restart (lead
     CHECK(std::string(e.what()).find("member 'ghost'") != std::string::npos);
     CHECK(std::string(e.what()).find("not on this host") != std::string::npos);
   }
+  try {
+    c.reinit(*env, "ghost");
+    FAIL("a member on another host was reinitialized");
+  } catch (const StateError& e) {
+    CHECK(std::string(e.what()).find("member 'ghost'") != std::string::npos);
+  }
   const double pg1_3 = started(env, "pg1"), pg2_3 = started(env, "pg2");
   try {
     c.restart_all(*env);
