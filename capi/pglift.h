@@ -797,6 +797,49 @@ PGLIFT_API int pglift_patroni_credentials_async(pglift_ctx *ctx, const char *ins
 PGLIFT_API int pglift_patroni_log_file_async(pglift_ctx *ctx, const char *instance, uint64_t tag, pglift_op **out,
                                              pglift_error **err) PGLIFT_NOEXCEPT;
 /* --- end forms --- */
+/* --- cluster --- */
+/* ---- Patroni clusters as a whole (PGLIFT_HAS_CLUSTER) ---------------------------------------------
+ * A cluster's JSON (*out_json, and the result of every _async twin but those of get: the cluster as
+ * observed after the operation): {"name", "leader" (null: nobody leads), "paused", "source" ("rest":
+ * through a member's REST API, "dcs": the DCS's keys), "local_member" ("15/pg1" | null), "members":
+ * [as in the instance JSON's patroni.cluster_members], "history": [{"timeline", "lsn", "reason",
+ * "timestamp", "new_leader"}], "dynamic_configuration": {...} (password values redacted), "dcs_error"
+ * (only when the DCS could not be reached)}.
+ * Unsafe REST calls only go to a member of this host, with its own configuration's credentials: a
+ * member on another host cannot be restarted or reinitialized from here (PGLIFT_E_STATE naming it). */
+#define PGLIFT_HAS_CLUSTER 1
+/* The cluster of `instance` (a Patroni member of this host), through its REST API, else the DCS. */
+PGLIFT_API int pglift_cluster_get(pglift_ctx *ctx, const char *instance, char **out_json,
+                                  pglift_error **err) PGLIFT_NOEXCEPT;
+/* The cluster named `name` as the DCS of the site settings holds it (no member is asked). A name that is
+ * not letters, digits, '_', '.', '-': PGLIFT_E_INVALID_SPEC (field "cluster"); no key: NOT_FOUND. */
+PGLIFT_API int pglift_cluster_get_dcs(pglift_ctx *ctx, const char *name, char **out_json,
+                                      pglift_error **err) PGLIFT_NOEXCEPT;
+/* Restarts `member`'s PostgreSQL through its Patroni (returns once a new postmaster runs, no restart
+ * pending); member NULL: every member, replicas first and the leader last (all must be on this host,
+ * else nothing is done). Not a member: PGLIFT_E_INVALID_SPEC (field "member"). */
+PGLIFT_API int pglift_cluster_restart(pglift_ctx *ctx, const char *instance, const char *member,
+                                      pglift_error **err) PGLIFT_NOEXCEPT;
+/* Reinitializes replica `member` (its data cloned anew from the leader); returns once it streams again.
+ * The leader: PGLIFT_E_STATE. */
+PGLIFT_API int pglift_cluster_reinit(pglift_ctx *ctx, const char *instance, const char *member,
+                                     pglift_error **err) PGLIFT_NOEXCEPT;
+/* Deletes the cluster's keys from the DCS: `instance_or_name` is a cluster name, or "VERSION/NAME" (with
+ * the slash) a member of this host. Refused (PGLIFT_E_STATE) while a member is alive or still configured
+ * on this host; PGLIFT_E_DCS when the DCS cannot be reached. */
+PGLIFT_API int pglift_cluster_remove(pglift_ctx *ctx, const char *instance_or_name,
+                                     pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_cluster_get_async(pglift_ctx *ctx, const char *instance, uint64_t tag, pglift_op **out,
+                                        pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_cluster_get_dcs_async(pglift_ctx *ctx, const char *name, uint64_t tag, pglift_op **out,
+                                            pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_cluster_restart_async(pglift_ctx *ctx, const char *instance, const char *member,
+                                            uint64_t tag, pglift_op **out, pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_cluster_reinit_async(pglift_ctx *ctx, const char *instance, const char *member,
+                                           uint64_t tag, pglift_op **out, pglift_error **err) PGLIFT_NOEXCEPT;
+PGLIFT_API int pglift_cluster_remove_async(pglift_ctx *ctx, const char *instance_or_name, uint64_t tag,
+                                           pglift_op **out, pglift_error **err) PGLIFT_NOEXCEPT;
+/* --- end cluster --- */
 
 #ifdef __cplusplus
 }

@@ -12,7 +12,11 @@
 #include <functional>
 #include <thread>
 
+#include <pglift/cluster.hpp>  // cluster
+
 #include "cli_errors.hpp"
+#include "json_text.hpp"  // cluster
+#include "table.hpp"      // cluster
 #include "interrupts.hpp"
 
 namespace cli {
@@ -164,5 +168,53 @@ int patroni_pause(Session& session, const Target& target, bool pause) {
   });
   return 0;
 }
+
+// --- cluster ---
+namespace {
+
+std::string topology_table(const pglift::Cluster& c) {
+  std::vector<Row> rows;
+  for (const auto& m : c.members()) {
+    std::string lag;
+    if (m.lag) lag = std::visit([](const auto& x) -> std::string {
+      if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::string>) return x;
+      else return std::to_string(x);
+    }, *m.lag);
+    rows.push_back({m.name, m.host + (m.port ? ":" + std::to_string(m.port) : std::string()), m.role, m.state,
+                    m.timeline ? std::to_string(*m.timeline) : std::string(), lag, m.health.value_or("")});
+  }
+  std::string out = "cluster " + c.name() + ": leader " + c.leader().value_or("(none)") + (c.paused() ? ", paused" : "") +
+                    (c.dcs_error() ? ", DCS unreachable (" + *c.dcs_error() + ")" : std::string()) + "\n";
+  return out + render_table({"name", "host", "role", "state", "timeline", "lag", "health"}, rows);
+}
+
+}  // namespace
+
+int patroni_topology(Session& session, const Target& target, bool json) {
+  auto ref = resolve(session, target);
+  auto& ctx = session.context();
+  auto cluster = run_interruptible<pglift::Cluster>(session.interrupts(), [&](pglift::Callback<pglift::Cluster> done) {
+    return pglift::start_cluster_of(ctx, ref, std::move(done));
+  });
+  print(json ? indent_json(cluster.to_json()) : topology_table(cluster));
+  return 0;
+}
+
+int patroni_restart(Session& session, const Target& target, const std::optional<std::string>& member) {
+  auto cluster = pglift::Cluster::through(resolve(session, target));
+  auto& ctx = session.context();
+  run_interruptible(session.interrupts(), [&](pglift::Callback<> done) {
+    return member ? cluster.start_restart(ctx, *member, std::move(done)) : cluster.start_restart_all(ctx, std::move(done));
+  });
+  return 0;
+}
+
+int patroni_reinit(Session& session, const Target& target, const std::string& member) {
+  auto cluster = pglift::Cluster::through(resolve(session, target));
+  auto& ctx = session.context();
+  run_interruptible(session.interrupts(), [&](pglift::Callback<> done) { return cluster.start_reinit(ctx, member, std::move(done)); });
+  return 0;
+}
+// --- end cluster ---
 
 }  // namespace cli

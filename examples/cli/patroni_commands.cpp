@@ -1,6 +1,7 @@
 #include "patroni_commands.hpp"
 
 #include <memory>
+#include <optional>
 
 #include "patroni_actions.hpp"
 
@@ -54,6 +55,34 @@ void add_credentials(CLI::App& group, Commands& commands, const TargetPtr& targe
   commands.add(*command, [target, output, force](Session& s) { return patroni_credentials(s, *target, *output, *force); });
 }
 
+// --- cluster ---
+void add_topology(CLI::App& group, Commands& commands, const TargetPtr& target) {
+  auto* command = group.add_subcommand("topology", "Show the cluster's members, leader and pause.");
+  auto json = std::make_shared<bool>(false);
+  command
+      ->add_option_function<std::string>(
+          "-o,--output-format", [json](const std::string& format) { *json = format == "json"; }, "Specify the output format.")
+      ->transform(CLI::IsMember({"json"}, CLI::ignore_case));
+  commands.add(*command, [target, json](Session& s) { return patroni_topology(s, *target, *json); });
+}
+
+void add_restart(CLI::App& group, Commands& commands, const TargetPtr& target) {
+  auto* command = group.add_subcommand(
+      "restart", "Restart a member's PostgreSQL through Patroni; without --member, every member, the leader last.");
+  auto member = std::make_shared<std::optional<std::string>>();
+  command->add_option("--member", *member, "Name of the member to restart (default: every member, replicas first).")
+      ->type_name("NODE");
+  commands.add(*command, [target, member](Session& s) { return patroni_restart(s, *target, *member); });
+}
+
+void add_reinit(CLI::App& group, Commands& commands, const TargetPtr& target) {
+  auto* command = group.add_subcommand("reinit", "Reinitialize a replica: clone its data anew from the leader.");
+  auto member = std::make_shared<std::string>();
+  command->add_option("NODE", *member, "Name of the replica to reinitialize.")->required();
+  commands.add(*command, [target, member](Session& s) { return patroni_reinit(s, *target, *member); });
+}
+// --- end cluster ---
+
 }  // namespace
 
 void add_patroni_commands(CLI::App& root, Commands& commands) {
@@ -67,6 +96,11 @@ void add_patroni_commands(CLI::App& root, Commands& commands) {
   add_pause(*group, commands, target, "pause", "Pause automatic failover of the cluster.", true);
   add_credentials(*group, commands, target);
   add_pause(*group, commands, target, "resume", "Resume automatic failover of the cluster.", false);
+  // --- cluster ---
+  add_topology(*group, commands, target);
+  add_restart(*group, commands, target);
+  add_reinit(*group, commands, target);
+  // --- end cluster ---
 }
 
 }  // namespace cli

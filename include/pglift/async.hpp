@@ -11,6 +11,7 @@
 #include "pglift/databases.hpp"  // databases
 #include "pglift/hba.hpp"
 #include "pglift/apply.hpp"
+#include "pglift/cluster.hpp"  // cluster
 #include "pglift/operations.hpp"
 #include "pglift/roles.hpp"
 
@@ -355,5 +356,65 @@ auto async_validate_patroni_config(Context& ctx, InstanceRef ref, PatroniConfig 
       });
 }
 // --- end config ---
+// --- cluster ---------------------------------------------------------------------------------------
+// Completion signatures: void(std::exception_ptr[, Cluster | TopologyResult]). The actions update
+// `cluster` on success, before the completion runs: it must outlive the operation (pglift/cluster.hpp).
+template <class Token>
+auto async_cluster_of(Context& ctx, InstanceRef member, Token&& token) {
+  return detail::initiate<Token, Cluster>(std::forward<Token>(token), [&ctx, member = std::move(member)](auto cb) mutable {
+    return start_cluster_of(ctx, std::move(member), std::move(cb));
+  });
+}
+template <class Token>
+auto async_cluster_from_dcs(Context& ctx, std::string name, Token&& token) {
+  return detail::initiate<Token, Cluster>(std::forward<Token>(token), [&ctx, name = std::move(name)](auto cb) mutable {
+    return start_cluster_from_dcs(ctx, std::move(name), std::move(cb));
+  });
+}
+template <class Token>
+auto async_cluster_refresh(Context& ctx, Cluster& cluster, Token&& token) {
+  return detail::initiate<Token>(std::forward<Token>(token), [&ctx, &cluster](auto cb) { return cluster.start_refresh(ctx, std::move(cb)); });
+}
+template <class Token>
+auto async_cluster_switchover(Context& ctx, Cluster& cluster, SwitchoverOptions options, Token&& token) {
+  return detail::initiate<Token, TopologyResult>(std::forward<Token>(token), [&ctx, &cluster, options = std::move(options)](auto cb) mutable {
+    return cluster.start_switchover(ctx, std::move(options), std::move(cb));
+  });
+}
+template <class Token>
+auto async_cluster_failover(Context& ctx, Cluster& cluster, std::string candidate, Token&& token) {
+  return detail::initiate<Token, TopologyResult>(std::forward<Token>(token), [&ctx, &cluster, candidate = std::move(candidate)](auto cb) mutable {
+    return cluster.start_failover(ctx, std::move(candidate), std::move(cb));
+  });
+}
+template <class Token>
+auto async_cluster_pause(Context& ctx, Cluster& cluster, Token&& token) {
+  return detail::initiate<Token>(std::forward<Token>(token), [&ctx, &cluster](auto cb) { return cluster.start_pause(ctx, true, std::move(cb)); });
+}
+template <class Token>
+auto async_cluster_resume(Context& ctx, Cluster& cluster, Token&& token) {
+  return detail::initiate<Token>(std::forward<Token>(token), [&ctx, &cluster](auto cb) { return cluster.start_pause(ctx, false, std::move(cb)); });
+}
+template <class Token>
+auto async_cluster_restart(Context& ctx, Cluster& cluster, std::string member, Token&& token) {
+  return detail::initiate<Token>(std::forward<Token>(token), [&ctx, &cluster, member = std::move(member)](auto cb) mutable {
+    return cluster.start_restart(ctx, std::move(member), std::move(cb));
+  });
+}
+template <class Token>
+auto async_cluster_restart_all(Context& ctx, Cluster& cluster, Token&& token) {
+  return detail::initiate<Token>(std::forward<Token>(token), [&ctx, &cluster](auto cb) { return cluster.start_restart_all(ctx, std::move(cb)); });
+}
+template <class Token>
+auto async_cluster_reinit(Context& ctx, Cluster& cluster, std::string member, Token&& token) {
+  return detail::initiate<Token>(std::forward<Token>(token), [&ctx, &cluster, member = std::move(member)](auto cb) mutable {
+    return cluster.start_reinit(ctx, std::move(member), std::move(cb));
+  });
+}
+template <class Token>
+auto async_cluster_remove(Context& ctx, Cluster& cluster, Token&& token) {
+  return detail::initiate<Token>(std::forward<Token>(token), [&ctx, &cluster](auto cb) { return cluster.start_remove(ctx, std::move(cb)); });
+}
+// --- end cluster -----------------------------------------------------------------------------------
 
 }  // namespace pglift

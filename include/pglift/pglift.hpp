@@ -16,3 +16,6 @@
 /* --- config --- */
 #include "pglift/patroni_config.hpp"
 /* --- end config --- */
+// --- cluster ---
+#include "pglift/cluster.hpp"
+// --- end cluster ---

@@ -558,6 +558,11 @@ ClusterMember cluster_member(const Value& v) {
   return m;
 }
 
+// --- cluster ---
+Value cluster_member_value(const ClusterMember& member) { return member_value(member); }
+void validate_patroni_name(const std::string& field, const std::string& value) { check_patroni_name(field, value); }
+// --- end cluster ---
+
 }  // namespace core
 
 ParameterChanges parameter_changes_from_json(const std::string& json) {

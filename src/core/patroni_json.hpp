@@ -9,4 +9,12 @@ namespace pglift::core {
 /// not know are kept as JSON text, in order.
 ClusterMember cluster_member(const Value& member);
 
+// --- cluster ---
+/// A member as `instance get -o json` shows it in cluster_members.
+Value cluster_member_value(const ClusterMember& member);
+/// InvalidSpec(field) unless `value` is a valid Patroni scope or node name (letters, digits, '_', '.',
+/// '-'; not empty, no leading '-' or '.'), as InstanceSpec checks them.
+void validate_patroni_name(const std::string& field, const std::string& value);
+// --- end cluster ---
+
 }  // namespace pglift::core

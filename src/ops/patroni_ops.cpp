@@ -626,6 +626,27 @@ awaitable<void> reload(const core::Op& op, const Layout& l) {
   co_await wait_on_member(l, e.files, 10s, "configuration reload of PostgreSQL " + l.display(), reloaded, 10ms);
 }
 
+// --- cluster ---
+awaitable<std::vector<std::string>> alive_members(const PatroniSettings& ps, const std::string& cluster, const std::string& except) {
+  auto etcd = patroni::etcd(ps);
+  const std::string prefix = patroni::dcs_prefix(cluster) + "members/";
+  std::vector<std::string> alive;
+  for (const auto& [key, value] : co_await etcd.get_prefix(prefix)) {
+    std::string node = key.substr(prefix.size());
+    if (node == except) continue;
+    try {
+      auto data = core::parse_json(value);
+      const auto* api = data.find("api_url");
+      if (!api || !api->is_string()) continue;
+      const Rest member_api = Rest::from_api_url(ps, api->as_string());  // named: no class temporary in a co_await
+      if (co_await member_api.probe("/liveness", 1s) != 0) alive.push_back(node);
+    } catch (const core::ParseError&) {
+    }
+  }
+  co_return alive;
+}
+// --- end cluster ---
+
 awaitable<void> drop(const core::Op& op, const Layout& l, const DropOptions& options) {
   const auto& ps = patroni_settings(op);
   auto e = existing(op, l);
@@ -636,17 +657,7 @@ awaitable<void> drop(const core::Op& op, const Layout& l, const DropOptions& opt
   std::vector<std::string> others_alive;
   bool dcs_reachable = true;
   try {
-    for (const auto& [key, value] : co_await etcd.get_prefix(prefix + "members/")) {
-      std::string node = key.substr((prefix + "members/").size());
-      if (node == e.member.node) continue;
-      try {
-        auto data = core::parse_json(value);
-        const auto* api = data.find("api_url");
-        if (api && api->is_string() && co_await Rest::from_api_url(ps, api->as_string()).probe("/liveness", 1s) != 0)
-          others_alive.push_back(node);
-      } catch (const core::ParseError&) {
-      }
-    }
+    others_alive = co_await alive_members(ps, e.member.cluster, e.member.node);
   } catch (const Error& err) {
     if (err.code() == ErrorCode::cancelled) throw;
     dcs_reachable = false;

@@ -29,4 +29,11 @@ awaitable<void> promote(const core::Op& op, const postgres::Layout& layout);
 ConfParameters parameters(const Settings& settings, const postgres::Layout& layout);
 awaitable<ConfigurationResult> configure(const core::Op& op, const postgres::Layout& layout, const ParameterChanges& changes);
 
+// --- cluster ---
+/// The members of `cluster` (but `except`) whose REST API answers GET /liveness, at the addresses their
+/// DCS keys give (a GET: no credentials). Throws the DCS's error (Error dcs) when it cannot be reached.
+awaitable<std::vector<std::string>> alive_members(const PatroniSettings& settings, const std::string& cluster,
+                                                  const std::string& except = {});
+// --- end cluster ---
+
 }  // namespace pglift::ops::patroni_member

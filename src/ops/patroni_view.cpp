@@ -42,33 +42,6 @@ const std::string* string_at(const core::Value& v, std::initializer_list<const c
   return x->is_string() ? &x->as_string() : nullptr;
 }
 
-/// A member as its DCS key tells it (our Patroni is down: nobody serves GET /cluster).
-ClusterMember member_from_dcs(const std::string& name, const std::string& json, bool leads) {
-  ClusterMember m;
-  m.name = name;
-  m.role = leads ? "leader" : "replica";
-  try {
-    const core::Value data = core::parse_json(json);
-    if (const auto* s = string_at(data, {"state"})) m.state = *s;
-    if (const auto* a = string_at(data, {"api_url"})) m.api_url = *a;
-    if (const auto* t = data.find("timeline"); t && t->is_int()) m.timeline = t->as_int();
-    if (const auto* url = string_at(data, {"conn_url"})) {
-      // postgres://HOST:PORT/postgres
-      std::string rest = url->substr(url->find("://") == std::string::npos ? 0 : url->find("://") + 3);
-      rest = rest.substr(0, rest.find('/'));
-      if (auto colon = rest.rfind(':'); colon != std::string::npos) {
-        m.host = rest.substr(0, colon);
-        try {
-          m.port = std::stoi(rest.substr(colon + 1));
-        } catch (const std::exception&) {
-        }
-      }
-    }
-  } catch (const core::ParseError&) {
-  }
-  return m;
-}
-
 /// What pg_stat_wal_receiver says, through libpq with the cluster's superuser (bounded: connect_timeout).
 struct WalReceiverAnswer {
   std::optional<patroni::WalReceiver> row;
@@ -102,6 +75,32 @@ std::string conninfo_of(const ClusterMember& m, const std::string& user, const s
 }
 
 }  // namespace
+
+ClusterMember member_from_dcs(const std::string& name, const std::string& json, bool leads) {
+  ClusterMember m;
+  m.name = name;
+  m.role = leads ? "leader" : "replica";
+  try {
+    const core::Value data = core::parse_json(json);
+    if (const auto* s = string_at(data, {"state"})) m.state = *s;
+    if (const auto* a = string_at(data, {"api_url"})) m.api_url = *a;
+    if (const auto* t = data.find("timeline"); t && t->is_int()) m.timeline = t->as_int();
+    if (const auto* url = string_at(data, {"conn_url"})) {
+      // postgres://HOST:PORT/postgres
+      std::string rest = url->substr(url->find("://") == std::string::npos ? 0 : url->find("://") + 3);
+      rest = rest.substr(0, rest.find('/'));
+      if (auto colon = rest.rfind(':'); colon != std::string::npos) {
+        m.host = rest.substr(0, colon);
+        try {
+          m.port = std::stoi(rest.substr(colon + 1));
+        } catch (const std::exception&) {
+        }
+      }
+    }
+  } catch (const core::ParseError&) {
+  }
+  return m;
+}
 
 awaitable<std::optional<std::string>> dcs_error(const PatroniSettings& settings, const std::string& cluster) {
   auto etcd = patroni::etcd(settings);

@@ -42,6 +42,10 @@ struct ClusterView {
 /// connect_timeout 2 s). `probe_members` false: no probes, no health.
 awaitable<ClusterView> view_cluster(const core::Op& op, const ViewSource& source, bool probe_members = true);
 
+/// A member as its DCS key (`members/<name>`, JSON text) tells it: when nobody serves GET /cluster (this
+/// member's Patroni is down, or Cluster::from_dcs). Malformed JSON gives the name and role only.
+ClusterMember member_from_dcs(const std::string& name, const std::string& json, bool leads);
+
 /// The DCS's error for this cluster, nullopt when it answers.
 awaitable<std::optional<std::string>> dcs_error(const PatroniSettings& settings, const std::string& cluster);
 

@@ -123,6 +123,35 @@ expect_equal "describes the member" "cluster=$CLUSTER node=pg1 connect_address=$
     d["patroni"]["node"], d["patroni"]["restapi"]["connect_address"], d["patroni"]["postgresql"]["connect_host"])')"
 expect_equal "lists both members, pg1 leading" "leader=pg1 members=pg1,pg2 paused=False" "$(topology)"
 
+# --- cluster: `patroni topology`, a table and Cluster::to_json; `patroni restart` and `reinit` ---
+wait_healthy_replica pg2
+pglift patroni -i pg1 topology
+expect_status 0
+expect_match "names the cluster and its leader" "^cluster $CLUSTER: leader pg1\$" "$OUT"
+expect_match "has a header" '^name +host +role +state +timeline +lag +health$' "$OUT"
+expect_match "shows the leader" '^pg1 +127\.0\.1\.1:[0-9]+ +leader +running +1 +leader$' "$OUT"
+expect_match "shows the replica streaming" '^pg2 +127\.0\.1\.2:[0-9]+ +replica +(streaming|running) +1 +[0-9]+ +streaming$' "$OUT"
+pglift patroni -i pg2 topology -o json
+expect_status 0
+expect_equal "gives the cluster as JSON" "name=$CLUSTER leader=pg1 members=pg1,pg2 paused=False source=rest local=15/pg2" \
+  "$(json_summary '"name=%s leader=%s members=%s paused=%s source=%s local=%s" % (d["name"], d["leader"],
+    ",".join(sorted(m["name"] for m in d["members"])), d["paused"], d["source"], d["local_member"])')"
+pglift -L INFO patroni -i pg1 restart --member pg2
+expect_status 0
+expect_stdout ""
+expect_match "restarts pg2 through its Patroni" "INFO +pglift\.[a-z.]+ - restarting Patroni 15-pg2\$" "$ERR"
+pglift patroni -i pg1 restart --member nosuch
+expect_status 1
+expect_match "names the unknown member" "^Error: .*'nosuch'.*not a member of cluster '$CLUSTER'" "$ERR"
+pglift patroni -i pg2 reinit pg1
+expect_status 1
+expect_match "refuses the leader" "^Error: member 'pg1' is the leader of cluster '$CLUSTER'" "$ERR"
+pglift -L INFO patroni -i pg1 reinit pg2
+expect_status 0
+expect_stdout ""
+expect_match "says it streams again" "INFO +pglift\.[a-z.]+ - member 'pg2' reinitialized: it streams from the leader\$" "$ERR"
+# --- end cluster ---
+
 pglift instance env pg2
 expect_status 0
 expect_match "names the cluster" "^PATRONI_SCOPE=$CLUSTER\$" "$OUT"
@@ -221,6 +250,11 @@ expect_status 0
 expect_stdout ""
 pglift instance get pg2 -o json
 expect_equal "sees the cluster paused" "leader=pg2 members=pg1,pg2 paused=True" "$(topology)"
+# --- cluster ---
+pglift patroni -i pg1 topology
+expect_status 0
+expect_match "says the cluster is paused" "^cluster $CLUSTER: leader pg2, paused\$" "$OUT"
+# --- end cluster ---
 pglift patroni -i pg1 resume
 expect_status 0
 expect_stdout ""
