@@ -13,6 +13,7 @@
 #include "pglift/apply.hpp"
 #include "pglift/cluster.hpp"  // cluster
 #include "pglift/operations.hpp"
+#include "pglift/patroni_config.hpp"
 #include "pglift/roles.hpp"
 
 namespace pglift {
@@ -333,9 +334,6 @@ auto async_apply_instance(Context& ctx, InstanceManifest manifest, ApplyOptions 
 }
 
 // --- config: a Patroni member's configuration ----------------------------------------------------------
-}  // namespace pglift
-#include "pglift/patroni_config.hpp"
-namespace pglift {
 template <class Token>
 auto async_load_patroni_config(Context& ctx, InstanceRef ref, Token&& token) {
   return detail::initiate<Token, PatroniConfig>(std::forward<Token>(token), [&ctx, ref = std::move(ref)](auto cb) mutable {
