@@ -6,11 +6,12 @@
 # Exit status 77 (meson's "skipped") when Patroni or etcd is not installed.
 set -u -o pipefail
 
-if [[ $# -ne 1 ]]; then
-  echo "usage: $0 PGLIFT_EXE" >&2
+if [[ $# -ne 2 ]]; then
+  echo "usage: $0 PGLIFT_EXE CLUSTER_EXAMPLE_EXE" >&2
   exit 2
 fi
 PGLIFT=$(realpath "$1")
+CLUSTER_EXAMPLE=$(realpath "$2")  # examples/cpp/cluster_example.cpp, the README's C++ example
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require_unprivileged
@@ -272,6 +273,33 @@ expect_status 0
 expect_stdout ""
 pglift instance get pg1 -o json
 expect_equal "sees the promoted member leading" "leader=pg2 members=pg1,pg2 paused=False" "$(topology)"
+
+# The README's C++ example (examples/cpp/cluster_example.cpp): PatroniConfig loaded, a parameter set,
+# validated, saved and reloaded; a Cluster switched over with use_awaitable. Twice, so that pg2 leads after.
+wait_healthy_replica pg1
+run_example() {
+  COMMAND="cluster_example $*"
+  timeout 120 "$CLUSTER_EXAMPLE" "$@" </dev/null >"$SCRATCH/stdout" 2>"$SCRATCH/stderr"
+  STATUS=$?
+  OUT=$(cat "$SCRATCH/stdout")
+  ERR=$(cat "$SCRATCH/stderr")
+  printf '$ %s\n%s\n' "$COMMAND" "$OUT"
+}
+run_example pg2 work_mem=6MB pg1
+expect_status 0
+expect_match "the example set the parameter" "^set work_mem = 6MB in $CLUSTER/pg2$" "$OUT"
+expect_match "the example switched over" "^switched over: pg2 -> pg1$" "$OUT"
+expect_match "the refreshed Cluster shows the new leader" "^leader now: pg1$" "$OUT"
+expect_equal "sees pg1 leading after the example" "leader=pg1 members=pg1,pg2 paused=False" "$(topology)"
+expect_match "pg2's YAML holds the new value" "work_mem: .?6MB" "$(cat "$PREFIX/etc/patroni/15-pg2.yaml")"
+wait_healthy_replica pg2
+run_example pg1 work_mem=7MB
+expect_status 0
+expect_match "the example switched back" "^switched over: pg1 -> pg2$" "$OUT"
+run_example pg1 work_mem=-1MB
+expect_status 1
+expect_match "an invalid value is refused, naming the parameter" "work_mem" "$ERR"
+expect_equal "pg2 leads again" "leader=pg2 members=pg1,pg2 paused=False" "$(topology)"
 
 pglift patroni -i pg2 switchover --candidate nosuch
 expect_status 1
