@@ -13,3 +13,7 @@
 #include "pglift/roles.hpp"
 #include "pglift/settings.hpp"
 #include "pglift/version.hpp"
+/* --- stream --- */
+#include "pglift/cluster_watch.hpp"
+#include "pglift/streams.hpp"
+/* --- end stream --- */
