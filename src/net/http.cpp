@@ -245,7 +245,8 @@ awaitable<Response> stream_exchange(Stream& stream, http::request<http::string_b
   while (!parser.is_done()) {
     parser.get().body().data = piece;
     parser.get().body().size = sizeof piece;
-    std::tie(ec, std::ignore) = co_await http::async_read(stream, buffer, parser, no_throw);
+    // read_some: returns with what has arrived (async_read would wait for the end of the body).
+    std::tie(ec, std::ignore) = co_await http::async_read_some(stream, buffer, parser, no_throw);
     if (ec == http::error::need_buffer) ec = {};  // the piece is full: hand it on, read on
     if (ec) label.fail(ec, "reading the response body");
     const std::string_view got(piece, sizeof piece - parser.get().body().size);
