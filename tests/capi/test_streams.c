@@ -103,7 +103,7 @@ static void logs(pglift_ctx *ctx) {
   OK(pglift_instance_logs_async(ctx, "logs", 1, 4, &op, ERR));
   for (i = 0; i < MARKERS; ++i) {
     snprintf(sql, sizeof sql, "SELECT 'marker-%02d'", i);
-    OK(pglift_database_run(ctx, "logs", sql, NULL, &json, ERR));
+    OK(pglift_database_run(ctx, "logs", sql, "{\"databases\": [\"postgres\"]}", &json, ERR));
     pglift_free(json);
   }
   snprintf(marker, sizeof marker, "'marker-%02d'", MARKERS - 1);
@@ -111,6 +111,7 @@ static void logs(pglift_ctx *ctx) {
   for (i = 0; i < MARKERS; ++i) {
     const char *at;
     snprintf(marker, sizeof marker, "'marker-%02d'", i);
+    if (count_of(all, marker) != 1) fprintf(stderr, "%s %d times in:\n%s\n", marker, count_of(all, marker), all);
     CHECK(count_of(all, marker) == 1);
     at = strstr(all, marker);
     CHECK(previous == NULL || at > previous);
@@ -149,9 +150,16 @@ static void cluster(pglift_ctx *ctx) {
   CHECK(contains(all, "\"kind\":\"member_added\",\"member\":\"w2\""));
   OK(pglift_patroni_switchover(ctx, "w1", "w2", NULL, &json, ERR));
   pglift_free(json);
-  CHECK(collect(ctx, 5, &all, &len, "\"after\":\"w2\"", 60) == 0);
+  CHECK(collect(ctx, 5, &all, &len, "\"kind\":\"role_changed\",\"member\":\"w2\"", 60) == 0);
   fprintf(stderr, "cluster events:\n%s\n", all);
-  CHECK(contains(all, "\"kind\":\"role_changed\",\"member\":\"w2\""));
+  /* In etcd's order: the old leader lets go, the new one takes the key, then reports its new role. */
+  {
+    const char *released = strstr(all, "\"kind\":\"leader_changed\",\"member\":\"w1\",\"before\":\"w1\",\"after\":null");
+    const char *taken = strstr(all, "\"kind\":\"leader_changed\",\"member\":\"w2\",\"before\":null,\"after\":\"w2\"");
+    const char *promoted = strstr(all, "\"kind\":\"role_changed\",\"member\":\"w2\"");
+    CHECK(released != NULL && taken != NULL && promoted != NULL);
+    CHECK(released < taken && taken < promoted);
+  }
   pglift_op_cancel(op);
   CHECK(collect(ctx, 5, &all, &len, NULL, 10) == PGLIFT_OP_CANCELLED);
   pglift_op_free(op);

@@ -17,6 +17,7 @@
 
 using namespace pglift;
 using namespace std::chrono_literals;
+namespace asio = boost::asio;
 
 namespace {
 
