@@ -738,7 +738,9 @@ PGLIFT_API int pglift_instance_configure_with_async(pglift_ctx *ctx, const char 
  * pglift_op_cancel (or pglift_op_free) still ends it at once. A program that stops draining thus stops
  * its streams, and loses none of their data. */
 
-/* The instance's current PostgreSQL log file as text (not followed): *out_text, freed with pglift_free. */
+/* The instance's current PostgreSQL log file as text (not followed): *out_text, freed with pglift_free.
+ * Here and in "log" DATA events, passwords are masked as in every message of the library (a logged
+ * ALTER ROLE ... PASSWORD '...'), and each DATA event holds whole lines (but a line over 64 KiB). */
 PGLIFT_API int pglift_instance_logs(pglift_ctx *ctx, const char *instance, char **out_text,
                                     pglift_error **err) PGLIFT_NOEXCEPT;
 /* The current log file as DATA events (target "log"). follow 0: the op ends SUCCEEDED after the file's

@@ -1,5 +1,6 @@
 // stream: instance logs and the cluster watch as DATA events; DATA events are never dropped, their
 // producer waits for room (EventQueue::push_data, pglift::StreamGate).
+#include <future>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -38,11 +39,21 @@ extern "C" {
 int pglift_instance_logs(pglift_ctx* ctx, const char* instance, char** out_text, pglift_error** err) noexcept {
   return guard(err, [&] {
     require(out_text, "out_text");
+    auto ref = ref_of(instance);
+    // The stream's reading (not followed): the same masking as its DATA events.
     std::string text;
-    pglift::read_instance_logs(context(ctx), ref_of(instance), false, [&](std::string_view chunk) {
-      text += chunk;
-      return true;
-    });
+    std::promise<void> ended;
+    pglift::start_read_instance_logs(
+        context(ctx), std::move(ref), false,
+        [&text](std::string_view chunk) {
+          text += chunk;
+          return true;
+        },
+        [&ended](std::exception_ptr e) {
+          if (e) ended.set_exception(e);
+          else ended.set_value();
+        });
+    ended.get_future().get();
     capi::put(out_text, text);
   });
 }

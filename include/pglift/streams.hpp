@@ -28,9 +28,11 @@ class StreamGate {
   std::shared_ptr<State> state_;
 };
 
-/// The instance's current log file, chunk by chunk, as read_instance_logs() does; with `follow`, goes on
-/// (woken by inotify, across rotations) until `chunk` returns false (then `done` gets success) or the
-/// operation is cancelled (Cancelled). Without follow, ends after the current content. `chunk` runs on
+/// The instance's current log file, chunk by chunk; with `follow`, goes on (woken by inotify, across
+/// rotations) until `chunk` returns false (then `done` gets success) or the operation is cancelled
+/// (Cancelled). Without follow, ends after the current content. Chunks hold whole lines (but a line
+/// longer than 64 KiB, or the unfinished last line at the end of a read without follow), passwords
+/// masked as in every event (`password=...`, and a logged statement's `PASSWORD '...'`). `chunk` runs on
 /// a library thread: it must not block nor make blocking libpglift calls; `gate` holds it back.
 Operation start_read_instance_logs(Context& ctx, InstanceRef ref, bool follow,
                                    std::function<bool(std::string_view chunk)> chunk, Callback<> done,

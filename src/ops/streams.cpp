@@ -6,11 +6,13 @@
 #include <cstring>
 #include <fstream>
 #include <mutex>
+#include <utility>
 
 #include "ops/context_impl.hpp"
 #include "ops/lookup.hpp"
 #include "ops/stream_gate.hpp"
 #include "pglift/streams.hpp"
+#include "postgres/databases.hpp"
 #include "postgres/layout.hpp"
 
 namespace pglift {
@@ -78,6 +80,10 @@ awaitable<void> pass(const StreamGate& gate) {
 
 namespace {
 
+/// Log lines as every event of the library: password values masked, as key=value (conninfo) and as a
+/// logged statement's PASSWORD '...' literal.
+std::string masked(std::string_view lines) { return postgres::dbsql::redact_sql(redact_secrets(lines)); }
+
 /// Up to `limit` bytes of `file` from `offset` (empty at its end or when it is gone).
 std::string read_from(const fs::path& file, std::uintmax_t offset, std::size_t limit) {
   std::ifstream in(file, std::ios::binary);
@@ -110,22 +116,37 @@ awaitable<void> logs_body(const core::Op& op, InstanceRef ref, bool follow, std:
         ::inotify_add_watch(fd, l.datadir.c_str(), IN_CLOSE_WRITE | IN_MOVED_TO) < 0)
       throw SystemError("cannot watch the log of instance " + l.display() + ": " + std::strerror(errno));
   }
-  // Hands out what the file holds past `offset`; false when `chunk` asked to stop.
-  auto flush = [&]() -> awaitable<bool> {
+  // Hands out what the file holds past `offset`, in whole lines (a line longer than a chunk goes in
+  // pieces), each chunk masked (masked()); `final`: the line
+  // not ended yet too. False when `chunk` asked to stop.
+  std::string pending;
+  auto flush = [&](bool final) -> awaitable<bool> {
     for (;;) {
       std::string data = read_from(file, offset, chunk_limit);
-      if (data.empty()) co_return true;
-      co_await pass(gate);
+      if (data.empty()) break;
       offset += data.size();
-      if (!chunk(data)) co_return false;
+      pending += data;
+      std::size_t end = pending.rfind('\n');
+      if (end == std::string::npos) {
+        if (pending.size() < chunk_limit) continue;
+        end = pending.size() - 1;
+      }
+      std::string lines = pending.substr(0, end + 1);
+      pending.erase(0, end + 1);
+      co_await pass(gate);
+      if (!chunk(masked(lines))) co_return false;
     }
+    if (!final || pending.empty()) co_return true;
+    std::string rest = std::exchange(pending, {});
+    co_await pass(gate);
+    co_return chunk(masked(rest));
   };
   char events[4096];
   for (;;) {
-    if (!co_await flush() || !follow) co_return;
+    if (!co_await flush(!follow) || !follow) co_return;
     co_await watch->async_read_some(asio::buffer(events), asio::use_awaitable);  // drained: we re-read what changed
     if (auto now = postgres::current_log_file(l); now && *now != file) {
-      if (!co_await flush()) co_return;  // the end of the old file, then the new one from its start
+      if (!co_await flush(true)) co_return;  // the end of the old file, then the new one from its start
       file = *now;
       offset = 0;
     }

@@ -51,7 +51,10 @@ static void logs(pglift_ctx *ctx) {
   OK(pglift_instance_create(ctx, spec, strlen(spec), PGLIFT_CREATE_DEFAULT, &json, ERR));
   pglift_free(json);
 
-  /* Blocking: the current file as text. */
+  /* Blocking: the current file as text, a logged password masked. */
+  OK(pglift_database_run(ctx, "logs", "CREATE ROLE canary_role PASSWORD 'canary-secret-4711'",
+                         "{\"databases\": [\"postgres\"]}", &json, ERR));
+  pglift_free(json);
   OK(pglift_database_run(ctx, "logs", "SELECT 'blocking-marker'", NULL, &json, ERR));
   pglift_free(json);
   {
@@ -63,6 +66,7 @@ static void logs(pglift_ctx *ctx) {
       sleep_ms(20);
     }
     CHECK(contains(text, "statement: SELECT 'blocking-marker'"));
+    CHECK(contains(text, "canary_role") && !contains(text, "canary-secret-4711"));
     pglift_free(text);
     text = NULL;
   }
@@ -74,6 +78,7 @@ static void logs(pglift_ctx *ctx) {
   OK(pglift_instance_logs_async(ctx, "logs", 0, 2, &op, ERR));
   CHECK(collect(ctx, 2, &all, &len, NULL, 30) == PGLIFT_OP_SUCCEEDED);
   CHECK(contains(all, "statement: SELECT 'blocking-marker'"));
+  CHECK(contains(all, "canary_role") && !contains(all, "canary-secret-4711"));
   pglift_op_free(op);
   free(all);
   all = NULL;
