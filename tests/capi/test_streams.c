@@ -128,6 +128,15 @@ static void logs(pglift_ctx *ctx) {
   pglift_op_free(op);
   free(all);
   OK(pglift_ctx_set_event_capacity(ctx, 1024, ERR));
+
+  /* A plain instance has no cluster to watch: the op fails (PGLIFT_E_STATE), the call did not. */
+  OK(pglift_cluster_watch_async(ctx, "logs", 6, &op, ERR));
+  CHECK(pglift_op_wait(op, 30000) == 1);
+  CHECK(pglift_op_state_of(op) == PGLIFT_OP_FAILED);
+  CHECK(pglift_error_code(pglift_op_error(op)) == PGLIFT_E_STATE);
+  CHECK(contains(pglift_error_message(pglift_op_error(op)), "not managed by Patroni"));
+  CHECK(drain_until_done(ctx, 6, 10) == PGLIFT_OP_FAILED);
+  pglift_op_free(op);
   OK(pglift_instance_drop(ctx, "logs", ERR));
 }
 

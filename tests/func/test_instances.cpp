@@ -455,7 +455,7 @@ TEST_CASE("the log stream: followed chunks of whole lines, held back by its gate
         changed.notify_all();
         return true;
       },
-      boost::asio::bind_cancellation_slot(cancel.slot(), boost::asio::use_future), gate);
+      gate, boost::asio::bind_cancellation_slot(cancel.slot(), boost::asio::use_future));
 
   sql(*env, "main", "SELECT 'first-marker'");
   REQUIRE(wait_for("statement: SELECT 'first-marker'"));
