@@ -12,8 +12,9 @@ namespace pglift {
 /// Flow control for a streaming operation: while the gate is held, the operation waits before handing
 /// out its next item (a log chunk, a cluster event) instead of dropping anything; release() lets it go
 /// on. The wait is cancellable (cancelling the operation ends it). Copies share one gate; hold() and
-/// release() may be called from any thread, including from the item callback itself. A default gate
-/// is open and stays open unless someone holds it.
+/// release() may be called from any thread, including from the item callback itself, but not while
+/// the Context of the operation is being destroyed. A default gate is open and stays open unless
+/// someone holds it.
 class StreamGate {
  public:
   StreamGate();

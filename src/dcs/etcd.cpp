@@ -80,6 +80,11 @@ struct StreamError : Error {
   explicit StreamError(const std::string& message) : Error(ErrorCode::http, message) {}
 };
 
+/// etcd refused the watch's token (expired: --auth-token-ttl): authenticate again, then watch again.
+struct TokenRefused : Error {
+  explicit TokenRefused(const std::string& message) : Error(ErrorCode::http, message) {}
+};
+
 WatchResponse watch_response(const Value& object) {
   if (const Value* error = object.find("error"); error) {
     const Value* message = error->find("message");
@@ -99,6 +104,8 @@ WatchResponse watch_response(const Value& object) {
       throw WatchRefused("etcd: the watch was refused: its start revision was compacted (the oldest revision "
                          "still available is " + std::to_string(compacted) + ")");
     const Value* reason = result->find("cancel_reason");
+    if (reason && reason->is_string() && reason->as_string().find("invalid auth token") != std::string::npos)
+      throw TokenRefused("etcd: the watch was refused: " + reason->as_string());
     throw WatchRefused("etcd: the watch was cancelled by etcd" +
                        (reason && reason->is_string() ? ": " + reason->as_string() : std::string()));
   }
@@ -319,7 +326,13 @@ awaitable<bool> Etcd::watch_on(const net::Endpoint& host, const std::string& pre
     }
     co_return true;
   };
-  auto response = co_await net::stream("POST", host, "/v3/watch", core::to_json(create), request_options(), consume);
+  net::Response response;
+  try {
+    response = co_await net::stream("POST", host, "/v3/watch", core::to_json(create), request_options(), consume);
+  } catch (const TokenRefused&) {
+    token_.reset();  // authenticate again at the next attempt
+    throw;
+  }
   if (stopped) co_return true;
   if (response.status == 401 && options_.auth) {
     token_.reset();  // expired: authenticate again at the next attempt

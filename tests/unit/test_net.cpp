@@ -953,6 +953,30 @@ TEST_CASE("etcd watch_prefix: an etcd gone for longer than reconnect_within fail
   }
 }
 
+TEST_CASE("etcd watch_prefix with authentication: the token is sent; without credentials etcd's refusal ends it at once") {
+  NetRunner r;
+  EtcdServer etcd;
+  etcd.wait_ready(r);
+  REQUIRE(etcd.gateway(r, "/v3/auth/user/add", R"({"name":"root","password":"r00t-pw"})").status == 200);
+  REQUIRE(etcd.gateway(r, "/v3/auth/role/add", R"({"name":"root"})").status == 200);
+  REQUIRE(etcd.gateway(r, "/v3/auth/user/grant", R"({"user":"root","role":"root"})").status == 200);
+  REQUIRE(etcd.gateway(r, "/v3/auth/enable", "{}").status == 200);
+  dcs::Etcd client({.hosts = {etcd.endpoint}, .auth = net::BasicAuth{"root", "r00t-pw"}});
+  auto snapshot = r.run(client.snapshot("/service/auth/"));
+  dcs::Etcd watcher({.hosts = {etcd.endpoint}, .auth = net::BasicAuth{"root", "r00t-pw"}});
+  BackgroundWatch watch(watcher, "/service/auth/", snapshot.revision + 1);
+  r.run(client.put("/service/auth/k", "v"));
+  REQUIRE(watch.wait_for(1));
+  CHECK(watch.keys() == std::vector<std::string>{"/service/auth/k=v"});
+
+  dcs::Etcd anonymous({.hosts = {etcd.endpoint}});
+  dcs::WatchHandler never = [](std::vector<dcs::WatchEvent>) -> awaitable<bool> { co_return true; };
+  auto start = Clock::now();
+  CHECK_THROWS_WITH_AS(r.run(anonymous.watch_prefix("/service/auth/", 1, never)),
+                       doctest::Contains("etcdserver: user name is empty"), Error);
+  CHECK(since(start) < 5s);  // refused: not retried until reconnect_within
+}
+
 TEST_CASE("cluster events: a snapshot describes the cluster; each key change makes the events it means, no more") {
   auto member = [](const std::string& role, const std::string& state) {
     return R"({"conn_url":"postgres://127.0.0.1:5432/postgres","api_url":"http://127.0.0.1:8008/patroni","state":")" +
