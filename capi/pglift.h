@@ -730,7 +730,7 @@ PGLIFT_API int pglift_instance_configure_with_async(pglift_ctx *ctx, const char 
 /* --- stream --- */
 /* ---- Streams (PGLIFT_HAS_DATA_EVENTS, PGLIFT_HAS_CLUSTER_WATCH) ----------------------------------- *
  * A streaming op delivers its items as PGLIFT_EVENT_DATA events carrying its tag; target says what the
- * message is: "log" (a piece of a PostgreSQL log file, as written: it may end mid-line) or "cluster"
+ * message is: "log" (whole lines of a PostgreSQL log file, see pglift_instance_logs) or "cluster"
  * (one cluster event as JSON: {"kind", "member", "before", "after", "revision"}, see
  * pglift_cluster_watch_async). For one op, DATA events come in order and before its OP_DONE.
  * DATA events are never dropped: when the queue holds its capacity (pglift_ctx_set_event_capacity),
