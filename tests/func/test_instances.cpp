@@ -464,6 +464,7 @@ TEST_CASE("the log stream: followed chunks of whole lines, held back by its gate
 
   // Held: what is logged meanwhile waits, then comes whole on release.
   gate.hold();
+  CHECK(gate.held());
   sql(*env, "main", "SELECT 'held-marker'");
   const auto log = instance_log_file(*env, ref);
   CHECK(eventually(10s, [&] {
@@ -476,6 +477,7 @@ TEST_CASE("the log stream: followed chunks of whole lines, held back by its gate
     CHECK_FALSE(changed.wait_for(lock, 200ms, [&] { return text.find("held-marker") != std::string::npos; }));
   }
   gate.release();
+  CHECK_FALSE(gate.held());
   REQUIRE(wait_for("statement: SELECT 'held-marker'"));
   {
     std::lock_guard lock(mutex);
@@ -486,6 +488,17 @@ TEST_CASE("the log stream: followed chunks of whole lines, held back by its gate
   cancel.emit(boost::asio::cancellation_type::terminal);
   REQUIRE(done.wait_for(10s) == std::future_status::ready);
   CHECK_THROWS_AS(done.get(), Cancelled);
+
+  // Following until the chunk callback says no more: success.
+  {
+    std::promise<void> stopped;
+    start_read_instance_logs(
+        *env, ref, true, [](std::string_view) { return false; },
+        [&](std::exception_ptr e) { e ? stopped.set_exception(e) : stopped.set_value(); });
+    auto f = stopped.get_future();
+    REQUIRE(f.wait_for(10s) == std::future_status::ready);
+    f.get();
+  }
 
   // Not following: the current content, then success.
   std::string all;
