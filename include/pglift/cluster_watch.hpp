@@ -36,7 +36,9 @@ std::string to_json(const ClusterEvent& event);
 /// state (member_added for each member, leader_changed from none, paused when paused) as of a snapshot;
 /// the watch then starts at the snapshot's revision + 1, so no change between the two is missed. A
 /// broken etcd connection is resumed from the last revision seen, on any etcd host, within 30 s; after
-/// that, Error(dcs). StateError when the instance is not a Patroni member. `on_event` runs on the
+/// that, Error(dcs) (as at once when no host answers the first snapshot). StateError when the instance
+/// is not a Patroni member. Keys followed: leader, members/<name> (role, state), config (pause); others
+/// (history, sync, status...) make no event. `on_event` runs on the
 /// calling thread (blocking libpglift calls allowed in it).
 void watch_cluster(Context& ctx, const InstanceRef& member, const std::function<bool(const ClusterEvent&)>& on_event);
 
