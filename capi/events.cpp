@@ -32,11 +32,12 @@ void EventQueue::sync_fd() {
 void EventQueue::push(std::unique_ptr<pglift_event> ev) noexcept {
   try {
     std::lock_guard lock(mutex_);
-    if (ev->kind != PGLIFT_EVENT_OP_DONE && events_.size() >= capacity_) {
+    // Only log and progress events are ever dropped: completions and (stream) DATA events are kept.
+    auto droppable = [](const auto& e) { return e->kind == PGLIFT_EVENT_LOG || e->kind == PGLIFT_EVENT_PROGRESS; };
+    if (droppable(ev) && events_.size() >= capacity_) {
       ++dropped_;
-      auto oldest = std::find_if(events_.begin(), events_.end(),
-                                 [](const auto& e) { return e->kind != PGLIFT_EVENT_OP_DONE; });
-      if (oldest == events_.end()) return;  // only completions queued: the newcomer goes
+      auto oldest = std::find_if(events_.begin(), events_.end(), droppable);
+      if (oldest == events_.end()) return;  // only completions and data queued: the newcomer goes
       events_.erase(oldest);
     }
     events_.push_back(std::move(ev));
@@ -47,6 +48,28 @@ void EventQueue::push(std::unique_ptr<pglift_event> ev) noexcept {
   }
   cond_.notify_one();
 }
+
+// --- stream ---
+void EventQueue::push_data(std::unique_ptr<pglift_event> ev, const pglift::StreamGate& gate) {
+  {
+    std::lock_guard lock(mutex_);
+    events_.push_back(std::move(ev));
+    if (events_.size() >= capacity_) {
+      // Under the queue's mutex, as next() releases: no release can slip between the check and the hold.
+      held_gates_.push_back(gate);
+      gate.hold();
+    }
+    sync_fd();
+  }
+  cond_.notify_one();
+}
+
+void EventQueue::release_gates() {
+  if (held_gates_.empty() || events_.size() >= capacity_) return;
+  for (const auto& gate : held_gates_) gate.release();
+  held_gates_.clear();
+}
+// --- end stream ---
 
 void EventQueue::sink(const pglift::Event& event) noexcept {
   try {
@@ -85,6 +108,7 @@ int EventQueue::next(int timeout_ms, pglift_event** out) {
   if (events_.empty()) return 0;
   *out = events_.front().release();
   events_.pop_front();
+  release_gates();  // stream
   sync_fd();
   return 1;
 }
@@ -102,6 +126,7 @@ void EventQueue::set_capacity(std::size_t capacity) {
   if (capacity < 1) throw pglift::InvalidSpec("capacity", "0", "must be at least 1");
   std::lock_guard lock(mutex_);
   capacity_ = capacity;
+  release_gates();  // stream
 }
 
 }  // namespace capi

@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "pglift.h"
 #include "pglift/context.hpp"
@@ -18,6 +19,7 @@
 #include "pglift/instance.hpp"
 #include "pglift/operations.hpp"
 #include "pglift/settings.hpp"
+#include "pglift/streams.hpp"  // stream
 
 struct pglift_error {
   int code = PGLIFT_E_INTERNAL;
@@ -91,6 +93,10 @@ class EventQueue {
 
   /// From library threads (the core's sink) and completions; never throws.
   void push(std::unique_ptr<pglift_event> ev) noexcept;
+  /// stream: a DATA event, never dropped; when the queue then holds its capacity, `gate` is held until
+  /// next() has taken enough for the queue to be below it again (the streaming op waits meanwhile).
+  /// Throws only out of memory: the streaming op then fails rather than lose an item.
+  void push_data(std::unique_ptr<pglift_event> ev, const pglift::StreamGate& gate);
   /// The core's EventSink: filters by level, converts, pushes.
   void sink(const pglift::Event& event) noexcept;
   int next(int timeout_ms, pglift_event** out);
@@ -102,6 +108,7 @@ class EventQueue {
 
  private:
   void sync_fd();  // with mutex_ held: the eventfd readable iff something to take
+  void release_gates();  // stream: with mutex_ held, when below capacity
 
   std::mutex mutex_;
   std::condition_variable cond_;
@@ -112,6 +119,7 @@ class EventQueue {
   int fd_ = -1;
   std::atomic<int> log_level_{PGLIFT_LOG_INFO};
   std::atomic<std::uint64_t> dropped_{0};
+  std::vector<pglift::StreamGate> held_gates_;  // stream: producers waiting for room
 };
 
 /// The state of an async op, shared by the pglift_op handle and the core's completion callback.

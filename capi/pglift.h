@@ -96,6 +96,8 @@ extern "C" {
 #define PGLIFT_HAS_CONF_TEXT 1    /* pglift_instance_parameters_text, pglift_instance_configure_text */
 #define PGLIFT_HAS_APPLY 1        /* pglift_instance_alter, pglift_instance_apply, PGLIFT_APPLY_DRY_RUN */
 #define PGLIFT_HAS_SCHEMAS 1      /* pglift_role_schema, pglift_database_schema, pglift_instance_log_file */
+#define PGLIFT_HAS_DATA_EVENTS 1   /* stream: PGLIFT_EVENT_DATA, pglift_instance_logs(_async) */
+#define PGLIFT_HAS_CLUSTER_WATCH 1 /* stream: pglift_cluster_watch_async */
 #define PGLIFT_HAS_DRY_RUN 1      /* the _with forms of role, database and configuration writes, PGLIFT_OP_DRY_RUN */
 
 /* The version of the library actually loaded, "MAJOR.MINOR.PATCH" (static storage, never NULL). */
@@ -554,14 +556,17 @@ PGLIFT_API void pglift_op_free(pglift_op *op) PGLIFT_NOEXCEPT;
 /* Completions, log records and progress steps are events on a per-context queue that you drain with
  * pglift_ctx_next_event: no callback ever runs on a library thread. The queue is bounded (1024 events
  * by default): when it is full, the oldest log or progress event is dropped to make room (counted by
- * pglift_ctx_dropped_events); OP_DONE events are never dropped (they may exceed the bound).
+ * pglift_ctx_dropped_events); OP_DONE events are never dropped (they may exceed the bound). Nor are
+ * DATA events: a streaming op whose DATA event finds the queue full waits (cancellably) until you take
+ * events, rather than drop or queue more (see "Streams" below).
  * An event is immutable and owned by you: read it from any thread, free it exactly once. */
 typedef struct pglift_event pglift_event;
 
 typedef enum pglift_event_kind {
   PGLIFT_EVENT_OP_DONE = 1,  /* an async op ended: tag, op state, status */
   PGLIFT_EVENT_LOG = 2,      /* a log record: tag, level, target, message */
-  PGLIFT_EVENT_PROGRESS = 3  /* a step began or ended: tag, phase, message (the step title) */
+  PGLIFT_EVENT_PROGRESS = 3, /* a step began or ended: tag, phase, message (the step title) */
+  PGLIFT_EVENT_DATA = 4      /* stream: an item of a streaming op (PGLIFT_HAS_DATA_EVENTS): tag, target, message */
 } pglift_event_kind;
 
 /* Log levels, ordered as Python's logging levels. */
@@ -840,6 +845,38 @@ PGLIFT_API int pglift_cluster_reinit_async(pglift_ctx *ctx, const char *instance
 PGLIFT_API int pglift_cluster_remove_async(pglift_ctx *ctx, const char *instance_or_name, uint64_t tag,
                                            pglift_op **out, pglift_error **err) PGLIFT_NOEXCEPT;
 /* --- end cluster --- */
+/* --- stream --- */
+/* ---- Streams (PGLIFT_HAS_DATA_EVENTS, PGLIFT_HAS_CLUSTER_WATCH) ----------------------------------- *
+ * A streaming op delivers its items as PGLIFT_EVENT_DATA events carrying its tag; target says what the
+ * message is: "log" (whole lines of a PostgreSQL log file, see pglift_instance_logs) or "cluster"
+ * (one cluster event as JSON: {"kind", "member", "before", "after", "revision"}, see
+ * pglift_cluster_watch_async). For one op, DATA events come in order and before its OP_DONE.
+ * DATA events are never dropped: when the queue holds its capacity (pglift_ctx_set_event_capacity),
+ * the op queues no more until pglift_ctx_next_event has taken some; meanwhile it waits, and
+ * pglift_op_cancel (or pglift_op_free) still ends it at once. A program that stops draining thus stops
+ * its streams, and loses none of their data. */
+
+/* The instance's current PostgreSQL log file as text (not followed): *out_text, freed with pglift_free.
+ * Here and in "log" DATA events, passwords are masked as in every message of the library (a logged
+ * ALTER ROLE ... PASSWORD '...'), and each DATA event holds whole lines (but a line over 64 KiB). */
+PGLIFT_API int pglift_instance_logs(pglift_ctx *ctx, const char *instance, char **out_text,
+                                    pglift_error **err) PGLIFT_NOEXCEPT;
+/* The current log file as DATA events (target "log"). follow 0: the op ends SUCCEEDED after the file's
+ * current content. follow 1: it goes on as PostgreSQL writes (across log rotations) until cancelled, then
+ * ends CANCELLED. Another follow value fails with PGLIFT_E_INVALID_SPEC (field "follow"). */
+PGLIFT_API int pglift_instance_logs_async(pglift_ctx *ctx, const char *instance, int follow, uint64_t tag,
+                                          pglift_op **out, pglift_error **err) PGLIFT_NOEXCEPT;
+/* Watches the Patroni cluster of member `instance` in its DCS (etcd's watch API, no polling): DATA events
+ * (target "cluster"), first describing the current state (member_added for each member, leader_changed
+ * from null, paused when paused), then one per change: kind "leader_changed" (member: the new leader, or
+ * the old one when none leads; before/after: the leaders), "member_added" / "member_removed" (after /
+ * before: its role), "role_changed" / "state_changed" (before/after), "paused", "resumed" (member "").
+ * Runs until cancelled (OP_DONE CANCELLED) or a failure (FAILED: not a Patroni member, PGLIFT_E_STATE;
+ * etcd gone for more than 30 s, PGLIFT_E_DCS). A broken etcd connection is resumed from the last
+ * revision seen, on any etcd host: no change is lost or repeated. */
+PGLIFT_API int pglift_cluster_watch_async(pglift_ctx *ctx, const char *instance, uint64_t tag, pglift_op **out,
+                                          pglift_error **err) PGLIFT_NOEXCEPT;
+/* --- end stream --- */
 
 #ifdef __cplusplus
 }

@@ -416,3 +416,41 @@ auto async_cluster_remove(Context& ctx, Cluster& cluster, Token&& token) {
 // --- end cluster -----------------------------------------------------------------------------------
 
 }  // namespace pglift
+// --- stream ---------------------------------------------------------------------------------------------
+#include "pglift/cluster_watch.hpp"
+#include "pglift/streams.hpp"
+
+namespace pglift {
+/// start_read_instance_logs() with a token: completes (void(std::exception_ptr)) when `chunk` returns
+/// false, the (not followed) file is read, or the token's cancellation slot fires (Cancelled). The
+/// form with a StreamGate lets the consumer hold the stream back.
+template <class Token>
+auto async_read_instance_logs(Context& ctx, InstanceRef ref, bool follow, std::function<bool(std::string_view)> chunk,
+                              StreamGate gate, Token&& token) {
+  return detail::initiate<Token>(std::forward<Token>(token), [&ctx, ref = std::move(ref), follow, chunk = std::move(chunk),
+                                                             gate = std::move(gate)](auto cb) mutable {
+    return start_read_instance_logs(ctx, std::move(ref), follow, std::move(chunk), std::move(cb), {}, std::move(gate));
+  });
+}
+template <class Token>
+auto async_read_instance_logs(Context& ctx, InstanceRef ref, bool follow, std::function<bool(std::string_view)> chunk,
+                              Token&& token) {
+  return async_read_instance_logs(ctx, std::move(ref), follow, std::move(chunk), StreamGate{}, std::forward<Token>(token));
+}
+/// start_watch_cluster() with a token: completes on an error, or Cancelled through the token's
+/// cancellation slot (use_awaitable: cancelling the awaiting coroutine).
+template <class Token>
+auto async_watch_cluster(Context& ctx, InstanceRef member, std::function<void(const ClusterEvent&)> on_event,
+                         StreamGate gate, Token&& token) {
+  return detail::initiate<Token>(std::forward<Token>(token), [&ctx, member = std::move(member), on_event = std::move(on_event),
+                                                             gate = std::move(gate)](auto cb) mutable {
+    return start_watch_cluster(ctx, std::move(member), std::move(on_event), std::move(cb), {}, std::move(gate));
+  });
+}
+template <class Token>
+auto async_watch_cluster(Context& ctx, InstanceRef member, std::function<void(const ClusterEvent&)> on_event,
+                         Token&& token) {
+  return async_watch_cluster(ctx, std::move(member), std::move(on_event), StreamGate{}, std::forward<Token>(token));
+}
+}  // namespace pglift
+// --- end stream -----------------------------------------------------------------------------------------

@@ -19,3 +19,7 @@
 // --- cluster ---
 #include "pglift/cluster.hpp"
 // --- end cluster ---
+/* --- stream --- */
+#include "pglift/cluster_watch.hpp"
+#include "pglift/streams.hpp"
+/* --- end stream --- */

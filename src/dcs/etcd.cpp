@@ -1,5 +1,7 @@
 #include "dcs/etcd.hpp"
 
+#include <algorithm>
+#include <boost/asio/steady_timer.hpp>
 #include <charconv>
 
 #include "core/asio.hpp"
@@ -65,6 +67,66 @@ Value prefix_range(std::string_view prefix) {
 
 /// Worth trying the next host: this one could not be reached or did not answer in time.
 bool host_unavailable(const Error& e) { return e.code() == ErrorCode::http || e.code() == ErrorCode::timeout; }
+
+// --- stream ---
+/// etcd ended the watch itself (a compacted start revision...): watching again cannot help.
+struct WatchRefused : Error {
+  explicit WatchRefused(const std::string& message) : Error(ErrorCode::dcs, message) {}
+};
+
+/// The gateway reports an error inside a stream as {"error": {"grpc_code", "http_code", "message"}}:
+/// a failure of this host at this moment (no leader...), worth another try.
+struct StreamError : Error {
+  explicit StreamError(const std::string& message) : Error(ErrorCode::http, message) {}
+};
+
+/// etcd refused the watch's token (expired: --auth-token-ttl): authenticate again, then watch again.
+struct TokenRefused : Error {
+  explicit TokenRefused(const std::string& message) : Error(ErrorCode::http, message) {}
+};
+
+WatchResponse watch_response(const Value& object) {
+  if (const Value* error = object.find("error"); error) {
+    const Value* message = error->find("message");
+    throw StreamError("etcd: the watch failed: " +
+                      (message && message->is_string() ? message->as_string() : core::to_json(*error)));
+  }
+  const Value* result = object.find("result");
+  if (!result || !result->is_object()) throw Error(ErrorCode::dcs, "etcd: a watch reply without 'result'");
+  WatchResponse response;
+  if (const Value* header = result->find("header"); header && header->is_object())
+    response.revision = int64_field(*header, "revision");
+  if (const Value* created = result->find("created"); created && created->is_bool())
+    response.created = created->as_bool();
+  if (const Value* canceled = result->find("canceled"); canceled && canceled->is_bool() && canceled->as_bool()) {
+    const std::int64_t compacted = int64_field(*result, "compact_revision");
+    if (compacted > 0)
+      throw WatchRefused("etcd: the watch was refused: its start revision was compacted (the oldest revision "
+                         "still available is " + std::to_string(compacted) + ")");
+    const Value* reason = result->find("cancel_reason");
+    if (reason && reason->is_string() && reason->as_string().find("invalid auth token") != std::string::npos)
+      throw TokenRefused("etcd: the watch was refused: " + reason->as_string());
+    throw WatchRefused("etcd: the watch was cancelled by etcd" +
+                       (reason && reason->is_string() ? ": " + reason->as_string() : std::string()));
+  }
+  if (const Value* events = result->find("events"); events && events->is_array()) {
+    for (const Value& e : events->as_array()) {
+      WatchEvent event;
+      const Value* type = e.find("type");  // proto3 leaves out the default: PUT
+      if (type && type->is_string() && type->as_string() == "DELETE") event.type = WatchEvent::Type::del;
+      else if (type && !(type->is_string() && type->as_string() == "PUT"))
+        throw Error(ErrorCode::dcs, "etcd: unknown event type in a watch reply");
+      const Value* kv = e.find("kv");
+      if (!kv || !kv->is_object()) throw Error(ErrorCode::dcs, "etcd: a watch event without 'kv'");
+      event.key = bytes_field(*kv, "key");
+      event.value = bytes_field(*kv, "value");
+      event.mod_revision = int64_field(*kv, "mod_revision");
+      response.events.push_back(std::move(event));
+    }
+  }
+  return response;
+}
+// --- end stream ---
 
 }  // namespace
 
@@ -210,5 +272,114 @@ awaitable<bool> Etcd::delete_if(std::vector<Condition> conditions, std::vector<s
   const Value* ok = reply.find("succeeded");
   co_return ok && ok->is_bool() && ok->as_bool();
 }
+
+// --- stream ---
+std::vector<WatchResponse> WatchParser::feed(std::string_view bytes) {
+  std::vector<WatchResponse> responses;
+  pending_.append(bytes);
+  std::size_t start = 0;
+  for (std::size_t end; (end = pending_.find('\n', start)) != std::string::npos; start = end + 1) {
+    const std::string line = core::trim(std::string_view(pending_).substr(start, end - start));
+    if (line.empty()) continue;
+    Value object;
+    try {
+      object = core::parse_json(line);
+    } catch (const core::ParseError& e) {
+      throw Error(ErrorCode::dcs, std::string("etcd: invalid watch reply: ") + e.what());
+    }
+    responses.push_back(watch_response(object));
+  }
+  pending_.erase(0, start);
+  return responses;
+}
+
+awaitable<Snapshot> Etcd::snapshot(std::string prefix) {
+  Value reply = co_await call("/v3/kv/range", prefix_range(prefix));
+  Snapshot result;
+  if (const Value* header = reply.find("header"); header && header->is_object())
+    result.revision = int64_field(*header, "revision");
+  if (const Value* kvs = reply.find("kvs"); kvs && kvs->is_array())
+    for (const Value& kv : kvs->as_array()) result.kvs.emplace_back(bytes_field(kv, "key"), bytes_field(kv, "value"));
+  co_return result;
+}
+
+awaitable<bool> Etcd::watch_on(const net::Endpoint& host, const std::string& prefix, std::int64_t& next_revision,
+                               const WatchHandler& on_events, bool& established) {
+  if (options_.auth && !token_) co_await authenticate(host);
+  Value request = prefix_range(prefix);
+  request.set("start_revision", std::to_string(next_revision));
+  Value create = Object{{"create_request", std::move(request)}};
+  WatchParser parser;
+  bool stopped = false;
+  net::BodyConsumer consume = [&](std::string_view piece) -> awaitable<bool> {
+    for (WatchResponse& response : parser.feed(piece)) {
+      if (response.created) established = true;
+      if (response.events.empty()) continue;
+      std::int64_t last = 0;
+      for (const auto& e : response.events) last = std::max(last, e.mod_revision);
+      const bool more = co_await on_events(std::move(response.events));
+      next_revision = last + 1;
+      if (!more) {
+        stopped = true;
+        co_return false;
+      }
+    }
+    co_return true;
+  };
+  net::Response response;
+  try {
+    response = co_await net::stream("POST", host, "/v3/watch", core::to_json(create), request_options(), consume);
+  } catch (const TokenRefused&) {
+    token_.reset();  // authenticate again at the next attempt
+    throw;
+  }
+  if (stopped) co_return true;
+  if (response.status == 401 && options_.auth) {
+    token_.reset();  // expired: authenticate again at the next attempt
+    throw Error(ErrorCode::http, "etcd at " + url(host) + ": the watch was refused: " + describe_failure(response));
+  }
+  if (response.status >= 500) throw Error(ErrorCode::http, "etcd at " + url(host) + ": " + describe_failure(response));
+  if (!succeeded(response)) throw WatchRefused("etcd at " + url(host) + ": " + describe_failure(response));
+  throw Error(ErrorCode::http, "etcd at " + url(host) + ": the watch stream ended");
+}
+
+awaitable<void> Etcd::watch_prefix(std::string prefix, std::int64_t start_revision, WatchHandler on_events,
+                                   std::chrono::milliseconds reconnect_within) {
+  using Clock = std::chrono::steady_clock;
+  std::int64_t next_revision = start_revision;
+  std::vector<std::string> failures;
+  auto lost_at = Clock::now();
+  auto backoff = std::chrono::milliseconds(20);
+  asio::steady_timer pause(co_await asio::this_coro::executor);
+  for (std::size_t attempt = 0;; ++attempt) {
+    const net::Endpoint& host = options_.hosts[attempt % options_.hosts.size()];
+    bool established = false;
+    try {
+      if (co_await watch_on(host, prefix, next_revision, on_events, established)) co_return;
+    } catch (const WatchRefused&) {
+      throw;
+    } catch (const Error& e) {
+      if (!host_unavailable(e)) throw;
+      const std::string where = "etcd at " + url(host) + ": ";
+      const std::string what = e.what();
+      failures.push_back(what.starts_with("etcd") ? what : where + what);
+    }
+    if (established) {  // it worked, then broke: a fresh deadline for resuming it
+      lost_at = Clock::now();
+      backoff = std::chrono::milliseconds(20);
+      if (failures.size() > 1) failures.erase(failures.begin(), failures.end() - 1);
+    }
+    if (Clock::now() - lost_at > reconnect_within)
+      throw Error(ErrorCode::dcs, "etcd: the watch of '" + prefix + "' could not be resumed from revision " +
+                                      std::to_string(next_revision) + " within " +
+                                      std::to_string(reconnect_within.count()) + "ms:\n" + core::join(failures, "\n"));
+    if ((attempt + 1) % options_.hosts.size() == 0) {  // every host tried: wait for one to come back
+      pause.expires_after(backoff);
+      co_await pause.async_wait(asio::use_awaitable);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(500));
+    }
+  }
+}
+// --- end stream ---
 
 }  // namespace pglift::dcs

@@ -3,6 +3,7 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,6 +24,45 @@ struct EtcdOptions {
 };
 
 using KeyValues = std::vector<std::pair<std::string, std::string>>;
+
+// --- stream ---
+/// Keys under a prefix as of one revision of the store (the header revision of the range reply).
+struct Snapshot {
+  KeyValues kvs;
+  std::int64_t revision = 0;
+};
+
+/// One change seen by a watch.
+struct WatchEvent {
+  enum class Type { put, del };
+  Type type = Type::put;
+  std::string key;
+  std::string value;  ///< empty for a deletion
+  std::int64_t mod_revision = 0;
+  friend bool operator==(const WatchEvent&, const WatchEvent&) = default;
+};
+
+/// One object of the gateway's watch stream.
+struct WatchResponse {
+  std::int64_t revision = 0;  ///< the header's
+  bool created = false;       ///< the watch's first reply
+  std::vector<WatchEvent> events;
+};
+
+/// Splits the watch stream (newline-delimited JSON objects, cut anywhere by the transport) into replies.
+/// Throws Error(dcs): a malformed object, an error object ({"error": ...}), a watch etcd cancelled (a
+/// compacted start revision names the oldest one still available).
+class WatchParser {
+ public:
+  std::vector<WatchResponse> feed(std::string_view bytes);
+
+ private:
+  std::string pending_;
+};
+
+/// Receives the events of one watch reply, in revision order; returns false to end the watch.
+using WatchHandler = std::function<awaitable<bool>(std::vector<WatchEvent> events)>;
+// --- end stream ---
 
 /// Methods are coroutines on `this`: keep the Etcd alive until they complete. Errors: Error(dcs) naming
 /// the host ("etcd at http://127.0.0.1:2379: ..."), Cancelled.
@@ -52,12 +92,29 @@ class Etcd {
   /// remove what another writer owns). Returns whether the conditions held and the keys were deleted.
   awaitable<bool> delete_if(std::vector<Condition> conditions, std::vector<std::string> keys);
 
+  // --- stream ---
+  /// get_prefix() with the store revision it was read at: watching from revision + 1 misses nothing.
+  awaitable<Snapshot> snapshot(std::string prefix);
+  /// Watches the keys under `prefix` from `start_revision` (POST /v3/watch, a stream), handing each
+  /// reply's events to `on_events` until it returns false. When the stream breaks (a host dies or
+  /// restarts), watches again on the next host (in turn, the same one too) from the revision after the
+  /// last one delivered: no event is lost or repeated. Fails with Error(dcs) when no host takes the watch
+  /// again within `reconnect_within` (each failure named), or when etcd refuses it (a compacted
+  /// revision). No deadline otherwise: only cancellation or `on_events` ends a quiet watch.
+  awaitable<void> watch_prefix(std::string prefix, std::int64_t start_revision, WatchHandler on_events,
+                               std::chrono::milliseconds reconnect_within = std::chrono::seconds(30));
+  // --- end stream ---
+
  private:
   /// POSTs `body` to `path` on the first host that can be reached; returns the reply of a 2xx.
   awaitable<core::Value> call(std::string path, core::Value body);
   /// One attempt on one host, authenticating first when credentials are configured.
   awaitable<net::Response> post(const net::Endpoint& host, const std::string& path, const std::string& body);
   awaitable<void> authenticate(const net::Endpoint& host);
+  /// One watch on one host, from next_revision (advanced as events are delivered); true when on_events
+  /// ended it, else throws why the stream ended. `established`: etcd confirmed the watch.
+  awaitable<bool> watch_on(const net::Endpoint& host, const std::string& prefix, std::int64_t& next_revision,
+                           const WatchHandler& on_events, bool& established);  // stream
   net::RequestOptions request_options() const;
   std::string url(const net::Endpoint& host) const;
 

@@ -13,6 +13,7 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
@@ -224,6 +225,43 @@ awaitable<Response> exchange(Stream& stream, http::request<http::string_body>& r
                      std::string(res[http::field::content_type])};
 }
 
+// --- stream ---
+/// Writes the request, reads the header under the request's deadline, then the body without one.
+template <class Stream>
+awaitable<Response> stream_exchange(Stream& stream, http::request<http::string_body>& req, const RequestLabel& label,
+                                    const BodyConsumer& on_data) {
+  auto [ec, written] = co_await http::async_write(stream, req, no_throw);
+  if (ec) label.fail(ec);
+  beast::flat_buffer buffer;
+  http::response_parser<http::buffer_body> parser;
+  parser.body_limit(boost::none);  // a watch never ends; each piece is handed on, nothing accumulates
+  std::tie(ec, std::ignore) = co_await http::async_read_header(stream, buffer, parser, no_throw);
+  if (ec) label.fail(ec);
+  beast::get_lowest_layer(stream).expires_never();
+  Response response{static_cast<int>(parser.get().result_int()), {},
+                    std::string(parser.get()[http::field::content_type])};
+  const bool deliver = response.status >= 200 && response.status < 300;
+  char piece[16 * 1024];
+  while (!parser.is_done()) {
+    parser.get().body().data = piece;
+    parser.get().body().size = sizeof piece;
+    // read_some: returns with what has arrived (async_read would wait for the end of the body).
+    std::tie(ec, std::ignore) = co_await http::async_read_some(stream, buffer, parser, no_throw);
+    if (ec == http::error::need_buffer) ec = {};  // the piece is full: hand it on, read on
+    if (ec) label.fail(ec, "reading the response body");
+    const std::string_view got(piece, sizeof piece - parser.get().body().size);
+    if (got.empty()) continue;
+    if (!deliver) {
+      if (response.body.size() + got.size() > body_limit) label.fail("the error reply is too large");
+      response.body += got;
+    } else if (!co_await on_data(got)) {
+      break;
+    }
+  }
+  co_return response;
+}
+// --- end stream ---
+
 bool parses_as(int family, std::string_view host) {
   unsigned char buffer[sizeof(in6_addr)];
   return ::inet_pton(family, std::string(host).c_str(), buffer) == 1;
@@ -311,5 +349,31 @@ awaitable<Response> request(std::string method, Endpoint endpoint, std::string t
     label.fail(e.code());
   }
 }
+
+// --- stream ---
+awaitable<Response> stream(std::string method, Endpoint endpoint, std::string target, std::string body,
+                           RequestOptions options, BodyConsumer on_data) {
+  const RequestLabel label{"HTTP " + method + " " + base_url(endpoint, options.tls.has_value()) + target,
+                           options.timeout};
+  const auto deadline = Clock::now() + options.timeout;
+  auto req = make_request(method, endpoint, target, std::move(body), options);
+  try {
+    auto addresses = co_await resolve(endpoint, deadline, label);
+    auto ex = co_await asio::this_coro::executor;
+    if (!options.tls) {
+      beast::tcp_stream stream(ex);
+      co_await connect(stream, addresses, deadline, label);
+      co_return co_await stream_exchange(stream, req, label, on_data);
+    }
+    auto tls_context = make_tls_context(*options.tls, label);
+    TlsStream stream(ex, tls_context);
+    co_await connect(beast::get_lowest_layer(stream), addresses, deadline, label);
+    co_await handshake(stream, endpoint.host, options.tls->verify_peer, label);
+    co_return co_await stream_exchange(stream, req, label, on_data);
+  } catch (const boost::system::system_error& e) {
+    label.fail(e.code());
+  }
+}
+// --- end stream ---
 
 }  // namespace pglift::net

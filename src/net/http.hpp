@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -59,6 +60,23 @@ struct Response {
 /// coroutine is cancelled. Messages name the method and URL, never the credentials.
 awaitable<Response> request(std::string method, Endpoint endpoint, std::string target, std::string body = {},
                             RequestOptions options = {});
+
+// --- stream ---
+/// Takes a piece of a streamed response body, as it arrived; returns false to stop reading. A coroutine:
+/// it may wait (the reading waits with it, the server is held back by TCP). `piece` is valid until it
+/// returns.
+using BodyConsumer = std::function<awaitable<bool>(std::string_view piece)>;
+
+/// Like request(), for a response whose body may never end (etcd's watch: a chunked stream of JSON
+/// objects). `options.timeout` covers the resolve, connect, TLS handshake, the write and the response
+/// header only: the body has no deadline. A 2xx body goes to `on_data` piece by piece (chunk framing
+/// removed) until the server ends it, the connection breaks (Error(http)), or `on_data` returns false;
+/// the Response then carries the status and an empty body. Any other status is read whole (bounded)
+/// into the Response and `on_data` is not called. Cancelling the awaiting coroutine ends it at once
+/// (Cancelled).
+awaitable<Response> stream(std::string method, Endpoint endpoint, std::string target, std::string body,
+                           RequestOptions options, BodyConsumer on_data);
+// --- end stream ---
 
 /// "http://host:port" or "https://host:port", for messages.
 std::string base_url(const Endpoint& endpoint, bool tls);
