@@ -21,7 +21,6 @@ import sys
 EXEMPT = {
     "exec_in_instance": "replaces the calling process: no completion to deliver",
     "exec_postgres_foreground": "replaces the calling process: no completion to deliver",
-    "read_instance_logs": "a stream of chunks to a callback: start_read_instance_logs is its asynchronous face",
     "Cluster::resume": "its callback form is start_pause(ctx, false, ...)",
 }
 C_EXEMPT = re.compile(r"^ctx_")
