@@ -13,11 +13,13 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <algorithm>
 #include <future>
 #include <type_traits>
 
 #include "etcd_fixture.hpp"
 #include "pglift/async.hpp"
+#include "pglift/cluster.hpp"
 
 namespace asio = boost::asio;
 using namespace pglift;
@@ -609,7 +611,7 @@ std::string leader(Context& ctx) {
 
 }  // namespace
 
-TEST_CASE("Patroni: every cluster operation in every form agrees (pause, resume, switchover, failover, promote, credentials, log)") {
+TEST_CASE("Patroni: every cluster operation in every form agrees (pause, resume, switchover, failover, promote, credentials, log; pglift::Cluster's)") {
   EtcdServer etcd;
   Env env(patroni_settings(etcd));
   Context& ctx = *env;
@@ -683,7 +685,196 @@ TEST_CASE("Patroni: every cluster operation in every form agrees (pause, resume,
                              [&](int, auto token) { return async_promote_instance(ctx, named(target), token); },
                              [&](int) { target = other(); }, [&](int) { CHECK(leader(ctx) == target); }));
 
+  // --- pglift::Cluster: its observations and actions in every form; reinit and restart_all (slow) in
+  // fewer forms, each still run and checked ---
+  auto member_names = [](const Cluster& c) {
+    std::vector<std::string> v;
+    for (const auto& m : c.members()) v.push_back(m.name);
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  auto shape = [&](const Cluster& c) { return std::make_tuple(c.name(), c.leader(), member_names(c)); };
+  const std::vector<std::string> both{"pg1", "pg2"};
+  auto observed = values(in_every_form<Cluster>([&](int) { return Cluster::of(ctx, pg1); },
+                                                [&](int, auto done) { return start_cluster_of(ctx, pg1, std::move(done)); },
+                                                [&](int, auto token) { return async_cluster_of(ctx, pg1, token); }));
+  agree(observed, shape);
+  CHECK(observed[0].name() == cluster);
+  CHECK(observed[0].source() == "rest");
+  CHECK(observed[0].leader() == std::optional<std::string>(leader(ctx)));
+  CHECK(member_names(observed[0]) == both);
+  auto from_keys = values(in_every_form<Cluster>([&](int) { return Cluster::from_dcs(ctx, cluster); },
+                                                 [&](int, auto done) { return start_cluster_from_dcs(ctx, cluster, std::move(done)); },
+                                                 [&](int, auto token) { return async_cluster_from_dcs(ctx, cluster, token); }));
+  agree(from_keys, shape);
+  CHECK(from_keys[0].source() == "dcs");
+  CHECK(shape(from_keys[0]) == shape(observed[0]));
+  failed_with(codes(in_every_form<Cluster>([&](int) { return Cluster::from_dcs(ctx, cluster + "-none"); },
+                                           [&](int, auto done) { return start_cluster_from_dcs(ctx, cluster + "-none", std::move(done)); },
+                                           [&](int, auto token) { return async_cluster_from_dcs(ctx, cluster + "-none", token); })),
+              ErrorCode::not_found);
+
+  // refresh: a designated, not yet observed, cluster (through a member, or by name) gets its snapshot.
+  Cluster c;
+  values(in_every_form<void>([&](int) { c.refresh(ctx); }, [&](int, auto done) { return c.start_refresh(ctx, std::move(done)); },
+                             [&](int, auto token) { return async_cluster_refresh(ctx, c, token); },
+                             [&](int i) {
+                               c = i % 2 ? Cluster::named(cluster) : Cluster::through(pg1);
+                               CHECK(c.members().empty());
+                             },
+                             [&](int i) {
+                               CHECK(shape(c) == shape(observed[0]));
+                               CHECK(c.source() == (i % 2 ? "dcs" : "rest"));
+                             }));
+  c = Cluster::through(pg1);
+
+  // pause (resume's callback form is start_pause(false)): the snapshot and the members agree.
+  values(in_every_form<void>([&](int) { c.pause(ctx); }, [&](int, auto done) { return c.start_pause(ctx, true, std::move(done)); },
+                             [&](int, auto token) { return async_cluster_pause(ctx, c, token); },
+                             [&](int) {
+                               if (paused()) c.resume(ctx);
+                             },
+                             [&](int) {
+                               CHECK(c.paused());
+                               CHECK(paused());
+                             }));
+  values(in_every_form<void>([&](int) { c.resume(ctx); }, [&](int, auto done) { return c.start_pause(ctx, false, std::move(done)); },
+                             [&](int, auto token) { return async_cluster_resume(ctx, c, token); },
+                             [&](int) {
+                               if (!paused()) c.pause(ctx);
+                             },
+                             [&](int) {
+                               CHECK_FALSE(c.paused());
+                               CHECK_FALSE(paused());
+                             }));
+
+  // switchover and failover: the leadership moves each time, in the snapshot too.
+  auto cluster_switched = values(in_every_form<TopologyResult>(
+      [&](int) { return c.switchover(ctx, SwitchoverOptions{.candidate = target}); },
+      [&](int, auto done) { return c.start_switchover(ctx, SwitchoverOptions{.candidate = target}, std::move(done)); },
+      [&](int, auto token) { return async_cluster_switchover(ctx, c, SwitchoverOptions{.candidate = target}, token); },
+      [&](int) { target = other(); },
+      [&](int) {
+        CHECK(leader(ctx) == target);
+        CHECK(c.leader() == std::optional<std::string>(target));
+      }));
+  for (int i = 0; i < forms; ++i) {
+    INFO("form: " << form_names[i]);
+    CHECK(cluster_switched[i].new_leader != cluster_switched[i].previous_leader);
+    CHECK_FALSE(cluster_switched[i].scheduled);
+  }
+  auto cluster_failed_over = values(in_every_form<TopologyResult>(
+      [&](int) { return c.failover(ctx, target); },
+      [&](int, auto done) { return c.start_failover(ctx, target, std::move(done)); },
+      [&](int, auto token) { return async_cluster_failover(ctx, c, target, token); }, [&](int) { target = other(); },
+      [&](int) {
+        CHECK(leader(ctx) == target);
+        CHECK(c.leader() == std::optional<std::string>(target));
+      }));
+  for (int i = 0; i < forms; ++i) {
+    INFO("form: " << form_names[i]);
+    CHECK(cluster_failed_over[i].new_leader != cluster_failed_over[i].previous_leader);
+  }
+
+  // restart of the replica: a new postmaster there, the leader's untouched.
+  auto postmaster_start = [&](const std::string& name) {
+    const std::string t = sql(ctx, name, "SELECT extract(epoch FROM pg_postmaster_start_time())");
+    REQUIRE_MESSAGE(!t.starts_with("ERROR"), name << ": " << t);
+    return std::stod(t);
+  };
+  std::string replica, lead;
+  double replica_before = 0, leader_before = 0;
+  values(in_every_form<void>([&](int) { c.restart(ctx, replica); },
+                             [&](int, auto done) { return c.start_restart(ctx, replica, std::move(done)); },
+                             [&](int, auto token) { return async_cluster_restart(ctx, c, replica, token); },
+                             [&](int) {
+                               lead = leader(ctx);
+                               replica = other();
+                               replica_before = postmaster_start(replica);
+                               leader_before = postmaster_start(lead);
+                             },
+                             [&](int) {
+                               CHECK(postmaster_start(replica) > replica_before);
+                               CHECK(postmaster_start(lead) == leader_before);
+                               CHECK(c.leader() == std::optional<std::string>(lead));
+                             }));
+
+  // restart_all (slow: once, as a future): both restarted, the leader last, the leadership kept.
+  lead = leader(ctx);
+  replica = other();
+  replica_before = postmaster_start(replica);
+  leader_before = postmaster_start(lead);
+  {
+    auto f = async_cluster_restart_all(ctx, c, asio::use_future);
+    REQUIRE(f.wait_for(completion_deadline) == std::future_status::ready);
+    CHECK_NOTHROW(f.get());
+  }
+  const double replica_restarted = postmaster_start(replica), leader_restarted = postmaster_start(lead);
+  CHECK(replica_restarted > replica_before);
+  CHECK(leader_restarted > leader_before);
+  CHECK(replica_restarted < leader_restarted);
+  CHECK(c.leader() == std::optional<std::string>(lead));
+
+  // reinit of the replica (slow: the callback form, then the token form as deferred): cloned anew, it
+  // streams again and has what the leader wrote before.
+  auto reinitialized = [&](int round) {
+    CHECK(postmaster_start(replica) > replica_before);
+    bool streaming = false;
+    for (const auto& member : c.members())
+      if (member.name == replica) streaming = member.health == std::optional<std::string>("streaming");
+    CHECK_MESSAGE(streaming, c.to_json());
+    CHECK(eventually(30s, [&] { return sql(ctx, replica, "SELECT count(*) FROM before_reinit") == std::to_string(round); }));
+  };
+  CHECK(sql(ctx, lead, "CREATE TABLE before_reinit (x int); INSERT INTO before_reinit VALUES (1)") == "");
+  replica_before = postmaster_start(replica);
+  {
+    std::promise<std::exception_ptr> outcome;
+    Operation op = c.start_reinit(ctx, replica, [&](std::exception_ptr e) { outcome.set_value(e); });
+    CHECK(static_cast<bool>(op));
+    auto f = outcome.get_future();
+    REQUIRE(f.wait_for(completion_deadline) == std::future_status::ready);
+    const std::exception_ptr e = f.get();
+    REQUIRE_MESSAGE(!e, what(e));
+  }
+  reinitialized(1);
+  CHECK(sql(ctx, lead, "INSERT INTO before_reinit VALUES (2)") == "");
+  replica_before = postmaster_start(replica);
+  {
+    std::promise<void> outcome;
+    auto deferred = async_cluster_reinit(ctx, c, replica, asio::deferred);
+    std::move(deferred)([&](std::exception_ptr e) {
+      if (e) outcome.set_exception(e);
+      else outcome.set_value();
+    });
+    auto f = outcome.get_future();
+    REQUIRE(f.wait_for(completion_deadline) == std::future_status::ready);
+    CHECK_NOTHROW(f.get());
+  }
+  reinitialized(2);
+
+  // remove, once the members are dropped: the keys gone (for the forms after the first, a cluster left
+  // as keys only: its configuration put back).
   drop_instance(ctx, named("pg2"));
-  drop_instance(ctx, pg1, DropOptions{.remove_cluster = true});
+  drop_instance(ctx, pg1);
+  const std::string prefix = "/service/" + cluster + "/";
+  auto etcdctl = [&](const std::string& args) {
+    return command_output("env -i ETCDCTL_API=3 /usr/bin/etcdctl --endpoints=http://" + etcd.endpoint() + " " + args + " 2>&1");
+  };
+  Cluster gone;
+  values(in_every_form<void>([&](int) { gone.remove(ctx); }, [&](int, auto done) { return gone.start_remove(ctx, std::move(done)); },
+                             [&](int, auto token) { return async_cluster_remove(ctx, gone, token); },
+                             [&](int i) {
+                               if (i > 0) {
+                                 CHECK(etcdctl("put " + prefix + "config '{\"ttl\": 10}'").find("OK") != std::string::npos);
+                               }
+                               CHECK_FALSE(etcd.keys(prefix).empty());
+                               gone = Cluster::from_dcs(ctx, cluster);  // a snapshot to be emptied
+                             },
+                             [&](int) {
+                               CHECK(etcd.keys(prefix).empty());
+                               CHECK(gone.members().empty());
+                               CHECK_FALSE(gone.leader());
+                             }));
+  CHECK_THROWS_AS(Cluster::from_dcs(ctx, cluster), NotFound);
   CHECK(env.nothing_in_srv());
 }
