@@ -325,8 +325,11 @@ Endpoint contact_address(const Endpoint& connect_address, const std::optional<En
   return local;
 }
 
-awaitable<Response> request(std::string method, Endpoint endpoint, std::string target, std::string body,
-                            RequestOptions options) {
+namespace {
+/// One request on a new connection (TLS when configured): the whole reply (on_data null), or its body
+/// handed on piece by piece (stream_exchange).
+awaitable<Response> perform(std::string method, Endpoint endpoint, std::string target, std::string body,
+                            RequestOptions options, const BodyConsumer* on_data) {
   const RequestLabel label{"HTTP " + method + " " + base_url(endpoint, options.tls.has_value()) + target,
                            options.timeout};
   const auto deadline = Clock::now() + options.timeout;
@@ -337,42 +340,33 @@ awaitable<Response> request(std::string method, Endpoint endpoint, std::string t
     if (!options.tls) {
       beast::tcp_stream stream(ex);
       co_await connect(stream, addresses, deadline, label);
+      if (on_data) co_return co_await stream_exchange(stream, req, label, *on_data);
       co_return co_await exchange(stream, req, label);
     }
     auto tls_context = make_tls_context(*options.tls, label);
     TlsStream stream(ex, tls_context);
     co_await connect(beast::get_lowest_layer(stream), addresses, deadline, label);
     co_await handshake(stream, endpoint.host, options.tls->verify_peer, label);
+    if (on_data) co_return co_await stream_exchange(stream, req, label, *on_data);
     co_return co_await exchange(stream, req, label);
   } catch (const boost::system::system_error& e) {
     // A cancelled coroutine gets operation_aborted thrown at its next co_await.
     label.fail(e.code());
   }
 }
+}  // namespace
+
+awaitable<Response> request(std::string method, Endpoint endpoint, std::string target, std::string body,
+                            RequestOptions options) {
+  return perform(std::move(method), std::move(endpoint), std::move(target), std::move(body), std::move(options), nullptr);
+}
 
 // --- stream ---
 awaitable<Response> stream(std::string method, Endpoint endpoint, std::string target, std::string body,
                            RequestOptions options, BodyConsumer on_data) {
-  const RequestLabel label{"HTTP " + method + " " + base_url(endpoint, options.tls.has_value()) + target,
-                           options.timeout};
-  const auto deadline = Clock::now() + options.timeout;
-  auto req = make_request(method, endpoint, target, std::move(body), options);
-  try {
-    auto addresses = co_await resolve(endpoint, deadline, label);
-    auto ex = co_await asio::this_coro::executor;
-    if (!options.tls) {
-      beast::tcp_stream stream(ex);
-      co_await connect(stream, addresses, deadline, label);
-      co_return co_await stream_exchange(stream, req, label, on_data);
-    }
-    auto tls_context = make_tls_context(*options.tls, label);
-    TlsStream stream(ex, tls_context);
-    co_await connect(beast::get_lowest_layer(stream), addresses, deadline, label);
-    co_await handshake(stream, endpoint.host, options.tls->verify_peer, label);
-    co_return co_await stream_exchange(stream, req, label, on_data);
-  } catch (const boost::system::system_error& e) {
-    label.fail(e.code());
-  }
+  // A coroutine of its own: on_data lives in its frame while perform runs.
+  co_return co_await perform(std::move(method), std::move(endpoint), std::move(target), std::move(body),
+                             std::move(options), &on_data);
 }
 // --- end stream ---
 

@@ -290,6 +290,7 @@ expect_status 0
 expect_match "the example set the parameter" "^set work_mem = 6MB in $CLUSTER/pg2$" "$OUT"
 expect_match "the example switched over" "^switched over: pg2 -> pg1$" "$OUT"
 expect_match "the refreshed Cluster shows the new leader" "^leader now: pg1$" "$OUT"
+pglift instance get pg1 -o json
 expect_equal "sees pg1 leading after the example" "leader=pg1 members=pg1,pg2 paused=False" "$(topology)"
 expect_match "pg2's YAML holds the new value" "work_mem: .?6MB" "$(cat "$PREFIX/etc/patroni/15-pg2.yaml")"
 wait_healthy_replica pg2
@@ -299,6 +300,7 @@ expect_match "the example switched back" "^switched over: pg1 -> pg2$" "$OUT"
 run_example pg1 work_mem=-1MB
 expect_status 1
 expect_match "an invalid value is refused, naming the parameter" "work_mem" "$ERR"
+pglift instance get pg1 -o json
 expect_equal "pg2 leads again" "leader=pg2 members=pg1,pg2 paused=False" "$(topology)"
 
 pglift patroni -i pg2 switchover --candidate nosuch

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <random>
 #include <cstdio>
 #include <string>
 #include <thread>
@@ -139,4 +140,24 @@ inline std::string patroni_settings(const EtcdServer& etcd, const std::string& t
   return R"({"patroni": {"etcd": {"hosts": [")" + etcd.endpoint() +
          R"("]}, "loop_wait": 2, "ttl": 10, "retry_timeout": 3, "create_timeout": 120})" +
          (top_level.empty() ? "" : ", " + top_level) + "}";
+}
+
+/// `base` with a random suffix: a cluster name no other run on this etcd uses.
+inline std::string unique(const std::string& base) {
+  static std::mt19937 rng{std::random_device{}()};
+  return base + std::to_string(rng() % 100000);
+}
+
+/// A member of Patroni cluster `cluster`, node `name`, its REST API and PostgreSQL on `address` (a
+/// loopback address), on `port` (default: a free one).
+inline pglift::InstanceSpec member(const std::string& name, const std::string& cluster, const std::string& address,
+                                   int port = 0) {
+  pglift::InstanceSpec s = spec(name, port ? port : free_port());
+  pglift::PatroniSpec p;
+  p.cluster = cluster;
+  p.node = name;
+  p.restapi_connect_address = address + ":" + std::to_string(free_port());
+  p.postgresql_connect_host = address;
+  s.patroni = p;
+  return s;
 }

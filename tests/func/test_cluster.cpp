@@ -22,23 +22,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string unique(const std::string& base) {
-  static std::mt19937 rng{std::random_device{}()};
-  return base + std::to_string(rng() % 100000);
-}
 
-InstanceSpec member(const std::string& name, const std::string& cluster, const std::string& address) {
-  InstanceSpec s;
-  s.name = name;
-  s.port = free_port();
-  PatroniSpec p;
-  p.cluster = cluster;
-  p.node = name;
-  p.restapi_connect_address = address + ":" + std::to_string(free_port());
-  p.postgresql_connect_host = address;
-  s.patroni = p;
-  return s;
-}
 
 std::set<std::string> names(const Cluster& c) {
   std::set<std::string> out;

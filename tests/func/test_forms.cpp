@@ -580,16 +580,6 @@ TEST_CASE("a create cancelled through the token's cancellation slot reverts what
 
 namespace {
 
-InstanceSpec member(const std::string& name, const std::string& cluster, const std::string& address) {
-  InstanceSpec s = spec(name, free_port());
-  PatroniSpec p;
-  p.cluster = cluster;
-  p.node = name;
-  p.restapi_connect_address = address + ":" + std::to_string(free_port());
-  p.postgresql_connect_host = address;
-  s.patroni = p;
-  return s;
-}
 
 /// A replica Patroni reports streaming (or running, for older Patroni versions).
 bool replicating(Context& ctx, const std::string& name) {
