@@ -413,6 +413,15 @@ template <class Token>
 auto async_cluster_remove(Context& ctx, Cluster& cluster, Token&& token) {
   return detail::initiate<Token>(std::forward<Token>(token), [&ctx, &cluster](auto cb) { return cluster.start_remove(ctx, std::move(cb)); });
 }
+/// The cluster's changes until the operation is cancelled (its completion then gets Cancelled); `on_event`
+/// runs on a library thread (pglift/cluster_watch.hpp). `cluster` is not needed once it has started.
+template <class Token>
+auto async_cluster_watch(Context& ctx, const Cluster& cluster, std::function<void(const ClusterEvent&)> on_event,
+                         Token&& token) {
+  return detail::initiate<Token>(std::forward<Token>(token), [&ctx, &cluster, on_event = std::move(on_event)](auto cb) mutable {
+    return cluster.start_watch(ctx, std::move(on_event), std::move(cb));
+  });
+}
 // --- end cluster -----------------------------------------------------------------------------------
 
 }  // namespace pglift

@@ -15,10 +15,12 @@
 // the operation and must not be used until `done` runs. A failed or cancelled action leaves it as it was.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "pglift/cluster_watch.hpp"
 #include "pglift/context.hpp"
 #include "pglift/instance.hpp"
 #include "pglift/operations.hpp"
@@ -112,8 +114,11 @@ class Cluster {
   void remove(Context& ctx);
   /// Observes the cluster again, the way it was first observed (through the same member, or the DCS).
   void refresh(Context& ctx);
-  // Cluster::watch (changes as they happen) is to delegate to the etcd watch of wt-stream
-  // (watch_cluster); not here yet.
+  /// The cluster's changes as they happen: watch_cluster() through local_member() (its Patroni
+  /// configuration names the cluster's keys), until `on_event` returns false. The snapshot is not
+  /// updated by the events (refresh() does). StateError when the snapshot knows no member of the cluster
+  /// on this host (observe it first: of(), from_dcs(), refresh()).
+  void watch(Context& ctx, const std::function<bool(const ClusterEvent&)>& on_event) const;
 
   // --- the same, with a callback (see the top of this header for the lifetime of *this) ---
   Operation start_switchover(Context& ctx, SwitchoverOptions options, Callback<TopologyResult> done, OpOptions op = {});
@@ -125,6 +130,10 @@ class Cluster {
   Operation start_reinit(Context& ctx, std::string member, Callback<> done, OpOptions op = {});
   Operation start_remove(Context& ctx, Callback<> done, OpOptions op = {});
   Operation start_refresh(Context& ctx, Callback<> done, OpOptions op = {});
+  /// Until cancelled (then `done` gets Cancelled) or failed; `on_event` runs on a library thread (see
+  /// start_watch_cluster). This object is not needed once the operation has started.
+  Operation start_watch(Context& ctx, std::function<void(const ClusterEvent&)> on_event, Callback<> done,
+                        OpOptions op = {}) const;
 
   struct Access;  ///< the library's way in (defined in the library only)
 

@@ -563,7 +563,21 @@ Operation Cluster::start_remove(Context& ctx, Callback<> done, OpOptions op) {
 Operation Cluster::start_refresh(Context& ctx, Callback<> done, OpOptions op) {
   return ctx.impl().launch<void>(op, refresh_body(this), std::move(done));
 }
-// Cluster::watch (etcd watch of the cluster's keys) will delegate to wt-stream's watch_cluster here.
+namespace {
+const InstanceRef& watched_member(const std::optional<InstanceRef>& local, const std::string& name) {
+  if (!local)
+    throw StateError("cluster '" + name + "' has no member on this host known to this snapshot: watching needs one "
+                     "(its Patroni configuration names the cluster's keys); observe it first (of, from_dcs, refresh)");
+  return *local;
+}
+}  // namespace
+void Cluster::watch(Context& ctx, const std::function<bool(const ClusterEvent&)>& on_event) const {
+  watch_cluster(ctx, watched_member(local_member_, name_), on_event);
+}
+Operation Cluster::start_watch(Context& ctx, std::function<void(const ClusterEvent&)> on_event, Callback<> done,
+                               OpOptions op) const {
+  return start_watch_cluster(ctx, watched_member(local_member_, name_), std::move(on_event), std::move(done), op);
+}
 
 Operation start_cluster_of(Context& ctx, InstanceRef member, Callback<Cluster> done, OpOptions op) {
   return ctx.impl().launch<Cluster>(op, of_body(std::move(member)), std::move(done));

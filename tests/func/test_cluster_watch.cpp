@@ -13,6 +13,7 @@
 
 #include "etcd_fixture.hpp"
 #include "pglift/async.hpp"
+#include "pglift/cluster.hpp"
 #include "pglift/cluster_watch.hpp"
 
 using namespace pglift;
@@ -157,6 +158,40 @@ TEST_CASE("a cluster watch: current state, a switchover in order, pause/resume, 
     cancel.emit(asio::cancellation_type::terminal);
     REQUIRE(done.wait_for(10s) == std::future_status::ready);
     CHECK_THROWS_AS(done.get(), Cancelled);
+  }
+
+  // The same through pglift::Cluster (its member on this host): blocking, callback, token.
+  {
+    const Cluster c = Cluster::of(*env, InstanceRef::parse("pg1"));
+    std::vector<ClusterEvent> seen;
+    c.watch(*env, [&](const ClusterEvent& e) {
+      seen.push_back(e);
+      return e.kind != "leader_changed";
+    });
+    REQUIRE_FALSE(seen.empty());
+    CHECK(seen.back() == ClusterEvent{"leader_changed", "pg2", std::nullopt, "pg2", seen.back().revision});
+
+    Recorder member_rec;
+    Operation watching = c.start_watch(*env, [&](const ClusterEvent& e) { member_rec.add(e); },
+                                       [&](std::exception_ptr e) { member_rec.end(e); });
+    REQUIRE(member_rec.wait_for(0, "leader_changed", "pg2", "pg2") >= 0);
+    watching.cancel();
+    {
+      std::unique_lock lock(member_rec.mutex);
+      REQUIRE(member_rec.changed.wait_for(lock, 10s, [&] { return member_rec.ended; }));
+    }
+
+    asio::cancellation_signal cancel;
+    Recorder tokened;
+    auto done = async_cluster_watch(*env, c, [&](const ClusterEvent& e) { tokened.add(e); },
+                                    asio::bind_cancellation_slot(cancel.slot(), asio::use_future));
+    REQUIRE(tokened.wait_for(0, "leader_changed", "pg2", "pg2") >= 0);
+    cancel.emit(asio::cancellation_type::terminal);
+    REQUIRE(done.wait_for(10s) == std::future_status::ready);
+    CHECK_THROWS_AS(done.get(), Cancelled);
+
+    // A cluster designated by name and not observed knows no member to watch through.
+    CHECK_THROWS_AS(Cluster::named(cluster).watch(*env, [](const ClusterEvent&) { return false; }), StateError);
   }
 
   CHECK_THROWS_AS(watch_cluster(*env, InstanceRef::parse("nosuch"), [](const ClusterEvent&) { return false; }), NotFound);
