@@ -81,8 +81,7 @@ extern "C" {
         out: OpOut,
         err: Err,
     ) -> c_int;
-    fn pglift_cluster_remove_async(ctx: Ctx, instance_or_name: *const c_char, tag: u64, out: OpOut, err: Err)
-        -> c_int;
+    fn pglift_cluster_remove_async(ctx: Ctx, instance_or_name: *const c_char, tag: u64, out: OpOut, err: Err) -> c_int;
 }
 
 fn parse(text: &str) -> Result<Json, Error> {
@@ -194,11 +193,16 @@ impl ConfigValidation {
         let issues = match v.get("issues") {
             Some(Json::Array(items)) => items
                 .iter()
-                .map(|i| Ok(ConfigIssue { field: opt_str(i, "field").unwrap_or_default(), message: str_of(i, "message")? }))
+                .map(|i| {
+                    Ok(ConfigIssue { field: opt_str(i, "field").unwrap_or_default(), message: str_of(i, "message")? })
+                })
                 .collect::<Result<Vec<_>, Error>>()?,
             _ => return Err(Error::decode("issues")),
         };
-        Ok(ConfigValidation { valid: v.get("valid").and_then(Json::as_bool).ok_or_else(|| Error::decode("valid"))?, issues })
+        Ok(ConfigValidation {
+            valid: v.get("valid").and_then(Json::as_bool).ok_or_else(|| Error::decode("valid"))?,
+            issues,
+        })
     }
 }
 
@@ -251,7 +255,15 @@ impl Context {
         let name = cstring(instance)?;
         let doc = config.to_string();
         self.start_op(|o, e| unsafe {
-            pglift_patroni_config_set_async(self.ctx, name.as_ptr(), doc.as_ptr() as *const c_char, doc.len(), tag, o, e)
+            pglift_patroni_config_set_async(
+                self.ctx,
+                name.as_ptr(),
+                doc.as_ptr() as *const c_char,
+                doc.len(),
+                tag,
+                o,
+                e,
+            )
         })
     }
 
@@ -337,7 +349,9 @@ impl Context {
     pub fn cluster_reinit_async(&self, instance: &str, member: &str, tag: u64) -> Result<Op, Error> {
         let name = cstring(instance)?;
         let member = cstring(member)?;
-        self.start_op(|o, e| unsafe { pglift_cluster_reinit_async(self.ctx, name.as_ptr(), member.as_ptr(), tag, o, e) })
+        self.start_op(|o, e| unsafe {
+            pglift_cluster_reinit_async(self.ctx, name.as_ptr(), member.as_ptr(), tag, o, e)
+        })
     }
 
     /// [`Context::cluster_remove`] as an op: [`Op::cluster`] is what is left (no members).
@@ -378,7 +392,10 @@ mod tests {
                 "dynamic_configuration": {"ttl": 10, "postgresql": {"parameters": {"x": "**********"}}}}"#,
         )
         .unwrap();
-        assert_eq!((c.name.as_str(), c.leader.as_deref(), c.paused, c.source.as_str()), ("c", Some("n1"), false, "rest"));
+        assert_eq!(
+            (c.name.as_str(), c.leader.as_deref(), c.paused, c.source.as_str()),
+            ("c", Some("n1"), false, "rest")
+        );
         assert_eq!(c.local_member.as_deref(), Some("15/n1"));
         assert_eq!(c.member("n2").map(|m| m.role.as_str()), Some("replica"));
         assert_eq!(c.history.len(), 2);

@@ -16,8 +16,13 @@ extern "C" {
     fn pglift_instance_parameters(ctx: Ctx, instance: *const c_char, out_json: *mut *mut c_char, err: Err) -> c_int;
     fn pglift_instance_log_file(ctx: Ctx, instance: *const c_char, out_path: *mut *mut c_char, err: Err) -> c_int;
     fn pglift_instance_parameters_async(ctx: Ctx, instance: *const c_char, tag: u64, out: OpOut, err: Err) -> c_int;
-    fn pglift_instance_parameters_text_async(ctx: Ctx, instance: *const c_char, tag: u64, out: OpOut, err: Err)
-        -> c_int;
+    fn pglift_instance_parameters_text_async(
+        ctx: Ctx,
+        instance: *const c_char,
+        tag: u64,
+        out: OpOut,
+        err: Err,
+    ) -> c_int;
     fn pglift_instance_configure_text_async(
         ctx: Ctx,
         instance: *const c_char,

@@ -22,6 +22,7 @@ mod hba; // pgconf (wt-pgconf)
 pub mod json;
 mod patroni; // Patroni members and topology (wt-conform): Context::switchover...
 mod roles;
+mod future; // ops as std::future::Future, woken from the eventfd (wt-bind-rust)
 mod forms; // the async twins of the reads and of the configuration by text (wt-bind-rust)
 mod streams; // log chunks and cluster events as iterators (wt-bind-rust)
 
@@ -32,7 +33,7 @@ use std::os::raw::{c_char, c_int, c_void};
 use std::path::PathBuf;
 use std::ptr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub use apply::{ApplyResult, ConfigurationResult, FieldChange, InstanceChanges, ObjectChange};
@@ -41,6 +42,7 @@ pub use json::Json;
 pub use patroni::{ClusterMember, Lag, PatroniInfo, PatroniStatus, SwitchoverOptions, TopologyResult}; // wt-conform
 pub use roles::{Role, RoleChanges, RoleDropOptions, RoleSpec};
 pub use cluster::{Cluster, ClusterHistoryEntry, ConfigIssue, ConfigValidation}; // wt-bind-rust
+pub use future::OpFuture; // wt-bind-rust
 pub use streams::{ClusterEvent, ClusterWatch, LogStream, Stream}; // wt-bind-rust
 
 /// The version of the loaded library, e.g. "0.1.0".
@@ -630,26 +632,50 @@ impl Drop for Op {
 /// dropping it cancels pending ops and waits for their reverts.
 pub struct Context {
     ctx: *mut ffi::pglift_ctx,
-    /// Events of other ops taken by a [`Stream`] while it looked for its own: [`Context::next_event`]
-    /// returns them first (at most STASH_CAPACITY; beyond, the oldest log or progress one is dropped).
-    stash: Mutex<VecDeque<Event>>,
-    stash_dropped: AtomicU64,
+    /// Events of other ops taken by a [`Stream`] or by the futures' thread: [`Context::next_event`]
+    /// returns them first.
+    stash: Arc<Stash>,
+    reactor: Arc<future::Reactor>,
 }
 
 const STASH_CAPACITY: usize = 4096;
+
+/// Events set aside: at most STASH_CAPACITY; beyond, the oldest log or progress one is dropped (counted).
+#[derive(Default)]
+struct Stash {
+    events: Mutex<VecDeque<Event>>,
+    dropped: AtomicU64,
+}
+
+impl Stash {
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Event>> {
+        self.events.lock().unwrap_or_else(|p| p.into_inner())
+    }
+    fn push(&self, event: Event) {
+        let mut events = self.lock();
+        if events.len() >= STASH_CAPACITY {
+            if let Some(i) = events.iter().position(|e| matches!(e.kind, EventKind::Log { .. } | EventKind::Progress { .. })) {
+                events.remove(i);
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        events.push_back(event);
+    }
+}
 
 unsafe impl Send for Context {}
 unsafe impl Sync for Context {}
 
 impl Drop for Context {
     fn drop(&mut self) {
+        self.reactor.shutdown();
         unsafe { ffi::pglift_ctx_free(self.ctx) }
     }
 }
 
 impl Context {
     fn wrap(ctx: *mut ffi::pglift_ctx) -> Context {
-        Context { ctx, stash: Mutex::new(VecDeque::new()), stash_dropped: AtomicU64::new(0) }
+        Context { ctx, stash: Arc::new(Stash::default()), reactor: Arc::new(future::Reactor::default()) }
     }
 
     /// A context with settings from the environment, as the pglift CLI loads them. Refuses root.
@@ -860,7 +886,7 @@ impl Context {
     /// The oldest queued event, waiting up to `timeout` (None: no limit); None on timeout or wakeup.
     /// Events that a [`Stream`] set aside (those of other ops) come first.
     pub fn next_event(&self, timeout: Option<Duration>) -> Option<Event> {
-        if let Some(event) = self.stash.lock().unwrap_or_else(|p| p.into_inner()).pop_front() {
+        if let Some(event) = self.stash.lock().pop_front() {
             return Some(event);
         }
         self.next_native_event(timeout)
@@ -895,26 +921,30 @@ impl Context {
     /// full.
     pub fn dropped_events(&self) -> u64 {
         let native = unsafe { ffi::pglift_ctx_dropped_events(self.ctx) };
-        native + self.stash_dropped.load(Ordering::Relaxed)
+        native + self.stash.dropped.load(Ordering::Relaxed)
     }
 
     /// Sets an event aside for [`Context::next_event`] (a stream took it while looking for its own).
     fn stash(&self, event: Event) {
-        let mut stash = self.stash.lock().unwrap_or_else(|p| p.into_inner());
-        if stash.len() >= STASH_CAPACITY {
-            if let Some(i) = stash.iter().position(|e| !matches!(e.kind, EventKind::OpDone { .. })) {
-                stash.remove(i);
-                self.stash_dropped.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        stash.push_back(event);
+        self.stash.push(event)
+    }
+    fn stash_handle(&self) -> Arc<Stash> {
+        self.stash.clone()
+    }
+    /// Whether the OpDone of `tag` was set aside.
+    fn stash_has_done(&self, tag: u64) -> bool {
+        self.stash.lock().iter().any(|e| e.tag == tag && matches!(e.kind, EventKind::OpDone { .. }))
+    }
+    /// Forgets the set-aside events of `tag` (an awaited op's).
+    fn unstash_tag(&self, tag: u64) {
+        self.stash.lock().retain(|e| e.tag != tag)
     }
 
     /// The next event tagged `tag` (set-aside ones first), setting the others aside; None when
     /// `timeout` passed (None: no limit). Wakeups are absorbed.
     fn next_event_of(&self, tag: u64, timeout: Option<Duration>) -> Option<Event> {
         {
-            let mut stash = self.stash.lock().unwrap_or_else(|p| p.into_inner());
+            let mut stash = self.stash.lock();
             if let Some(i) = stash.iter().position(|e| e.tag == tag) {
                 return stash.remove(i);
             }

@@ -173,8 +173,7 @@ impl<T> Drop for Stream<'_, T> {
         self.op.cancel();
         let tag = self.op.tag();
         let deadline = Instant::now() + DROP_DRAIN;
-        while let Some(event) = self.ctx.next_event_of(tag, Some(deadline.saturating_duration_since(Instant::now())))
-        {
+        while let Some(event) = self.ctx.next_event_of(tag, Some(deadline.saturating_duration_since(Instant::now()))) {
             if let EventKind::OpDone { .. } = event.kind {
                 return;
             }
@@ -247,8 +246,10 @@ mod tests {
                 revision: 42
             }
         );
-        let e = ClusterEvent::from_json(r#"{"kind": "paused", "member": "", "before": null, "after": null, "revision": 7}"#)
-            .unwrap();
+        let e = ClusterEvent::from_json(
+            r#"{"kind": "paused", "member": "", "before": null, "after": null, "revision": 7}"#,
+        )
+        .unwrap();
         assert_eq!((e.before, e.after, e.revision), (None, None, 7));
         assert!(ClusterEvent::from_json(r#"{"kind": "paused"}"#).is_err());
     }
