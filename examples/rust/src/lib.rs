@@ -11,7 +11,9 @@
 //! Handles free themselves on drop; failures are [`Error`] values. Operations also exist
 //! asynchronously ([`Context::restart_async`]...): they return an [`Op`], and their end, log records and
 //! progress steps are [`Event`]s taken with [`Context::next_event`] (or when [`Context::event_fd`] is
-//! readable, from an event loop such as tokio's `AsyncFd`). No callback runs on library threads.
+//! readable, from an event loop such as tokio's `AsyncFd`), or awaited as `std::future::Future`s
+//! ([`Context::future`]). Streams (a followed log, a cluster's changes) are iterators
+//! ([`Context::follow_logs`], [`Context::watch_cluster`]). No callback runs on library threads.
 //! No crates; builds with Rust 1.63.
 
 mod apply; // alter, apply, the parameters as text: Context::alter_instance...
