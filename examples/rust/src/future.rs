@@ -227,7 +227,7 @@ impl Future for OpFuture<'_> {
         }
         let op = this.op.take().expect("checked above");
         this.ctx.reactor.forget(tag);
-        this.ctx.unstash_tag(tag); // its OpDone, if set aside
+        this.ctx.unstash_done(tag); // its OpDone, if set aside
         op.wait(Some(std::time::Duration::from_secs(5))); // final once its OpDone is queued
         Poll::Ready(op.outcome().map(|_| op))
     }

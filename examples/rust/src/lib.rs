@@ -937,9 +937,9 @@ impl Context {
     fn stash_has_done(&self, tag: u64) -> bool {
         self.stash.lock().iter().any(|e| e.tag == tag && matches!(e.kind, EventKind::OpDone { .. }))
     }
-    /// Forgets the set-aside events of `tag` (an awaited op's).
-    fn unstash_tag(&self, tag: u64) {
-        self.stash.lock().retain(|e| e.tag != tag)
+    /// Forgets the set-aside OpDone of `tag` (an awaited op's; its log events stay for next_event).
+    fn unstash_done(&self, tag: u64) {
+        self.stash.lock().retain(|e| e.tag != tag || !matches!(e.kind, EventKind::OpDone { .. }))
     }
 
     /// The next event tagged `tag` (set-aside ones first), setting the others aside; None when
