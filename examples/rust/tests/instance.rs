@@ -203,7 +203,7 @@ fn logs_and_async_reads_on_a_plain_instance() {
         let r = op.configuration_result().unwrap();
         assert!(r.reloaded && r.changes.contains_key("work_mem"), "{:?}", r);
         assert!(ctx.parameters_text("15/rslogs").unwrap().contains("work_mem = '9MB'"));
-        let e = ctx.configure_text_async("15/rslogs", "work_mem = '9MB'\nnot a line\n", 25).err().expect("a bad line");
+        let e = ctx.configure_text_async("15/rslogs", "work_mem = '9MB'\ninclude 'x.conf'\n", 25).err().expect("a bad line");
         assert_eq!((e.kind(), e.field.as_str()), (ErrorKind::InvalidSpec, "line 2"), "{}", e);
 
         // Patroni-only: refused, as values (the watch ends on its error).

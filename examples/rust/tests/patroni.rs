@@ -123,12 +123,17 @@ fn patroni_pair_topology() {
 
     // A switchover, blocking, while the cluster is watched: first its state, then the new leader.
     let mut watch = ctx.watch_cluster("rstopo1").unwrap().with_timeout(Duration::from_secs(60));
-    let mut initial = Vec::new();
-    while !initial.iter().any(|e: &ClusterEvent| e.kind == "leader_changed") {
-        initial.push(watch.next().expect("the watch ended").expect("the watch failed"));
+    let mut initial: Vec<ClusterEvent> = Vec::new();
+    let complete = |events: &[ClusterEvent]| {
+        events.iter().filter(|e| e.kind == "member_added").count() == 2
+            && events.iter().any(|e| e.kind == "leader_changed")
+    };
+    while !complete(&initial) {
+        initial.push(watch.next().expect("the watch ended").unwrap_or_else(|e| panic!("{} after {:?}", e, initial)));
     }
-    let added = initial.iter().filter(|e| e.kind == "member_added").count();
-    assert_eq!(added, 2, "the initial state: {:?}", initial);
+    let mut added: Vec<&str> = initial.iter().filter(|e| e.kind == "member_added").map(|e| e.member.as_str()).collect();
+    added.sort_unstable();
+    assert_eq!(added, ["rstopo1", "rstopo2"], "the initial state: {:?}", initial);
     let first_leader = initial.iter().find(|e| e.kind == "leader_changed").unwrap();
     assert_eq!((first_leader.before.as_deref(), first_leader.after.as_deref()), (None, Some("rstopo1")), "{:?}", initial);
     let options = SwitchoverOptions { candidate: Some("rstopo2".into()), ..Default::default() };
