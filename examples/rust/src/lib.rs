@@ -20,12 +20,12 @@ mod apply; // alter, apply, the parameters as text: Context::alter_instance...
 mod cluster; // Patroni clusters as a whole and a member's Patroni configuration (wt-bind-rust)
 mod databases; // databases: Context::create_database...
 mod ffi;
+mod forms; // the async twins of the reads and of the configuration by text (wt-bind-rust)
+mod future; // ops as std::future::Future, woken from the eventfd (wt-bind-rust)
 mod hba; // pgconf (wt-pgconf)
 pub mod json;
 mod patroni; // Patroni members and topology (wt-conform): Context::switchover...
 mod roles;
-mod future; // ops as std::future::Future, woken from the eventfd (wt-bind-rust)
-mod forms; // the async twins of the reads and of the configuration by text (wt-bind-rust)
 mod streams; // log chunks and cluster events as iterators (wt-bind-rust)
 
 use std::collections::{BTreeMap, VecDeque};
@@ -39,12 +39,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub use apply::{ApplyResult, ConfigurationResult, FieldChange, InstanceChanges, ObjectChange};
+pub use cluster::{Cluster, ClusterHistoryEntry, ConfigIssue, ConfigValidation}; // wt-bind-rust
+pub use future::OpFuture; // wt-bind-rust
 pub use hba::{HbaConnection, HbaRecord, HbaResult}; // pgconf (wt-pgconf)
 pub use json::Json;
 pub use patroni::{ClusterMember, Lag, PatroniInfo, PatroniStatus, SwitchoverOptions, TopologyResult}; // wt-conform
 pub use roles::{Role, RoleChanges, RoleDropOptions, RoleSpec};
-pub use cluster::{Cluster, ClusterHistoryEntry, ConfigIssue, ConfigValidation}; // wt-bind-rust
-pub use future::OpFuture; // wt-bind-rust
 pub use streams::{ClusterEvent, ClusterWatch, LogStream, Stream}; // wt-bind-rust
 
 /// The version of the loaded library, e.g. "0.1.0".
@@ -656,7 +656,8 @@ impl Stash {
     fn push(&self, event: Event) {
         let mut events = self.lock();
         if events.len() >= STASH_CAPACITY {
-            if let Some(i) = events.iter().position(|e| matches!(e.kind, EventKind::Log { .. } | EventKind::Progress { .. })) {
+            let droppable = |e: &Event| matches!(e.kind, EventKind::Log { .. } | EventKind::Progress { .. });
+            if let Some(i) = events.iter().position(droppable) {
                 events.remove(i);
                 self.dropped.fetch_add(1, Ordering::Relaxed);
             }

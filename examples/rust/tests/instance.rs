@@ -169,7 +169,8 @@ fn logs_and_async_reads_on_a_plain_instance() {
         assert_eq!(stream.op().state(), OpState::Cancelled);
 
         // Not following: the current content, then the end; the blocking read has the line too.
-        let all: String = ctx.read_logs("15/rslogs").unwrap().with_timeout(Duration::from_secs(30)).map(Result::unwrap).collect();
+        let all: String =
+            ctx.read_logs("15/rslogs").unwrap().with_timeout(Duration::from_secs(30)).map(Result::unwrap).collect();
         assert!(all.contains(&marker), "read_logs lacks the statement: {}", all);
         assert!(ctx.instance_logs("15/rslogs").unwrap().contains(&marker), "instance_logs lacks the statement");
 
@@ -203,7 +204,10 @@ fn logs_and_async_reads_on_a_plain_instance() {
         let r = op.configuration_result().unwrap();
         assert!(r.reloaded && r.changes.contains_key("work_mem"), "{:?}", r);
         assert!(ctx.parameters_text("15/rslogs").unwrap().contains("work_mem = '9MB'"));
-        let e = ctx.configure_text_async("15/rslogs", "work_mem = '9MB'\ninclude 'x.conf'\n", 25).err().expect("a bad line");
+        let e = ctx
+            .configure_text_async("15/rslogs", "work_mem = '9MB'\ninclude 'x.conf'\n", 25)
+            .err()
+            .expect("a bad line");
         assert_eq!((e.kind(), e.field.as_str()), (ErrorKind::InvalidSpec, "line 2"), "{}", e);
 
         // Patroni-only: refused, as values (the watch ends on its error).

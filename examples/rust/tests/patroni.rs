@@ -135,7 +135,12 @@ fn patroni_pair_topology() {
     added.sort_unstable();
     assert_eq!(added, ["rstopo1", "rstopo2"], "the initial state: {:?}", initial);
     let first_leader = initial.iter().find(|e| e.kind == "leader_changed").unwrap();
-    assert_eq!((first_leader.before.as_deref(), first_leader.after.as_deref()), (None, Some("rstopo1")), "{:?}", initial);
+    assert_eq!(
+        (first_leader.before.as_deref(), first_leader.after.as_deref()),
+        (None, Some("rstopo1")),
+        "{:?}",
+        initial
+    );
     let options = SwitchoverOptions { candidate: Some("rstopo2".into()), ..Default::default() };
     let done = ctx.switchover("rstopo1", &options).unwrap();
     assert_eq!(
@@ -214,7 +219,10 @@ fn parameters_of(config: &mut Json) -> &mut std::collections::BTreeMap<String, J
 /// the replica through Patroni. rstopo1 leads, rstopo2 streams.
 fn cluster_and_configuration(ctx: &Context, cluster: &str) {
     let c = ctx.cluster("rstopo2").unwrap();
-    assert_eq!((c.name.as_str(), c.leader.as_deref(), c.paused, c.source.as_str()), (cluster, Some("rstopo1"), false, "rest"));
+    assert_eq!(
+        (c.name.as_str(), c.leader.as_deref(), c.paused, c.source.as_str()),
+        (cluster, Some("rstopo1"), false, "rest")
+    );
     assert!(c.local_member.as_deref().map_or(false, |m| m.ends_with("/rstopo2")), "local member {:?}", c.local_member);
     assert_eq!(c.members.len(), 2, "{:?}", c.members);
     assert_eq!(c.member("rstopo2").map(|m| m.role.as_str()), Some("replica"));
@@ -270,13 +278,17 @@ fn cluster_and_configuration(ctx: &Context, cluster: &str) {
     assert_eq!(ctx.patroni_config("rstopo1").unwrap(), config, "a refused set changed the configuration");
     ctx.set_patroni_config("rstopo1", &changed).unwrap();
     let now = ctx.patroni_config("rstopo1").unwrap();
-    assert_eq!(now.get("postgresql").and_then(|p| p.get("parameters")).and_then(|p| p.get("work_mem")), Some(&Json::from("16MB")));
+    assert_eq!(
+        now.get("postgresql").and_then(|p| p.get("parameters")).and_then(|p| p.get("work_mem")),
+        Some(&Json::from("16MB"))
+    );
     assert!(!now.to_string().contains(credentials.superuser.password.as_str()));
     assert_eq!(ctx.patroni_credentials("rstopo1").unwrap(), credentials, "the secrets were kept");
     let op = ctx.set_patroni_config_async("rstopo1", &config, 24).unwrap(); // back as it was
     assert!(op.wait(Some(Duration::from_secs(60))), "set_patroni_config_async did not end within 60 s");
     op.outcome().unwrap();
-    let work_mem = |c: &Json| c.get("postgresql").and_then(|p| p.get("parameters")).and_then(|p| p.get("work_mem")).cloned();
+    let work_mem =
+        |c: &Json| c.get("postgresql").and_then(|p| p.get("parameters")).and_then(|p| p.get("work_mem")).cloned();
     assert_eq!(work_mem(&ctx.patroni_config("rstopo1").unwrap()), work_mem(&config), "set back as it was");
 
     // Restart of the replica through Patroni: a new postmaster; an unknown member refused.
