@@ -20,6 +20,7 @@ pub const PGLIFT_E_INTERNAL: c_int = -1;
 pub const PGLIFT_EVENT_OP_DONE: c_int = 1;
 pub const PGLIFT_EVENT_LOG: c_int = 2;
 pub const PGLIFT_EVENT_PROGRESS: c_int = 3;
+pub const PGLIFT_EVENT_DATA: c_int = 4;
 
 pub const PGLIFT_START_ACCEPT_DATA_LOSS: u32 = 1;
 pub const PGLIFT_DROP_REMOVE_CLUSTER: u32 = 1;

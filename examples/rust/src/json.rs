@@ -38,6 +38,13 @@ impl Json {
             _ => None,
         }
     }
+    /// The value of `key` in an object, to change it in place.
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Json> {
+        match self {
+            Json::Object(m) => m.get_mut(key),
+            _ => None,
+        }
+    }
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Json::String(s) => Some(s),

@@ -11,30 +11,41 @@
 //! Handles free themselves on drop; failures are [`Error`] values. Operations also exist
 //! asynchronously ([`Context::restart_async`]...): they return an [`Op`], and their end, log records and
 //! progress steps are [`Event`]s taken with [`Context::next_event`] (or when [`Context::event_fd`] is
-//! readable, from an event loop such as tokio's `AsyncFd`). No callback runs on library threads.
+//! readable, from an event loop such as tokio's `AsyncFd`), or awaited as `std::future::Future`s
+//! ([`Context::future`]). Streams (a followed log, a cluster's changes) are iterators
+//! ([`Context::follow_logs`], [`Context::watch_cluster`]). No callback runs on library threads.
 //! No crates; builds with Rust 1.63.
 
 mod apply; // alter, apply, the parameters as text: Context::alter_instance...
+mod cluster; // Patroni clusters as a whole and a member's Patroni configuration (wt-bind-rust)
 mod databases; // databases: Context::create_database...
 mod ffi;
+mod forms; // the async twins of the reads and of the configuration by text (wt-bind-rust)
+mod future; // ops as std::future::Future, woken from the eventfd (wt-bind-rust)
 mod hba; // pgconf (wt-pgconf)
 pub mod json;
 mod patroni; // Patroni members and topology (wt-conform): Context::switchover...
 mod roles;
+mod streams; // log chunks and cluster events as iterators (wt-bind-rust)
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::ffi::{CStr, CString};
 use std::fmt;
 use std::os::raw::{c_char, c_int, c_void};
 use std::path::PathBuf;
 use std::ptr;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 pub use apply::{ApplyResult, ConfigurationResult, FieldChange, InstanceChanges, ObjectChange};
+pub use cluster::{Cluster, ClusterHistoryEntry, ConfigIssue, ConfigValidation}; // wt-bind-rust
+pub use future::OpFuture; // wt-bind-rust
 pub use hba::{HbaConnection, HbaRecord, HbaResult}; // pgconf (wt-pgconf)
 pub use json::Json;
 pub use patroni::{ClusterMember, Lag, PatroniInfo, PatroniStatus, SwitchoverOptions, TopologyResult}; // wt-conform
 pub use roles::{Role, RoleChanges, RoleDropOptions, RoleSpec};
+pub use streams::{ClusterEvent, ClusterWatch, LogStream, Stream}; // wt-bind-rust
 
 /// The version of the loaded library, e.g. "0.1.0".
 pub fn version() -> String {
@@ -505,6 +516,9 @@ pub enum EventKind {
     Log { level: i32, target: String },
     /// A step began (`begin`) or ended.
     Progress { begin: bool },
+    /// An item of a streaming op (never dropped): `target` "log" (the message is a chunk of log text)
+    /// or "cluster" (the message is a [`ClusterEvent`] as JSON).
+    Data { target: String },
     /// A kind this binding does not know.
     Other(i32),
 }
@@ -531,6 +545,7 @@ impl Event {
                 target: borrowed(ffi::pglift_event_target(ev)),
             },
             ffi::PGLIFT_EVENT_PROGRESS => EventKind::Progress { begin: ffi::pglift_event_progress_phase(ev) == 0 },
+            ffi::PGLIFT_EVENT_DATA => EventKind::Data { target: borrowed(ffi::pglift_event_target(ev)) },
             k => EventKind::Other(k),
         };
         let event = Event { kind, tag: ffi::pglift_event_tag(ev), message: borrowed(ffi::pglift_event_message(ev)) };
@@ -619,6 +634,36 @@ impl Drop for Op {
 /// dropping it cancels pending ops and waits for their reverts.
 pub struct Context {
     ctx: *mut ffi::pglift_ctx,
+    /// Events of other ops taken by a [`Stream`] or by the futures' thread: [`Context::next_event`]
+    /// returns them first.
+    stash: Arc<Stash>,
+    reactor: Arc<future::Reactor>,
+}
+
+const STASH_CAPACITY: usize = 4096;
+
+/// Events set aside: at most STASH_CAPACITY; beyond, the oldest log or progress one is dropped (counted).
+#[derive(Default)]
+struct Stash {
+    events: Mutex<VecDeque<Event>>,
+    dropped: AtomicU64,
+}
+
+impl Stash {
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Event>> {
+        self.events.lock().unwrap_or_else(|p| p.into_inner())
+    }
+    fn push(&self, event: Event) {
+        let mut events = self.lock();
+        if events.len() >= STASH_CAPACITY {
+            let droppable = |e: &Event| matches!(e.kind, EventKind::Log { .. } | EventKind::Progress { .. });
+            if let Some(i) = events.iter().position(droppable) {
+                events.remove(i);
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        events.push_back(event);
+    }
 }
 
 unsafe impl Send for Context {}
@@ -626,16 +671,21 @@ unsafe impl Sync for Context {}
 
 impl Drop for Context {
     fn drop(&mut self) {
+        self.reactor.shutdown();
         unsafe { ffi::pglift_ctx_free(self.ctx) }
     }
 }
 
 impl Context {
+    fn wrap(ctx: *mut ffi::pglift_ctx) -> Context {
+        Context { ctx, stash: Arc::new(Stash::default()), reactor: Arc::new(future::Reactor::default()) }
+    }
+
     /// A context with settings from the environment, as the pglift CLI loads them. Refuses root.
     pub fn new() -> Result<Context, Error> {
         let mut ctx = ptr::null_mut();
         call(|e| unsafe { ffi::pglift_ctx_new(ptr::null(), &mut ctx, e) })?;
-        Ok(Context { ctx })
+        Ok(Context::wrap(ctx))
     }
 
     /// A context with settings from a JSON document over the defaults (the environment is not read).
@@ -647,7 +697,7 @@ impl Context {
         let mut ctx = ptr::null_mut();
         let made = call(|e| unsafe { ffi::pglift_ctx_new(s, &mut ctx, e) });
         unsafe { ffi::pglift_settings_free(s) };
-        made.map(|_| Context { ctx })
+        made.map(|_| Context::wrap(ctx))
     }
 
     /// The effective settings, as JSON.
@@ -837,7 +887,15 @@ impl Context {
 
     // -- events ------------------------------------------------------------------------------------
     /// The oldest queued event, waiting up to `timeout` (None: no limit); None on timeout or wakeup.
+    /// Events that a [`Stream`] set aside (those of other ops) come first.
     pub fn next_event(&self, timeout: Option<Duration>) -> Option<Event> {
+        if let Some(event) = self.stash.lock().pop_front() {
+            return Some(event);
+        }
+        self.next_native_event(timeout)
+    }
+
+    fn next_native_event(&self, timeout: Option<Duration>) -> Option<Event> {
         let mut ev = ptr::null_mut();
         if unsafe { ffi::pglift_ctx_next_event(self.ctx, millis(timeout), &mut ev) } == 1 {
             Some(unsafe { Event::take(ev) })
@@ -862,9 +920,48 @@ impl Context {
         call(|e| unsafe { ffi::pglift_ctx_set_log_level(self.ctx, level, e) })
     }
 
-    /// Log and progress events dropped because the queue was full.
+    /// Log and progress events dropped because the queue (or a stream's set-aside, see [`Stream`]) was
+    /// full.
     pub fn dropped_events(&self) -> u64 {
-        unsafe { ffi::pglift_ctx_dropped_events(self.ctx) }
+        let native = unsafe { ffi::pglift_ctx_dropped_events(self.ctx) };
+        native + self.stash.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Sets an event aside for [`Context::next_event`] (a stream took it while looking for its own).
+    fn stash(&self, event: Event) {
+        self.stash.push(event)
+    }
+    fn stash_handle(&self) -> Arc<Stash> {
+        self.stash.clone()
+    }
+    /// Whether the OpDone of `tag` was set aside.
+    fn stash_has_done(&self, tag: u64) -> bool {
+        self.stash.lock().iter().any(|e| e.tag == tag && matches!(e.kind, EventKind::OpDone { .. }))
+    }
+    /// Forgets the set-aside OpDone of `tag` (an awaited op's; its log events stay for next_event).
+    fn unstash_done(&self, tag: u64) {
+        self.stash.lock().retain(|e| e.tag != tag || !matches!(e.kind, EventKind::OpDone { .. }))
+    }
+
+    /// The next event tagged `tag` (set-aside ones first), setting the others aside; None when
+    /// `timeout` passed (None: no limit). Wakeups are absorbed.
+    fn next_event_of(&self, tag: u64, timeout: Option<Duration>) -> Option<Event> {
+        {
+            let mut stash = self.stash.lock();
+            if let Some(i) = stash.iter().position(|e| e.tag == tag) {
+                return stash.remove(i);
+            }
+        }
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            match self.next_native_event(left) {
+                Some(event) if event.tag == tag => return Some(event),
+                Some(event) => self.stash(event),
+                None if left.map_or(false, |l| l.is_zero()) => return None,
+                None => {} // a wakeup, or the time is not over yet
+            }
+        }
     }
 
     /// Takes events until the OpDone of `op` (waiting up to `timeout` in all), handing the others to

@@ -124,7 +124,7 @@ pub struct ClusterMember {
 }
 
 impl ClusterMember {
-    fn from_value(v: &Json) -> Result<ClusterMember, Error> {
+    pub(crate) fn from_value(v: &Json) -> Result<ClusterMember, Error> {
         Ok(ClusterMember {
             name: str_of(v, "name")?,
             host: str_of(v, "host")?,

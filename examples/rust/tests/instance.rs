@@ -121,3 +121,115 @@ fn dropping_a_pending_op_cancels_it() {
     }
     assert!(!Path::new(&prefix()).join("srv/pgsql/15/rscancel/data").exists());
 }
+
+/// The managed parameters with `name` set to `value`, its former line gone.
+fn with_parameter(text: &str, name: &str, value: &str) -> String {
+    let line = format!("{} = {}", name, value);
+    let mut lines: Vec<&str> = text.lines().filter(|l| l.split('=').next().map(str::trim) != Some(name)).collect();
+    lines.push(&line);
+    lines.join("\n") + "\n"
+}
+
+fn finished(op: &pglift::Op, what: &str) {
+    assert!(op.wait(Some(Duration::from_secs(60))), "{} did not end within 60 s", what);
+}
+
+/// Logs as streams (followed: a statement's line seen; read: the current content, then the end), the
+/// reads and configuration by text as ops, and the Patroni-only calls refused on a plain instance.
+#[test]
+fn logs_and_async_reads_on_a_plain_instance() {
+    let ctx = Context::new().unwrap();
+    let spec = InstanceSpec::new("rslogs").version("15").port(free_port()).setting("log_statement", "all");
+    let created = ctx.create(&spec).unwrap();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // Following: the line of a statement run after the stream began comes through it.
+        let marker = format!("rs-follow-{}", std::process::id());
+        let mut stream = ctx.follow_logs("15/rslogs").unwrap().with_timeout(Duration::from_secs(30));
+        let tag = stream.op().tag();
+        ctx.run_sql("15/rslogs", &format!("SELECT '{}'", marker), &["postgres"], &[]).unwrap();
+        let mut seen = String::new();
+        while !seen.contains(&format!("statement: SELECT '{}'", marker)) {
+            match stream.next() {
+                Some(Ok(chunk)) => seen.push_str(&chunk),
+                Some(Err(e)) => panic!("following the log: {} (seen so far: {})", e, seen),
+                None => panic!("the followed log ended; seen: {}", seen),
+            }
+        }
+        assert_eq!(stream.op().state(), OpState::Pending, "a followed log goes on");
+        drop(stream); // cancels the op and takes what was left of it
+        while let Some(event) = ctx.next_event(Some(Duration::ZERO)) {
+            assert_ne!(event.tag, tag, "an event of the dropped stream was left: {:?}", event);
+        }
+
+        // Cancelled explicitly: the iterator ends (None), without an error.
+        let mut stream = ctx.follow_logs("15/rslogs").unwrap().with_timeout(Duration::from_secs(30));
+        stream.cancel();
+        let rest: Vec<_> = stream.by_ref().collect();
+        assert!(rest.iter().all(Result::is_ok), "a cancelled stream ends without an error: {:?}", rest);
+        assert_eq!(stream.op().state(), OpState::Cancelled);
+
+        // Not following: the current content, then the end; the blocking read has the line too.
+        let all: String =
+            ctx.read_logs("15/rslogs").unwrap().with_timeout(Duration::from_secs(30)).map(Result::unwrap).collect();
+        assert!(all.contains(&marker), "read_logs lacks the statement: {}", all);
+        assert!(ctx.instance_logs("15/rslogs").unwrap().contains(&marker), "instance_logs lacks the statement");
+
+        // The log file, blocking and as an op.
+        let path = ctx.log_file("15/rslogs").unwrap();
+        assert!(std::fs::read_to_string(&path).unwrap().contains(&marker), "{}", path.display());
+        let op = ctx.log_file_async("15/rslogs", 20).unwrap();
+        finished(&op, "log_file_async");
+        assert_eq!(op.path().unwrap(), path);
+
+        // The parameters, as a map and as text, blocking and as ops.
+        let parameters = ctx.parameters("15/rslogs").unwrap();
+        assert_eq!(parameters.get("log_statement"), Some(&pglift::Json::from("all")), "{:?}", parameters);
+        let op = ctx.parameters_async("15/rslogs", 21).unwrap();
+        finished(&op, "parameters_async");
+        assert_eq!(op.parameters().unwrap(), parameters);
+        let text = ctx.parameters_text("15/rslogs").unwrap();
+        let op = ctx.parameters_text_async("15/rslogs", 22).unwrap();
+        finished(&op, "parameters_text_async");
+        assert_eq!(op.text().unwrap(), text);
+
+        // Configuration by text as ops: a dry run changes nothing, then for real; a bad line at the call.
+        let changed = with_parameter(&text, "work_mem", "'9MB'");
+        let op = ctx.configure_text_with_async("15/rslogs", &changed, &pglift::WriteOptions::DRY_RUN, 23).unwrap();
+        finished(&op, "configure_text_with_async");
+        let r = op.configuration_result().unwrap();
+        assert_eq!(r.changes.get("work_mem").map(|c| &c.1), Some(&pglift::Json::from("9MB")), "{:?}", r);
+        assert_eq!(ctx.parameters_text("15/rslogs").unwrap(), text, "the dry run changed the parameters");
+        let op = ctx.configure_text_async("15/rslogs", &changed, 24).unwrap();
+        finished(&op, "configure_text_async");
+        let r = op.configuration_result().unwrap();
+        assert!(r.reloaded && r.changes.contains_key("work_mem"), "{:?}", r);
+        assert!(ctx.parameters_text("15/rslogs").unwrap().contains("work_mem = '9MB'"));
+        let e = ctx
+            .configure_text_async("15/rslogs", "work_mem = '9MB'\ninclude 'x.conf'\n", 25)
+            .err()
+            .expect("a bad line");
+        assert_eq!((e.kind(), e.field.as_str()), (ErrorKind::InvalidSpec, "line 2"), "{}", e);
+
+        // Patroni-only: refused, as values (the watch ends on its error). Without Patroni in the site
+        // settings the cluster calls are Unsupported; a plain instance of a Patroni site is a State error.
+        let refused = |kind: ErrorKind| kind == ErrorKind::State || kind == ErrorKind::Unsupported;
+        let op = ctx.patroni_credentials_async("15/rslogs", 26).unwrap();
+        finished(&op, "patroni_credentials_async");
+        assert_eq!(op.patroni_credentials().unwrap_err().kind(), ErrorKind::State);
+        let e = ctx.cluster("15/rslogs").unwrap_err();
+        assert!(refused(e.kind()), "cluster of a plain instance: {:?}", e);
+        let e = ctx.patroni_config("15/rslogs").unwrap_err();
+        assert!(refused(e.kind()), "patroni_config of a plain instance: {:?}", e);
+        let mut watch = ctx.watch_cluster("15/rslogs").unwrap().with_timeout(Duration::from_secs(30));
+        match watch.next() {
+            Some(Err(e)) => assert!(refused(e.kind()), "the watch of a plain instance: {:?}", e),
+            other => panic!("watching a plain instance: {:?}", other),
+        }
+        assert!(watch.next().is_none(), "the watch ended after its error");
+    }));
+    ctx.drop_instance("15/rslogs").unwrap();
+    assert!(!created.data_directory.exists());
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+}

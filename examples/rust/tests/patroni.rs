@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use pglift::json::quote;
 use pglift::{
-    Context, DropOptions, ErrorKind, Lag, OpState, PatroniInfo, PatroniStatus, SwitchoverOptions, TopologyResult,
+    ClusterEvent, Context, DropOptions, ErrorKind, Json, Lag, OpState, PatroniInfo, PatroniStatus, SwitchoverOptions,
+    TopologyResult,
 };
 
 const MEMBERS: [(&str, &str); 2] = [("rstopo1", "127.0.1.1"), ("rstopo2", "127.0.1.2")];
@@ -118,13 +119,49 @@ fn patroni_pair_topology() {
         Some(PatroniStatus { state: "running".into(), orphan_postmaster: false, dcs_error: None })
     );
 
-    // A switchover, blocking.
+    cluster_and_configuration(&ctx, &cluster);
+
+    // A switchover, blocking, while the cluster is watched: first its state, then the new leader.
+    let mut watch = ctx.watch_cluster("rstopo1").unwrap().with_timeout(Duration::from_secs(60));
+    let mut initial: Vec<ClusterEvent> = Vec::new();
+    let complete = |events: &[ClusterEvent]| {
+        events.iter().filter(|e| e.kind == "member_added").count() == 2
+            && events.iter().any(|e| e.kind == "leader_changed")
+    };
+    while !complete(&initial) {
+        initial.push(watch.next().expect("the watch ended").unwrap_or_else(|e| panic!("{} after {:?}", e, initial)));
+    }
+    let mut added: Vec<&str> = initial.iter().filter(|e| e.kind == "member_added").map(|e| e.member.as_str()).collect();
+    added.sort_unstable();
+    assert_eq!(added, ["rstopo1", "rstopo2"], "the initial state: {:?}", initial);
+    let first_leader = initial.iter().find(|e| e.kind == "leader_changed").unwrap();
+    assert_eq!(
+        (first_leader.before.as_deref(), first_leader.after.as_deref()),
+        (None, Some("rstopo1")),
+        "{:?}",
+        initial
+    );
     let options = SwitchoverOptions { candidate: Some("rstopo2".into()), ..Default::default() };
     let done = ctx.switchover("rstopo1", &options).unwrap();
     assert_eq!(
         done,
         TopologyResult { previous_leader: "rstopo1".into(), new_leader: Some("rstopo2".into()), scheduled: false }
     );
+    let mut changes = Vec::new();
+    loop {
+        let event = watch.next().expect("the watch ended").unwrap_or_else(|e| panic!("{} after {:?}", e, changes));
+        let to_rstopo2 = event.kind == "leader_changed" && event.after.as_deref() == Some("rstopo2");
+        assert!(event.revision >= first_leader.revision, "revisions go forward: {:?}", event);
+        changes.push(event);
+        if to_rstopo2 {
+            break;
+        }
+    }
+    let tag = watch.op().tag();
+    drop(watch); // cancelled, its events taken
+    while let Some(event) = ctx.next_event(Some(Duration::ZERO)) {
+        assert_ne!(event.tag, tag, "an event of the dropped watch was left: {:?}", event);
+    }
     assert_eq!(settled(&ctx, "rstopo1").leader().unwrap().name, "rstopo2");
 
     // Pause as an op, resume blocking; get sees each.
@@ -160,6 +197,108 @@ fn patroni_pair_topology() {
 
     let log = ctx.patroni_log_file("rstopo1").unwrap();
     assert!(std::fs::metadata(&log).map(|m| m.len() > 0).unwrap_or(false), "Patroni log {}", log.display());
+    let op = ctx.patroni_log_file_async("rstopo1", 30).unwrap();
+    assert!(op.wait(Some(Duration::from_secs(60))), "patroni_log_file_async did not end within 60 s");
+    assert_eq!(op.path().unwrap(), log);
+    let e = ctx.cluster_remove(&cluster).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::State, "removing a cluster whose members live: {}", e);
     drop(cleanup); // the replica, then the last member with the cluster's keys
     assert_eq!(ctx.list(None).unwrap(), Vec::new(), "instances left after the drops");
+}
+
+/// `postgresql.parameters` of a Patroni configuration document, to edit.
+fn parameters_of(config: &mut Json) -> &mut std::collections::BTreeMap<String, Json> {
+    match config.get_mut("postgresql").and_then(|p| p.get_mut("parameters")) {
+        Some(Json::Object(p)) => p,
+        _ => panic!("no postgresql.parameters object in the configuration"),
+    }
+}
+
+/// The cluster as a value (through a member, from the DCS, as an op), a member's Patroni configuration
+/// (no secret from the credentials in it; validate, set, refusals naming the field; as ops), a restart of
+/// the replica through Patroni. rstopo1 leads, rstopo2 streams.
+fn cluster_and_configuration(ctx: &Context, cluster: &str) {
+    let c = ctx.cluster("rstopo2").unwrap();
+    assert_eq!(
+        (c.name.as_str(), c.leader.as_deref(), c.paused, c.source.as_str()),
+        (cluster, Some("rstopo1"), false, "rest")
+    );
+    assert!(c.local_member.as_deref().map_or(false, |m| m.ends_with("/rstopo2")), "local member {:?}", c.local_member);
+    assert_eq!(c.members.len(), 2, "{:?}", c.members);
+    assert_eq!(c.member("rstopo2").map(|m| m.role.as_str()), Some("replica"));
+    assert_eq!(c.dcs_error, None);
+    let from_dcs = ctx.cluster_from_dcs(cluster).unwrap();
+    assert_eq!((from_dcs.source.as_str(), from_dcs.leader.as_deref()), ("dcs", Some("rstopo1")));
+    let mut names: Vec<&str> = from_dcs.members.iter().map(|m| m.name.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["rstopo1", "rstopo2"]);
+    let e = ctx.cluster_from_dcs("../etc").unwrap_err();
+    assert_eq!((e.kind(), e.field.as_str()), (ErrorKind::InvalidSpec, "cluster"), "{}", e);
+    let op = ctx.cluster_async("rstopo1", 20).unwrap();
+    assert!(op.wait(Some(Duration::from_secs(60))), "cluster_async did not end within 60 s");
+    assert_eq!(op.cluster().unwrap().leader.as_deref(), Some("rstopo1"));
+
+    // The configuration: no secret of the credentials in it, redacted instead.
+    let credentials = ctx.patroni_credentials("rstopo1").unwrap();
+    let config = ctx.patroni_config("rstopo1").unwrap();
+    let text = config.to_string();
+    for secret in [&credentials.superuser.password, &credentials.replication.password, &credentials.rewind.password] {
+        assert!(!text.contains(secret.as_str()), "a password of the credentials is in the configuration");
+    }
+    assert!(text.contains("\"**********\""), "no redacted secret in the configuration");
+    assert_eq!(config.get("scope").and_then(Json::as_str), Some(cluster));
+    let op = ctx.patroni_config_async("rstopo1", 21).unwrap();
+    assert!(op.wait(Some(Duration::from_secs(60))), "patroni_config_async did not end within 60 s");
+    assert_eq!(op.patroni_config().unwrap(), config);
+    let op = ctx.patroni_credentials_async("rstopo1", 22).unwrap();
+    assert!(op.wait(Some(Duration::from_secs(60))), "patroni_credentials_async did not end within 60 s");
+    assert_eq!(op.patroni_credentials().unwrap(), credentials);
+    drop(op);
+
+    // Validate: a parameter PostgreSQL refuses is an issue naming it; a good value is valid.
+    let mut bad = config.clone();
+    parameters_of(&mut bad).insert("work_mem".into(), "lots".into());
+    let v = ctx.validate_patroni_config("rstopo1", &bad).unwrap();
+    assert!(!v.valid, "{:?}", v);
+    assert!(v.issues.iter().any(|i| i.field == "postgresql.parameters.work_mem"), "{:?}", v);
+    let mut changed = config.clone();
+    parameters_of(&mut changed).insert("work_mem".into(), "16MB".into());
+    let op = ctx.validate_patroni_config_async("rstopo1", &changed, 23).unwrap();
+    assert!(op.wait(Some(Duration::from_secs(90))), "validate_patroni_config_async did not end within 90 s");
+    let v = op.config_validation().unwrap();
+    assert!(v.valid && v.issues.is_empty(), "{:?}", v);
+
+    // Set: refusals name the field and change nothing; then the parameter, kept with the secrets.
+    let mut other_scope = changed.clone();
+    if let Json::Object(m) = &mut other_scope {
+        m.insert("scope".into(), "another".into());
+    }
+    let e = ctx.set_patroni_config("rstopo1", &other_scope).unwrap_err();
+    assert_eq!((e.kind(), e.field.as_str()), (ErrorKind::InvalidSpec, "scope"), "{}", e);
+    assert_eq!(ctx.patroni_config("rstopo1").unwrap(), config, "a refused set changed the configuration");
+    ctx.set_patroni_config("rstopo1", &changed).unwrap();
+    let now = ctx.patroni_config("rstopo1").unwrap();
+    assert_eq!(
+        now.get("postgresql").and_then(|p| p.get("parameters")).and_then(|p| p.get("work_mem")),
+        Some(&Json::from("16MB"))
+    );
+    assert!(!now.to_string().contains(credentials.superuser.password.as_str()));
+    assert_eq!(ctx.patroni_credentials("rstopo1").unwrap(), credentials, "the secrets were kept");
+    let op = ctx.set_patroni_config_async("rstopo1", &config, 24).unwrap(); // back as it was
+    assert!(op.wait(Some(Duration::from_secs(60))), "set_patroni_config_async did not end within 60 s");
+    op.outcome().unwrap();
+    let work_mem =
+        |c: &Json| c.get("postgresql").and_then(|p| p.get("parameters")).and_then(|p| p.get("work_mem")).cloned();
+    assert_eq!(work_mem(&ctx.patroni_config("rstopo1").unwrap()), work_mem(&config), "set back as it was");
+
+    // Restart of the replica through Patroni: a new postmaster; an unknown member refused.
+    let before = ctx.status("rstopo2").unwrap().pid;
+    ctx.cluster_restart("rstopo1", Some("rstopo2")).unwrap();
+    let after = ctx.status("rstopo2").unwrap();
+    assert!(after.running() && after.pid.is_some() && after.pid != before, "{:?} -> {:?}", before, after);
+    let e = ctx.cluster_restart("rstopo1", Some("nosuch")).unwrap_err();
+    assert_eq!((e.kind(), e.field.as_str()), (ErrorKind::InvalidSpec, "member"), "{}", e);
+    let e = ctx.cluster_reinit("rstopo2", "rstopo1").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::State, "reinit of the leader: {}", e);
+    settled(ctx, "rstopo1");
 }
