@@ -166,7 +166,7 @@ class Context:
                 fut.set_result(None)
         self._waiting.clear()
         for stream in list(self._streams.values()):  # their ops were cancelled with the context
-            stream.state = OP_CANCELLED
+            stream.state = stream._op.state
             stream._release(discard=False)
 
     def _drain(self) -> None:

@@ -177,12 +177,13 @@ class Stream(Generic[T]):
             if not self._ctx._wait_for(lambda: bool(self._items) or self._closed, remaining, wakeup_ends=False):
                 return None
             with self._ctx._cond:
-                ev = self._items.popleft() if self._items else None
-            if ev is None:
-                continue
-            if ev.kind == EVENT_DATA:
-                return self._decode(ev.message)
-            self._finish()  # its OP_DONE: DATA came before, in order
+                if not self._items:
+                    continue
+                ev = self._items.popleft()
+                if ev.kind != EVENT_DATA:
+                    self._finish()  # its OP_DONE: every DATA came before, in order
+                    continue
+            return self._decode(ev.message)
         if self._error is not None:
             err, self._error = self._error, None
             raise err
@@ -197,8 +198,11 @@ class Stream(Generic[T]):
             raise StopIteration
         return item
 
+    # The op is only touched under ctx._cond (reentrant): close() may run in another thread than get().
     def _finish(self) -> None:
-        """The op ended (its OP_DONE taken): record how, release it."""
+        """Under ctx._cond: the op ended (its OP_DONE taken): record how, release it."""
+        if self._closed:
+            return
         self.state = self._op.state
         if self.state not in (OP_SUCCEEDED, OP_CANCELLED):
             self._error = self._op.error()
@@ -211,17 +215,19 @@ class Stream(Generic[T]):
             if discard and not any(e.kind == EVENT_OP_DONE for e in self._items):
                 self._ctx._discard.add(self.tag)  # its remaining DATA and OP_DONE are dropped as they come
             self._items.clear()
+            self._op.close()
             self._ctx._cond.notify_all()
-        self._op.close()
 
     def close(self) -> None:
-        """Cancels the op (if still running), waits for its end (cancel ends a stream at once) and frees it."""
-        if self._closed:
-            return
-        self._op.cancel()
-        self._op.wait(30)  # a cancelled stream ends at once; the deadline only guards a broken library
-        self.state = self._op.state
-        self._release(discard=True)
+        """Cancels the op (if still running), waits for its end (cancel ends a stream at once) and frees it.
+        May be called from another thread than the one iterating (which then stops)."""
+        with self._ctx._cond:
+            if self._closed:
+                return
+            self._op.cancel()
+            self._op.wait(30)  # a cancelled stream ends at once; the deadline only guards a broken library
+            self.state = self._op.state
+            self._release(discard=True)
 
     def __enter__(self) -> "Stream[T]":
         return self
@@ -266,11 +272,15 @@ class Context:
 
     # -- lifetime ------------------------------------------------------------------------------------
     def close(self) -> None:
-        """Cancels pending ops, waits for their reverts, frees the context. No thread may still be
-        waiting in next_event (wake it first)."""
+        """Cancels pending ops, waits for their reverts, frees the context; open streams end (cancelled).
+        No thread may still be waiting in next_event or in a stream (wake it first)."""
         if self._handle is not None:
             lib.pglift_ctx_free(self._handle)
             self._handle = None
+            with self._cond:
+                for stream in list(self._streams.values()):  # their ops ended (cancelled) with the context
+                    stream.state = stream._op.state
+                    stream._release(discard=False)
 
     def __del__(self) -> None:
         try:
