@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import threading
 import time
 import unittest
 
@@ -362,6 +363,24 @@ class StreamsTest(unittest.TestCase):  # issue 12, item 5: logs, and the async t
                 done = ctx.next_event(30)
             self.assertEqual((done.kind, done.tag), (pglift.EVENT_OP_DONE, 78), "the get's OP_DONE was lost")
             op.close()
+        # Two threads, a stream each, on one context: each gets all of its own items (the file holds the line).
+        dbs.run("SELECT 'py-thread-marker'", databases=["postgres"])
+        seen: dict[int, str] = {}
+
+        def follow(n: int) -> None:
+            with ctx.follow_logs("pylogs") as mine:
+                seen[n] = read_until(mine, "'py-thread-marker'", 30)
+
+        threads = [threading.Thread(target=follow, args=(n,)) for n in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertEqual(sorted(seen), [0, 1, 2], "a thread's stream did not end")
+        for n, text in seen.items():
+            self.assertIn("'py-thread-marker'", text, f"thread {n}")
+            self.assertIn(MARKER, text, f"thread {n}: the earlier lines")
+        self.assertEqual(ctx.open_streams, 0)
         # Failures end the iteration with the op's error: a plain instance has no cluster to watch.
         with ctx.watch_cluster("pylogs") as watch:
             with self.assertRaises(pglift.StateError):
