@@ -114,6 +114,16 @@ class PatroniPairTest(unittest.TestCase):
         # asyncio, on the same pair.
         asyncio.run(self._aio())
 
+        # The cluster's keys outlive its members (dropped without remove_cluster) until removed.
+        leader = self.settled("pytopo1")
+        for name in (OTHER[leader], leader):
+            ctx.drop(name)
+            self.created.remove(name)
+        self.assertEqual(ctx.cluster_from_dcs(self.cluster).name, self.cluster, "the drops left no key")
+        ctx.cluster_remove(self.cluster)
+        with self.assertRaises(pglift.NotFound):
+            ctx.cluster_from_dcs(self.cluster)
+
     def watch_until(self, watch: pglift.Stream, done, seconds: float) -> list[pglift.ClusterEvent]:
         """The watch's events up to the first for which done(event), within ``seconds``."""
         events, deadline = [], time.monotonic() + seconds
@@ -191,6 +201,13 @@ class PatroniPairTest(unittest.TestCase):
         op = ctx.cluster_async("pytopo1", 31)
         self.assertTrue(op.wait(60))
         self.assertEqual(op.result().leader, "pytopo1")
+        op.close()
+        # Reinit of the replica: its data cloned anew; the op's result is the cluster once it streams again.
+        with self.assertRaises(pglift.StateError):
+            ctx.cluster_reinit("pytopo2", "pytopo1")
+        op = ctx.cluster_reinit_async("pytopo1", "pytopo2", 32)
+        self.assertTrue(op.wait(300), "reinit did not end within 300 s")
+        self.assertEqual(op.result().member("pytopo2").health, "streaming")
         op.close()
         self.assertEqual(self.settled("pytopo2"), "pytopo1")
 
