@@ -35,6 +35,22 @@ def log_event(event: Event) -> None:
 T = TypeVar("T")
 
 
+class _Inbox:
+    """What the context holds of an open stream (not the stream: dropping it closes it at once)."""
+
+    def __init__(self) -> None:
+        self.items: deque[Event] = deque()
+        self.waiter: asyncio.Future[None] | None = None
+
+    def push(self, event: Event) -> None:
+        self.items.append(event)
+        self.wake()
+
+    def wake(self) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
+
+
 class AsyncStream(Generic[T]):
     """The items of a streaming op as an async iterator (``async for chunk in ctx.follow_logs("main")``),
     in order, none lost. It ends when the op ends (a failure raised) or once ``aclose()`` cancelled it;
@@ -45,8 +61,8 @@ class AsyncStream(Generic[T]):
     def __init__(self, actx: "Context", op: sync.Op, decode_item: Callable[[str], T]) -> None:
         self._actx, self._op, self._decode = actx, op, decode_item
         self.tag: int = op.tag
-        self._items: deque[Event] = deque()
-        self._wakeup: asyncio.Future[None] | None = None
+        self._inbox = _Inbox()
+        self._items = self._inbox.items
         self._error: errors.Error | None = None
         self.state = OP_PENDING  # once ended: OP_SUCCEEDED, OP_FAILED or OP_CANCELLED
         self._closed = False
@@ -54,11 +70,6 @@ class AsyncStream(Generic[T]):
     @property
     def ended(self) -> bool:
         return self._closed
-
-    def _push(self, event: Event) -> None:  # from Context._drain
-        self._items.append(event)
-        if self._wakeup is not None and not self._wakeup.done():
-            self._wakeup.set_result(None)
 
     def __aiter__(self) -> "AsyncStream[T]":
         return self
@@ -70,19 +81,21 @@ class AsyncStream(Generic[T]):
                 if event.kind == EVENT_DATA:
                     return self._decode(event.message)
                 self._finish()  # its OP_DONE, after every DATA
+            if self._actx._ended_by_close(self):
+                continue  # the context was closed: so was the op
             if self._closed:
                 if self._error is not None:
                     err, self._error = self._error, None
                     raise err
                 raise StopAsyncIteration
-            self._wakeup = self._actx._loop.create_future()
+            self._inbox.waiter = self._actx._loop.create_future()
             try:
-                await self._wakeup
+                await self._inbox.waiter
             except asyncio.CancelledError:
                 self.close_now()  # the awaiting task was cancelled: so is the op
                 raise
             finally:
-                self._wakeup = None
+                self._inbox.waiter = None
 
     def _finish(self) -> None:
         self.state = self._op.state
@@ -92,13 +105,13 @@ class AsyncStream(Generic[T]):
 
     def _release(self, discard: bool) -> None:
         self._closed = True
-        self._actx._streams.pop(self.tag, None)
-        if discard and not any(e.kind == EVENT_OP_DONE for e in self._items):
-            self._actx._discard.add(self.tag)
+        if self._actx._streams.get(self.tag) is self._inbox:
+            del self._actx._streams[self.tag]
+            if discard and not any(e.kind == EVENT_OP_DONE for e in self._items):
+                self._actx._discard.add(self.tag)
         self._items.clear()
         self._op.close()
-        if self._wakeup is not None and not self._wakeup.done():
-            self._wakeup.set_result(None)
+        self._inbox.wake()
 
     def close_now(self) -> None:
         """Cancels and frees the op without waiting for its end (``state`` then stays as it was seen)."""
@@ -143,10 +156,17 @@ class Context:
         self._on_event = on_event
         self._tags = itertools.count(1)
         self._waiting: dict[int, asyncio.Future[None]] = {}
-        self._streams: dict[int, AsyncStream[Any]] = {}  # tag -> open stream
+        self._streams: dict[int, _Inbox] = {}  # tag -> the inbox of an open stream
         self._discard: set[int] = set()  # tags of closed streams whose OP_DONE is still to come
         self._loop = asyncio.get_running_loop()
         self._loop.add_reader(self.sync.event_fd, self._drain)
+
+    def _ended_by_close(self, stream: AsyncStream[Any]) -> bool:
+        """Ends ``stream`` (True) if the context was closed under it."""
+        if stream._closed or self.sync._handle is not None:
+            return False
+        stream._finish()
+        return True
 
     async def __aenter__(self) -> "Context":
         return self
@@ -165,16 +185,17 @@ class Context:
             if not fut.done():
                 fut.set_result(None)
         self._waiting.clear()
-        for stream in list(self._streams.values()):  # their ops were cancelled with the context
-            stream.state = stream._op.state
-            stream._release(discard=False)
+        inboxes = list(self._streams.values())
+        self._streams.clear()  # the ops of open streams were cancelled with the context: they end
+        for inbox in inboxes:
+            inbox.wake()
 
     def _drain(self) -> None:
         while (event := self.sync.next_event(0)) is not None:
             if event.kind in (EVENT_DATA, EVENT_OP_DONE):
-                stream = self._streams.get(event.tag)
-                if stream is not None:
-                    stream._push(event)
+                inbox = self._streams.get(event.tag)
+                if inbox is not None:
+                    inbox.push(event)
                     continue
                 if event.tag in self._discard:  # a closed stream's
                     if event.kind == EVENT_OP_DONE:
@@ -311,7 +332,7 @@ class Context:
 
     def _stream(self, start: Callable[[int], sync.Op], decode_item: Callable[[str], Any]) -> AsyncStream[Any]:
         stream = AsyncStream(self, start(next(self._tags)), decode_item)
-        self._streams[stream.tag] = stream  # before the loop runs _drain again: no item is missed
+        self._streams[stream.tag] = stream._inbox  # before the loop runs _drain again: no item is missed
         return stream
 
     def follow_logs(self, instance: str, *, follow: bool = True) -> AsyncStream[str]:

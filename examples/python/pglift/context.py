@@ -159,7 +159,8 @@ class Stream(Generic[T]):
     def __init__(self, ctx: "Context", op: "Op", decode_item: Callable[[str], T]) -> None:
         self._ctx, self._op, self._decode = ctx, op, decode_item
         self.tag: int = op.tag
-        self._items: deque[Event] = deque()  # filled by Context._route, under ctx._cond
+        self._items: deque[Event] = deque()  # filled by Context._route, under ctx._cond (which holds it, not us:
+        # no cycle, so that dropping the stream closes it at once)
         self._error: errors.Error | None = None
         self.state = OP_PENDING  # once ended: OP_SUCCEEDED, OP_FAILED or OP_CANCELLED
         self._closed = False
@@ -174,10 +175,12 @@ class Stream(Generic[T]):
         deadline = None if timeout is None else time.monotonic() + timeout
         while not self._closed:
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-            if not self._ctx._wait_for(lambda: bool(self._items) or self._closed, remaining, wakeup_ends=False):
+            if not self._ctx._wait_for(self._ready, remaining, wakeup_ends=False):
                 return None
             with self._ctx._cond:
                 if not self._items:
+                    if self._ctx._handle is None:  # the context was closed: so was the op
+                        self._finish()
                     continue
                 ev = self._items.popleft()
                 if ev.kind != EVENT_DATA:
@@ -188,6 +191,9 @@ class Stream(Generic[T]):
             err, self._error = self._error, None
             raise err
         return None
+
+    def _ready(self) -> bool:
+        return bool(self._items) or self._closed or self._ctx._handle is None
 
     def __iter__(self) -> "Stream[T]":
         return self
@@ -211,9 +217,10 @@ class Stream(Generic[T]):
     def _release(self, discard: bool) -> None:
         with self._ctx._cond:
             self._closed = True
-            self._ctx._streams.pop(self.tag, None)
-            if discard and not any(e.kind == EVENT_OP_DONE for e in self._items):
-                self._ctx._discard.add(self.tag)  # its remaining DATA and OP_DONE are dropped as they come
+            if self._ctx._streams.get(self.tag) is self._items:
+                del self._ctx._streams[self.tag]
+                if discard and not any(e.kind == EVENT_OP_DONE for e in self._items):
+                    self._ctx._discard.add(self.tag)  # its remaining DATA and OP_DONE are dropped as they come
             self._items.clear()
             self._op.close()
             self._ctx._cond.notify_all()
@@ -265,7 +272,7 @@ class Context:
         self._cond = threading.Condition(threading.RLock())
         self._pumping = False
         self._stash: deque[Event] = deque()  # events for next_event
-        self._streams: dict[int, Stream[Any]] = {}  # tag -> open stream
+        self._streams: dict[int, deque[Event]] = {}  # tag -> the items of an open stream
         self._discard: set[int] = set()  # tags of closed streams whose OP_DONE is still to come
         self._stream_tags = itertools.count(STREAM_TAGS)
         self.set_log_level(log_level)
@@ -277,10 +284,9 @@ class Context:
         if self._handle is not None:
             lib.pglift_ctx_free(self._handle)
             self._handle = None
-            with self._cond:
-                for stream in list(self._streams.values()):  # their ops ended (cancelled) with the context
-                    stream.state = stream._op.state
-                    stream._release(discard=False)
+            with self._cond:  # the ops of open streams ended (cancelled) with the context: so do they
+                self._streams.clear()
+                self._cond.notify_all()
 
     def __del__(self) -> None:
         try:
@@ -564,7 +570,7 @@ class Context:
         with self._cond:  # registered before a pumping thread can route its first item
             op = start(next(self._stream_tags) if tag is None else tag)
             stream = Stream(self, op, decode_item)
-            self._streams[stream.tag] = stream
+            self._streams[stream.tag] = stream._items
             return stream
 
     def follow_logs(self, instance: str, *, follow: bool = True, tag: int | None = None) -> Stream[str]:
@@ -692,9 +698,9 @@ class Context:
     def _route(self, ev: Event) -> None:
         """Under _cond: an event to its stream, to nowhere (a closed stream's), or to next_event."""
         if ev.kind in (EVENT_DATA, EVENT_OP_DONE):
-            stream = self._streams.get(ev.tag)
-            if stream is not None:
-                stream._items.append(ev)
+            items = self._streams.get(ev.tag)
+            if items is not None:
+                items.append(ev)
                 return
             if ev.tag in self._discard:
                 if ev.kind == EVENT_OP_DONE:
