@@ -271,6 +271,7 @@ class Context:
         # library's queue (_pumping), every other waits on _cond for what it needs.
         self._cond = threading.Condition(threading.RLock())
         self._pumping = False
+        self._wakeups = 0  # how many wakeups the pumping threads took
         self._stash: deque[Event] = deque()  # events for next_event
         self._streams: dict[int, deque[Event]] = {}  # tag -> the items of an open stream
         self._discard: set[int] = set()  # tags of closed streams whose OP_DONE is still to come
@@ -713,11 +714,15 @@ class Context:
         does; False once ``timeout`` seconds passed (0: one poll), or on a wakeup when ``wakeup_ends``."""
         deadline = None if timeout is None else time.monotonic() + timeout
         polled = False
+        with self._cond:
+            wakeups = self._wakeups
         while True:
             with self._cond:
                 while True:
                     if ready():
                         return True
+                    if wakeup_ends and self._wakeups != wakeups:  # taken by the pumping thread
+                        return False
                     remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
                     if remaining == 0 and (polled or self._pumping):
                         return False
@@ -729,6 +734,7 @@ class Context:
             try:
                 handle = ctypes.c_void_p()
                 ms = -1 if remaining is None else math.ceil(remaining * 1000)
+                began = time.monotonic()
                 if lib.pglift_ctx_next_event(self.handle, ms, ctypes.byref(handle)) == 1:
                     ev = _take_event(handle.value)
             finally:
@@ -736,6 +742,8 @@ class Context:
                     self._pumping = False
                     if ev is not None:
                         self._route(ev)
+                    elif ms < 0 or time.monotonic() - began < ms / 1000:
+                        self._wakeups += 1  # a wakeup (not the timeout): it ends other threads' next_event too
                     self._cond.notify_all()
             polled = True
             if ev is None and wakeup_ends:  # a timeout or a wakeup
