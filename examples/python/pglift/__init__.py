@@ -11,8 +11,8 @@ Failures raise :class:`pglift.Error` subclasses (NotFound, InvalidSpec, Busy...)
 """
 
 from . import aio
-from ._native import EVENT_LOG, EVENT_OP_DONE, EVENT_PROGRESS, OP_CANCELLED, OP_FAILED, OP_PENDING, OP_SUCCEEDED
-from .context import DEBUG, ERROR, FAST, IMMEDIATE, INFO, OFF, SMART, WARNING, Context, Op, version
+from ._native import EVENT_DATA, EVENT_LOG, EVENT_OP_DONE, EVENT_PROGRESS, OP_CANCELLED, OP_FAILED, OP_PENDING, OP_SUCCEEDED
+from .context import DEBUG, ERROR, FAST, IMMEDIATE, INFO, OFF, SMART, STREAM_TAGS, WARNING, Context, Op, Stream, version
 from .errors import (
     AlreadyExists,
     Busy,
@@ -34,13 +34,25 @@ from .errors import (
     Unsupported,
     WouldLoseData,
 )
-from .models import Event, Instance, InstanceListItem, InstanceStatus
+from .models import (
+    Cluster,
+    ClusterEvent,
+    ClusterHistoryEntry,
+    ClusterMember,
+    ConfigIssue,
+    ConfigValidation,
+    Event,
+    Instance,
+    InstanceListItem,
+    InstanceStatus,
+)
 from .roles import Role, Roles
 
 __all__ = [
-    "aio", "Context", "Op", "Event", "Instance", "InstanceListItem", "InstanceStatus", "version",
+    "aio", "Context", "Op", "Stream", "STREAM_TAGS", "Event", "Instance", "InstanceListItem", "InstanceStatus",
+    "Cluster", "ClusterMember", "ClusterHistoryEntry", "ClusterEvent", "ConfigIssue", "ConfigValidation", "version",
     "SMART", "FAST", "IMMEDIATE", "DEBUG", "INFO", "WARNING", "ERROR", "OFF",
-    "EVENT_OP_DONE", "EVENT_LOG", "EVENT_PROGRESS", "OP_PENDING", "OP_SUCCEEDED", "OP_FAILED", "OP_CANCELLED",
+    "EVENT_OP_DONE", "EVENT_LOG", "EVENT_PROGRESS", "EVENT_DATA", "OP_PENDING", "OP_SUCCEEDED", "OP_FAILED", "OP_CANCELLED",
     "Error", "InternalError", "InvalidSpec", "NotFound", "AlreadyExists", "CommandFailed", "Unsupported",
     "StateError", "Timeout", "Cancelled", "DcsError", "HttpError", "SettingsError", "Busy", "SystemError_",
     "WouldLoseData", "InvalidArgument", "NoMemory", "ReadOnly", "Role", "Roles",

@@ -15,7 +15,7 @@ from ctypes import POINTER, c_char_p, c_int, c_size_t, c_uint32, c_uint64, c_voi
 # Values of pglift.h (append-only, stable).
 OK = 0
 E_TIMEOUT = -8
-EVENT_OP_DONE, EVENT_LOG, EVENT_PROGRESS = 1, 2, 3
+EVENT_OP_DONE, EVENT_LOG, EVENT_PROGRESS, EVENT_DATA = 1, 2, 3, 4
 OP_PENDING, OP_SUCCEEDED, OP_FAILED, OP_CANCELLED = 0, 1, 2, 3
 
 
@@ -175,6 +175,42 @@ _PROTOTYPES = {
     "pglift_patroni_failover_async": (c_int, [_handle, c_char_p, c_char_p, c_uint64, _op_out, _err_out]),
     "pglift_patroni_pause_async": (c_int, [_handle, c_char_p, c_int, c_uint64, _op_out, _err_out]),
     "pglift_instance_promote_async": (c_int, [_handle, c_char_p, c_uint64, _op_out, _err_out]),
+    # Patroni configuration (PGLIFT_HAS_PATRONI_CONFIG)
+    "pglift_patroni_config_get": (c_int, [_handle, c_char_p, _str_out, _err_out]),
+    "pglift_patroni_config_set": (c_int, [_handle, c_char_p, c_char_p, c_size_t, _err_out]),
+    "pglift_patroni_config_validate": (c_int, [_handle, c_char_p, c_char_p, c_size_t, _str_out, _err_out]),
+    "pglift_patroni_config_get_async": (c_int, [_handle, c_char_p, c_uint64, _op_out, _err_out]),
+    "pglift_patroni_config_set_async": (c_int, [_handle, c_char_p, c_char_p, c_size_t, c_uint64, _op_out, _err_out]),
+    "pglift_patroni_config_validate_async": (
+        c_int,
+        [_handle, c_char_p, c_char_p, c_size_t, c_uint64, _op_out, _err_out],
+    ),
+    # the async twins of the reads and of the configuration by text (PGLIFT_HAS_ASYNC_ALL)
+    "pglift_instance_log_file": (c_int, [_handle, c_char_p, _str_out, _err_out]),
+    "pglift_instance_parameters_async": (c_int, [_handle, c_char_p, c_uint64, _op_out, _err_out]),
+    "pglift_instance_parameters_text_async": (c_int, [_handle, c_char_p, c_uint64, _op_out, _err_out]),
+    "pglift_instance_configure_text_with_async": (
+        c_int,
+        [_handle, c_char_p, c_char_p, c_size_t, c_uint32, c_uint64, _op_out, _err_out],
+    ),
+    "pglift_instance_log_file_async": (c_int, [_handle, c_char_p, c_uint64, _op_out, _err_out]),
+    "pglift_patroni_credentials_async": (c_int, [_handle, c_char_p, c_uint64, _op_out, _err_out]),
+    "pglift_patroni_log_file_async": (c_int, [_handle, c_char_p, c_uint64, _op_out, _err_out]),
+    # Patroni clusters as a whole (PGLIFT_HAS_CLUSTER)
+    "pglift_cluster_get": (c_int, [_handle, c_char_p, _str_out, _err_out]),
+    "pglift_cluster_get_dcs": (c_int, [_handle, c_char_p, _str_out, _err_out]),
+    "pglift_cluster_restart": (c_int, [_handle, c_char_p, c_char_p, _err_out]),
+    "pglift_cluster_reinit": (c_int, [_handle, c_char_p, c_char_p, _err_out]),
+    "pglift_cluster_remove": (c_int, [_handle, c_char_p, _err_out]),
+    "pglift_cluster_get_async": (c_int, [_handle, c_char_p, c_uint64, _op_out, _err_out]),
+    "pglift_cluster_get_dcs_async": (c_int, [_handle, c_char_p, c_uint64, _op_out, _err_out]),
+    "pglift_cluster_restart_async": (c_int, [_handle, c_char_p, c_char_p, c_uint64, _op_out, _err_out]),
+    "pglift_cluster_reinit_async": (c_int, [_handle, c_char_p, c_char_p, c_uint64, _op_out, _err_out]),
+    "pglift_cluster_remove_async": (c_int, [_handle, c_char_p, c_uint64, _op_out, _err_out]),
+    # streams (PGLIFT_HAS_DATA_EVENTS, PGLIFT_HAS_CLUSTER_WATCH): DATA events
+    "pglift_instance_logs": (c_int, [_handle, c_char_p, _str_out, _err_out]),
+    "pglift_instance_logs_async": (c_int, [_handle, c_char_p, c_int, c_uint64, _op_out, _err_out]),
+    "pglift_cluster_watch_async": (c_int, [_handle, c_char_p, c_uint64, _op_out, _err_out]),
 }
 
 for _name, (_restype, _argtypes) in _PROTOTYPES.items():

@@ -14,11 +14,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from typing import TYPE_CHECKING, Any, Callable
+from collections import deque
+from typing import TYPE_CHECKING, Any, Callable, Generic, TypeVar
 
 from . import context as sync
-from ._native import EVENT_LOG, EVENT_OP_DONE
-from .models import Event, Instance, InstanceListItem, InstanceStatus
+from . import errors
+from ._native import EVENT_DATA, EVENT_LOG, EVENT_OP_DONE, OP_CANCELLED, OP_PENDING, OP_SUCCEEDED
+from .models import Cluster, ClusterEvent, ConfigValidation, Event, Instance, InstanceListItem, InstanceStatus
 
 if TYPE_CHECKING:
     from .roles import AioRoles
@@ -30,6 +32,121 @@ def log_event(event: Event) -> None:
         logging.getLogger(event.target or "pglift").log(event.level, "%s", event.message)
 
 
+T = TypeVar("T")
+
+
+class _Inbox:
+    """What the context holds of an open stream (not the stream: dropping it closes it at once)."""
+
+    def __init__(self) -> None:
+        self.items: deque[Event] = deque()
+        self.waiter: asyncio.Future[None] | None = None
+
+    def push(self, event: Event) -> None:
+        self.items.append(event)
+        self.wake()
+
+    def wake(self) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
+
+
+class AsyncStream(Generic[T]):
+    """The items of a streaming op as an async iterator (``async for chunk in ctx.follow_logs("main")``),
+    in order, none lost. It ends when the op ends (a failure raised) or once ``aclose()`` cancelled it;
+    cancelling the task that awaits an item, dropping the stream (``break``) or leaving its ``async with``
+    block cancels the op. Items are buffered in Python as they come: the library's producer is not slowed
+    down by a slow consumer here."""
+
+    def __init__(self, actx: "Context", op: sync.Op, decode_item: Callable[[str], T]) -> None:
+        self._actx, self._op, self._decode = actx, op, decode_item
+        self.tag: int = op.tag
+        self._inbox = _Inbox()
+        self._items = self._inbox.items
+        self._error: errors.Error | None = None
+        self.state = OP_PENDING  # once ended: OP_SUCCEEDED, OP_FAILED or OP_CANCELLED
+        self._closed = False
+
+    @property
+    def ended(self) -> bool:
+        return self._closed
+
+    def __aiter__(self) -> "AsyncStream[T]":
+        return self
+
+    async def __anext__(self) -> T:
+        while True:
+            while self._items:
+                event = self._items.popleft()
+                if event.kind == EVENT_DATA:
+                    return self._decode(event.message)
+                self._finish()  # its OP_DONE, after every DATA
+            if self._actx._ended_by_close(self):
+                continue  # the context was closed: so was the op
+            if self._closed:
+                if self._error is not None:
+                    err, self._error = self._error, None
+                    raise err
+                raise StopAsyncIteration
+            self._inbox.waiter = self._actx._loop.create_future()
+            try:
+                await self._inbox.waiter
+            except asyncio.CancelledError:
+                self.close_now()  # the awaiting task was cancelled: so is the op
+                raise
+            finally:
+                self._inbox.waiter = None
+
+    def _finish(self) -> None:
+        self.state = self._op.state
+        if self.state not in (OP_SUCCEEDED, OP_CANCELLED):
+            self._error = self._op.error()
+        self._release(discard=False)
+
+    def _release(self, discard: bool) -> None:
+        self._closed = True
+        if self._actx._streams.get(self.tag) is self._inbox:
+            del self._actx._streams[self.tag]
+            if discard and not any(e.kind == EVENT_OP_DONE for e in self._items):
+                self._actx._discard.add(self.tag)
+        self._items.clear()
+        self._op.close()
+        self._inbox.wake()
+
+    def close_now(self) -> None:
+        """Cancels and frees the op without waiting for its end (``state`` then stays as it was seen)."""
+        if not self._closed:
+            self._op.cancel()
+            self.state = self._op.state
+            self._release(discard=True)
+
+    async def aclose(self) -> None:
+        """Cancels the op and waits for its end (``state``); items not yet taken are dropped."""
+        if self._closed:
+            return
+        self._op.cancel()
+        self._error = None
+        while not self._closed:
+            try:
+                await self.__anext__()
+            except StopAsyncIteration:
+                break
+            except errors.Error:  # it failed before the cancel took effect: it ended all the same
+                break
+
+    async def __aenter__(self) -> "AsyncStream[T]":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def __del__(self) -> None:
+        try:
+            self.close_now()
+        except Exception:  # interpreter shutdown: the library may be gone already
+            pass
+
+
 class Context:
     """An asyncio face over a :class:`pglift.Context`; use it from one event loop."""
 
@@ -39,8 +156,17 @@ class Context:
         self._on_event = on_event
         self._tags = itertools.count(1)
         self._waiting: dict[int, asyncio.Future[None]] = {}
+        self._streams: dict[int, _Inbox] = {}  # tag -> the inbox of an open stream
+        self._discard: set[int] = set()  # tags of closed streams whose OP_DONE is still to come
         self._loop = asyncio.get_running_loop()
         self._loop.add_reader(self.sync.event_fd, self._drain)
+
+    def _ended_by_close(self, stream: AsyncStream[Any]) -> bool:
+        """Ends ``stream`` (True) if the context was closed under it."""
+        if stream._closed or self.sync._handle is not None:
+            return False
+        stream._finish()
+        return True
 
     async def __aenter__(self) -> "Context":
         return self
@@ -59,9 +185,22 @@ class Context:
             if not fut.done():
                 fut.set_result(None)
         self._waiting.clear()
+        inboxes = list(self._streams.values())
+        self._streams.clear()  # the ops of open streams were cancelled with the context: they end
+        for inbox in inboxes:
+            inbox.wake()
 
     def _drain(self) -> None:
         while (event := self.sync.next_event(0)) is not None:
+            if event.kind in (EVENT_DATA, EVENT_OP_DONE):
+                inbox = self._streams.get(event.tag)
+                if inbox is not None:
+                    inbox.push(event)
+                    continue
+                if event.tag in self._discard:  # a closed stream's
+                    if event.kind == EVENT_OP_DONE:
+                        self._discard.discard(event.tag)
+                    continue
             if event.kind == EVENT_OP_DONE:
                 fut = self._waiting.pop(event.tag, None)
                 if fut is not None and not fut.done():
@@ -140,8 +279,74 @@ class Context:
         await self._run(lambda tag: self.sync.promote_async(instance, tag))
 
     async def patroni_log_file(self, instance: str) -> str:
-        """Reads a file name only: answered at once, without a thread."""
-        return self.sync.patroni_log_file(instance)
+        return await self._run(lambda tag: self.sync.patroni_log_file_async(instance, tag))
+
+    async def patroni_credentials(self, instance: str) -> dict[str, Any]:
+        """RETURNS SECRETS: as :meth:`pglift.Context.patroni_credentials`."""
+        return await self._run(lambda tag: self.sync.patroni_credentials_async(instance, tag))
+
+    async def parameters(self, instance: str) -> dict[str, Any]:
+        return await self._run(lambda tag: self.sync.parameters_async(instance, tag))
+
+    async def parameters_text(self, instance: str) -> str:
+        return await self._run(lambda tag: self.sync.parameters_text_async(instance, tag))
+
+    async def configure_text(self, instance: str, text: str, *, dry_run: bool = False) -> dict[str, Any]:
+        """As :meth:`pglift.Context.configure_text`."""
+        return await self._run(lambda tag: self.sync.configure_text_async(instance, text, tag, dry_run=dry_run))
+
+    async def log_file(self, instance: str) -> str:
+        return await self._run(lambda tag: self.sync.log_file_async(instance, tag))
+
+    # A Patroni member's configuration: as the blocking Context's.
+    async def patroni_config(self, instance: str) -> dict[str, Any]:
+        return await self._run(lambda tag: self.sync.patroni_config_async(instance, tag))
+
+    async def patroni_config_set(self, instance: str, config: dict[str, Any] | str) -> None:
+        await self._run(lambda tag: self.sync.patroni_config_set_async(instance, config, tag))
+
+    async def patroni_config_validate(self, instance: str, config: dict[str, Any] | str) -> ConfigValidation:
+        return await self._run(lambda tag: self.sync.patroni_config_validate_async(instance, config, tag))
+
+    # Patroni clusters: each operation returns the Cluster as observed after it.
+    async def cluster(self, instance: str) -> Cluster:
+        return await self._run(lambda tag: self.sync.cluster_async(instance, tag))
+
+    async def cluster_from_dcs(self, name: str) -> Cluster:
+        return await self._run(lambda tag: self.sync.cluster_from_dcs_async(name, tag))
+
+    async def cluster_restart(self, instance: str, member: str | None = None) -> Cluster:
+        return await self._run(lambda tag: self.sync.cluster_restart_async(instance, tag, member))
+
+    async def cluster_reinit(self, instance: str, member: str) -> Cluster:
+        return await self._run(lambda tag: self.sync.cluster_reinit_async(instance, member, tag))
+
+    async def cluster_remove(self, instance_or_name: str) -> Cluster:
+        return await self._run(lambda tag: self.sync.cluster_remove_async(instance_or_name, tag))
+
+    # Streams.
+    @property
+    def open_streams(self) -> int:
+        """How many streams of this context are neither ended nor closed."""
+        return len(self._streams)
+
+    def _stream(self, start: Callable[[int], sync.Op], decode_item: Callable[[str], Any]) -> AsyncStream[Any]:
+        stream = AsyncStream(self, start(next(self._tags)), decode_item)
+        self._streams[stream.tag] = stream._inbox  # before the loop runs _drain again: no item is missed
+        return stream
+
+    def follow_logs(self, instance: str, *, follow: bool = True) -> AsyncStream[str]:
+        """As :meth:`pglift.Context.follow_logs`: ``async for chunk in ctx.follow_logs("main")``."""
+        return self._stream(lambda tag: self.sync.logs_async(instance, tag, follow=follow), str)
+
+    def watch_cluster(self, instance: str) -> AsyncStream[ClusterEvent]:
+        """As :meth:`pglift.Context.watch_cluster`: ``async for event in ctx.watch_cluster("pg1")``."""
+        return self._stream(lambda tag: self.sync.watch_cluster_async(instance, tag), ClusterEvent.from_json)
+
+    async def logs(self, instance: str) -> str:
+        """The current log file's text (read as a stream that is not followed: no thread)."""
+        async with self.follow_logs(instance, follow=False) as stream:
+            return "".join([chunk async for chunk in stream])
 
     # --- roles
     @property

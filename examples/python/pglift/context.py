@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import ctypes
+import itertools
 import json
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+import math
+import threading
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Any, Callable, Generic, Iterator, TypeVar
 
 from . import errors
 from ._native import (
+    EVENT_DATA,
     EVENT_LOG,
     EVENT_OP_DONE,
     EVENT_PROGRESS,
+    OP_CANCELLED,
     OP_PENDING,
     OP_SUCCEEDED,
     decode,
@@ -18,7 +25,7 @@ from ._native import (
     lib,
     take_string,
 )
-from .models import Event, Instance, InstanceListItem, InstanceStatus
+from .models import Cluster, ClusterEvent, ConfigValidation, Event, Instance, InstanceListItem, InstanceStatus
 
 if TYPE_CHECKING:
     from .roles import Roles
@@ -135,6 +142,113 @@ def _take_event(handle: int) -> Event:
         lib.pglift_event_free(handle)
 
 
+T = TypeVar("T")
+STREAM_TAGS = 1 << 63  # the tags streams take unless given one: from 2**63 up (keep your own tags below)
+
+
+class Stream(Generic[T]):
+    """The items of a streaming op (``follow_logs``: str chunks of whole log lines; ``watch_cluster``:
+    :class:`ClusterEvent`), in order, none lost. An iterator that ends when the op ends (a failure
+    raised), or once ``close()`` cancelled it; dropping it (``break`` out of ``for x in ctx.follow_logs(i)``)
+    or leaving its ``with`` block closes it. ``get(timeout)`` waits at most ``timeout`` seconds.
+
+    While a stream waits it takes events from the context's queue: those of other ops are kept for
+    :meth:`Context.next_event` / :meth:`Context.events`, which in turn route the stream's items to it, so
+    streams and event loops may share a context and run in several threads (one thread per stream)."""
+
+    def __init__(self, ctx: "Context", op: "Op", decode_item: Callable[[str], T]) -> None:
+        self._ctx, self._op, self._decode = ctx, op, decode_item
+        self.tag: int = op.tag
+        self._items: deque[Event] = deque()  # filled by Context._route, under ctx._cond (which holds it, not us:
+        # no cycle, so that dropping the stream closes it at once)
+        self._error: errors.Error | None = None
+        self.state = OP_PENDING  # once ended: OP_SUCCEEDED, OP_FAILED or OP_CANCELLED
+        self._closed = False
+
+    @property
+    def ended(self) -> bool:
+        return self._closed
+
+    def get(self, timeout: float | None = None) -> T | None:
+        """The next item, waiting up to ``timeout`` seconds (None: no limit); None when the time passed or
+        the stream ended (``ended``). Raises the op's error if it failed (once)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._closed:
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not self._ctx._wait_for(self._ready, remaining, wakeup_ends=False):
+                return None
+            with self._ctx._cond:
+                if not self._items:
+                    if self._ctx._handle is None:  # the context was closed: so was the op
+                        self._finish()
+                    continue
+                ev = self._items.popleft()
+                if ev.kind != EVENT_DATA:
+                    self._finish()  # its OP_DONE: every DATA came before, in order
+                    continue
+            return self._decode(ev.message)
+        if self._error is not None:
+            err, self._error = self._error, None
+            raise err
+        return None
+
+    def _ready(self) -> bool:
+        return bool(self._items) or self._closed or self._ctx._handle is None
+
+    def __iter__(self) -> "Stream[T]":
+        return self
+
+    def __next__(self) -> T:
+        item = self.get(None)
+        if item is None:
+            raise StopIteration
+        return item
+
+    # The op is only touched under ctx._cond (reentrant): close() may run in another thread than get().
+    def _finish(self) -> None:
+        """Under ctx._cond: the op ended (its OP_DONE taken): record how, release it."""
+        if self._closed:
+            return
+        self.state = self._op.state
+        if self.state not in (OP_SUCCEEDED, OP_CANCELLED):
+            self._error = self._op.error()
+        self._release(discard=False)
+
+    def _release(self, discard: bool) -> None:
+        with self._ctx._cond:
+            self._closed = True
+            if self._ctx._streams.get(self.tag) is self._items:
+                del self._ctx._streams[self.tag]
+                if discard and not any(e.kind == EVENT_OP_DONE for e in self._items):
+                    self._ctx._discard.add(self.tag)  # its remaining DATA and OP_DONE are dropped as they come
+            self._items.clear()
+            self._op.close()
+            self._ctx._cond.notify_all()
+
+    def close(self) -> None:
+        """Cancels the op (if still running), waits for its end (cancel ends a stream at once) and frees it.
+        May be called from another thread than the one iterating (which then stops)."""
+        with self._ctx._cond:
+            if self._closed:
+                return
+            self._op.cancel()
+            self._op.wait(30)  # a cancelled stream ends at once; the deadline only guards a broken library
+            self.state = self._op.state
+            self._release(discard=True)
+
+    def __enter__(self) -> "Stream[T]":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: the library may be gone already
+            pass
+
+
 class Context:
     """A libpglift context. Thread-safe. Settings come from the environment (as the pglift CLI's)
     unless given as a dict or JSON text; ``log_level`` filters the log events queued."""
@@ -153,15 +267,27 @@ class Context:
             finally:
                 lib.pglift_settings_free(s)
         self._handle = handle.value
+        # Event routing between streams and next_event (see Stream): one thread at a time pumps the
+        # library's queue (_pumping), every other waits on _cond for what it needs.
+        self._cond = threading.Condition(threading.RLock())
+        self._pumping = False
+        self._wakeups = 0  # how many wakeups the pumping threads took
+        self._stash: deque[Event] = deque()  # events for next_event
+        self._streams: dict[int, deque[Event]] = {}  # tag -> the items of an open stream
+        self._discard: set[int] = set()  # tags of closed streams whose OP_DONE is still to come
+        self._stream_tags = itertools.count(STREAM_TAGS)
         self.set_log_level(log_level)
 
     # -- lifetime ------------------------------------------------------------------------------------
     def close(self) -> None:
-        """Cancels pending ops, waits for their reverts, frees the context. No thread may still be
-        waiting in next_event (wake it first)."""
+        """Cancels pending ops, waits for their reverts, frees the context; open streams end (cancelled).
+        No thread may still be waiting in next_event or in a stream (wake it first)."""
         if self._handle is not None:
             lib.pglift_ctx_free(self._handle)
             self._handle = None
+            with self._cond:  # the ops of open streams ended (cancelled) with the context: so do they
+                self._streams.clear()
+                self._cond.notify_all()
 
     def __del__(self) -> None:
         try:
@@ -409,6 +535,137 @@ class Context:
         return self._start(lib.pglift_hba_remove_async, json.loads, tag, encode(instance), doc, len(doc),
                            1 if dry_run else 0)
 
+    def parameters_async(self, instance: str, tag: int) -> Op:
+        return self._start(lib.pglift_instance_parameters_async, json.loads, tag, encode(instance))
+
+    def parameters_text_async(self, instance: str, tag: int) -> Op:
+        return self._start(lib.pglift_instance_parameters_text_async, json.loads, tag, encode(instance))
+
+    def configure_text_async(self, instance: str, text: str, tag: int, *, dry_run: bool = False) -> Op:
+        """The text's syntax is checked by this call (:class:`InvalidSpec`, field "line N"), the rest by the op."""
+        doc = text.encode()
+        return self._start(lib.pglift_instance_configure_text_with_async, json.loads, tag, encode(instance), doc,
+                           len(doc), _op_flags(dry_run))
+
+    # -- log files -----------------------------------------------------------------------------------
+    def log_file(self, instance: str) -> str:
+        """The path of the instance's current PostgreSQL log file (:class:`NotFound` when none is written yet)."""
+        return self._json_call(lib.pglift_instance_log_file, encode(instance))
+
+    def log_file_async(self, instance: str, tag: int) -> Op:
+        return self._start(lib.pglift_instance_log_file_async, json.loads, tag, encode(instance))
+
+    def patroni_log_file_async(self, instance: str, tag: int) -> Op:
+        return self._start(lib.pglift_patroni_log_file_async, json.loads, tag, encode(instance))
+
+    def patroni_credentials_async(self, instance: str, tag: int) -> Op:
+        """THE RESULT HOLDS SECRETS, as :meth:`patroni_credentials`' does: close the op once they are copied."""
+        return self._start(lib.pglift_patroni_credentials_async, json.loads, tag, encode(instance))
+
+    # -- streams: DATA events, as a Stream (an iterator) or as a raw Op -------------------------------
+    def logs(self, instance: str) -> str:
+        """The instance's current PostgreSQL log file as text (not followed); passwords masked."""
+        return self._json_call(lib.pglift_instance_logs, encode(instance))
+
+    def _stream(self, start: Callable[[int], Op], decode_item: Callable[[str], Any], tag: int | None) -> Stream[Any]:
+        with self._cond:  # registered before a pumping thread can route its first item
+            op = start(next(self._stream_tags) if tag is None else tag)
+            stream = Stream(self, op, decode_item)
+            self._streams[stream.tag] = stream._items
+            return stream
+
+    def follow_logs(self, instance: str, *, follow: bool = True, tag: int | None = None) -> Stream[str]:
+        """The current log file as chunks of whole lines (passwords masked), then, with ``follow``, what
+        PostgreSQL writes next (across rotations) until the stream is closed; ``follow=False`` ends after
+        the current content. ``for chunk in ctx.follow_logs("main"): ...``"""
+        return self._stream(lambda t: self.logs_async(instance, t, follow=follow), str, tag)
+
+    def watch_cluster(self, instance: str, *, tag: int | None = None) -> Stream[ClusterEvent]:
+        """The Patroni cluster of member ``instance`` as seen in its DCS: first its current state (member_added
+        for each member, leader_changed from None, paused), then each change, until closed. Fails
+        (:class:`StateError`) for a plain instance, :class:`DcsError` when etcd is gone for over 30 s."""
+        return self._stream(lambda t: self.watch_cluster_async(instance, t), ClusterEvent.from_json, tag)
+
+    def logs_async(self, instance: str, tag: int, *, follow: bool = False) -> Op:
+        """Raw form: the log as DATA events (target "log") with ``tag`` on the event queue; no result."""
+        return self._start(lib.pglift_instance_logs_async, None, tag, encode(instance), 1 if follow else 0)
+
+    def watch_cluster_async(self, instance: str, tag: int) -> Op:
+        """Raw form: ClusterEvent JSON documents as DATA events (target "cluster") with ``tag``, until cancelled."""
+        return self._start(lib.pglift_cluster_watch_async, None, tag, encode(instance))
+
+    # -- a Patroni member's configuration (its YAML as a JSON document) -------------------------------
+    def patroni_config(self, instance: str) -> dict[str, Any]:
+        """The member's Patroni YAML as a dict, every secret as "**********" (see :meth:`patroni_credentials`)."""
+        return json.loads(self._json_call(lib.pglift_patroni_config_get, encode(instance)))
+
+    def patroni_config_set(self, instance: str, config: dict[str, Any] | str) -> None:
+        """Replaces the member's configuration by the whole document (``patroni_config``'s, edited): absent
+        keys are removed; a secret left "**********" (or absent) is kept. :class:`InvalidSpec` naming the
+        field (``scope``, ``postgresql.parameters.work_mem``...) before anything is written. A running
+        member applies it on :meth:`reload`."""
+        doc = _spec_bytes(config)
+        errors.check(lib.pglift_patroni_config_set, self.handle, encode(instance), doc, len(doc))
+
+    def patroni_config_validate(self, instance: str, config: dict[str, Any] | str) -> ConfigValidation:
+        """What ``patroni_config_set`` would refuse, then Patroni's own validation; changes nothing."""
+        doc = _spec_bytes(config)
+        return ConfigValidation.from_json(
+            self._json_call(lib.pglift_patroni_config_validate, encode(instance), doc, len(doc)))
+
+    def patroni_config_async(self, instance: str, tag: int) -> Op:
+        return self._start(lib.pglift_patroni_config_get_async, json.loads, tag, encode(instance))
+
+    def patroni_config_set_async(self, instance: str, config: dict[str, Any] | str, tag: int) -> Op:
+        doc = _spec_bytes(config)
+        return self._start(lib.pglift_patroni_config_set_async, None, tag, encode(instance), doc, len(doc))
+
+    def patroni_config_validate_async(self, instance: str, config: dict[str, Any] | str, tag: int) -> Op:
+        doc = _spec_bytes(config)
+        return self._start(lib.pglift_patroni_config_validate_async, ConfigValidation.from_json, tag,
+                           encode(instance), doc, len(doc))
+
+    # -- Patroni clusters as a whole ------------------------------------------------------------------
+    def cluster(self, instance: str) -> Cluster:
+        """The cluster of member ``instance`` (of this host), through its REST API, else the DCS."""
+        return Cluster.from_json(self._json_call(lib.pglift_cluster_get, encode(instance)))
+
+    def cluster_from_dcs(self, name: str) -> Cluster:
+        """The cluster ``name`` as the site's DCS holds it (no member asked); :class:`NotFound` without keys."""
+        return Cluster.from_json(self._json_call(lib.pglift_cluster_get_dcs, encode(name)))
+
+    def cluster_restart(self, instance: str, member: str | None = None) -> None:
+        """Restarts ``member``'s PostgreSQL through its Patroni; None: every member, replicas first, leader
+        last (all on this host). Returns once a new postmaster runs. :class:`InvalidSpec` ("member")."""
+        errors.check(lib.pglift_cluster_restart, self.handle, encode(instance), encode(member))
+
+    def cluster_reinit(self, instance: str, member: str) -> None:
+        """Clones replica ``member`` anew from the leader; returns once it streams. The leader: :class:`StateError`."""
+        errors.check(lib.pglift_cluster_reinit, self.handle, encode(instance), encode(member))
+
+    def cluster_remove(self, instance_or_name: str) -> None:
+        """Deletes the cluster's DCS keys (a cluster name, or "VERSION/NAME" a member of this host); refused
+        (:class:`StateError`) while a member is alive or configured here."""
+        errors.check(lib.pglift_cluster_remove, self.handle, encode(instance_or_name))
+
+    # Their ops' results: the Cluster (as observed after the operation).
+    def cluster_async(self, instance: str, tag: int) -> Op:
+        return self._start(lib.pglift_cluster_get_async, Cluster.from_json, tag, encode(instance))
+
+    def cluster_from_dcs_async(self, name: str, tag: int) -> Op:
+        return self._start(lib.pglift_cluster_get_dcs_async, Cluster.from_json, tag, encode(name))
+
+    def cluster_restart_async(self, instance: str, tag: int, member: str | None = None) -> Op:
+        return self._start(lib.pglift_cluster_restart_async, Cluster.from_json, tag, encode(instance),
+                           encode(member))
+
+    def cluster_reinit_async(self, instance: str, member: str, tag: int) -> Op:
+        return self._start(lib.pglift_cluster_reinit_async, Cluster.from_json, tag, encode(instance),
+                           encode(member))
+
+    def cluster_remove_async(self, instance_or_name: str, tag: int) -> Op:
+        return self._start(lib.pglift_cluster_remove_async, Cluster.from_json, tag, encode(instance_or_name))
+
     # -- events --------------------------------------------------------------------------------------
     def set_log_level(self, level: int) -> None:
         errors.check(lib.pglift_ctx_set_log_level, self.handle, level)
@@ -425,14 +682,73 @@ class Context:
         """Readable while events are queued: for event loops. Do not read, write or close it."""
         return lib.pglift_ctx_event_fd(self.handle)
 
+    @property
+    def open_streams(self) -> int:
+        """How many streams of this context are neither ended nor closed."""
+        with self._cond:
+            return len(self._streams)
+
     def next_event(self, timeout: float | None = 0) -> Event | None:
         """The oldest event, waiting up to ``timeout`` seconds (None: no limit); None on timeout or
-        wakeup."""
-        ev = ctypes.c_void_p()
-        ms = -1 if timeout is None else int(timeout * 1000)
-        if lib.pglift_ctx_next_event(self.handle, ms, ctypes.byref(ev)) != 1:
+        wakeup. The items of open streams are not returned: they go to their :class:`Stream`."""
+        if not self._wait_for(lambda: bool(self._stash), timeout, wakeup_ends=True):
             return None
-        return _take_event(ev.value)
+        with self._cond:
+            return self._stash.popleft() if self._stash else None
+
+    def _route(self, ev: Event) -> None:
+        """Under _cond: an event to its stream, to nowhere (a closed stream's), or to next_event."""
+        if ev.kind in (EVENT_DATA, EVENT_OP_DONE):
+            items = self._streams.get(ev.tag)
+            if items is not None:
+                items.append(ev)
+                return
+            if ev.tag in self._discard:
+                if ev.kind == EVENT_OP_DONE:
+                    self._discard.discard(ev.tag)
+                return
+        self._stash.append(ev)
+
+    def _wait_for(self, ready: Callable[[], bool], timeout: float | None, *, wakeup_ends: bool) -> bool:
+        """Waits until ready() (checked under _cond), pumping the library's queue when no other thread
+        does; False once ``timeout`` seconds passed (0: one poll), or on a wakeup when ``wakeup_ends``."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        polled = False
+        with self._cond:
+            wakeups = self._wakeups
+        while True:
+            with self._cond:
+                while True:
+                    if ready():
+                        return True
+                    if wakeup_ends and self._wakeups != wakeups:  # taken by the pumping thread
+                        return False
+                    remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+                    if remaining == 0 and (polled or self._pumping):
+                        return False
+                    if not self._pumping:
+                        break
+                    self._cond.wait(remaining)  # the pumping thread notifies after each event
+                self._pumping = True
+            ev = None
+            try:
+                handle = ctypes.c_void_p()
+                ms = -1 if remaining is None else math.ceil(remaining * 1000)
+                began = time.monotonic()
+                if lib.pglift_ctx_next_event(self.handle, ms, ctypes.byref(handle)) == 1:
+                    ev = _take_event(handle.value)
+            finally:
+                with self._cond:
+                    self._pumping = False
+                    if ev is not None:
+                        self._route(ev)
+                    elif ms < 0 or time.monotonic() - began < ms / 1000:
+                        self._wakeups += 1  # a wakeup (not the timeout): it ends other threads' next_event too
+                    self._cond.notify_all()
+            polled = True
+            if ev is None and wakeup_ends:  # a timeout or a wakeup
+                with self._cond:
+                    return ready()
 
     def events(self) -> Iterator[Event]:
         """Every event queued now, without waiting."""
@@ -444,6 +760,6 @@ class Context:
 
 
 __all__ = [
-    "Context", "Op", "version", "SMART", "FAST", "IMMEDIATE", "DEBUG", "INFO", "WARNING", "ERROR", "OFF",
-    "EVENT_OP_DONE", "EVENT_LOG", "EVENT_PROGRESS",
+    "Context", "Op", "Stream", "version", "STREAM_TAGS", "SMART", "FAST", "IMMEDIATE", "DEBUG", "INFO", "WARNING", "ERROR", "OFF",
+    "EVENT_OP_DONE", "EVENT_LOG", "EVENT_PROGRESS", "EVENT_DATA",
 ]

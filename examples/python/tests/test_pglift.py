@@ -6,9 +6,12 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import threading
+import time
 import unittest
 
 import pglift
+from pglift.databases import Databases
 
 PREFIX = os.environ.get("LIBPGLIFT_TEST_PREFIX", "")
 
@@ -274,6 +277,169 @@ class AsyncioTest(unittest.TestCase):
                 await creating
             self.assertFalse(os.path.exists(f"{PREFIX}/srv/pgsql/15/aio2/data"))
             self.assertEqual(await ctx.list(), [])
+
+
+MARKER = "statement: SELECT 'py-follow-marker'"
+
+
+def read_until(stream: pglift.Stream, needle: str, seconds: float) -> str:
+    """The stream's chunks until one holds ``needle`` (PostgreSQL writes the line within moments) or the
+    deadline passes."""
+    text, deadline = "", time.monotonic() + seconds
+    while needle not in text and not stream.ended and (left := deadline - time.monotonic()) > 0:
+        text += stream.get(left) or ""
+    return text
+
+
+class StreamsTest(unittest.TestCase):  # issue 12, item 5: logs, and the async twins of the reads
+    def test_logs_and_async_reads(self) -> None:
+        with pglift.Context() as ctx:
+            ctx.create({"name": "pylogs", "port": free_port(), "settings": {"log_statement": "all"}})
+            try:
+                self._async_reads(ctx)
+                self._logs(ctx)
+            finally:
+                ctx.drop("pylogs")
+
+    def _wait(self, op: pglift.Op):
+        self.assertTrue(op.wait(60), "the op did not end within 60 s")
+        try:
+            return op.result()
+        finally:
+            op.close()
+
+    def _async_reads(self, ctx: pglift.Context) -> None:
+        self.assertEqual(self._wait(ctx.parameters_async("pylogs", 20)), ctx.parameters("pylogs"))
+        text = ctx.parameters_text("pylogs")
+        self.assertEqual(self._wait(ctx.parameters_text_async("pylogs", 21)), text)
+        dry = self._wait(ctx.configure_text_async("pylogs", text + "work_mem = '7MB'\n", 22, dry_run=True))
+        self.assertEqual((dry["changes"], dry["reloaded"]), ({"work_mem": [None, "7MB"]}, False))
+        self.assertNotIn("work_mem", ctx.parameters("pylogs"))
+        done = self._wait(ctx.configure_text_async("pylogs", text + "work_mem = '7MB'\n", 23))
+        self.assertEqual(done["changes"], {"work_mem": [None, "7MB"]})
+        self.assertEqual(ctx.parameters("pylogs")["work_mem"], "7MB")
+        with self.assertRaises(pglift.InvalidSpec) as bad:  # the text is checked by the call
+            ctx.configure_text_async("pylogs", "include 'x.conf'\n", 24)
+        self.assertEqual(bad.exception.field, "line 1")
+        path = ctx.log_file("pylogs")
+        self.assertTrue(os.path.isfile(path), f"log_file: {path}")
+        self.assertEqual(self._wait(ctx.log_file_async("pylogs", 25)), path)
+        with self.assertRaises(pglift.StateError):
+            self._wait(ctx.patroni_credentials_async("pylogs", 26))
+        with self.assertRaises(pglift.StateError):
+            self._wait(ctx.patroni_config_async("pylogs", 27))
+        with self.assertRaises(pglift.StateError):
+            ctx.patroni_config("pylogs")
+        done = {e.tag for e in ctx.events() if e.kind == pglift.EVENT_OP_DONE}
+        self.assertLessEqual({20, 21, 22, 23, 25}, done, "an op's OP_DONE is missing")
+
+    def _logs(self, ctx: pglift.Context) -> None:
+        dbs = Databases(ctx, "pylogs")
+        with ctx.follow_logs("pylogs") as stream:
+            dbs.run("SELECT 'py-follow-marker'", databases=["postgres"])
+            self.assertIn(MARKER, read_until(stream, MARKER, 30), "follow_logs did not see the statement")
+            self.assertFalse(stream.ended)
+        self.assertEqual(stream.state, pglift.OP_CANCELLED, "leaving the with block did not cancel the stream")
+        self.assertEqual(ctx.open_streams, 0)
+        self.assertIn(MARKER, ctx.logs("pylogs"))
+        # Not followed: the current content, then the iterator ends (SUCCEEDED).
+        unfollowed = ctx.follow_logs("pylogs", follow=False)
+        self.assertIn(MARKER, "".join(unfollowed))
+        self.assertEqual((unfollowed.ended, unfollowed.state), (True, pglift.OP_SUCCEEDED))
+        # break: the dropped iterator cancels its op; none of its items reaches next_event.
+        for chunk in ctx.follow_logs("pylogs"):
+            self.assertTrue(chunk)
+            break
+        self.assertEqual(ctx.open_streams, 0, "break did not close the stream")
+        dbs.run("SELECT 'after-break'", databases=["postgres"])
+        self.assertFalse([e for e in ctx.events() if e.kind == pglift.EVENT_DATA], "a closed stream's items leaked")
+        # A stream and a raw event consumer share the context: each gets its own.
+        with ctx.follow_logs("pylogs", tag=77) as stream:
+            op = ctx.get_async("pylogs", 78)
+            self.assertEqual(stream.tag, 77)
+            dbs.run("SELECT 'py-follow-marker'", databases=["postgres"])
+            self.assertIn(MARKER, read_until(stream, MARKER, 30))
+            done = ctx.next_event(30)
+            while done is not None and done.kind != pglift.EVENT_OP_DONE:
+                done = ctx.next_event(30)
+            self.assertEqual((done.kind, done.tag), (pglift.EVENT_OP_DONE, 78), "the get's OP_DONE was lost")
+            op.close()
+        # Two threads, a stream each, on one context: each gets all of its own items (the file holds the line).
+        dbs.run("SELECT 'py-thread-marker'", databases=["postgres"])
+        seen: dict[int, str] = {}
+
+        def follow(n: int) -> None:
+            with ctx.follow_logs("pylogs") as mine:
+                seen[n] = read_until(mine, "'py-thread-marker'", 30)
+
+        threads = [threading.Thread(target=follow, args=(n,)) for n in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertEqual(sorted(seen), [0, 1, 2], "a thread's stream did not end")
+        for n, text in seen.items():
+            self.assertIn("'py-thread-marker'", text, f"thread {n}")
+            self.assertIn(MARKER, text, f"thread {n}: the earlier lines")
+        self.assertEqual(ctx.open_streams, 0)
+        # Failures end the iteration with the op's error: a plain instance has no cluster to watch.
+        with ctx.watch_cluster("pylogs") as watch:
+            with self.assertRaises(pglift.StateError):
+                watch.get(30)
+            self.assertEqual((watch.ended, watch.state), (True, pglift.OP_FAILED))
+
+    def test_asyncio_streams(self) -> None:
+        asyncio.run(self._aio(free_port()))
+
+    async def _aio(self, port: int) -> None:
+        async with pglift.aio.Context(on_event=None) as ctx:
+            await ctx.create({"name": "pyalogs", "port": port, "settings": {"log_statement": "all"}})
+            dbs = Databases(ctx.sync, "pyalogs")
+            try:
+                self.assertEqual(await ctx.parameters("pyalogs"), ctx.sync.parameters("pyalogs"))
+                text = await ctx.parameters_text("pyalogs")
+                self.assertIn("port = ", text)
+                changed = await ctx.configure_text("pyalogs", text + "work_mem = '9MB'\n")
+                self.assertEqual(changed["changes"], {"work_mem": [None, "9MB"]})
+                self.assertEqual(await ctx.log_file("pyalogs"), ctx.sync.log_file("pyalogs"))
+                with self.assertRaises(pglift.StateError):
+                    await ctx.patroni_config("pyalogs")
+
+                seen = ""
+                async with ctx.follow_logs("pyalogs") as stream:
+                    await asyncio.to_thread(dbs.run, "SELECT 'py-follow-marker'", databases=["postgres"])
+
+                    async def until_marker() -> None:
+                        nonlocal seen
+                        async for chunk in stream:
+                            seen += chunk
+                            if MARKER in seen:
+                                return
+
+                    await asyncio.wait_for(until_marker(), 30)
+                self.assertIn(MARKER, seen)
+                self.assertEqual(stream.state, pglift.OP_CANCELLED)
+                self.assertIn(MARKER, await ctx.logs("pyalogs"))
+                # Cancelling the task that awaits an item cancels the op.
+                stream = ctx.follow_logs("pyalogs")
+                got_one = asyncio.Event()
+
+                async def drain() -> None:
+                    async for _ in stream:
+                        got_one.set()
+
+                task = asyncio.create_task(drain())
+                await asyncio.wait_for(got_one.wait(), 30)  # it is reading: the log is not empty
+                task.cancel()
+                with self.assertRaises(asyncio.CancelledError):
+                    await task
+                self.assertTrue(stream.ended, "the cancelled task left its stream open")
+                self.assertEqual(ctx.open_streams, 0)
+                async for _ in ctx.follow_logs("pyalogs"):
+                    break
+                self.assertEqual(ctx.open_streams, 0, "break did not close the stream")
+            finally:
+                await ctx.drop("pyalogs")
 
 
 if __name__ == "__main__":
