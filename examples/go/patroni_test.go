@@ -159,7 +159,7 @@ func TestPatroniTopology(t *testing.T) {
 		t.Fatalf("leader %s after the promotion, want %s", got, leader)
 	}
 
-	logFile, err := ctx.PatroniLogFile("gotopo1")
+	logFile, err := ctx.PatroniLogFile(bg, "gotopo1")
 	if err != nil {
 		t.Fatalf("Patroni log file: %v", err)
 	}
