@@ -133,6 +133,11 @@ func TestPatroniTopology(t *testing.T) {
 		}
 		return false
 	}
+	watchedSoFar := func() []pglift.ClusterEvent {
+		watched.Lock()
+		defer watched.Unlock()
+		return append([]pglift.ClusterEvent(nil), watched.list...)
+	}
 	is := func(p *string, s string) bool { return p != nil && *p == s }
 	// The current state first: both members, the leader from none.
 	if !waitFor(30*time.Second, func() bool {
@@ -140,11 +145,11 @@ func TestPatroniTopology(t *testing.T) {
 			return e.Kind == "leader_changed" && e.Before == nil && is(e.After, "gotopo1")
 		})
 	}) {
-		t.Fatalf("the watch did not describe gotopo1 leading in 30 s: %+v", watched.list)
+		t.Fatalf("the watch did not describe gotopo1 leading in 30 s: %+v", watchedSoFar())
 	}
 	for _, m := range []string{"gotopo1", "gotopo2"} {
 		if !sawEvent(func(e pglift.ClusterEvent) bool { return e.Kind == "member_added" && e.Member == m && e.Revision > 0 }) {
-			t.Errorf("the watch's first events have no member_added for %s: %+v", m, watched.list)
+			t.Errorf("the watch's first events have no member_added for %s: %+v", m, watchedSoFar())
 		}
 	}
 
@@ -179,7 +184,7 @@ func TestPatroniTopology(t *testing.T) {
 			return e.Kind == "leader_changed" && e.Member == leader && is(e.After, leader)
 		})
 	}) {
-		t.Fatalf("the watch saw no leader_changed %s -> %s in 30 s: %+v", other[leader], leader, watched.list)
+		t.Fatalf("the watch saw no leader_changed %s -> %s in 30 s: %+v", other[leader], leader, watchedSoFar())
 	}
 	stopWatching()
 	if !closedWithin(watchEnded, 30*time.Second) {
