@@ -176,7 +176,8 @@ func (ctx *Context) drain(c *C.pglift_ctx) {
 			Status:  Status(C.pglift_event_status(ev)),
 		}
 		C.pglift_event_free(ev)
-		if event.Kind == EventOpDone {
+		switch {
+		case event.Kind == EventOpDone:
 			ctx.mu.Lock()
 			done := ctx.waiting[event.Tag]
 			delete(ctx.waiting, event.Tag)
@@ -189,9 +190,9 @@ func (ctx *Context) drain(c *C.pglift_ctx) {
 			if stream != nil { // every DATA event of the op came before its OP_DONE
 				stream.end()
 			}
-		} else if event.Kind == EventData && ctx.deliver(event) {
-			// handed to its stream (drain waited while the stream's channel was full)
-		} else if ctx.onEvent != nil {
+		case event.Kind == EventData && ctx.deliver(event):
+			// handed to its stream (waiting while the stream's channel was full)
+		case ctx.onEvent != nil:
 			ctx.onEvent(event)
 		}
 	}

@@ -207,7 +207,7 @@ func TestLogsAndAsyncForms(t *testing.T) {
 	if err := watch.Err(); !errors.Is(err, pglift.ErrState) {
 		t.Fatalf("WatchCluster on a plain instance: %v, want ErrState", err)
 	}
-	if _, err := ctx.FollowLogs(bg, "bad/name/x"); !errors.Is(err, pglift.ErrInvalidSpec) {
+	if _, err := ctx.FollowLogs(bg, "15//x"); !errors.Is(err, pglift.ErrInvalidSpec) {
 		t.Fatalf("FollowLogs(bad name) = %v, want ErrInvalidSpec", err)
 	}
 
