@@ -56,7 +56,7 @@ func Version() string { return C.GoString(C.pglift_version()) }
 
 // Event is a log record, a progress step or an operation's end, copied out of the library.
 type Event struct {
-	Kind    int    // EventOpDone, EventLog, EventProgress
+	Kind    int    // EventOpDone, EventLog, EventProgress (EventData goes to its Stream)
 	Tag     uint64 // the operation's tag (0: a blocking C call)
 	Level   int    // EventLog: LevelDebug...LevelError
 	Target  string // EventLog: the logger, e.g. "pglift.instances"
