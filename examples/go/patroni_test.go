@@ -207,7 +207,7 @@ func TestPatroniTopology(t *testing.T) {
 		t.Errorf("GetCluster after a switchover: history %+v, want a timeline that ended", c.History)
 	}
 	c, err = ctx.GetClusterFromDCS(bg, cluster)
-	if err != nil || c.Source != "dcs" || !is(c.Leader, leader) || len(c.Members) != 2 || c.LocalMember != nil {
+	if err != nil || c.Source != "dcs" || c.Name != cluster || !is(c.Leader, leader) || len(c.Members) != 2 {
 		t.Fatalf("GetClusterFromDCS: %+v, %v, want from the DCS, led by %s", c, err, leader)
 	}
 	if _, err := ctx.GetClusterFromDCS(bg, "bad name"); !errors.Is(err, pglift.ErrInvalidSpec) {
