@@ -74,7 +74,7 @@ func TestApplyAndAlter(t *testing.T) {
 	// Configure: a dry run reports the change (and what needs a restart) and leaves the parameters;
 	// then a parameter set and removed for real.
 	simulate := pglift.WriteOptions{DryRun: true}
-	params, err := ctx.ParametersText("15/goapply")
+	params, err := ctx.ParametersText(bg, "15/goapply")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestApplyAndAlter(t *testing.T) {
 		wouldRestart.NeedsRestart[0] != "max_connections" || wouldRestart.Reloaded {
 		t.Fatalf("dry-run ConfigureAsync = %s, %v", doc, err)
 	}
-	if now, err := ctx.ParametersText("15/goapply"); err != nil || now != params {
+	if now, err := ctx.ParametersText(bg, "15/goapply"); err != nil || now != params {
 		t.Fatalf("after dry-run configures: %q, %v; want %q", now, err, params)
 	}
 	if got, err := ctx.Get(bg, "15/goapply"); err != nil || got.Settings["work_mem"] != "5MB" {
@@ -110,7 +110,7 @@ func TestApplyAndAlter(t *testing.T) {
 	if err != nil || string(removed.Changes["log_min_duration_statement"][1]) != "null" {
 		t.Fatalf("Configure (removal) = %+v, %v", removed, err)
 	}
-	if now, err := ctx.ParametersText("15/goapply"); err != nil || now != params {
+	if now, err := ctx.ParametersText(bg, "15/goapply"); err != nil || now != params {
 		t.Fatalf("after a parameter set then removed: %q, %v; want %q", now, err, params)
 	}
 
@@ -199,23 +199,23 @@ func TestApplyAndAlter(t *testing.T) {
 	}
 
 	// The parameters as postgresql.conf text.
-	text, err := ctx.ParametersText("15/goapply")
+	text, err := ctx.ParametersText(bg, "15/goapply")
 	if err != nil || !strings.Contains(text, "work_mem = '6MB'\n") {
 		t.Fatalf("ParametersText = %q, %v", text, err)
 	}
-	wouldText, err := ctx.ConfigureTextWith("15/goapply", text+"maintenance_work_mem = '32MB'\n", simulate)
+	wouldText, err := ctx.ConfigureTextWith(bg, "15/goapply", text+"maintenance_work_mem = '32MB'\n", simulate)
 	if err != nil || len(wouldText.Changes) != 1 || string(wouldText.Changes["maintenance_work_mem"][1]) != `"32MB"` {
 		t.Fatalf("dry-run ConfigureTextWith = %+v, %v", wouldText, err)
 	}
-	if now, err := ctx.ParametersText("15/goapply"); err != nil || now != text {
+	if now, err := ctx.ParametersText(bg, "15/goapply"); err != nil || now != text {
 		t.Fatalf("after a dry-run ConfigureTextWith: %q, %v", now, err)
 	}
-	configured, err := ctx.ConfigureText("15/goapply", text+"maintenance_work_mem = '32MB'\n")
+	configured, err := ctx.ConfigureText(bg, "15/goapply", text+"maintenance_work_mem = '32MB'\n")
 	if err != nil || len(configured.Changes) != 1 || string(configured.Changes["maintenance_work_mem"][0]) != "null" ||
 		string(configured.Changes["maintenance_work_mem"][1]) != `"32MB"` {
 		t.Fatalf("ConfigureText = %+v, %v", configured, err)
 	}
-	if same, err := ctx.ConfigureText("15/goapply", text+"maintenance_work_mem = '32MB'\n"); err != nil || len(same.Changes) != 0 {
+	if same, err := ctx.ConfigureText(bg, "15/goapply", text+"maintenance_work_mem = '32MB'\n"); err != nil || len(same.Changes) != 0 {
 		t.Fatalf("ConfigureText again = %+v, %v", same, err)
 	}
 
@@ -229,7 +229,7 @@ func TestApplyAndAlter(t *testing.T) {
 	if _, err := ctx.AlterInstance(bg, "15/goapply", pglift.InstanceChanges{Port: &zero}, false); !errors.As(err, &perr) || perr.Field != "port" {
 		t.Fatalf("alter to port 0 = %v, want ErrInvalidSpec on 'port'", err)
 	}
-	if _, err := ctx.ConfigureText("15/goapply", "include 'x.conf'\n"); !errors.As(err, &perr) || perr.Field != "line 1" {
+	if _, err := ctx.ConfigureText(bg, "15/goapply", "include 'x.conf'\n"); !errors.As(err, &perr) || perr.Field != "line 1" {
 		t.Fatalf("ConfigureText(include) = %v, want ErrInvalidSpec on 'line 1'", err)
 	}
 	if _, err := ctx.AlterInstance(bg, "15/missing", pglift.InstanceChanges{State: "started"}, false); !errors.Is(err, pglift.ErrNotFound) {

@@ -7,15 +7,15 @@ package pglift
 import "C"
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
-	"unsafe"
 )
 
 // The managed postgresql.conf parameters: Configure sets or removes some of them (`pglift pgconf set`
-// and `remove`); ParametersText and ConfigureText read and write them all as postgresql.conf text
-// (PGLIFT_HAS_CONF_TEXT, `pglift pgconf edit`). The C ABI has no async twins for these two: they are
-// blocking calls, run on the calling goroutine (no context.Context, no cancellation).
+// and `remove`); Parameters gives them all; ParametersText and ConfigureText read and write them all as
+// postgresql.conf text (PGLIFT_HAS_CONF_TEXT, `pglift pgconf edit`). Each runs as an operation
+// (PGLIFT_HAS_ASYNC_ALL): cancelling cctx cancels it.
 
 // ConfigurationResult is what Configure or ConfigureText did (or, dry run, would do).
 type ConfigurationResult struct {
@@ -26,23 +26,55 @@ type ConfigurationResult struct {
 	PendingRestart bool                          `json:"pending_restart"`
 }
 
+// ParametersTextAsync starts ParametersText; the op's result is the text as a JSON string.
+func (ctx *Context) ParametersTextAsync(instance string) (*Op, error) {
+	return ctx.instanceOp(instance, func(c *C.pglift_ctx, n *C.char, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
+		return C.pglift_instance_parameters_text_async(c, n, t, o, e)
+	})
+}
+
 // ParametersText returns the managed parameters as "name = value" lines, sorted, values as
 // postgresql.conf writes them (a Patroni member: its YAML's postgresql.parameters only).
-func (ctx *Context) ParametersText(instance string) (string, error) {
-	name, free := cstring(instance)
-	defer free()
+func (ctx *Context) ParametersText(cctx context.Context, instance string) (string, error) {
+	op, err := ctx.ParametersTextAsync(instance)
+	if err != nil {
+		return "", err
+	}
 	var text string
-	err := ctx.withC(func(c *C.pglift_ctx) error {
-		var out *C.char
-		var e *C.pglift_error
-		if err := check(C.pglift_instance_parameters_text(c, name, &out, &e), e); err != nil {
-			return err
-		}
-		defer C.pglift_free(unsafe.Pointer(out))
-		text = C.GoString(out)
-		return nil
-	})
+	err = await(cctx, op, &text)
 	return text, err
+}
+
+// ParametersAsync starts Parameters; the op's result is the JSON object.
+func (ctx *Context) ParametersAsync(instance string) (*Op, error) {
+	return ctx.instanceOp(instance, func(c *C.pglift_ctx, n *C.char, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
+		return C.pglift_instance_parameters_async(c, n, t, o, e)
+	})
+}
+
+// Parameters returns the managed parameters (postgresql.conf's, or the Patroni YAML's), values as JSON
+// gives them (string, json.Number, bool).
+func (ctx *Context) Parameters(cctx context.Context, instance string) (map[string]any, error) {
+	op, err := ctx.ParametersAsync(instance)
+	if err != nil {
+		return nil, err
+	}
+	var doc json.RawMessage
+	if err := await(cctx, op, &doc); err != nil {
+		return nil, err
+	}
+	return decodeObject(doc)
+}
+
+// decodeObject decodes a JSON object keeping numbers exact (json.Number).
+func decodeObject(doc []byte) (map[string]any, error) {
+	d := json.NewDecoder(bytes.NewReader(doc))
+	d.UseNumber()
+	object := map[string]any{}
+	if err := d.Decode(&object); err != nil {
+		return nil, err
+	}
+	return object, nil
 }
 
 // ConfigureAsync starts Configure with the changes as a JSON object.
@@ -84,35 +116,33 @@ func (ctx *Context) Configure(cctx context.Context, instance string, changes map
 // parameters: new or changed values are set, names no longer there removed, then a running instance is
 // reloaded. A line that is not one `name = value` entry is ErrInvalidSpec with Field "line N", and
 // nothing changes. No change: empty Changes.
-func (ctx *Context) ConfigureText(instance, text string) (*ConfigurationResult, error) {
-	return ctx.ConfigureTextWith(instance, text, WriteOptions{})
+func (ctx *Context) ConfigureText(cctx context.Context, instance, text string) (*ConfigurationResult, error) {
+	return ctx.ConfigureTextWith(cctx, instance, text, WriteOptions{})
 }
 
-// ConfigureTextWith is ConfigureText with options: a dry run returns the changes it would make and
-// changes nothing.
-func (ctx *Context) ConfigureTextWith(instance, text string, options WriteOptions) (*ConfigurationResult, error) {
-	name, free := cstring(instance)
-	defer free()
+// ConfigureTextWithAsync starts ConfigureTextWith; the text's syntax is checked by the call.
+func (ctx *Context) ConfigureTextWithAsync(instance, text string, options WriteOptions) (*Op, error) {
 	body := []byte(text)
 	doc := C.CBytes(body)
 	defer C.free(doc)
 	flags := options.flags()
-	var result []byte
-	err := ctx.withC(func(c *C.pglift_ctx) error {
-		var out *C.char
-		var e *C.pglift_error
-		if err := check(C.pglift_instance_configure_text_with(c, name, (*C.char)(doc), C.size_t(len(body)), flags, &out, &e), e); err != nil {
-			return err
+	return ctx.instanceOp(instance, func(c *C.pglift_ctx, n *C.char, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
+		if flags == C.PGLIFT_OP_DEFAULT { // the plain form, as the C ABI has it
+			return C.pglift_instance_configure_text_async(c, n, (*C.char)(doc), C.size_t(len(body)), t, o, e)
 		}
-		defer C.pglift_free(unsafe.Pointer(out))
-		result = []byte(C.GoString(out))
-		return nil
+		return C.pglift_instance_configure_text_with_async(c, n, (*C.char)(doc), C.size_t(len(body)), flags, t, o, e)
 	})
+}
+
+// ConfigureTextWith is ConfigureText with options: a dry run returns the changes it would make and
+// changes nothing.
+func (ctx *Context) ConfigureTextWith(cctx context.Context, instance, text string, options WriteOptions) (*ConfigurationResult, error) {
+	op, err := ctx.ConfigureTextWithAsync(instance, text, options)
 	if err != nil {
 		return nil, err
 	}
 	var r ConfigurationResult
-	if err := json.Unmarshal(result, &r); err != nil {
+	if err := await(cctx, op, &r); err != nil {
 		return nil, err
 	}
 	return &r, nil

@@ -202,7 +202,7 @@ func conformanceStep(cctx context.Context, ctx *pglift.Context, step map[string]
 	case "resume":
 		return nil, ctx.Resume(cctx, instance)
 	case "patroni_log_file":
-		return ctx.PatroniLogFile(instance)
+		return ctx.PatroniLogFile(cctx, instance)
 	default:
 		return nil, fmt.Errorf("unknown op %v", op)
 	}

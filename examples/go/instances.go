@@ -274,29 +274,42 @@ type PatroniCredentials struct {
 	Rewind      Credential `json:"rewind"`
 }
 
-// PatroniCredentials returns the credentials of the member's Patroni cluster (SECRETS, see the type);
-// ErrState when the instance is not a Patroni member. It reads files only: a blocking call (the C ABI
-// has no async twin), run on the calling goroutine.
-func (ctx *Context) PatroniCredentials(instance string) (*PatroniCredentials, error) {
-	name, free := cstring(instance)
-	defer free()
-	var doc []byte
-	err := ctx.withC(func(c *C.pglift_ctx) error {
-		var out *C.char
-		var e *C.pglift_error
-		if err := check(C.pglift_patroni_credentials(c, name, &out, &e), e); err != nil {
-			return err
-		}
-		defer C.pglift_free(unsafe.Pointer(out))
-		doc = []byte(C.GoString(out))
-		return nil
+// PatroniCredentialsAsync starts PatroniCredentials: the op's result holds the SECRETS (free the op
+// once they are copied where they belong).
+func (ctx *Context) PatroniCredentialsAsync(instance string) (*Op, error) {
+	return ctx.instanceOp(instance, func(c *C.pglift_ctx, n *C.char, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
+		return C.pglift_patroni_credentials_async(c, n, t, o, e)
 	})
+}
+
+// PatroniCredentials returns the credentials of the member's Patroni cluster (SECRETS, see the type);
+// ErrState when the instance is not a Patroni member.
+func (ctx *Context) PatroniCredentials(cctx context.Context, instance string) (*PatroniCredentials, error) {
+	op, err := ctx.PatroniCredentialsAsync(instance)
 	if err != nil {
 		return nil, err
 	}
 	var credentials PatroniCredentials
-	if err := json.Unmarshal(doc, &credentials); err != nil {
+	if err := await(cctx, op, &credentials); err != nil {
 		return nil, err
 	}
 	return &credentials, nil
+}
+
+// LogFileAsync starts LogFile; the op's result is the path as a JSON string.
+func (ctx *Context) LogFileAsync(instance string) (*Op, error) {
+	return ctx.instanceOp(instance, func(c *C.pglift_ctx, n *C.char, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
+		return C.pglift_instance_log_file_async(c, n, t, o, e)
+	})
+}
+
+// LogFile is the path of the instance's current PostgreSQL log file.
+func (ctx *Context) LogFile(cctx context.Context, instance string) (string, error) {
+	op, err := ctx.LogFileAsync(instance)
+	if err != nil {
+		return "", err
+	}
+	var path string
+	err = await(cctx, op, &path)
+	return path, err
 }

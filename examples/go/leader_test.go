@@ -198,7 +198,7 @@ func TestPatroniLeader(t *testing.T) {
 	// configure is the text form (ConfigureText): the managed parameters, with the change.
 	configure := func(param, value string) *pglift.ConfigurationResult {
 		t.Helper()
-		text, err := ctx.ParametersText(inst)
+		text, err := ctx.ParametersText(bg, inst)
 		if texts.err(err) != nil {
 			t.Fatalf("parameters of %s: %v", inst, err)
 		}
@@ -209,7 +209,7 @@ func TestPatroniLeader(t *testing.T) {
 			}
 		}
 		kept = append(kept, param+" = "+value, "")
-		r, err := ctx.ConfigureText(inst, strings.Join(kept, "\n"))
+		r, err := ctx.ConfigureText(bg, inst, strings.Join(kept, "\n"))
 		if texts.err(err) != nil {
 			t.Fatalf("configure %s = %s: %v", param, value, err)
 		}

@@ -10,7 +10,6 @@ import (
 	"context"
 	"encoding/json"
 	"time"
-	"unsafe"
 )
 
 // The Patroni cluster of a member: what Get shows of it, and the topology operations (switchover,
@@ -195,21 +194,20 @@ func (ctx *Context) Promote(cctx context.Context, instance string) error {
 	return run(cctx, op, err)
 }
 
-// PatroniLogFile is the path of the member's Patroni log file. It reads files only: a blocking call
-// (the C ABI has no async twin), run on the calling goroutine.
-func (ctx *Context) PatroniLogFile(instance string) (string, error) {
-	name, free := cstring(instance)
-	defer free()
-	var path string
-	err := ctx.withC(func(c *C.pglift_ctx) error {
-		var out *C.char
-		var e *C.pglift_error
-		if err := check(C.pglift_patroni_log_file(c, name, &out, &e), e); err != nil {
-			return err
-		}
-		defer C.pglift_free(unsafe.Pointer(out))
-		path = C.GoString(out)
-		return nil
+// PatroniLogFileAsync starts PatroniLogFile; the op's result is the path as a JSON string.
+func (ctx *Context) PatroniLogFileAsync(instance string) (*Op, error) {
+	return ctx.instanceOp(instance, func(c *C.pglift_ctx, n *C.char, t C.uint64_t, o **C.pglift_op, e **C.pglift_error) C.int {
+		return C.pglift_patroni_log_file_async(c, n, t, o, e)
 	})
+}
+
+// PatroniLogFile is the path of the member's Patroni log file.
+func (ctx *Context) PatroniLogFile(cctx context.Context, instance string) (string, error) {
+	op, err := ctx.PatroniLogFileAsync(instance)
+	if err != nil {
+		return "", err
+	}
+	var path string
+	err = await(cctx, op, &path)
 	return path, err
 }

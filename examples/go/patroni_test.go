@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -43,6 +45,7 @@ func TestPatroniTopology(t *testing.T) {
 			name, freePort(t), cluster, name, api, api, host)
 	}
 	created := []string{}
+	version := ""
 	defer func() { // replicas first, the last member with its cluster's keys
 		cleanup, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
@@ -58,6 +61,7 @@ func TestPatroniTopology(t *testing.T) {
 			t.Fatalf("create %s: %v", m[0], err)
 		}
 		created = append(created, m[0])
+		version = inst.Version
 		if inst.Patroni == nil || inst.Patroni.Cluster != cluster || inst.Patroni.Node != m[0] {
 			t.Fatalf("create %s: Patroni section %+v, want cluster %s node %s", m[0], inst.Patroni, cluster, m[0])
 		}
@@ -99,6 +103,56 @@ func TestPatroniTopology(t *testing.T) {
 		t.Fatalf("status gotopo2: %+v, %v, want running, its Patroni running", st, err)
 	}
 
+	// The cluster watched from here on: the switchover below shows as leader_changed.
+	watchCtx, stopWatching := context.WithCancel(bg)
+	defer stopWatching()
+	watch, err := ctx.WatchCluster(watchCtx, "gotopo2")
+	if err != nil {
+		t.Fatalf("WatchCluster: %v", err)
+	}
+	var watched struct {
+		sync.Mutex
+		list []pglift.ClusterEvent
+	}
+	watchEnded := make(chan struct{})
+	go func() {
+		defer close(watchEnded)
+		for e := range watch.C {
+			watched.Lock()
+			watched.list = append(watched.list, e)
+			watched.Unlock()
+		}
+	}()
+	sawEvent := func(pred func(pglift.ClusterEvent) bool) bool {
+		watched.Lock()
+		defer watched.Unlock()
+		for _, e := range watched.list {
+			if pred(e) {
+				return true
+			}
+		}
+		return false
+	}
+	watchedSoFar := func() []pglift.ClusterEvent {
+		watched.Lock()
+		defer watched.Unlock()
+		return append([]pglift.ClusterEvent(nil), watched.list...)
+	}
+	is := func(p *string, s string) bool { return p != nil && *p == s }
+	// The current state first: both members, the leader from none.
+	if !waitFor(30*time.Second, func() bool {
+		return sawEvent(func(e pglift.ClusterEvent) bool {
+			return e.Kind == "leader_changed" && e.Before == nil && is(e.After, "gotopo1")
+		})
+	}) {
+		t.Fatalf("the watch did not describe gotopo1 leading in 30 s: %+v", watchedSoFar())
+	}
+	for _, m := range []string{"gotopo1", "gotopo2"} {
+		if !sawEvent(func(e pglift.ClusterEvent) bool { return e.Kind == "member_added" && e.Member == m && e.Revision > 0 }) {
+			t.Errorf("the watch's first events have no member_added for %s: %+v", m, watchedSoFar())
+		}
+	}
+
 	// A switchover whose context is cancelled before the call: the op is cancelled as soon as it starts,
 	// at its first wait (reading the cluster), before it asks Patroni anything: ErrCancelled, nothing done.
 	cancelled, stop := context.WithCancel(bg)
@@ -122,6 +176,128 @@ func TestPatroniTopology(t *testing.T) {
 	leader = other[leader]
 	if got := topology("gotopo1"); got != leader {
 		t.Fatalf("leader %s after the switchover, want %s", got, leader)
+	}
+	if !waitFor(30*time.Second, func() bool {
+		return sawEvent(func(e pglift.ClusterEvent) bool {
+			// gotopo1 led until now: a leader_changed to the new leader is the switchover's (the
+			// leader key may go away first: then before is nil)
+			return e.Kind == "leader_changed" && e.Member == leader && is(e.After, leader)
+		})
+	}) {
+		t.Fatalf("the watch saw no leader_changed %s -> %s in 30 s: %+v", other[leader], leader, watchedSoFar())
+	}
+	stopWatching()
+	if !closedWithin(watchEnded, 30*time.Second) {
+		t.Fatal("the watch's channel is still open 30 s after its context was cancelled")
+	}
+	if err := watch.Err(); err != nil {
+		t.Fatalf("the watch ended by its context: %v, want nil", err)
+	}
+
+	// The cluster as a whole: through a member, then from the DCS.
+	c, err := ctx.GetCluster(bg, "gotopo1")
+	if err != nil {
+		t.Fatalf("GetCluster: %v", err)
+	}
+	if c.Name != cluster || !is(c.Leader, leader) || c.Paused || len(c.Members) != 2 || c.Member(other[leader]) == nil ||
+		c.Member(other[leader]).Role != "replica" || !is(c.LocalMember, version+"/gotopo1") || c.DCSError != "" {
+		t.Fatalf("GetCluster: %+v, want %s led by %s, 2 members, local member %s/gotopo1", c, cluster, leader, version)
+	}
+	if len(c.History) == 0 || c.History[len(c.History)-1].Timeline < 1 {
+		t.Errorf("GetCluster after a switchover: history %+v, want a timeline that ended", c.History)
+	}
+	c, err = ctx.GetClusterFromDCS(bg, cluster)
+	if err != nil || c.Source != "dcs" || c.Name != cluster || !is(c.Leader, leader) || len(c.Members) != 2 {
+		t.Fatalf("GetClusterFromDCS: %+v, %v, want from the DCS, led by %s", c, err, leader)
+	}
+	if _, err := ctx.GetClusterFromDCS(bg, "bad name"); !errors.Is(err, pglift.ErrInvalidSpec) {
+		t.Errorf("GetClusterFromDCS(bad name) = %v, want ErrInvalidSpec", err)
+	}
+	if _, err := ctx.RemoveCluster(bg, cluster); !errors.Is(err, pglift.ErrState) {
+		t.Errorf("RemoveCluster while its members run = %v, want ErrState", err)
+	}
+
+	// A restart of the replica through its Patroni: a new postmaster, the cluster as after it.
+	before, err := ctx.Status(bg, other[leader])
+	if err != nil || before.PID == nil {
+		t.Fatalf("status %s: %+v, %v", other[leader], before, err)
+	}
+	c, err = ctx.RestartCluster(bg, "gotopo1", other[leader])
+	if err != nil || c.Name != cluster || !is(c.Leader, leader) {
+		t.Fatalf("RestartCluster %s: %+v, %v", other[leader], c, err)
+	}
+	after, err := ctx.Status(bg, other[leader])
+	if err != nil || after.PID == nil || *after.PID == *before.PID {
+		t.Fatalf("status %s after its restart: %+v, %v, want a new postmaster (was %d)", other[leader], after, err, *before.PID)
+	}
+	var perr *pglift.Error
+	if _, err := ctx.RestartCluster(bg, "gotopo1", "nosuch"); !errors.As(err, &perr) || perr.Code != pglift.StatusInvalidSpec || perr.Field != "member" {
+		t.Errorf("RestartCluster(nosuch) = %v, want ErrInvalidSpec on member", err)
+	}
+	if got := topology("gotopo1"); got != leader {
+		t.Fatalf("leader %s after the replica's restart, want %s", got, leader)
+	}
+
+	// The member's Patroni configuration: no password of the credentials in it; a parameter set and
+	// read back; validate on the document and on a bad value; a scope change refused.
+	credentials, err := ctx.PatroniCredentials(bg, "gotopo1")
+	if err != nil {
+		t.Fatalf("PatroniCredentials: %v", err)
+	}
+	doc, err := ctx.PatroniConfigJSON(bg, "gotopo1")
+	if err != nil {
+		t.Fatalf("PatroniConfigJSON: %v", err)
+	}
+	for _, secret := range []string{credentials.Superuser.Password, credentials.Replication.Password, credentials.Rewind.Password} {
+		if len(secret) < 8 || strings.Contains(string(doc), secret) {
+			t.Fatalf("the Patroni configuration shows a password of the credentials (or one is too short: %d)", len(secret))
+		}
+	}
+	if !strings.Contains(string(doc), `"`+pglift.RedactedSecret+`"`) {
+		t.Errorf("the Patroni configuration has no redacted secret: %s", doc)
+	}
+	config, err := ctx.PatroniConfig(bg, "gotopo1")
+	if err != nil || config["scope"] != cluster || config["name"] != "gotopo1" {
+		t.Fatalf("PatroniConfig: scope %v, name %v, %v", config["scope"], config["name"], err)
+	}
+	postgresql, _ := config["postgresql"].(map[string]any)
+	if postgresql == nil {
+		t.Fatalf("PatroniConfig: no postgresql section: %v", config)
+	}
+	parameters, _ := postgresql["parameters"].(map[string]any)
+	if parameters == nil {
+		parameters = map[string]any{}
+		postgresql["parameters"] = parameters
+	}
+	if v, err := ctx.ValidatePatroniConfig(bg, "gotopo1", config); err != nil || !v.Valid {
+		t.Fatalf("ValidatePatroniConfig(its own document) = %+v, %v, want valid", v, err)
+	}
+	parameters["work_mem"] = "lots"
+	v, err := ctx.ValidatePatroniConfig(bg, "gotopo1", config)
+	if err != nil || v.Valid || len(v.Issues) == 0 {
+		t.Fatalf("ValidatePatroniConfig(work_mem lots) = %+v, %v, want invalid", v, err)
+	}
+	named := false
+	for _, issue := range v.Issues {
+		named = named || issue.Field == "postgresql.parameters.work_mem"
+	}
+	if !named {
+		t.Errorf("ValidatePatroniConfig(work_mem lots): %+v, no issue on postgresql.parameters.work_mem", v.Issues)
+	}
+	parameters["work_mem"] = "12MB"
+	if err := ctx.SetPatroniConfig(bg, "gotopo1", config); err != nil {
+		t.Fatalf("SetPatroniConfig(work_mem 12MB): %v", err)
+	}
+	if again, err := ctx.PatroniConfig(bg, "gotopo1"); err != nil ||
+		again["postgresql"].(map[string]any)["parameters"].(map[string]any)["work_mem"] != "12MB" {
+		t.Fatalf("PatroniConfig after the set: %v, %v, want work_mem 12MB", again["postgresql"], err)
+	}
+	config["scope"] = "another"
+	if err := ctx.SetPatroniConfig(bg, "gotopo1", config); !errors.As(err, &perr) || perr.Code != pglift.StatusInvalidSpec || perr.Field != "scope" {
+		t.Errorf("SetPatroniConfig(another scope) = %v, want ErrInvalidSpec on scope", err)
+	}
+	if err := ctx.SetPatroniConfigJSON(bg, "gotopo1", []byte(`{"scope": `)); !errors.Is(err, pglift.ErrInvalidSpec) {
+		t.Errorf("SetPatroniConfigJSON(malformed) = %v, want ErrInvalidSpec", err)
 	}
 
 	paused := func(want bool) {
@@ -159,7 +335,7 @@ func TestPatroniTopology(t *testing.T) {
 		t.Fatalf("leader %s after the promotion, want %s", got, leader)
 	}
 
-	logFile, err := ctx.PatroniLogFile("gotopo1")
+	logFile, err := ctx.PatroniLogFile(bg, "gotopo1")
 	if err != nil {
 		t.Fatalf("Patroni log file: %v", err)
 	}

@@ -41,6 +41,9 @@ const (
 	EventOpDone   = int(C.PGLIFT_EVENT_OP_DONE)
 	EventLog      = int(C.PGLIFT_EVENT_LOG)
 	EventProgress = int(C.PGLIFT_EVENT_PROGRESS)
+	// EventData is an item of a streaming op (StreamLogs, WatchCluster): those go to the stream's
+	// channel, never to OnEvent.
+	EventData = int(C.PGLIFT_EVENT_DATA)
 
 	OpPending   = int(C.PGLIFT_OP_PENDING)
 	OpSucceeded = int(C.PGLIFT_OP_SUCCEEDED)
@@ -53,7 +56,7 @@ func Version() string { return C.GoString(C.pglift_version()) }
 
 // Event is a log record, a progress step or an operation's end, copied out of the library.
 type Event struct {
-	Kind    int    // EventOpDone, EventLog, EventProgress
+	Kind    int    // EventOpDone, EventLog, EventProgress (EventData goes to its Stream)
 	Tag     uint64 // the operation's tag (0: a blocking C call)
 	Level   int    // EventLog: LevelDebug...LevelError
 	Target  string // EventLog: the logger, e.g. "pglift.instances"
@@ -71,6 +74,11 @@ type Options struct {
 	LogLevel int
 	// OnEvent receives log and progress events, on the context's draining goroutine: return quickly.
 	OnEvent func(Event)
+	// StreamBuffer is the capacity of a stream's channel (0: 256 items). When a stream's channel is
+	// full, the draining goroutine waits for its reader (or its cancellation): the library then holds
+	// the stream's producer back and loses nothing, but the context's other operations do not complete
+	// meanwhile. Read streams from their own goroutine.
+	StreamBuffer int
 }
 
 // Context is a libpglift context. Safe for concurrent use, Close included: calls made once Close has
@@ -87,9 +95,13 @@ type Context struct {
 	onEvent func(Event)
 	nextTag atomic.Uint64
 	drained chan struct{}
+	closed  chan struct{} // closed when Close begins: a drain waiting on a full stream gives up
+
+	streamBuffer int
 
 	mu      sync.Mutex
 	waiting map[uint64]chan struct{}
+	streams map[uint64]*sink // the streaming ops' items, by tag (streams.go)
 }
 
 // NewContext creates a context and starts its draining goroutine. libpglift refuses root.
@@ -116,7 +128,12 @@ func NewContext(opts Options) (*Context, error) {
 		C.pglift_ctx_free(c)
 		return nil, err
 	}
-	ctx := &Context{c: c, onEvent: opts.OnEvent, drained: make(chan struct{}), waiting: map[uint64]chan struct{}{}}
+	buffer := opts.StreamBuffer
+	if buffer <= 0 {
+		buffer = 256
+	}
+	ctx := &Context{c: c, onEvent: opts.OnEvent, drained: make(chan struct{}), closed: make(chan struct{}),
+		streamBuffer: buffer, waiting: map[uint64]chan struct{}{}, streams: map[uint64]*sink{}}
 	go ctx.drain(c)
 	return ctx, nil
 }
@@ -134,7 +151,8 @@ func (ctx *Context) withC(use func(c *C.pglift_ctx) error) error {
 	return use(ctx.c)
 }
 
-// drain takes every event: OP_DONE closes the operation's channel, the others go to OnEvent.
+// drain takes every event: OP_DONE closes the operation's channel (and ends its stream), DATA goes to
+// the stream of its tag, the others to OnEvent.
 // It blocks in C (one OS thread) until Close wakes it. It holds no lock on c (Close would wait for
 // it forever): Close frees c only after this goroutine has returned.
 func (ctx *Context) drain(c *C.pglift_ctx) {
@@ -158,15 +176,23 @@ func (ctx *Context) drain(c *C.pglift_ctx) {
 			Status:  Status(C.pglift_event_status(ev)),
 		}
 		C.pglift_event_free(ev)
-		if event.Kind == EventOpDone {
+		switch {
+		case event.Kind == EventOpDone:
 			ctx.mu.Lock()
 			done := ctx.waiting[event.Tag]
 			delete(ctx.waiting, event.Tag)
+			stream := ctx.streams[event.Tag]
+			delete(ctx.streams, event.Tag)
 			ctx.mu.Unlock()
 			if done != nil {
 				close(done)
 			}
-		} else if ctx.onEvent != nil {
+			if stream != nil { // every DATA event of the op came before its OP_DONE
+				stream.end()
+			}
+		case event.Kind == EventData && ctx.deliver(event):
+			// handed to its stream (waiting while the stream's channel was full)
+		case ctx.onEvent != nil:
 			ctx.onEvent(event)
 		}
 	}
@@ -183,6 +209,7 @@ func (ctx *Context) Close() {
 		return
 	}
 	ctx.closing.Store(true) // new calls fail from now on
+	close(ctx.closed)       // a drain blocked on a full stream returns to its loop
 	c := ctx.c              // only Close changes it, and closeMu is ours
 	C.pglift_ctx_wakeup(c)
 	<-ctx.drained
@@ -195,6 +222,10 @@ func (ctx *Context) Close() {
 	for tag, done := range ctx.waiting {
 		close(done)
 		delete(ctx.waiting, tag)
+	}
+	for tag, stream := range ctx.streams { // the drain has returned: nobody else sends on them
+		stream.end()
+		delete(ctx.streams, tag)
 	}
 	ctx.mu.Unlock()
 }
@@ -269,19 +300,27 @@ type asyncCall func(c *C.pglift_ctx, tag C.uint64_t, out **C.pglift_op, e **C.pg
 
 // start registers a tag, then calls the *_async function: the channel exists before OP_DONE can come.
 // Close waits for it (the op, once started, outlives the context).
-func (ctx *Context) start(call asyncCall) (*Op, error) {
+func (ctx *Context) start(call asyncCall) (*Op, error) { return ctx.startStreaming(call, nil) }
+
+// startStreaming is start for a streaming op: its sink too is registered before the call, the DATA
+// events being able to come before the call returns.
+func (ctx *Context) startStreaming(call asyncCall, stream *sink) (*Op, error) {
 	var started *Op
 	err := ctx.withC(func(c *C.pglift_ctx) error {
 		tag := ctx.nextTag.Add(1)
 		done := make(chan struct{})
 		ctx.mu.Lock()
 		ctx.waiting[tag] = done
+		if stream != nil {
+			ctx.streams[tag] = stream
+		}
 		ctx.mu.Unlock()
 		var op *C.pglift_op
 		var e *C.pglift_error
 		if err := check(call(c, C.uint64_t(tag), &op, &e), e); err != nil {
 			ctx.mu.Lock()
 			delete(ctx.waiting, tag) // a failed call delivers nothing
+			delete(ctx.streams, tag)
 			ctx.mu.Unlock()
 			return err
 		}

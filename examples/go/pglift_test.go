@@ -182,7 +182,7 @@ func TestOptionsOnAPlainInstance(t *testing.T) {
 	if status, err := ctx.Status(bg, "15/goopts"); err != nil || !status.Running() {
 		t.Fatalf("Status after StartWith = %+v, %v", status, err)
 	}
-	if _, err := ctx.PatroniCredentials("15/goopts"); !errors.Is(err, pglift.ErrState) {
+	if _, err := ctx.PatroniCredentials(bg, "15/goopts"); !errors.Is(err, pglift.ErrState) {
 		t.Fatalf("PatroniCredentials(plain) = %v, want ErrState", err)
 	}
 	if err := ctx.Promote(bg, "15/goopts"); !errors.Is(err, pglift.ErrState) {

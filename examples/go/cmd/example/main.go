@@ -1,5 +1,5 @@
 // libpglift from Go: create an instance, read it back, restart it asynchronously while its log
-// records stream in, then drop it.
+// records stream in, read its server log as a stream, then drop it.
 //
 //	go run ./cmd/example [-name NAME] [-port PORT]
 //
@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 
 	"example.com/pglift"
 )
@@ -79,5 +80,19 @@ func run(name string, port int) error {
 		return err
 	}
 	fmt.Printf("%s restarted, postgresql %s (pid %d)\n", qualified, status.PostgreSQL, *status.PID)
+
+	// The server's log file as a stream (not followed: it ends after the current content).
+	logs, err := ctx.StreamLogs(bg, qualified, false)
+	if err != nil {
+		return err
+	}
+	lines := 0
+	for chunk := range logs.C {
+		lines += strings.Count(chunk, "\n")
+	}
+	if err := logs.Err(); err != nil {
+		return err
+	}
+	fmt.Printf("its server log: %d lines so far\n", lines)
 	return nil
 }
