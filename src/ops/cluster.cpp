@@ -15,6 +15,7 @@
 #include "ops/context_impl.hpp"
 #include "ops/lock.hpp"
 #include "ops/lookup.hpp"
+#include "ops/patroni_config.hpp"
 #include "ops/patroni_ops.hpp"
 #include "ops/patroni_view.hpp"
 #include "patroni/config.hpp"
@@ -56,21 +57,11 @@ std::vector<LocalMember> local_members(const Settings& settings, const std::stri
   return out;
 }
 
-/// Values of password keys replaced (the dynamic configuration may carry a standby cluster's or
-/// parameters' secrets).
-core::Value redacted_value(const core::Value& v) {
-  if (v.is_object()) {
-    core::Object o;
-    for (const auto& [k, x] : v.as_object())
-      o.emplace_back(k, is_secret_field(k) && !x.is_object() ? core::Value(std::string(redacted)) : redacted_value(x));
-    return o;
-  }
-  if (v.is_array()) {
-    core::Array a;
-    for (const auto& x : v.as_array()) a.push_back(redacted_value(x));
-    return a;
-  }
-  return v;
+/// The dynamic configuration as JSON, its secrets redacted as a member's configuration's are (a standby
+/// cluster's or parameters' secrets may be there).
+std::string redacted_json(core::Value v) {
+  ops::redact_patroni_secrets(v);
+  return core::to_json(v);
 }
 
 /// [[timeline, lsn, reason, timestamp, new_leader], ...]; lines that are not [int, int >= 0, ...] skipped.
@@ -151,7 +142,7 @@ struct Cluster::Access {
       }
     }
     c.paused_ = view.own_status ? pause_of(view.own_status) : pause_of(dynamic);
-    if (dynamic) c.dynamic_configuration_ = core::to_json(redacted_value(*dynamic));
+    if (dynamic) c.dynamic_configuration_ = redacted_json(*dynamic);
     if (history) c.history_ = history_of(*history);
     co_return c;
   }
@@ -182,7 +173,7 @@ struct Cluster::Access {
       }
     };
     const auto dynamic = parsed("config");
-    if (dynamic) c.dynamic_configuration_ = core::to_json(redacted_value(*dynamic));
+    if (dynamic) c.dynamic_configuration_ = redacted_json(*dynamic);
     c.paused_ = pause_of(dynamic);
     if (const auto history = parsed("history")) c.history_ = history_of(*history);
     // The member actions go through: one whose Patroni runs, else any.

@@ -14,6 +14,7 @@
 #include "core/files.hpp"
 #include "core/text.hpp"
 #include "core/value.hpp"
+#include "net/http.hpp"
 #include "ops/context_impl.hpp"
 #include "ops/lock.hpp"
 #include "ops/lookup.hpp"
@@ -72,6 +73,10 @@ void redact(Value& v, bool in_parameters = false) {
     for (auto& item : v.as_array()) redact(item, in_parameters);
   }
 }
+
+}  // namespace
+void ops::redact_patroni_secrets(Value& document) { redact(document); }
+namespace {
 
 /// Puts the secrets of `file` (the member's current document) into `ours` where `ours` has the same
 /// objects: a redacted or absent secret becomes the file's. Then drops the secrets left redacted (a
@@ -162,31 +167,33 @@ const std::string& string_of(const Value& v, const std::string& field) {
 
 bool host_char(unsigned char c) { return core::is_ascii_alnum(c) || c == '.' || c == '-' || c == '_'; }
 
-/// HOST:PORT, IPv6 in brackets; with `listen`, the host may be a comma-separated list, '*' or empty.
+/// HOST:PORT, as the library itself reads these addresses (net::Endpoint::parse, IPv6 in brackets); with
+/// `listen` (postgresql.listen, PostgreSQL's listen_addresses), the host may be a comma-separated list of
+/// names or bare addresses, '*' or empty.
 void check_address(const std::string& field, const std::string& a, bool listen = false) {
-  const auto colon = a.rfind(':');
   const std::string how = listen ? "expecting HOST:PORT (HOST: one or more comma-separated addresses, or *)"
                                  : "expecting HOST:PORT (IPv6 as [::1]:8008)";
+  if (!listen) {
+    try {
+      net::Endpoint::parse(a);
+    } catch (const InvalidSpec&) {
+      throw InvalidSpec(field, a, how);
+    }
+    return;
+  }
+  const auto colon = a.rfind(':');
   if (colon == std::string::npos) throw InvalidSpec(field, a, how);
   const std::string host = a.substr(0, colon), port = a.substr(colon + 1);
   if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), ::isdigit) || std::stoi(port) < 1 ||
       std::stoi(port) > 65535)
     throw InvalidSpec(field, a, how + ": the port is not a number from 1 to 65535");
-  auto one_host = [&](const std::string& h) {
-    if (h.size() > 2 && h.front() == '[' && h.back() == ']') {
-      const std::string inner = h.substr(1, h.size() - 2);
-      return std::all_of(inner.begin(), inner.end(), [](unsigned char c) { return std::isxdigit(c) || c == ':' || c == '.' || c == '%'; });
-    }
-    if (listen && (h == "*" || h.find(':') != std::string::npos))  // listen_addresses takes IPv6 bare
+  auto one_host = [](const std::string& h) {
+    if (h == "*" || h.find(':') != std::string::npos)  // listen_addresses takes IPv6 bare
       return h == "*" || std::all_of(h.begin(), h.end(), [](unsigned char c) { return std::isxdigit(c) || c == ':' || c == '.'; });
     return !h.empty() && h.size() <= 253 && std::all_of(h.begin(), h.end(), host_char);
   };
-  if (listen) {
-    for (const auto& h : core::split(host, ','))
-      if (!one_host(core::trim(h))) throw InvalidSpec(field, a, how);
-  } else if (!one_host(host)) {
-    throw InvalidSpec(field, a, how);
-  }
+  for (const auto& h : core::split(host, ','))
+    if (!one_host(core::trim(h))) throw InvalidSpec(field, a, how);
 }
 
 void check_parameter_name(const std::string& name, const std::string& field) {

@@ -9,6 +9,10 @@
 
 namespace pglift::ops {
 
+/// Every secret of a Patroni document (a member's YAML, a cluster's dynamic configuration) replaced by
+/// `redacted`: keys naming a password at any depth, but under a "parameters" object, whose keys are
+/// PostgreSQL settings (password_encryption).
+void redact_patroni_secrets(core::Value& document);
 /// The member file's document as a PatroniConfig: every secret replaced by `redacted`.
 PatroniConfig patroni_config_of(core::Value file_document);
 /// What save writes for `config` over `file_document` (the file's current one): InvalidSpec naming
