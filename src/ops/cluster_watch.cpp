@@ -64,55 +64,12 @@ Operation start_watch_cluster(Context& ctx, InstanceRef member, std::function<vo
 
 void watch_cluster(Context& ctx, const InstanceRef& member, const std::function<bool(const ClusterEvent&)>& on_event) {
   if (ctx.impl().on_io_thread()) throw Error(ErrorCode::internal, "blocking libpglift call made from a library thread");
-  // The watch runs on the library's thread; its events are handed to this thread through a short queue
-  // whose fullness holds the watch back.
-  constexpr std::size_t high_water = 64;
-  struct Shared {
-    std::mutex mutex;
-    std::condition_variable changed;
-    std::deque<ClusterEvent> events;
-    bool ended = false;
-    std::exception_ptr error;
-  };
-  auto shared = std::make_shared<Shared>();
-  StreamGate gate;
-  Operation op = start_watch_cluster(
-      ctx, member,
-      [shared, gate](const ClusterEvent& e) {
-        std::lock_guard lock(shared->mutex);
-        shared->events.push_back(e);
-        if (shared->events.size() >= high_water) gate.hold();
-        shared->changed.notify_one();
+  // The watch runs on the library's thread; its events come to this thread (ops::relay_stream).
+  ops::relay_stream<ClusterEvent>(
+      [&](auto push, Callback<> done, StreamGate gate) {
+        return start_watch_cluster(ctx, member, std::move(push), std::move(done), {}, std::move(gate));
       },
-      [shared](std::exception_ptr e) {
-        std::lock_guard lock(shared->mutex);
-        shared->ended = true;
-        shared->error = e;
-        shared->changed.notify_one();
-      },
-      {}, gate);
-  bool stopped = false;
-  std::exception_ptr failure;
-  std::unique_lock lock(shared->mutex);
-  for (;;) {
-    shared->changed.wait(lock, [&] { return !shared->events.empty() || shared->ended; });
-    if (shared->events.empty()) break;
-    ClusterEvent e = std::move(shared->events.front());
-    shared->events.pop_front();
-    if (shared->events.size() < high_water / 2) gate.release();
-    if (stopped) continue;
-    lock.unlock();
-    try {
-      if (!on_event(e)) stopped = true;
-    } catch (...) {
-      failure = std::current_exception();
-      stopped = true;
-    }
-    if (stopped) op.cancel();  // then wait for its end: nothing of it outlives this call
-    lock.lock();
-  }
-  if (failure) std::rethrow_exception(failure);
-  if (!stopped && shared->error) std::rethrow_exception(shared->error);
+      [&](ClusterEvent& e) { return on_event(e); });
 }
 
 }  // namespace pglift

@@ -1,10 +1,7 @@
 // Instance operations: the coroutines, and their blocking and callback faces.
-#include <poll.h>
-#include <sys/inotify.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <thread>
 
 #include "core/coro.hpp"
 #include "core/files.hpp"
@@ -18,6 +15,7 @@
 #include "ops/lock.hpp"
 #include "ops/instance_ops.hpp"
 #include "ops/lookup.hpp"
+#include "ops/stream_gate.hpp"
 #include "ops/patroni_ops.hpp"
 #include "ops/sql_objects.hpp"
 #include "patroni/config.hpp"
@@ -713,41 +711,20 @@ fs::path instance_log_file(Context& ctx, const InstanceRef& ref) { return ops::l
 
 void read_instance_logs(Context& ctx, const InstanceRef& ref, bool follow,
                         const std::function<bool(std::string_view)>& out) {
-  Layout l = ops::lookup(ctx.settings(), ref);
-  fs::path file = instance_log_file(ctx, ref);
-  std::uintmax_t offset = 0;
-  // Following wakes up on the kernel's word (inotify): a write to the log directory, or a new
-  // current_logfiles after a rotation. The timeout only bounds how long a missed event can delay us.
-  proc::Fd watch(follow ? ::inotify_init1(IN_CLOEXEC) : -1);
-  if (watch) {
-    ::inotify_add_watch(watch.get(), file.parent_path().c_str(), IN_MODIFY | IN_CREATE | IN_MOVED_TO);
-    ::inotify_add_watch(watch.get(), l.datadir.c_str(), IN_CLOSE_WRITE | IN_MOVED_TO);
-  }
-  auto flush = [&]() {
-    if (auto content = core::read_file_if_exists(file); content && content->size() > offset) {
-      bool more = out(std::string_view(*content).substr(offset));
-      offset = content->size();
-      return more;
-    }
-    return true;
-  };
-  for (;;) {
-    if (!flush() || !follow) return;
-    if (watch) {
-      pollfd p{watch.get(), POLLIN, 0};
-      if (::poll(&p, 1, 1000) > 0) {
-        char events[4096];
-        (void)!::read(watch.get(), events, sizeof events);  // drained: we re-read what changed
-      }
-    } else {
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));  // no inotify: a short cadence
-    }
-    if (auto current = postgres::current_log_file(l); current && *current != file) {
-      if (!flush()) return;  // the end of the old file, then the new one from its start
-      file = *current;
-      offset = 0;
-    }
-  }
+  if (ctx.impl().on_io_thread()) throw Error(ErrorCode::internal, "blocking libpglift call made from a library thread");
+  // The stream (inotify-driven, whole lines, passwords masked) on the library's thread; its chunks
+  // come to `out` on this thread.
+  ops::relay_stream<std::string>(
+      [&](auto push, Callback<> done, StreamGate gate) {
+        return start_read_instance_logs(
+            ctx, ref, follow,
+            [push = std::move(push)](std::string_view chunk) mutable {
+              push(std::string(chunk));
+              return true;
+            },
+            std::move(done), {}, std::move(gate));
+      },
+      [&](std::string& chunk) { return out(chunk); });
 }
 
 }  // namespace pglift
