@@ -107,8 +107,9 @@ struct Cluster::Access {
   static Target target(const Cluster& c) { return {c.name_, c.local_member_, c.via_member_}; }
 
   static awaitable<Cluster> observe_member(const core::Op& op, const Layout& l) {
-    const auto& ps = patroni_settings(op.settings);
+    // A plain instance is a state (not a member), whether or not the site enables Patroni.
     if (!patroni::is_member(op.settings, l)) throw StateError("instance " + l.display() + " is not managed by Patroni");
+    const auto& ps = patroni_settings(op.settings);
     const auto files = patroni::Files::of(ps, l);
     const core::Value config = patroni::read(files.config);
     const patroni::Member member = patroni::member_of(config);

@@ -6,6 +6,8 @@
 
 #include "fixture.hpp"
 #include "pglift/async.hpp"
+#include "pglift/cluster.hpp"
+#include "pglift/patroni_config.hpp"
 
 using namespace pglift;
 using namespace std::chrono_literals;
@@ -37,6 +39,11 @@ TEST_CASE("the whole lifecycle of a plain instance: create, get, list, env, stop
   REQUIRE(list.size() == 1);
   CHECK(list[0].status == RunStatus::running);
   CHECK(list[0].port == port);
+
+  // Not a Patroni member, in a site without Patroni: a state of the instance, as with Patroni enabled.
+  CHECK_THROWS_AS(Cluster::of(*env, InstanceRef::parse("main")), StateError);
+  CHECK_THROWS_AS(Cluster::through(InstanceRef::parse("main")).refresh(*env), StateError);
+  CHECK_THROWS_AS(PatroniConfig::load(*env, InstanceRef::parse("main")), StateError);
 
   auto vars = instance_env(*env, InstanceRef::parse("15/main"));
   CHECK(vars.at("PGPORT") == std::to_string(port));
