@@ -12,6 +12,10 @@
 #include "pglift/errors.hpp"
 #include "pglift/events.hpp"
 
+pglift_event::~pglift_event() {
+  if (flow) flow->freed();  // stream
+}
+
 namespace capi {
 
 EventQueue::EventQueue() : fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
@@ -50,24 +54,65 @@ void EventQueue::push(std::unique_ptr<pglift_event> ev) noexcept {
 }
 
 // --- stream ---
-void EventQueue::push_data(std::unique_ptr<pglift_event> ev, const pglift::StreamGate& gate) {
+void StreamFlow::born() {
+  std::lock_guard lock(mutex_);
+  ++alive_;
+  apply();
+}
+
+void StreamFlow::freed() noexcept {
+  std::lock_guard lock(mutex_);
+  if (alive_ > 0) --alive_;
+  apply();
+}
+
+void StreamFlow::queue_full(bool full) noexcept {
+  std::lock_guard lock(mutex_);
+  queue_full_ = full;
+  apply();
+}
+
+void StreamFlow::end() noexcept {
+  std::lock_guard lock(mutex_);
+  ended_ = true;
+}
+
+void StreamFlow::apply() noexcept {
+  if (ended_) return;
+  const bool hold = queue_full_ || alive_ >= window_;
+  if (hold == held_) return;
+  held_ = hold;
+  // Under mutex_, so that end() cannot slip in between: a release wakes the producer on its executor,
+  // which exists until the op has ended.
+  if (hold) gate_.hold();
+  else gate_.release();
+}
+
+void EventQueue::push_data(std::unique_ptr<pglift_event> ev, const std::shared_ptr<StreamFlow>& flow) {
+  ev->flow = flow;
+  flow->born();
   {
     std::lock_guard lock(mutex_);
     events_.push_back(std::move(ev));
     if (events_.size() >= capacity_) {
       // Under the queue's mutex, as next() releases: no release can slip between the check and the hold.
-      held_gates_.push_back(gate);
-      gate.hold();
+      held_flows_.push_back(flow);
+      flow->queue_full(true);
     }
     sync_fd();
   }
   cond_.notify_one();
 }
 
-void EventQueue::release_gates() {
-  if (held_gates_.empty() || events_.size() >= capacity_) return;
-  for (const auto& gate : held_gates_) gate.release();
-  held_gates_.clear();
+void EventQueue::release_flows() {
+  if (held_flows_.empty() || events_.size() >= capacity_) return;
+  for (const auto& flow : held_flows_) flow->queue_full(false);
+  held_flows_.clear();
+}
+
+void EventQueue::set_stream_window(std::size_t window) {
+  if (window < 1) throw pglift::InvalidSpec("window", "0", "must be at least 1");
+  stream_window_ = window;
 }
 // --- end stream ---
 
@@ -108,7 +153,7 @@ int EventQueue::next(int timeout_ms, pglift_event** out) {
   if (events_.empty()) return 0;
   *out = events_.front().release();
   events_.pop_front();
-  release_gates();  // stream
+  release_flows();  // stream
   sync_fd();
   return 1;
 }
@@ -126,7 +171,7 @@ void EventQueue::set_capacity(std::size_t capacity) {
   if (capacity < 1) throw pglift::InvalidSpec("capacity", "0", "must be at least 1");
   std::lock_guard lock(mutex_);
   capacity_ = capacity;
-  release_gates();  // stream
+  release_flows();  // stream
 }
 
 }  // namespace capi
@@ -157,6 +202,10 @@ int pglift_ctx_set_log_level(pglift_ctx* ctx, int level, pglift_error** err) noe
 
 int pglift_ctx_set_event_capacity(pglift_ctx* ctx, size_t capacity, pglift_error** err) noexcept {
   return guard(err, [&] { require(ctx, "ctx").queue->set_capacity(capacity); });
+}
+
+int pglift_ctx_set_stream_window(pglift_ctx* ctx, size_t window, pglift_error** err) noexcept {
+  return guard(err, [&] { require(ctx, "ctx").queue->set_stream_window(window); });
 }
 
 uint64_t pglift_ctx_dropped_events(const pglift_ctx* ctx) noexcept { return ctx ? ctx->queue->dropped() : 0; }

@@ -33,7 +33,16 @@ struct pglift_settings {
   pglift::Settings settings;
 };
 
+namespace capi {
+class StreamFlow;  // stream
+}
+
 struct pglift_event {
+  pglift_event() = default;
+  pglift_event(const pglift_event&) = delete;  // a DATA event counts once in its stream's window
+  pglift_event& operator=(const pglift_event&) = delete;
+  ~pglift_event();  // stream: a DATA event freed gives its stream room
+
   int kind = 0;
   std::uint64_t tag = 0;
   int op_state = -1;
@@ -42,6 +51,7 @@ struct pglift_event {
   int phase = -1;
   std::string target;
   std::string message;
+  std::shared_ptr<capi::StreamFlow> flow;  // stream: DATA events only
 };
 
 namespace capi {
@@ -82,6 +92,33 @@ void put(char** out, std::string_view s);
 
 std::string json_string(std::string_view s);
 
+// --- stream ---
+/// The flow control of one streaming op: its gate is held while the context's queue holds its capacity
+/// (EventQueue) or while `window` of its DATA events are alive (queued, or taken and not yet freed), so
+/// that a stream nobody reads stops by itself, without holding back the other ops' events. Lock order:
+/// the queue's mutex, then this one.
+class StreamFlow {
+ public:
+  StreamFlow(pglift::StreamGate gate, std::size_t window) : gate_(std::move(gate)), window_(window) {}
+  /// A DATA event is made (before it is queued).
+  void born();
+  /// A DATA event is freed (by the program, or with its queue).
+  void freed() noexcept;
+  void queue_full(bool full) noexcept;
+  /// The op ended: the gate is not touched again (its Context may go away).
+  void end() noexcept;
+
+ private:
+  void apply() noexcept;  // with mutex_ held: holds or releases the gate as the counts say
+
+  std::mutex mutex_;
+  pglift::StreamGate gate_;
+  const std::size_t window_;
+  std::size_t alive_ = 0;
+  bool queue_full_ = false, held_ = false, ended_ = false;
+};
+// --- end stream ---
+
 /// The per-context event queue: bounded for log and progress events (oldest dropped), unbounded for
 /// completions; an eventfd mirrors "something to take" for event loops.
 class EventQueue {
@@ -93,10 +130,14 @@ class EventQueue {
 
   /// From library threads (the core's sink) and completions; never throws.
   void push(std::unique_ptr<pglift_event> ev) noexcept;
-  /// stream: a DATA event, never dropped; when the queue then holds its capacity, `gate` is held until
-  /// next() has taken enough for the queue to be below it again (the streaming op waits meanwhile).
-  /// Throws only out of memory: the streaming op then fails rather than lose an item.
-  void push_data(std::unique_ptr<pglift_event> ev, const pglift::StreamGate& gate);
+  /// stream: a DATA event, never dropped, counted in `flow`'s window until freed; when the queue then
+  /// holds its capacity, `flow` is told so until next() has taken enough for the queue to be below it
+  /// again (the streaming op waits meanwhile). Throws only out of memory: the streaming op then fails
+  /// rather than lose an item.
+  void push_data(std::unique_ptr<pglift_event> ev, const std::shared_ptr<StreamFlow>& flow);
+  /// stream: the window of the streams started from now on (pglift_ctx_set_stream_window).
+  void set_stream_window(std::size_t window);
+  std::size_t stream_window() const noexcept { return stream_window_; }
   /// The core's EventSink: filters by level, converts, pushes.
   void sink(const pglift::Event& event) noexcept;
   int next(int timeout_ms, pglift_event** out);
@@ -108,7 +149,7 @@ class EventQueue {
 
  private:
   void sync_fd();  // with mutex_ held: the eventfd readable iff something to take
-  void release_gates();  // stream: with mutex_ held, when below capacity
+  void release_flows();  // stream: with mutex_ held, when below capacity
 
   std::mutex mutex_;
   std::condition_variable cond_;
@@ -119,7 +160,8 @@ class EventQueue {
   int fd_ = -1;
   std::atomic<int> log_level_{PGLIFT_LOG_INFO};
   std::atomic<std::uint64_t> dropped_{0};
-  std::vector<pglift::StreamGate> held_gates_;  // stream: producers waiting for room
+  std::vector<std::shared_ptr<StreamFlow>> held_flows_;  // stream: producers waiting for room
+  std::atomic<std::size_t> stream_window_{256};           // stream
 };
 
 /// The state of an async op, shared by the pglift_op handle and the core's completion callback.

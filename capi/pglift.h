@@ -854,7 +854,17 @@ PGLIFT_API int pglift_cluster_remove_async(pglift_ctx *ctx, const char *instance
  * DATA events are never dropped: when the queue holds its capacity (pglift_ctx_set_event_capacity),
  * the op queues no more until pglift_ctx_next_event has taken some; meanwhile it waits, and
  * pglift_op_cancel (or pglift_op_free) still ends it at once. A program that stops draining thus stops
- * its streams, and loses none of their data. */
+ * its streams, and loses none of their data.
+ * Each streaming op also has a window (PGLIFT_HAS_STREAM_WINDOW): at most that many of its DATA events
+ * alive at once, queued or taken and not yet freed with pglift_event_free. At the window it waits, the
+ * same way, until one is freed. A program (or binding) that takes every event but keeps a stream's
+ * items until their reader wants them thus holds at most a window of them, and a stream nobody reads
+ * stops by itself while the context's other events flow. */
+#define PGLIFT_HAS_STREAM_WINDOW 1 /* stream: pglift_ctx_set_stream_window */
+
+/* The window of the streaming ops started from now on on this context (256 by default; at least 1, else
+ * PGLIFT_E_INVALID_SPEC naming "window"). Ops already running keep theirs. */
+PGLIFT_API int pglift_ctx_set_stream_window(pglift_ctx *ctx, size_t window, pglift_error **err) PGLIFT_NOEXCEPT;
 
 /* The instance's current PostgreSQL log file as text (not followed): *out_text, freed with pglift_free.
  * Here and in "log" DATA events, passwords are masked as in every message of the library (a logged

@@ -1,5 +1,5 @@
 // stream: instance logs and the cluster watch as DATA events; DATA events are never dropped, their
-// producer waits for room (EventQueue::push_data, pglift::StreamGate).
+// producer waits for room in the queue and in its window (EventQueue::push_data, capi::StreamFlow).
 #include <future>
 #include <memory>
 #include <string>
@@ -26,10 +26,22 @@ std::unique_ptr<pglift_event> data_event(std::uint64_t tag, const char* target, 
   return ev;
 }
 
-/// Streaming ops have no result: their items are DATA events.
+/// Streaming ops have no result: their items are DATA events. `start(done, op, gate, flow)`; the flow
+/// ends with the op, before its OP_DONE is queued.
 template <class Start>
 void launch(pglift_ctx* ctx, std::uint64_t tag, pglift_op** out, Start start) {
-  capi::launch<>(ctx, tag, out, std::move(start), [] { return std::string(); });
+  pglift::StreamGate gate;
+  auto flow = std::make_shared<capi::StreamFlow>(gate, ctx->queue->stream_window());
+  capi::launch<>(
+      ctx, tag, out,
+      [&](pglift::Callback<> done, pglift::OpOptions op) {
+        pglift::Callback<> ended = [flow, done = std::move(done)](std::exception_ptr e) mutable {
+          flow->end();
+          done(e);
+        };
+        return start(std::move(ended), op, gate, flow);
+      },
+      [] { return std::string(); });
 }
 
 }  // namespace
@@ -64,10 +76,9 @@ int pglift_instance_logs_async(pglift_ctx* ctx, const char* instance, int follow
     auto ref = ref_of(instance);
     if (follow != 0 && follow != 1) throw pglift::InvalidSpec("follow", std::to_string(follow), "expected 0 or 1");
     require(ctx, "ctx");
-    pglift::StreamGate gate;
-    launch(ctx, tag, out, [&](auto done, auto op) {
-      auto chunk = [queue = ctx->queue, tag, gate](std::string_view piece) {
-        queue->push_data(data_event(tag, "log", piece), gate);
+    launch(ctx, tag, out, [&](auto done, auto op, const pglift::StreamGate& gate, const auto& flow) {
+      auto chunk = [queue = ctx->queue, tag, flow](std::string_view piece) {
+        queue->push_data(data_event(tag, "log", piece), flow);
         return true;
       };
       return pglift::start_read_instance_logs(*ctx->context, std::move(ref), follow == 1, std::move(chunk),
@@ -81,10 +92,9 @@ int pglift_cluster_watch_async(pglift_ctx* ctx, const char* instance, uint64_t t
   return guard(err, [&] {
     auto ref = ref_of(instance);
     require(ctx, "ctx");
-    pglift::StreamGate gate;
-    launch(ctx, tag, out, [&](auto done, auto op) {
-      auto on_event = [queue = ctx->queue, tag, gate](const pglift::ClusterEvent& e) {
-        queue->push_data(data_event(tag, "cluster", pglift::to_json(e)), gate);
+    launch(ctx, tag, out, [&](auto done, auto op, const pglift::StreamGate& gate, const auto& flow) {
+      auto on_event = [queue = ctx->queue, tag, flow](const pglift::ClusterEvent& e) {
+        queue->push_data(data_event(tag, "cluster", pglift::to_json(e)), flow);
       };
       return pglift::start_watch_cluster(*ctx->context, std::move(ref), std::move(on_event), std::move(done), op, gate);
     });

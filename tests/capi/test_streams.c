@@ -1,7 +1,8 @@
 /* Streams through the C ABI (PGLIFT_HAS_DATA_EVENTS, PGLIFT_HAS_CLUSTER_WATCH): the log of a running
  * instance as DATA events, the statements a SELECT logs among them; cancel gives CANCELLED, also while
  * the op waits for room; with a tiny queue nothing is dropped (every marker, in order, once); the
- * cluster watch of a Patroni member sees a switchover (leader_changed, role_changed), then cancel.
+ * cluster watch of a Patroni member sees a switchover (leader_changed, role_changed), then cancel; a
+ * stream whose items are taken but kept stops at its window while other ops complete.
  * A private etcd from with_prefix.sh (LIBPGLIFT_TEST_WITH_ETCD=1) for the cluster part. */
 #include "testutil.h" /* first: it defines _GNU_SOURCE */
 
@@ -35,6 +36,38 @@ static int collect(pglift_ctx *ctx, uint64_t tag, char **text, size_t *len, cons
     pglift_event_free(ev);
   }
   return 0;
+}
+
+/* stream window: DATA events of `tag` taken but kept (not freed), as a binding keeps its stream's items
+ * until their reader wants them. */
+#define WINDOW 4
+static pglift_event *kept[WINDOW + 8];
+static int nkept;
+
+/* Takes events for up to timeout_s: DATA of `tag` kept (never more than WINDOW alive), others freed; an
+ * OP_DONE of `done_tag` (when not 0) ends it. Returns 1 once a kept item holds `marker` (or that OP_DONE
+ * came), else 0. */
+static int take_keeping(pglift_ctx *ctx, uint64_t tag, const char *marker, uint64_t done_tag, double timeout_s) {
+  double deadline = now_s() + timeout_s;
+  for (;;) {
+    pglift_event *ev = next_event_polled(ctx, deadline - now_s());
+    if (!ev) return 0;
+    if (pglift_event_kind_of(ev) == PGLIFT_EVENT_DATA && pglift_event_tag(ev) == tag) {
+      CHECK(nkept < WINDOW); /* the window: no fifth item alive */
+      kept[nkept++] = ev;
+      if (marker && contains(pglift_event_message(ev), marker)) return 1;
+      continue;
+    }
+    if (done_tag && pglift_event_kind_of(ev) == PGLIFT_EVENT_OP_DONE && pglift_event_tag(ev) == done_tag) {
+      pglift_event_free(ev);
+      return 1;
+    }
+    pglift_event_free(ev);
+  }
+}
+
+static void free_kept(void) {
+  while (nkept > 0) pglift_event_free(kept[--nkept]);
 }
 
 static int count_of(const char *text, const char *needle) {
@@ -150,6 +183,41 @@ static void logs(pglift_ctx *ctx) {
   pglift_op_free(op);
   free(all);
   OK(pglift_ctx_set_event_capacity(ctx, 1024, ERR));
+
+  /* The window: a stream whose items are taken but kept stops at WINDOW of them, while the context's
+   * other events flow (a get completes); freeing them lets it go on, nothing lost. */
+  FAILS(PGLIFT_E_INVALID_SPEC, pglift_ctx_set_stream_window(ctx, 0, ERR));
+  CHECK(strcmp(pglift_error_field(test_err), "window") == 0);
+  OK(pglift_ctx_set_stream_window(ctx, WINDOW, ERR));
+  OK(pglift_instance_logs_async(ctx, "logs", 1, 8, &op, ERR));
+  nkept = 0;
+  for (i = 0; nkept < WINDOW; ++i) {
+    /* One statement at a time, each awaited: one item each (or fewer while the logging collector lags). */
+    CHECK(i < 40);
+    snprintf(sql, sizeof sql, "SELECT 'window-%02d'", i);
+    OK(pglift_database_run(ctx, "logs", sql, NULL, &json, ERR));
+    pglift_free(json);
+    snprintf(marker, sizeof marker, "'window-%02d'", i);
+    take_keeping(ctx, 8, marker, 0, 5);
+  }
+  OK(pglift_database_run(ctx, "logs", "SELECT 'window-after'", NULL, &json, ERR));
+  pglift_free(json);
+  {
+    pglift_op *get = NULL;
+    OK(pglift_instance_get_async(ctx, "logs", 9, &get, ERR));
+    CHECK(take_keeping(ctx, 8, NULL, 9, 30) == 1); /* the get's OP_DONE came; no fifth item did */
+    CHECK(pglift_op_state_of(get) == PGLIFT_OP_SUCCEEDED);
+    pglift_op_free(get);
+  }
+  CHECK(take_keeping(ctx, 8, NULL, 0, 1) == 0 && nkept == WINDOW); /* still held, with more in the file */
+  CHECK(pglift_op_state_of(op) == PGLIFT_OP_PENDING);
+  free_kept();
+  CHECK(take_keeping(ctx, 8, "'window-after'", 0, 10) == 1); /* room again: it goes on */
+  free_kept();
+  pglift_op_cancel(op);
+  CHECK(drain_until_done(ctx, 8, 10) == PGLIFT_OP_CANCELLED);
+  pglift_op_free(op);
+  OK(pglift_ctx_set_stream_window(ctx, 256, ERR));
 
   /* A plain instance has no cluster to watch: the op fails (PGLIFT_E_STATE), the call did not. */
   OK(pglift_cluster_watch_async(ctx, "logs", 6, &op, ERR));
