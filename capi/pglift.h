@@ -883,7 +883,8 @@ PGLIFT_API int pglift_instance_logs_async(pglift_ctx *ctx, const char *instance,
  * before: its role), "role_changed" / "state_changed" (before/after), "paused", "resumed" (member "").
  * Runs until cancelled (OP_DONE CANCELLED) or a failure (FAILED: not a Patroni member, PGLIFT_E_STATE;
  * etcd gone for more than 30 s, PGLIFT_E_DCS). A broken etcd connection is resumed from the last
- * revision seen, on any etcd host: no change is lost or repeated. */
+ * revision seen, on any etcd host: no change is lost or repeated. A connection silent for 10 s whose
+ * host then does not answer a read (frozen, cut off from its peers) counts as broken. */
 PGLIFT_API int pglift_cluster_watch_async(pglift_ctx *ctx, const char *instance, uint64_t tag, pglift_op **out,
                                           pglift_error **err) PGLIFT_NOEXCEPT;
 /* --- end stream --- */

@@ -35,7 +35,8 @@ std::string to_json(const ClusterEvent& event);
 /// settings the DCS) and calls `on_event` until it returns false. The first events describe the current
 /// state (member_added for each member, leader_changed from none, paused when paused) as of a snapshot;
 /// the watch then starts at the snapshot's revision + 1, so no change between the two is missed. A
-/// broken etcd connection is resumed from the last revision seen, on any etcd host, within 30 s; after
+/// broken etcd connection is resumed from the last revision seen, on any etcd host, within 30 s (a
+/// connection silent for 10 s whose host does not answer a read counts as broken); after
 /// that, Error(dcs) (as at once when no host answers the first snapshot). StateError when the instance
 /// is not a Patroni member. Keys followed: leader, members/<name> (role, state), config (pause); others
 /// (history, sync, status...) make no event. `on_event` runs on the

@@ -311,13 +311,20 @@ awaitable<bool> Etcd::watch_on(const net::Endpoint& host, const std::string& pre
   Value create = Object{{"create_request", std::move(request)}};
   WatchParser parser;
   bool stopped = false;
+  using Clock = std::chrono::steady_clock;
+  auto heard = Clock::now();  // the last byte of the stream, or the last answer of the host to a probe
+  bool handling = false;      // on_events runs: the stream is held back by us, not silent
   net::BodyConsumer consume = [&](std::string_view piece) -> awaitable<bool> {
+    heard = Clock::now();
     for (WatchResponse& response : parser.feed(piece)) {
       if (response.created) established = true;
       if (response.events.empty()) continue;
       std::int64_t last = 0;
       for (const auto& e : response.events) last = std::max(last, e.mod_revision);
+      handling = true;
       const bool more = co_await on_events(std::move(response.events));
+      handling = false;
+      heard = Clock::now();
       next_revision = last + 1;
       if (!more) {
         stopped = true;
@@ -326,9 +333,58 @@ awaitable<bool> Etcd::watch_on(const net::Endpoint& host, const std::string& pre
     }
     co_return true;
   };
+  // A silent connection may be a quiet cluster or a host that is gone while TCP still looks open (a
+  // frozen etcd, a partition): ask the host through another connection. Never returns: it throws when
+  // the host does not answer, and is cancelled when the stream ends.
+  auto probe = [&]() -> awaitable<void> {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    Value range = prefix_range(prefix);
+    range.set("limit", "1");
+    range.set("keys_only", true);
+    const std::string body = core::to_json(range);
+    for (;;) {
+      timer.expires_at(heard + options_.watch_idle);
+      co_await timer.async_wait(asio::use_awaitable);
+      if (handling || Clock::now() - heard < options_.watch_idle) continue;
+      net::Response answer;
+      try {
+        answer = co_await post(host, "/v3/kv/range", body);
+      } catch (const Error& e) {
+        if (!host_unavailable(e)) throw;
+        throw Error(ErrorCode::http, "the watch connection was silent for " + std::to_string(options_.watch_idle.count()) +
+                                         "ms and the host does not answer: " + e.what());
+      }
+      if (answer.status >= 500)
+        throw Error(ErrorCode::http, "the watch connection was silent for " + std::to_string(options_.watch_idle.count()) +
+                                         "ms and the host fails: " + describe_failure(answer));
+      heard = Clock::now();  // it answers: a quiet cluster
+    }
+  };
+  // Asio's || waits for the first branch to *succeed*: both branches return, the first to end decides
+  // (the stream's response or failure, or the probe's failure); the other is then cancelled, and its
+  // Cancelled is not an outcome.
   net::Response response;
+  std::exception_ptr failure;
+  bool decided = false;
+  auto streaming = [&]() -> awaitable<void> {
+    try {
+      response = co_await net::stream("POST", host, "/v3/watch", core::to_json(create), request_options(), consume);
+    } catch (...) {
+      if (!decided) failure = std::current_exception();
+    }
+    decided = true;
+  };
+  auto probing = [&]() -> awaitable<void> {
+    try {
+      co_await probe();
+    } catch (...) {
+      if (!decided) failure = std::current_exception();
+    }
+    decided = true;
+  };
   try {
-    response = co_await net::stream("POST", host, "/v3/watch", core::to_json(create), request_options(), consume);
+    co_await (streaming() || probing());
+    if (failure) std::rethrow_exception(failure);
   } catch (const TokenRefused&) {
     token_.reset();  // authenticate again at the next attempt
     throw;

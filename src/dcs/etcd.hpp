@@ -21,6 +21,11 @@ struct EtcdOptions {
   std::optional<net::Tls> tls = {};  ///< for https; absent: the system's CAs, peer verified
   std::optional<net::BasicAuth> auth = {};
   std::chrono::milliseconds timeout{5000};  ///< per request and host
+  /// A watch connection silent that long (no reply, no event) has its host asked a linearizable read
+  /// (it goes through etcd's raft leader); no answer within `timeout`: the host is taken as gone (frozen,
+  /// cut off from its peers, the network path dead while TCP still looks open) and the watch moves on to
+  /// the next host. A quiet cluster whose host answers keeps its watch.
+  std::chrono::milliseconds watch_idle{10000};
 };
 
 using KeyValues = std::vector<std::pair<std::string, std::string>>;
@@ -100,7 +105,8 @@ class Etcd {
   /// restarts), watches again on the next host (in turn, the same one too) from the revision after the
   /// last one delivered: no event is lost or repeated. Fails with Error(dcs) when no host takes the watch
   /// again within `reconnect_within` (each failure named), or when etcd refuses it (a compacted
-  /// revision). No deadline otherwise: only cancellation or `on_events` ends a quiet watch.
+  /// revision). No deadline otherwise: only cancellation or `on_events` ends a quiet watch; a silent
+  /// connection whose host no longer answers is left for the next host (EtcdOptions::watch_idle).
   awaitable<void> watch_prefix(std::string prefix, std::int64_t start_revision, WatchHandler on_events,
                                std::chrono::milliseconds reconnect_within = std::chrono::seconds(30));
   // --- end stream ---

@@ -953,6 +953,40 @@ TEST_CASE("etcd watch_prefix: an etcd gone for longer than reconnect_within fail
   }
 }
 
+TEST_CASE("etcd watch_prefix: a silent connection whose host no longer answers moves to the next host") {
+  NetRunner r;
+  RestartableEtcd etcd;
+  etcd.wait_ready(r);
+  dcs::Etcd client({.hosts = {etcd.endpoint}, .timeout = 1s});
+  r.run(client.put("/service/s/a", "1"));
+  auto snapshot = r.run(client.snapshot("/service/s/"));
+  // The first host takes the watch (200, created), then says nothing more and answers nobody else (its
+  // one connection is the watch's): a frozen etcd, a dead path with TCP still open.
+  const std::string created = R"({"result":{"header":{"revision":"1"},"created":true}})" "\n";
+  ScriptedServer silent({"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+                         chunk(created)});
+  silent.next();
+  silent.next();
+  dcs::Etcd watcher({.hosts = {silent.endpoint, etcd.endpoint}, .timeout = 300ms, .watch_idle = 300ms});
+  const auto started = Clock::now();
+  BackgroundWatch watch(watcher, "/service/s/", snapshot.revision + 1);
+  r.run(client.put("/service/s/b", "2"));
+  REQUIRE_MESSAGE(watch.wait_for(1, 10s), "the watch stayed on the silent host");
+  CHECK(watch.keys() == std::vector<std::string>{"/service/s/b=2"});
+  CHECK(silent.request().find("POST /v3/watch") == 0);
+  // Within the idle time, the probe's deadline and a reconnection: not the 30 s reconnection window.
+  CHECK(Clock::now() - started < 5s);
+  // A quiet watch on a host that answers stays: nothing more comes, the watch has not ended.
+  CHECK_FALSE(watch.wait_for(2, 1s));
+  {
+    std::lock_guard lock(watch.mutex);
+    CHECK_FALSE(watch.ended);
+  }
+  r.run(client.put("/service/s/c", "3"));
+  REQUIRE(watch.wait_for(2, 5s));
+  CHECK(watch.keys() == std::vector<std::string>{"/service/s/b=2", "/service/s/c=3"});
+}
+
 TEST_CASE("etcd watch_prefix with authentication: the token is sent; without credentials etcd's refusal ends it at once") {
   NetRunner r;
   EtcdServer etcd;
