@@ -4,16 +4,6 @@
  * A private etcd from with_prefix.sh (LIBPGLIFT_TEST_WITH_ETCD=1); skipped (77) without it. */
 #include "testutil.h" /* first: it defines _GNU_SOURCE */
 
-static void create_member(pglift_ctx *ctx, const char *name, const char *address) {
-  char spec[512], *json = NULL;
-  snprintf(spec, sizeof spec,
-           "{\"name\": \"%s\", \"port\": %d, \"patroni\": {\"cluster\": \"capiclu\", \"node\": \"%s\", "
-           "\"restapi\": {\"connect_address\": \"%s:%d\"}, \"postgresql\": {\"connect_host\": \"%s\"}}}",
-           name, free_port(), name, address, free_port(), address);
-  OK(pglift_instance_create(ctx, spec, strlen(spec), PGLIFT_CREATE_DEFAULT, &json, ERR));
-  pglift_free(json);
-}
-
 /* Waits for `op` (at most 10 minutes); returns its state, the op freed; `result` gets a copy of its JSON. */
 static int finish(pglift_op *op, char *result, size_t size) {
   int state;
@@ -27,24 +17,12 @@ static int finish(pglift_op *op, char *result, size_t size) {
 }
 
 int main(void) {
-  const char *prefix = test_prefix(), *endpoint = getenv("LIBPGLIFT_TEST_ETCD");
-  char settings[1024], result[65536], *json = NULL;
-  pglift_settings *s = NULL;
-  pglift_ctx *ctx = NULL;
+  char result[65536], *json = NULL;
+  pglift_ctx *ctx = patroni_test_ctx(PGLIFT_LOG_INFO);
   pglift_op *op = NULL;
-  if (!endpoint) {
-    puts("SKIP: no etcd (run through with_prefix.sh with LIBPGLIFT_TEST_WITH_ETCD=1)");
-    return 77;
-  }
-  snprintf(settings, sizeof settings,
-           "{\"prefix\": \"%s\", \"run_prefix\": \"%s/run\", \"patroni\": {\"etcd\": {\"hosts\": [\"%s\"]}, "
-           "\"loop_wait\": 2, \"ttl\": 10, \"retry_timeout\": 3, \"create_timeout\": 120}}",
-           prefix, prefix, endpoint);
-  OK(pglift_settings_from_json(settings, strlen(settings), &s, ERR));
-  OK(pglift_ctx_new(s, &ctx, ERR));
   CHECK(PGLIFT_HAS_CLUSTER == 1);
-  create_member(ctx, "c1", "127.0.1.1");
-  create_member(ctx, "c2", "127.0.1.2");
+  patroni_member_create(ctx, "c1", "capiclu", "127.0.1.1");
+  patroni_member_create(ctx, "c2", "capiclu", "127.0.1.2");
 
   /* Through a member, and from the DCS: the same leader and members. */
   OK(pglift_cluster_get(ctx, "c1", &json, ERR));
@@ -99,9 +77,7 @@ int main(void) {
   CHECK(contains(result, "\"members\":[]"));
   FAILS(PGLIFT_E_NOT_FOUND, pglift_cluster_get_dcs(ctx, "capiclu", &json, ERR));
 
-  pglift_ctx_free(ctx);
-  pglift_settings_free(s);
-  pglift_error_free(test_err);
+  test_end(ctx);
   puts("pglift_cluster_*: get (member, DCS), restart (one, all), reinit, remove");
   return 0;
 }

@@ -10,28 +10,10 @@ static pglift_op *succeeded(pglift_ctx *ctx, pglift_op *op) {
 }
 
 int main(void) {
-  const char *prefix = test_prefix(), *endpoint = getenv("LIBPGLIFT_TEST_ETCD");
-  char json_settings[1024], spec[512], datadir[512], quoted[1100], *json = NULL;
-  pglift_settings *settings = NULL;
-  pglift_ctx *ctx = NULL;
+  char quoted[1100], *json = NULL;
+  pglift_ctx *ctx = patroni_test_ctx(PGLIFT_LOG_INFO);
   pglift_op *op = NULL;
-  if (!endpoint) {
-    puts("SKIP: no etcd (run through with_prefix.sh with LIBPGLIFT_TEST_WITH_ETCD=1)");
-    return 77;
-  }
-  snprintf(json_settings, sizeof json_settings,
-           "{\"prefix\": \"%s\", \"run_prefix\": \"%s/run\", \"patroni\": {\"etcd\": {\"hosts\": [\"%s\"]}, "
-           "\"loop_wait\": 2, \"ttl\": 10, \"retry_timeout\": 3, \"create_timeout\": 120}}",
-           prefix, prefix, endpoint);
-  OK(pglift_settings_from_json(json_settings, strlen(json_settings), &settings, ERR));
-  OK(pglift_ctx_new(settings, &ctx, ERR));
-  snprintf(spec, sizeof spec,
-           "{\"name\": \"f1\", \"port\": %d, \"patroni\": {\"cluster\": \"formsc\", \"node\": \"f1\", "
-           "\"restapi\": {\"connect_address\": \"127.0.1.1:%d\"}, \"postgresql\": {\"connect_host\": \"127.0.1.1\"}}}",
-           free_port(), free_port());
-  snprintf(datadir, sizeof datadir, "%s/srv/pgsql/15/f1/data", prefix);
-  OK(pglift_instance_create(ctx, spec, strlen(spec), PGLIFT_CREATE_DEFAULT, &json, ERR));
-  pglift_free(json);
+  patroni_member_create(ctx, "f1", "formsc", "127.0.1.1");
 
   /* the credentials: the blocking call's object (compared, never printed) */
   OK(pglift_patroni_credentials(ctx, "f1", &json, ERR));
@@ -51,12 +33,8 @@ int main(void) {
   pglift_op_free(op);
   pglift_free(json);
 
-  OK(pglift_instance_drop_with(ctx, "f1", PGLIFT_DROP_REMOVE_CLUSTER, ERR));
-  CHECK(!path_exists(datadir));
-  CHECK(processes_naming(datadir) == 0);
-  pglift_ctx_free(ctx);
-  pglift_settings_free(settings);
-  pglift_error_free(test_err);
+  patroni_member_drop(ctx, "f1");
+  test_end(ctx);
   puts("ok");
   return 0;
 }

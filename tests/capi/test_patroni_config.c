@@ -61,33 +61,13 @@ static char *file_text(const char *path) {
 }
 
 int main(void) {
-  const char *prefix = test_prefix(), *endpoint = getenv("LIBPGLIFT_TEST_ETCD");
-  char settings_json[1024], spec[512], yaml[512], *json = NULL, *creds = NULL, *doc = NULL, *changed, *bad, *text;
+  char yaml[512], *json = NULL, *creds = NULL, *doc = NULL, *changed, *bad, *text;
   char *super_pw, *repl_pw, *rewind_pw;
-  pglift_settings *settings = NULL;
-  pglift_ctx *ctx = NULL;
+  pglift_ctx *ctx = patroni_test_ctx(PGLIFT_LOG_INFO);
   pglift_op *op = NULL;
   struct stat st;
-  int api_port;
-  if (!endpoint) {
-    puts("SKIP: no etcd (run through with_prefix.sh with LIBPGLIFT_TEST_WITH_ETCD=1)");
-    return 77;
-  }
-  snprintf(settings_json, sizeof settings_json,
-           "{\"prefix\": \"%s\", \"run_prefix\": \"%s/run\", \"patroni\": {\"etcd\": {\"hosts\": [\"%s\"]}, "
-           "\"loop_wait\": 2, \"ttl\": 10, \"retry_timeout\": 3, \"create_timeout\": 120}}",
-           prefix, prefix, endpoint);
-  OK(pglift_settings_from_json(settings_json, strlen(settings_json), &settings, ERR));
-  OK(pglift_ctx_new(settings, &ctx, ERR));
-  api_port = free_port();
-  snprintf(spec, sizeof spec,
-           "{\"name\": \"c1\", \"port\": %d, \"patroni\": {\"cluster\": \"cfgc\", \"node\": \"c1\", "
-           "\"restapi\": {\"connect_address\": \"127.0.1.1:%d\"}, \"postgresql\": {\"connect_host\": \"127.0.1.1\"}}}",
-           free_port(), api_port);
-  snprintf(yaml, sizeof yaml, "%s/etc/patroni/15-c1.yaml", prefix);
-  OK(pglift_instance_create(ctx, spec, strlen(spec), PGLIFT_CREATE_DEFAULT, &json, ERR));
-  pglift_free(json);
-  json = NULL;
+  test_patroni_yaml(yaml, sizeof yaml, "c1");
+  patroni_member_create(ctx, "c1", "cfgc", "127.0.1.1");
 
   OK(pglift_patroni_credentials(ctx, "c1", &creds, ERR));
   super_pw = password_after(creds, "\"superuser\"");
@@ -203,13 +183,11 @@ int main(void) {
   free(text);
   drain_now(ctx);
 
-  OK(pglift_instance_drop_with(ctx, "c1", PGLIFT_DROP_REMOVE_CLUSTER, ERR));
+  patroni_member_drop(ctx, "c1");
   free(super_pw);
   free(repl_pw);
   free(rewind_pw);
-  pglift_ctx_free(ctx);
-  pglift_settings_free(settings);
-  pglift_error_free(test_err);
+  test_end(ctx);
   puts("a member's Patroni configuration through the C ABI: get without secrets, set, validate, refusals named");
   return 0;
 }

@@ -24,36 +24,24 @@ static void dcs_keys(const char *endpoint, const char *prefix, char *out, size_t
 }
 
 int main(void) {
-  const char *prefix = test_prefix(), *endpoint = getenv("LIBPGLIFT_TEST_ETCD");
+  const char *endpoint = patroni_test_etcd(); /* skipped (77) without it */
   const int step = env_int("LIBPGLIFT_TEST_SWEEP_STEP_MS", 250), max = env_int("LIBPGLIFT_TEST_SWEEP_MAX_MS", 6000);
   int delay, round, first, stride, rounds = 0, reverted = 0, completed = 0;
-  char settings_json[1024];
-  pglift_settings *settings = NULL;
+  pglift_settings *settings = patroni_test_settings(endpoint);
   double start = now_s();
-  if (!endpoint) {
-    puts("SKIP: no etcd (run through with_prefix.sh with LIBPGLIFT_TEST_WITH_ETCD=1)");
-    return 77;
-  }
-  snprintf(settings_json, sizeof settings_json,
-           "{\"prefix\": \"%s\", \"run_prefix\": \"%s/run\", \"patroni\": {\"etcd\": {\"hosts\": [\"%s\"]}, "
-           "\"loop_wait\": 2, \"ttl\": 10, \"retry_timeout\": 3, \"create_timeout\": 120}}",
-           prefix, prefix, endpoint);
-  OK(pglift_settings_from_json(settings_json, strlen(settings_json), &settings, ERR));
   sweep_share(&first, &stride);
   for (round = first; (delay = round * step) <= max; round += stride, ++rounds) {
     pglift_ctx *ctx = NULL;
     pglift_op *op = NULL;
-    char spec[512], name[32], datadir[512], config[512], dcs_prefix[64], keys[4096], *json = NULL;
+    char spec[512], name[32], cluster[32], datadir[512], config[512], dcs_prefix[64], keys[4096], *json = NULL;
     const int mode = round % 3; /* 0: free the context, 1: cancel the op, 2: cancel, then free at once */
     const char *what = mode == 0 ? "free" : mode == 1 ? "cancel" : "cancel+free";
     snprintf(name, sizeof name, "m%d", round);
-    snprintf(spec, sizeof spec,
-             "{\"name\": \"%s\", \"port\": %d, \"patroni\": {\"cluster\": \"sw%d\", \"node\": \"%s\", "
-             "\"restapi\": {\"connect_address\": \"127.0.1.1:%d\"}, \"postgresql\": {\"connect_host\": \"127.0.1.1\"}}}",
-             name, free_port(), round, name, free_port());
-    snprintf(datadir, sizeof datadir, "%s/srv/pgsql/15/%s/data", prefix, name);
-    snprintf(config, sizeof config, "%s/etc/patroni/15-%s.yaml", prefix, name);
-    snprintf(dcs_prefix, sizeof dcs_prefix, "/service/sw%d/", round);
+    snprintf(cluster, sizeof cluster, "sw%d", round);
+    patroni_member_spec(spec, sizeof spec, name, cluster, "127.0.1.1");
+    test_datadir(datadir, sizeof datadir, name);
+    test_patroni_yaml(config, sizeof config, name);
+    snprintf(dcs_prefix, sizeof dcs_prefix, "/service/%s/", cluster);
     OK(pglift_ctx_new(settings, &ctx, ERR));
     OK(pglift_instance_create_async(ctx, spec, strlen(spec), PGLIFT_CREATE_DEFAULT, (uint64_t)round + 1, &op, ERR));
     sleep_ms(delay);
@@ -71,7 +59,7 @@ int main(void) {
       OK(pglift_instance_get(ctx, name, &json, ERR));
       CHECK(contains(json, "\"state\":\"started\""));
       pglift_free(json);
-      OK(pglift_instance_drop_with(ctx, name, PGLIFT_DROP_REMOVE_CLUSTER, ERR));
+      patroni_member_drop(ctx, name);
     } else {
       const pglift_error *err = pglift_op_error(op);
       ++reverted;
@@ -99,8 +87,8 @@ int main(void) {
     pglift_ctx_free(ctx);
   }
   pglift_settings_free(settings);
+  test_end(NULL);
   printf("%d rounds in %.1f s: %d reverted, %d completed (then dropped with their cluster); nothing half-made\n", rounds,
          now_s() - start, reverted, completed);
-  pglift_error_free(test_err);
   return 0;
 }

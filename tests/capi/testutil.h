@@ -1,5 +1,6 @@
-/* Helpers of the C ABI tests: checks that stop the test with a message, a free TCP port, and event
- * draining. Tests run under with_prefix.sh, which provides the prefix and the settings. */
+/* Helpers of the C ABI tests: checks that stop the test with a message, a free TCP port, event draining,
+ * and the Patroni tests' setup (patroni_test_ctx, members). Tests run under with_prefix.sh, which provides
+ * the prefix and the settings (and, with LIBPGLIFT_TEST_WITH_ETCD=1, a private etcd). */
 #ifndef PGLIFT_TESTUTIL_H
 #define PGLIFT_TESTUTIL_H
 
@@ -223,6 +224,94 @@ static inline int drain_now(pglift_ctx *ctx) {
     ++n;
   }
   return n;
+}
+
+/* ---- Patroni tests: a private etcd from with_prefix.sh (LIBPGLIFT_TEST_WITH_ETCD=1) ---- */
+
+/* The private etcd's endpoint (host:port), LIBPGLIFT_TEST_ETCD; without it, the test is skipped: exit 77. */
+static inline const char *patroni_test_etcd(void) {
+  const char *endpoint = (test_prefix(), getenv("LIBPGLIFT_TEST_ETCD")); /* no prefix: a failure, first */
+  if (!endpoint) {
+    puts("SKIP: no etcd (run through with_prefix.sh with LIBPGLIFT_TEST_WITH_ETCD=1)");
+    exit(77);
+  }
+  return endpoint;
+}
+
+/* The Patroni tests' settings: the test prefix, `etcd` (host:port) as the DCS, and short Patroni timings
+ * (loop_wait 2 s, ttl 10 s, retry_timeout 3 s, create_timeout 120 s). */
+static inline pglift_settings *patroni_test_settings(const char *etcd) {
+  const char *prefix = test_prefix();
+  char json[1024];
+  pglift_settings *settings = NULL;
+  CHECK(snprintf(json, sizeof json,
+                 "{\"prefix\": \"%s\", \"run_prefix\": \"%s/run\", \"patroni\": {\"etcd\": {\"hosts\": [\"%s\"]}, "
+                 "\"loop_wait\": 2, \"ttl\": 10, \"retry_timeout\": 3, \"create_timeout\": 120}}",
+                 prefix, prefix, etcd) < (int)sizeof json);
+  OK(pglift_settings_from_json(json, strlen(json), &settings, ERR));
+  return settings;
+}
+
+/* A context on patroni_test_settings with the private etcd (skipped, 77, without it), its log events
+ * below `log_level` not queued (PGLIFT_LOG_INFO: the library's default). Free it with test_end. */
+static inline pglift_ctx *patroni_test_ctx(int log_level) {
+  pglift_settings *settings = patroni_test_settings(patroni_test_etcd());
+  pglift_ctx *ctx = NULL;
+  OK(pglift_ctx_new(settings, &ctx, ERR)); /* the settings are copied */
+  pglift_settings_free(settings);
+  OK(pglift_ctx_set_log_level(ctx, log_level, ERR));
+  return ctx;
+}
+
+/* The spec of Patroni member `name` (its node name too) of `cluster`: PostgreSQL and the REST API on free
+ * ports, both reached at `address` (127.0.1.x: each member of a cluster its own). */
+static inline void patroni_member_spec(char *out, size_t size, const char *name, const char *cluster,
+                                       const char *address) {
+  CHECK(snprintf(out, size,
+                 "{\"name\": \"%s\", \"port\": %d, \"patroni\": {\"cluster\": \"%s\", \"node\": \"%s\", "
+                 "\"restapi\": {\"connect_address\": \"%s:%d\"}, \"postgresql\": {\"connect_host\": \"%s\"}}}",
+                 name, free_port(), cluster, name, address, free_port(), address) < (int)size);
+}
+
+/* Creates that member (blocking, PGLIFT_CREATE_DEFAULT): it is then its cluster's leader or a replica. */
+static inline void patroni_member_create(pglift_ctx *ctx, const char *name, const char *cluster,
+                                         const char *address) {
+  char spec[512], *json = NULL;
+  patroni_member_spec(spec, sizeof spec, name, cluster, address);
+  OK(pglift_instance_create(ctx, spec, strlen(spec), PGLIFT_CREATE_DEFAULT, &json, ERR));
+  pglift_free(json);
+}
+
+/* The data directory of instance `name` (PostgreSQL 15) under the test prefix. */
+static inline void test_datadir(char *out, size_t size, const char *name) {
+  CHECK(snprintf(out, size, "%s/srv/pgsql/15/%s/data", test_prefix(), name) < (int)size);
+}
+
+/* The Patroni configuration file of member `name` (PostgreSQL 15) under the test prefix. */
+static inline void test_patroni_yaml(char *out, size_t size, const char *name) {
+  CHECK(snprintf(out, size, "%s/etc/patroni/15-%s.yaml", test_prefix(), name) < (int)size);
+}
+
+/* Instance `name` is gone: no data directory, no live process naming it. */
+static inline void check_instance_gone(const char *name) {
+  char datadir[512];
+  test_datadir(datadir, sizeof datadir, name);
+  CHECK(!path_exists(datadir));
+  CHECK(processes_naming(datadir) == 0);
+}
+
+/* Drops member `name` with its cluster's keys (PGLIFT_DROP_REMOVE_CLUSTER: the last member), and checks
+ * that nothing of it is left. */
+static inline void patroni_member_drop(pglift_ctx *ctx, const char *name) {
+  OK(pglift_instance_drop_with(ctx, name, PGLIFT_DROP_REMOVE_CLUSTER, ERR));
+  check_instance_gone(name);
+}
+
+/* The end of a test: the context freed (NULL: none), and the last error. */
+static inline void test_end(pglift_ctx *ctx) {
+  pglift_ctx_free(ctx);
+  pglift_error_free(test_err);
+  test_err = NULL;
 }
 
 #endif
