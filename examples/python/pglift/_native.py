@@ -211,6 +211,8 @@ _PROTOTYPES = {
     "pglift_instance_logs": (c_int, [_handle, c_char_p, _str_out, _err_out]),
     "pglift_instance_logs_async": (c_int, [_handle, c_char_p, c_int, c_uint64, _op_out, _err_out]),
     "pglift_cluster_watch_async": (c_int, [_handle, c_char_p, c_uint64, _op_out, _err_out]),
+    # the stream window (PGLIFT_HAS_STREAM_WINDOW)
+    "pglift_ctx_set_stream_window": (c_int, [_handle, c_size_t, _err_out]),
 }
 
 for _name, (_restype, _argtypes) in _PROTOTYPES.items():

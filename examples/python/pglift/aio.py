@@ -14,12 +14,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections import deque
 from typing import TYPE_CHECKING, Any, Callable, Generic, TypeVar
 
 from . import context as sync
 from . import errors
-from ._native import EVENT_DATA, EVENT_LOG, EVENT_OP_DONE, OP_CANCELLED, OP_PENDING, OP_SUCCEEDED
+from ._native import EVENT_LOG, EVENT_OP_DONE, OP_CANCELLED, OP_PENDING, OP_SUCCEEDED, lib
 from .models import Cluster, ClusterEvent, ConfigValidation, Event, Instance, InstanceListItem, InstanceStatus
 
 if TYPE_CHECKING:
@@ -35,15 +34,17 @@ def log_event(event: Event) -> None:
 T = TypeVar("T")
 
 
-class _Inbox:
-    """What the context holds of an open stream (not the stream: dropping it closes it at once)."""
+class _Inbox(sync._Buffer):
+    """What the context holds of an open stream (not the stream: dropping it closes it at once): the
+    blocking context's buffer (DATA events kept as C handles, bounded by the window), which wakes the
+    stream's reader. Filled by the blocking context's routing as the loop drains the queue."""
 
-    def __init__(self) -> None:
-        self.items: deque[Event] = deque()
+    def __init__(self, ctx: sync.Context) -> None:
+        super().__init__(ctx)
         self.waiter: asyncio.Future[None] | None = None
 
-    def push(self, event: Event) -> None:
-        self.items.append(event)
+    def push(self, item: int | Event) -> None:
+        super().push(item)
         self.wake()
 
     def wake(self) -> None:
@@ -55,14 +56,14 @@ class AsyncStream(Generic[T]):
     """The items of a streaming op as an async iterator (``async for chunk in ctx.follow_logs("main")``),
     in order, none lost. It ends when the op ends (a failure raised) or once ``aclose()`` cancelled it;
     cancelling the task that awaits an item, dropping the stream (``break``) or leaving its ``async with``
-    block cancels the op. Items are buffered in Python as they come: the library's producer is not slowed
-    down by a slow consumer here."""
+    block cancels the op. Bounded as :class:`pglift.Stream`: at most the context's stream window of items
+    is held (``buffered``), each as the library's event until it is taken; a stream nobody reads stops
+    by itself while the context's other ops go on."""
 
     def __init__(self, actx: "Context", op: sync.Op, decode_item: Callable[[str], T]) -> None:
         self._actx, self._op, self._decode = actx, op, decode_item
         self.tag: int = op.tag
-        self._inbox = _Inbox()
-        self._items = self._inbox.items
+        self._inbox = _Inbox(actx.sync)
         self._error: errors.Error | None = None
         self.state = OP_PENDING  # once ended: OP_SUCCEEDED, OP_FAILED or OP_CANCELLED
         self._closed = False
@@ -71,16 +72,33 @@ class AsyncStream(Generic[T]):
     def ended(self) -> bool:
         return self._closed
 
+    @property
+    def buffered(self) -> int:
+        """How many items are held for the reader (at most the stream's window)."""
+        with self._actx.sync._cond:
+            return self._inbox.kept
+
     def __aiter__(self) -> "AsyncStream[T]":
         return self
 
     async def __anext__(self) -> T:
+        return await self._next(drop=False)
+
+    async def _next(self, drop: bool) -> T:
+        """The next item; with ``drop``, frees the items instead until the end (StopAsyncIteration)."""
         while True:
-            while self._items:
-                event = self._items.popleft()
-                if event.kind == EVENT_DATA:
-                    return self._decode(event.message)
-                self._finish()  # its OP_DONE, after every DATA
+            text: str | None = None
+            with self._actx.sync._cond:  # the buffer's lock (a closing context frees it from a thread)
+                while text is None and self._inbox.items:
+                    item = self._inbox.pop()
+                    if isinstance(item, Event):
+                        self._finish()  # its OP_DONE, after every DATA
+                    elif drop:
+                        lib.pglift_event_free(item)
+                    else:
+                        text = sync._take_message(item)  # freed: the window has room for one more
+            if text is not None:
+                return self._decode(text)
             if self._actx._ended_by_close(self):
                 continue  # the context was closed: so was the op
             if self._closed:
@@ -104,13 +122,17 @@ class AsyncStream(Generic[T]):
         self._release(discard=False)
 
     def _release(self, discard: bool) -> None:
-        self._closed = True
-        if self._actx._streams.get(self.tag) is self._inbox:
-            del self._actx._streams[self.tag]
-            if discard and not any(e.kind == EVENT_OP_DONE for e in self._items):
-                self._actx._discard.add(self.tag)
-        self._items.clear()
-        self._op.close()
+        sctx = self._actx.sync
+        with sctx._cond:
+            self._closed = True
+            if self._actx._streams.get(self.tag) is self._inbox:
+                del self._actx._streams[self.tag]
+            if sctx._streams.get(self.tag) is self._inbox:
+                del sctx._streams[self.tag]
+                if discard and not self._inbox.has_done():
+                    sctx._discard.add(self.tag)  # its remaining DATA and OP_DONE are dropped as they come
+            self._inbox.clear()
+            self._op.close()
         self._inbox.wake()
 
     def close_now(self) -> None:
@@ -121,18 +143,17 @@ class AsyncStream(Generic[T]):
             self._release(discard=True)
 
     async def aclose(self) -> None:
-        """Cancels the op and waits for its end (``state``); items not yet taken are dropped."""
+        """Cancels the op and waits for its end (``state``); items not yet taken are freed."""
         if self._closed:
             return
         self._op.cancel()
         self._error = None
-        while not self._closed:
-            try:
-                await self.__anext__()
-            except StopAsyncIteration:
-                break
-            except errors.Error:  # it failed before the cancel took effect: it ended all the same
-                break
+        try:
+            await self._next(drop=True)
+        except StopAsyncIteration:
+            pass
+        except errors.Error:  # it failed before the cancel took effect: it ended all the same
+            pass
 
     async def __aenter__(self) -> "AsyncStream[T]":
         return self
@@ -151,13 +172,13 @@ class Context:
     """An asyncio face over a :class:`pglift.Context`; use it from one event loop."""
 
     def __init__(self, settings: dict[str, Any] | str | None = None, *, log_level: int = sync.INFO,
-                 on_event: Callable[[Event], None] | None = log_event) -> None:
-        self.sync = sync.Context(settings, log_level=log_level)
+                 on_event: Callable[[Event], None] | None = log_event, stream_window: int | None = None) -> None:
+        """``stream_window``: as :class:`pglift.Context`'s (:meth:`set_stream_window`)."""
+        self.sync = sync.Context(settings, log_level=log_level, stream_window=stream_window)
         self._on_event = on_event
         self._tags = itertools.count(1)
         self._waiting: dict[int, asyncio.Future[None]] = {}
-        self._streams: dict[int, _Inbox] = {}  # tag -> the inbox of an open stream
-        self._discard: set[int] = set()  # tags of closed streams whose OP_DONE is still to come
+        self._streams: dict[int, _Inbox] = {}  # tag -> the inbox of an open stream (also in self.sync._streams)
         self._loop = asyncio.get_running_loop()
         self._loop.add_reader(self.sync.event_fd, self._drain)
 
@@ -191,16 +212,9 @@ class Context:
             inbox.wake()
 
     def _drain(self) -> None:
+        # The blocking context routes the events of streams to their inboxes (waking their readers) and
+        # drops those of closed streams; the others come here.
         while (event := self.sync.next_event(0)) is not None:
-            if event.kind in (EVENT_DATA, EVENT_OP_DONE):
-                inbox = self._streams.get(event.tag)
-                if inbox is not None:
-                    inbox.push(event)
-                    continue
-                if event.tag in self._discard:  # a closed stream's
-                    if event.kind == EVENT_OP_DONE:
-                        self._discard.discard(event.tag)
-                    continue
             if event.kind == EVENT_OP_DONE:
                 fut = self._waiting.pop(event.tag, None)
                 if fut is not None and not fut.done():
@@ -330,9 +344,15 @@ class Context:
         """How many streams of this context are neither ended nor closed."""
         return len(self._streams)
 
+    def set_stream_window(self, window: int) -> None:
+        """As :meth:`pglift.Context.set_stream_window`."""
+        self.sync.set_stream_window(window)
+
     def _stream(self, start: Callable[[int], sync.Op], decode_item: Callable[[str], Any]) -> AsyncStream[Any]:
-        stream = AsyncStream(self, start(next(self._tags)), decode_item)
-        self._streams[stream.tag] = stream._inbox  # before the loop runs _drain again: no item is missed
+        with self.sync._cond:  # registered before the loop runs _drain again: no item is missed
+            stream = AsyncStream(self, start(next(self._tags)), decode_item)
+            self._streams[stream.tag] = stream._inbox
+            self.sync._streams[stream.tag] = stream._inbox
         return stream
 
     def follow_logs(self, instance: str, *, follow: bool = True) -> AsyncStream[str]:

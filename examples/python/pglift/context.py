@@ -142,6 +142,53 @@ def _take_event(handle: int) -> Event:
         lib.pglift_event_free(handle)
 
 
+def _take_message(handle: int) -> str:
+    """A kept DATA event's message; the event is freed."""
+    try:
+        return decode(lib.pglift_event_message(handle))
+    finally:
+        lib.pglift_event_free(handle)
+
+
+class _Buffer:
+    """What the context holds of an open stream (not the stream: dropping it closes it at once): its items in
+    order, each DATA event as its C handle (int), kept alive until the reader takes it, and the op's OP_DONE
+    as an :class:`Event`. Kept handles count against the op's window (``Context(stream_window=W)``): the
+    library holds the op back while W of them are alive, so a buffer never holds more than W items (and the
+    OP_DONE). Touched only under the context's lock (``ctx._cond``)."""
+
+    def __init__(self, ctx: "Context") -> None:
+        self._ctx = ctx
+        self.items: deque[int | Event] = deque()
+        self.kept = 0  # DATA handles held
+        self.peak = 0  # the most ever held at once (for tests)
+
+    def push(self, item: int | Event) -> None:
+        self.items.append(item)
+        if not isinstance(item, Event):
+            self.kept += 1
+            self._ctx._kept_handles += 1
+            self.peak = max(self.peak, self.kept)
+
+    def pop(self) -> int | Event:
+        """The oldest item; a handle returned is the caller's to free (``_take_message``)."""
+        item = self.items.popleft()
+        if not isinstance(item, Event):
+            self.kept -= 1
+            self._ctx._kept_handles -= 1
+        return item
+
+    def has_done(self) -> bool:
+        return any(isinstance(item, Event) for item in self.items)
+
+    def clear(self) -> None:
+        """Frees the kept handles: the op's window has room again (a cancelled op can end)."""
+        while self.items:
+            item = self.pop()
+            if not isinstance(item, Event):
+                lib.pglift_event_free(item)
+
+
 T = TypeVar("T")
 STREAM_TAGS = 1 << 63  # the tags streams take unless given one: from 2**63 up (keep your own tags below)
 
@@ -154,12 +201,17 @@ class Stream(Generic[T]):
 
     While a stream waits it takes events from the context's queue: those of other ops are kept for
     :meth:`Context.next_event` / :meth:`Context.events`, which in turn route the stream's items to it, so
-    streams and event loops may share a context and run in several threads (one thread per stream)."""
+    streams and event loops may share a context and run in several threads (one thread per stream).
+
+    Bounded: an item is kept as the library's event until ``get`` takes it, and the library holds a stream
+    back while its window of items (``Context(stream_window=W)``, 256 by default) is alive. So a stream holds
+    at most W items (``buffered``); one nobody reads stops by itself, without holding back other ops' events;
+    ``close()`` frees what it holds."""
 
     def __init__(self, ctx: "Context", op: "Op", decode_item: Callable[[str], T]) -> None:
         self._ctx, self._op, self._decode = ctx, op, decode_item
         self.tag: int = op.tag
-        self._items: deque[Event] = deque()  # filled by Context._route, under ctx._cond (which holds it, not us:
+        self._buffer = _Buffer(ctx)  # filled by Context._route, under ctx._cond (which holds it, not us:
         # no cycle, so that dropping the stream closes it at once)
         self._error: errors.Error | None = None
         self.state = OP_PENDING  # once ended: OP_SUCCEEDED, OP_FAILED or OP_CANCELLED
@@ -168,6 +220,12 @@ class Stream(Generic[T]):
     @property
     def ended(self) -> bool:
         return self._closed
+
+    @property
+    def buffered(self) -> int:
+        """How many items are held for the reader (at most the stream's window)."""
+        with self._ctx._cond:
+            return self._buffer.kept
 
     def get(self, timeout: float | None = None) -> T | None:
         """The next item, waiting up to ``timeout`` seconds (None: no limit); None when the time passed or
@@ -178,22 +236,23 @@ class Stream(Generic[T]):
             if not self._ctx._wait_for(self._ready, remaining, wakeup_ends=False):
                 return None
             with self._ctx._cond:
-                if not self._items:
+                if not self._buffer.items:
                     if self._ctx._handle is None:  # the context was closed: so was the op
                         self._finish()
                     continue
-                ev = self._items.popleft()
-                if ev.kind != EVENT_DATA:
+                item = self._buffer.pop()
+                if isinstance(item, Event):
                     self._finish()  # its OP_DONE: every DATA came before, in order
                     continue
-            return self._decode(ev.message)
+                text = _take_message(item)  # freed: the window has room for one more
+            return self._decode(text)
         if self._error is not None:
             err, self._error = self._error, None
             raise err
         return None
 
     def _ready(self) -> bool:
-        return bool(self._items) or self._closed or self._ctx._handle is None
+        return bool(self._buffer.items) or self._closed or self._ctx._handle is None
 
     def __iter__(self) -> "Stream[T]":
         return self
@@ -217,11 +276,11 @@ class Stream(Generic[T]):
     def _release(self, discard: bool) -> None:
         with self._ctx._cond:
             self._closed = True
-            if self._ctx._streams.get(self.tag) is self._items:
+            if self._ctx._streams.get(self.tag) is self._buffer:
                 del self._ctx._streams[self.tag]
-                if discard and not any(e.kind == EVENT_OP_DONE for e in self._items):
+                if discard and not self._buffer.has_done():
                     self._ctx._discard.add(self.tag)  # its remaining DATA and OP_DONE are dropped as they come
-            self._items.clear()
+            self._buffer.clear()
             self._op.close()
             self._ctx._cond.notify_all()
 
@@ -251,9 +310,11 @@ class Stream(Generic[T]):
 
 class Context:
     """A libpglift context. Thread-safe. Settings come from the environment (as the pglift CLI's)
-    unless given as a dict or JSON text; ``log_level`` filters the log events queued."""
+    unless given as a dict or JSON text; ``log_level`` filters the log events queued; ``stream_window``:
+    how many items a stream may hold for its reader (see :meth:`set_stream_window`; None: the library's 256)."""
 
-    def __init__(self, settings: dict[str, Any] | str | None = None, *, log_level: int = INFO) -> None:
+    def __init__(self, settings: dict[str, Any] | str | None = None, *, log_level: int = INFO,
+                 stream_window: int | None = None) -> None:
         self._handle: int | None = None
         handle = ctypes.c_void_p()
         if settings is None:
@@ -273,10 +334,17 @@ class Context:
         self._pumping = False
         self._wakeups = 0  # how many wakeups the pumping threads took
         self._stash: deque[Event] = deque()  # events for next_event
-        self._streams: dict[int, deque[Event]] = {}  # tag -> the items of an open stream
+        self._streams: dict[int, _Buffer] = {}  # tag -> the items of an open stream
         self._discard: set[int] = set()  # tags of closed streams whose OP_DONE is still to come
+        self._kept_handles = 0  # DATA events kept alive in the buffers of open streams
         self._stream_tags = itertools.count(STREAM_TAGS)
-        self.set_log_level(log_level)
+        try:
+            self.set_log_level(log_level)
+            if stream_window is not None:
+                self.set_stream_window(stream_window)
+        except BaseException:
+            self.close()
+            raise
 
     # -- lifetime ------------------------------------------------------------------------------------
     def close(self) -> None:
@@ -286,6 +354,8 @@ class Context:
             lib.pglift_ctx_free(self._handle)
             self._handle = None
             with self._cond:  # the ops of open streams ended (cancelled) with the context: so do they
+                for buffer in self._streams.values():
+                    buffer.clear()  # events outlive their context: freed here
                 self._streams.clear()
                 self._cond.notify_all()
 
@@ -571,7 +641,7 @@ class Context:
         with self._cond:  # registered before a pumping thread can route its first item
             op = start(next(self._stream_tags) if tag is None else tag)
             stream = Stream(self, op, decode_item)
-            self._streams[stream.tag] = stream._items
+            self._streams[stream.tag] = stream._buffer
             return stream
 
     def follow_logs(self, instance: str, *, follow: bool = True, tag: int | None = None) -> Stream[str]:
@@ -670,6 +740,16 @@ class Context:
     def set_log_level(self, level: int) -> None:
         errors.check(lib.pglift_ctx_set_log_level, self.handle, level)
 
+    def set_stream_window(self, window: int) -> None:
+        """The window of the streams started from now on (those open keep theirs): at most ``window`` (>= 1)
+        items of a stream are held for its reader; at the window the library holds the stream back until
+        the reader takes one. 0: :class:`InvalidSpec` naming "window"."""
+        if isinstance(window, bool) or not isinstance(window, int):
+            raise errors.InvalidSpec(f"the stream window must be an integer, not {window!r}", field="window")
+        if window < 0:  # size_t: a negative value would wrap to a huge window
+            raise errors.InvalidSpec(f"the stream window must be at least 1, not {window}", field="window")
+        errors.check(lib.pglift_ctx_set_stream_window, self.handle, window)
+
     def set_event_capacity(self, capacity: int) -> None:
         errors.check(lib.pglift_ctx_set_event_capacity, self.handle, capacity)
 
@@ -696,18 +776,22 @@ class Context:
         with self._cond:
             return self._stash.popleft() if self._stash else None
 
-    def _route(self, ev: Event) -> None:
-        """Under _cond: an event to its stream, to nowhere (a closed stream's), or to next_event."""
-        if ev.kind in (EVENT_DATA, EVENT_OP_DONE):
-            items = self._streams.get(ev.tag)
-            if items is not None:
-                items.append(ev)
+    def _route(self, handle: int) -> None:
+        """Under _cond: a taken event to its stream (a DATA event kept as its handle, counting against the
+        stream's window until its reader takes it), to nowhere (a closed stream's), or to next_event."""
+        kind = lib.pglift_event_kind_of(handle)
+        if kind in (EVENT_DATA, EVENT_OP_DONE):
+            tag = lib.pglift_event_tag(handle)
+            buffer = self._streams.get(tag)
+            if buffer is not None:
+                buffer.push(handle if kind == EVENT_DATA else _take_event(handle))
                 return
-            if ev.tag in self._discard:
-                if ev.kind == EVENT_OP_DONE:
-                    self._discard.discard(ev.tag)
+            if tag in self._discard:
+                if kind == EVENT_OP_DONE:
+                    self._discard.discard(tag)
+                lib.pglift_event_free(handle)
                 return
-        self._stash.append(ev)
+        self._stash.append(_take_event(handle))
 
     def _wait_for(self, ready: Callable[[], bool], timeout: float | None, *, wakeup_ends: bool) -> bool:
         """Waits until ready() (checked under _cond), pumping the library's queue when no other thread
@@ -736,7 +820,7 @@ class Context:
                 ms = -1 if remaining is None else math.ceil(remaining * 1000)
                 began = time.monotonic()
                 if lib.pglift_ctx_next_event(self.handle, ms, ctypes.byref(handle)) == 1:
-                    ev = _take_event(handle.value)
+                    ev = handle.value
             finally:
                 with self._cond:
                     self._pumping = False
