@@ -17,7 +17,8 @@ import (
 // TestPatroniTopology: a leader and a replica on loopback; Get's typed Patroni section (members, leader,
 // paused); a switchover whose context is cancelled returns ErrCancelled and changes nothing; then a
 // switchover, pause and resume, a failover and a promotion, each with its typed outcome and what Get
-// shows after it; the log file; the drops (the last one with its cluster's keys).
+// shows after it; a restart and a reinit of the replica; the log file; the drops, then RemoveCluster
+// (the cluster's keys gone: GetClusterFromDCS ErrNotFound).
 func TestPatroniTopology(t *testing.T) {
 	endpoint := os.Getenv("LIBPGLIFT_TEST_ETCD")
 	if endpoint == "" {
@@ -238,6 +239,19 @@ func TestPatroniTopology(t *testing.T) {
 		t.Fatalf("leader %s after the replica's restart, want %s", got, leader)
 	}
 
+	// A reinit of the replica: its data cloned anew from the leader, the call returning once it streams
+	// again (the cluster as then); the leader refused.
+	if _, err := ctx.ReinitMember(bg, "gotopo1", leader); !errors.Is(err, pglift.ErrState) {
+		t.Errorf("ReinitMember(the leader %s) = %v, want ErrState", leader, err)
+	}
+	c, err = ctx.ReinitMember(bg, "gotopo1", other[leader])
+	if err != nil || c.Name != cluster || !is(c.Leader, leader) {
+		t.Fatalf("ReinitMember %s: %+v, %v", other[leader], c, err)
+	}
+	if m := c.Member(other[leader]); m == nil || m.Role == "leader" || m.Health != "streaming" {
+		t.Fatalf("ReinitMember %s: the member as returned %+v, want a replica streaming again", other[leader], m)
+	}
+
 	// The member's Patroni configuration: no password of the credentials in it; a parameter set and
 	// read back; validate on the document and on a bad value; a scope change refused.
 	credentials, err := ctx.PatroniCredentials(bg, "gotopo1")
@@ -353,14 +367,25 @@ func TestPatroniTopology(t *testing.T) {
 		t.Fatalf("switchover scheduled at %s: %+v, %v", at, r, err)
 	}
 
-	// The replica, then the last member with its cluster's keys.
+	// The replica, then the last member, both leaving the cluster's keys; then RemoveCluster deletes
+	// them (the scheduled switchover's with them).
 	if err := ctx.DropWith(bg, other[leader], pglift.DropOptions{}); err != nil {
 		t.Fatalf("drop %s: %v", other[leader], err)
 	}
-	if err := ctx.DropWith(bg, leader, pglift.DropOptions{RemoveCluster: true}); err != nil {
-		t.Fatalf("drop %s with its cluster: %v", leader, err)
+	if err := ctx.DropWith(bg, leader, pglift.DropOptions{}); err != nil {
+		t.Fatalf("drop %s: %v", leader, err)
 	}
 	created = nil
+	if c, err := ctx.GetClusterFromDCS(bg, cluster); err != nil || c.Name != cluster {
+		t.Fatalf("GetClusterFromDCS after the drops: %+v, %v, want the keys the drops left", c, err)
+	}
+	c, err = ctx.RemoveCluster(bg, cluster)
+	if err != nil || c.Name != cluster || len(c.Members) != 0 {
+		t.Fatalf("RemoveCluster %s after the drops: %+v, %v, want done, no member", cluster, c, err)
+	}
+	if c, err := ctx.GetClusterFromDCS(bg, cluster); !errors.Is(err, pglift.ErrNotFound) {
+		t.Errorf("GetClusterFromDCS after RemoveCluster: %+v, %v, want ErrNotFound", c, err)
+	}
 	if n := leaderDCSKeys(t, endpoint, "/service/"+cluster+"/"); n != 0 {
 		t.Errorf("%d key(s) left in etcd for cluster %s", n, cluster)
 	}

@@ -18,6 +18,7 @@ import "C"
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -74,11 +75,12 @@ type Options struct {
 	LogLevel int
 	// OnEvent receives log and progress events, on the context's draining goroutine: return quickly.
 	OnEvent func(Event)
-	// StreamBuffer is the capacity of a stream's channel (0: 256 items). When a stream's channel is
-	// full, the draining goroutine waits for its reader (or its cancellation): the library then holds
-	// the stream's producer back and loses nothing, but the context's other operations do not complete
-	// meanwhile. Read streams from their own goroutine.
-	StreamBuffer int
+	// StreamWindow is the window of the streams started on this context (0: 256; negative:
+	// ErrInvalidSpec, Field "StreamWindow"): the most items a stream holds that its reader has not
+	// received. A stream whose window is full stops its producer in the library, losing nothing, until
+	// its reader takes an item; the draining goroutine never waits for a reader, so the context's other
+	// operations go on meanwhile.
+	StreamWindow int
 }
 
 // Context is a libpglift context. Safe for concurrent use, Close included: calls made once Close has
@@ -95,9 +97,9 @@ type Context struct {
 	onEvent func(Event)
 	nextTag atomic.Uint64
 	drained chan struct{}
-	closed  chan struct{} // closed when Close begins: a drain waiting on a full stream gives up
+	closed  chan struct{} // closed when Close begins: the streams free what they hold
 
-	streamBuffer int
+	streamWindow int // the capacity of a stream's sink: its window (streams.go)
 
 	mu      sync.Mutex
 	waiting map[uint64]chan struct{}
@@ -128,12 +130,21 @@ func NewContext(opts Options) (*Context, error) {
 		C.pglift_ctx_free(c)
 		return nil, err
 	}
-	buffer := opts.StreamBuffer
-	if buffer <= 0 {
-		buffer = 256
+	window := opts.StreamWindow
+	if window < 0 {
+		C.pglift_ctx_free(c)
+		return nil, &Error{Code: StatusInvalidSpec, Message: fmt.Sprintf("StreamWindow: %d is not a window (0: 256, or at least 1)", window),
+			Field: "StreamWindow", ExitStatus: -1}
+	}
+	if window == 0 {
+		window = 256
+	}
+	if err := check(C.pglift_ctx_set_stream_window(c, C.size_t(window), &e), e); err != nil {
+		C.pglift_ctx_free(c)
+		return nil, err
 	}
 	ctx := &Context{c: c, onEvent: opts.OnEvent, drained: make(chan struct{}), closed: make(chan struct{}),
-		streamBuffer: buffer, waiting: map[uint64]chan struct{}{}, streams: map[uint64]*sink{}}
+		streamWindow: window, waiting: map[uint64]chan struct{}{}, streams: map[uint64]*sink{}}
 	go ctx.drain(c)
 	return ctx, nil
 }
@@ -151,8 +162,8 @@ func (ctx *Context) withC(use func(c *C.pglift_ctx) error) error {
 	return use(ctx.c)
 }
 
-// drain takes every event: OP_DONE closes the operation's channel (and ends its stream), DATA goes to
-// the stream of its tag, the others to OnEvent.
+// drain takes every event: OP_DONE closes the operation's channel (and ends its stream), DATA goes,
+// still alive, to the stream of its tag (never waiting for it), the others to OnEvent.
 // It blocks in C (one OS thread) until Close wakes it. It holds no lock on c (Close would wait for
 // it forever): Close frees c only after this goroutine has returned.
 func (ctx *Context) drain(c *C.pglift_ctx) {
@@ -175,6 +186,9 @@ func (ctx *Context) drain(c *C.pglift_ctx) {
 			OpState: int(C.pglift_event_op_state(ev)),
 			Status:  Status(C.pglift_event_status(ev)),
 		}
+		if event.Kind == EventData && ctx.deliver(event.Tag, event.Message, ev) {
+			continue // kept alive by its stream until its reader has the item (streams.go)
+		}
 		C.pglift_event_free(ev)
 		switch {
 		case event.Kind == EventOpDone:
@@ -190,8 +204,6 @@ func (ctx *Context) drain(c *C.pglift_ctx) {
 			if stream != nil { // every DATA event of the op came before its OP_DONE
 				stream.end()
 			}
-		case event.Kind == EventData && ctx.deliver(event):
-			// handed to its stream (waiting while the stream's channel was full)
 		case ctx.onEvent != nil:
 			ctx.onEvent(event)
 		}
@@ -199,7 +211,8 @@ func (ctx *Context) drain(c *C.pglift_ctx) {
 }
 
 // Close cancels pending operations, waits for their reverts and frees the context. Operations still
-// awaited then end with ErrCancelled; calls made from other goroutines once Close has begun fail with
+// awaited then end with ErrCancelled (streams too: the items their readers have not received are
+// dropped, their channels close); calls made from other goroutines once Close has begun fail with
 // ErrClosed, and Close waits for those already using the C context. A second Close is a no-op. Not
 // from OnEvent (Close waits for the goroutine that runs it).
 func (ctx *Context) Close() {
@@ -209,7 +222,7 @@ func (ctx *Context) Close() {
 		return
 	}
 	ctx.closing.Store(true) // new calls fail from now on
-	close(ctx.closed)       // a drain blocked on a full stream returns to its loop
+	close(ctx.closed)       // the streams free what they hold and no longer await their readers
 	c := ctx.c              // only Close changes it, and closeMu is ours
 	C.pglift_ctx_wakeup(c)
 	<-ctx.drained

@@ -14,11 +14,14 @@ import (
 	"unsafe"
 )
 
-// Streams (PGLIFT_HAS_DATA_EVENTS): a streaming op delivers its items as DATA events, which the
-// context's draining goroutine sends on the stream's channel. The library never drops them: while a
-// stream's channel is full, the draining goroutine waits for its reader, and the library holds the
-// producer back (see Options.StreamBuffer). Cancelling the stream's context.Context cancels the op,
-// the channel then closes.
+// Streams (PGLIFT_HAS_DATA_EVENTS, PGLIFT_HAS_STREAM_WINDOW): a streaming op delivers its items as
+// DATA events. The context's draining goroutine takes them like every other event and hands each,
+// with its C event still alive, to the stream's own goroutine, which sends the item on the stream's
+// channel and frees the C event once the reader has received it. The library lets at most a window
+// (Options.StreamWindow) of a stream's events be alive at once, so a stream holds at most that many
+// items and the draining goroutine never waits for a reader: a stream nobody reads stops its producer
+// in the library, losing nothing, while the context's other operations go on. Cancelling the stream's
+// context.Context cancels the op and frees the items not yet received; the channel then closes.
 
 // Stream is a running streaming operation. Its items arrive on C, in order, which closes when the
 // operation has ended; Err then tells why.
@@ -32,10 +35,10 @@ type Stream[T any] struct {
 }
 
 // Err waits for the operation's end (read C until it closes first: the operation may be waiting for
-// room in C) and returns why it ended: nil when it ended by itself (a log read without following) or
-// because the stream's context.Context was cancelled (the op is then cancelled; see that context's
-// Err), else the operation's error (ErrState: not a Patroni member, ErrDCS: etcd gone...), or the
-// decoding error of an item (the op is then cancelled).
+// its reader, its window being full) and returns why it ended: nil when it ended by itself (a log read
+// without following) or because the stream's context.Context was cancelled (the op is then cancelled;
+// see that context's Err), else the operation's error (ErrState: not a Patroni member, ErrDCS: etcd
+// gone...), or the decoding error of an item (the op is then cancelled).
 func (s *Stream[T]) Err() error {
 	<-s.ended
 	return s.err
@@ -44,58 +47,92 @@ func (s *Stream[T]) Err() error {
 // Tag is the tag that the operation's events carry.
 func (s *Stream[T]) Tag() uint64 { return s.op.Tag() }
 
+// held is a DATA event taken from the C queue and kept alive (it counts in the op's window) until the
+// stream's reader has received its item.
+type held struct {
+	message string
+	ev      *C.pglift_event
+}
+
 // sink is a stream as the draining goroutine sees it, by tag (Context.streams).
 type sink struct {
-	push     func(message string, closed <-chan struct{}) // decodes and sends one item, or gives up
-	end      func()                                       // closes the channel: the op has ended
-	stop     chan struct{}                                // closed: nothing more is wanted
+	// in holds the stream's events not yet received by its reader: its capacity is the stream's window,
+	// so that the draining goroutine never waits on it (the library keeps at most a window of them
+	// alive, one of which may be in the stream goroutine's hands).
+	in       chan held
+	stop     chan struct{} // closed: nothing more is wanted (cancelled, or an item did not decode)
 	stopOnce sync.Once
 }
 
 func (s *sink) halt() { s.stopOnce.Do(func() { close(s.stop) }) }
 
-// deliver hands a DATA event to the stream of its tag, waiting for room in its channel, unless that
-// stream was halted or the context is closing; false when no stream has the tag.
-func (ctx *Context) deliver(event Event) bool {
+// end closes in: the op has ended (its OP_DONE came after all its DATA events), or the context is
+// closing. Only the draining goroutine, or Close once it has returned, calls it.
+func (s *sink) end() { close(s.in) }
+
+// deliver hands a DATA event, still alive, to the stream of its tag; false when no stream has the tag
+// (the caller then frees it). It does not wait: the stream's window bounds what in holds. (The select
+// on stop and closed only guards against a library that broke its window.)
+func (ctx *Context) deliver(tag uint64, message string, ev *C.pglift_event) bool {
 	ctx.mu.Lock()
-	stream := ctx.streams[event.Tag]
+	stream := ctx.streams[tag]
 	ctx.mu.Unlock()
 	if stream == nil {
 		return false
 	}
-	stream.push(event.Message, ctx.closed)
+	select {
+	case stream.in <- held{message, ev}:
+	case <-stream.stop:
+		C.pglift_event_free(ev)
+	case <-ctx.closed:
+		C.pglift_event_free(ev)
+	}
 	return true
 }
 
-// openStream starts a streaming op whose DATA messages decode into T, and the goroutine that cancels
-// it when cctx is done and records its end.
-func openStream[T any](ctx *Context, cctx context.Context, decode func(string) (T, error), call asyncCall) (*Stream[T], error) {
-	items := make(chan T, ctx.streamBuffer)
-	var decodeErr error // written by the draining goroutine before halt, read after the op's end
-	s := &sink{stop: make(chan struct{})}
-	s.push = func(message string, closed <-chan struct{}) {
+// forward is a stream's goroutine: it decodes each held event, sends the item to the reader, then
+// frees the event (making room in the op's window). Once the stream is halted or its context closing,
+// it frees what it holds and what still comes without sending it. It closes out when in is closed.
+func forward[T any](s *sink, closed <-chan struct{}, out chan<- T, decode func(string) (T, error), failed func(error)) {
+	defer close(out)
+	for h := range s.in {
 		select {
-		case <-s.stop:
-			return
-		default:
-		}
-		item, err := decode(message)
-		if err != nil {
-			decodeErr = err
-			s.halt()
-			return
-		}
-		select {
-		case items <- item:
 		case <-s.stop:
 		case <-closed:
+		default:
+			if item, err := decode(h.message); err != nil {
+				failed(err)
+				s.halt()
+			} else {
+				select {
+				case out <- item:
+				case <-s.stop:
+				case <-closed:
+				}
+			}
 		}
+		C.pglift_event_free(h.ev)
 	}
-	s.end = func() { close(items) }
+}
+
+// openStream starts a streaming op whose DATA messages decode into T, its forwarding goroutine, and
+// the goroutine that cancels it when cctx is done and records its end.
+func openStream[T any](ctx *Context, cctx context.Context, decode func(string) (T, error), call asyncCall) (*Stream[T], error) {
+	items := make(chan T) // unbuffered: an item is delivered when the reader has it
+	var decodeMu sync.Mutex
+	var decodeErr error // set by forward, read once the op has ended
+	s := &sink{in: make(chan held, ctx.streamWindow), stop: make(chan struct{})}
 	op, err := ctx.startStreaming(call, s)
 	if err != nil {
 		return nil, err
 	}
+	go forward(s, ctx.closed, items, decode, func(err error) {
+		decodeMu.Lock()
+		defer decodeMu.Unlock()
+		if decodeErr == nil {
+			decodeErr = err
+		}
+	})
 	stream := &Stream[T]{C: items, op: op, ended: make(chan struct{})}
 	go func() {
 		byUs := false
@@ -103,7 +140,7 @@ func openStream[T any](ctx *Context, cctx context.Context, decode func(string) (
 		case <-op.Done():
 		case <-cctx.Done():
 			byUs = true
-			s.halt() // the draining goroutine no longer waits for a reader
+			s.halt() // what the stream holds is freed, the reader no longer awaited
 			op.Cancel()
 			<-op.Done()
 		case <-s.stop: // an item that does not decode
@@ -112,10 +149,12 @@ func openStream[T any](ctx *Context, cctx context.Context, decode func(string) (
 		}
 		_, err := op.Result()
 		op.Free()
-		switch {
-		case decodeErr != nil:
+		decodeMu.Lock()
+		if decodeErr != nil {
 			err = decodeErr
-		case byUs && errors.Is(err, ErrCancelled):
+		}
+		decodeMu.Unlock()
+		if byUs && errors.Is(err, ErrCancelled) {
 			err = nil
 		}
 		stream.err = err

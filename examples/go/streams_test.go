@@ -137,9 +137,9 @@ func TestLogsAndAsyncForms(t *testing.T) {
 		t.Fatalf("LogFile(nosuch) = %v, want ErrNotFound", err)
 	}
 
-	// Back-pressure: a stream with room for one item, unread while another context logs 30 statements;
+	// Back-pressure: a stream with a window of one item, unread while another context logs 30 statements;
 	// then every one arrives, once, in order. Close then ends a stream nobody reads.
-	slow, err := pglift.NewContext(pglift.Options{StreamBuffer: 1})
+	slow, err := pglift.NewContext(pglift.Options{StreamWindow: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestLogsAndAsyncForms(t *testing.T) {
 	}()
 	held, err := slow.FollowLogs(bg, inst)
 	if err != nil {
-		t.Fatalf("FollowLogs (buffer 1): %v", err)
+		t.Fatalf("FollowLogs (window 1): %v", err)
 	}
 	for i := 0; i < 30; i++ {
 		sql(ctx, fmt.Sprintf("SELECT 'go-held-%02d'", i))
@@ -174,7 +174,7 @@ func TestLogsAndAsyncForms(t *testing.T) {
 		}
 		at = next
 	}
-	unread, err := slow.FollowLogs(bg, inst) // never read: the draining goroutine waits on it
+	unread, err := slow.FollowLogs(bg, inst) // never read: its producer waits in the library
 	if err != nil {
 		t.Fatalf("FollowLogs (unread): %v", err)
 	}
@@ -194,6 +194,98 @@ func TestLogsAndAsyncForms(t *testing.T) {
 	}
 	if !closedWithin(col.closed, 10*time.Second) || !errors.Is(held.Err(), pglift.ErrCancelled) {
 		t.Fatalf("the read stream after Close: %v, want closed and ErrCancelled", held.Err())
+	}
+
+	// The window: a follow stream with a window of 4, unread while 30 statements are logged, each
+	// statement over 20 KB so that the log gives it more than 4 items whatever the chunking (an item is
+	// at most about 64 KiB of whole lines). Its producer waits in the library, and the context's other
+	// operations complete meanwhile (a Get, under a deadline); then reading gives every marker once, in
+	// order. A stream whose window is full and that nobody reads ends when its context is cancelled.
+	windowed, err := pglift.NewContext(pglift.Options{StreamWindow: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer windowed.Close()
+	heldCtx, stopHeld := context.WithCancel(bg)
+	defer stopHeld()
+	full, err := windowed.FollowLogs(heldCtx, inst)
+	if err != nil {
+		t.Fatalf("FollowLogs (window 4): %v", err)
+	}
+	pad := strings.Repeat("w", 20000)
+	for i := 0; i < 30; i++ {
+		sql(ctx, fmt.Sprintf("SELECT 'go-window-%02d' /* %s */", i, pad))
+	}
+	// Awaited on its own goroutine under an outer deadline: if the context were stalled, the Get's own
+	// cancellation could not complete either.
+	got2 := make(chan error, 1)
+	go func() {
+		getCtx, cancelGet := context.WithTimeout(bg, 20*time.Second)
+		defer cancelGet()
+		_, err := windowed.Get(getCtx, inst)
+		got2 <- err
+	}()
+	select {
+	case err := <-got2:
+		if err != nil {
+			t.Fatalf("Get on a context whose stream's window is full: %v, want it done", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Get on a context whose stream's window is full has not completed in 30 s: the context is stalled")
+	}
+	col = collect(full.C)
+	last = "SELECT 'go-window-29'"
+	if !waitFor(60*time.Second, func() bool { return strings.Contains(col.text(), last) }) {
+		t.Fatalf("the windowed stream never delivered %q (%d bytes)", last, len(col.text()))
+	}
+	got = col.text()
+	at = -1
+	for i := 0; i < 30; i++ {
+		marker := fmt.Sprintf("statement: SELECT 'go-window-%02d'", i)
+		if n := strings.Count(got, marker); n != 1 {
+			t.Fatalf("%q appears %d times in the windowed stream", marker, n)
+		}
+		next := strings.Index(got, marker)
+		if next < at {
+			t.Fatalf("%q out of order in the windowed stream", marker)
+		}
+		at = next
+	}
+	stopHeld()
+	if !closedWithin(col.closed, 30*time.Second) {
+		t.Fatal("the windowed stream's channel is still open 30 s after its context was cancelled")
+	}
+	if err := full.Err(); err != nil {
+		t.Fatalf("Err of the windowed stream ended by its context: %v, want nil", err)
+	}
+	// Unread from the start: the log now holds well over 4 items, so its window fills at once.
+	unreadCtx, stopUnread := context.WithCancel(bg)
+	defer stopUnread()
+	stuck, err := windowed.FollowLogs(unreadCtx, inst)
+	if err != nil {
+		t.Fatalf("FollowLogs (window 4, unread): %v", err)
+	}
+	if _, err := windowed.Get(bg, inst); err != nil { // the context goes on
+		t.Fatalf("Get beside an unread stream: %v", err)
+	}
+	stopUnread()
+	ended := make(chan struct{})
+	go func() { _ = stuck.Err(); close(ended) }()
+	if !closedWithin(ended, 30*time.Second) {
+		t.Fatal("an unread stream whose window is full did not end 30 s after its context was cancelled")
+	}
+	if err := stuck.Err(); err != nil {
+		t.Fatalf("Err of the unread stream ended by its context: %v, want nil", err)
+	}
+	for range stuck.C { // closes: what it held was dropped
+	}
+	var werr *pglift.Error
+	if bad, err := pglift.NewContext(pglift.Options{StreamWindow: -1}); !errors.As(err, &werr) ||
+		werr.Code != pglift.StatusInvalidSpec || werr.Field != "StreamWindow" {
+		if bad != nil {
+			bad.Close()
+		}
+		t.Fatalf("NewContext(StreamWindow -1) = %v, want ErrInvalidSpec on StreamWindow", err)
 	}
 
 	// A watch of a plain instance: the stream ends with ErrState.
