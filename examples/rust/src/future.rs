@@ -21,8 +21,12 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context as TaskContext, Poll};
 use std::thread::JoinHandle;
 
-use crate::router::Router;
-use crate::{Context, Error, Op, OpState};
+use crate::router::{Router, Routes};
+use crate::{Context, Error, EventKind, Op, OpState};
+
+/// How long a future whose op ended waits for that op's OpDone to reach the router (it is queued right
+/// after the state is final; only a program that took it with `next_event` first makes this wait whole).
+const OPDONE_ON_ITS_WAY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The futures' thread of a context: started at the first pending future, stopped with the context.
 #[derive(Default)]
@@ -62,7 +66,7 @@ fn run(router: &Router) {
 impl Context {
     /// `op` as a future: resolves to the op once it ended, `Ok` when it succeeded (decode its result with
     /// `op.status()`, `op.cluster()`...), else its error (a cancelled op: [`crate::ErrorKind::Cancelled`]).
-    /// A resolved future took its op's OpDone event: `next_event` never returns it. Dropping an
+    /// A resolved future took its op's OpDone event: `next_event` does not return it. Dropping an
     /// unresolved future drops the op (a pending one is cancelled; its OpDone then comes through
     /// [`Context::next_event`]).
     pub fn future(&self, op: Op) -> OpFuture<'_> {
@@ -91,36 +95,36 @@ impl Future for OpFuture<'_> {
         let this = self.get_mut();
         let op = this.op.as_ref().expect("an OpFuture polled after it resolved");
         let tag = op.tag();
-        {
-            let mut routes = this.ctx.router.lock();
-            let ended = if routes.done.remove(&tag).is_some() {
-                true // its OpDone, routed to it
-            } else if let Some(i) = routes
-                .stash
-                .iter()
-                .position(|e| e.tag == tag && matches!(e.kind, crate::EventKind::OpDone { .. }))
-            {
-                routes.stash.remove(i); // ended before the future waited: its OpDone was stashed
-                true
-            } else if op.state() != OpState::Pending {
-                // Ended, its OpDone not routed yet (the state is final before it is queued): freed as it comes.
-                routes.discard.insert(tag);
-                true
-            } else {
-                // Still pending under the lock, so its OpDone is not routed yet: it will wake this waker.
-                routes.wakers.insert(tag, cx.waker().clone());
-                false
-            };
-            if !ended {
+        // Its OpDone, routed to it (`done`) or, when it ended before the future waited, to next_event's stash.
+        let take_done = move |r: &mut Routes| {
+            if r.done.remove(&tag).is_some() {
+                return Some(());
+            }
+            let i = r.stash.iter().position(|e| e.tag == tag && matches!(e.kind, EventKind::OpDone { .. }))?;
+            r.stash.remove(i);
+            Some(())
+        };
+        let mut routes = this.ctx.router.lock();
+        if take_done(&mut routes).is_none() {
+            // Pending under the lock, its OpDone is not routed yet: it will wake this waker.
+            routes.wakers.insert(tag, cx.waker().clone());
+            if op.state() == OpState::Pending {
                 drop(routes);
                 this.ctx.reactor_thread();
                 this.ctx.router.cv.notify_all();
                 return Poll::Pending;
             }
-            if routes.wakers.remove(&tag).is_some() && routes.wakers.is_empty() {
-                drop(routes);
-                this.ctx.router.interrupt(); // the futures' thread stops pumping
-            }
+            // Ended, its OpDone about to be queued or routed (the state is final first): take it, so that
+            // next_event does not return it. Short: it is on its way (unless next_event already took it).
+            drop(routes);
+            this.ctx.router.wait_for(Some(OPDONE_ON_ITS_WAY), false, take_done);
+            routes = this.ctx.router.lock();
+        }
+        if routes.wakers.remove(&tag).is_some() && routes.wakers.is_empty() {
+            drop(routes);
+            this.ctx.router.interrupt(); // the futures' thread stops pumping
+        } else {
+            drop(routes);
         }
         let op = this.op.take().expect("checked above");
         op.wait(Some(std::time::Duration::from_secs(5))); // final once its OpDone is queued
