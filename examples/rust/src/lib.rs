@@ -547,9 +547,7 @@ impl Event {
                     level: ffi::pglift_event_log_level(ev),
                     target: borrowed(ffi::pglift_event_target(ev)),
                 },
-                ffi::PGLIFT_EVENT_PROGRESS => {
-                    EventKind::Progress { begin: ffi::pglift_event_progress_phase(ev) == 0 }
-                }
+                ffi::PGLIFT_EVENT_PROGRESS => EventKind::Progress { begin: ffi::pglift_event_progress_phase(ev) == 0 },
                 ffi::PGLIFT_EVENT_DATA => EventKind::Data { target: borrowed(ffi::pglift_event_target(ev)) },
                 k => EventKind::Other(k),
             };

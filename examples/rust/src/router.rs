@@ -81,7 +81,8 @@ pub(crate) struct Routes {
 impl Routes {
     pub(crate) fn stash(&mut self, event: Event) {
         if self.stash.len() >= STASH_CAPACITY {
-            let droppable = |e: &Event| matches!(e.kind, crate::EventKind::Log { .. } | crate::EventKind::Progress { .. });
+            let droppable =
+                |e: &Event| matches!(e.kind, crate::EventKind::Log { .. } | crate::EventKind::Progress { .. });
             if let Some(i) = self.stash.iter().position(droppable) {
                 self.stash.remove(i);
                 self.dropped += 1;
@@ -95,7 +96,11 @@ impl Routes {
         let (kind, tag) = (raw.kind(), raw.tag());
         if kind == ffi::PGLIFT_EVENT_DATA || kind == ffi::PGLIFT_EVENT_OP_DONE {
             if let Some(items) = self.streams.get_mut(&tag) {
-                items.push_back(if kind == ffi::PGLIFT_EVENT_DATA { Item::Data(raw) } else { Item::Done(Event::of(&raw)) });
+                items.push_back(if kind == ffi::PGLIFT_EVENT_DATA {
+                    Item::Data(raw)
+                } else {
+                    Item::Done(Event::of(&raw))
+                });
                 return None;
             }
             if self.discard.contains(&tag) {
