@@ -62,6 +62,7 @@ fn streams_futures_and_next_event_share_a_context() {
     ctx.create(&spec).unwrap();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         two_threads(&ctx);
+        wakeup_while_a_stream_pumps(&ctx);
         window(&ctx);
     }));
     ctx.drop_instance("15/rsroute").unwrap();
@@ -115,6 +116,30 @@ fn two_threads(ctx: &Context) {
     while let Some(event) = ctx.next_event(Some(Duration::from_millis(100))) {
         assert_ne!(event.tag, stream_tag, "an event of the dropped stream came: {:?}", event);
     }
+}
+
+/// A wakeup ends a `next_event` waiting in another thread while a stream's reader is the thread taking
+/// the library's events (the wakeup is the router's, not lost to the reader).
+fn wakeup_while_a_stream_pumps(ctx: &Context) {
+    let mut stream = ctx.follow_logs("15/rsroute").unwrap();
+    std::thread::scope(|s| {
+        let waiter = s.spawn(|| {
+            let began = Instant::now();
+            // Events of the program (the follow's own log records, if any) are not what it waits for.
+            while ctx.next_event(Some(Duration::from_secs(20).saturating_sub(began.elapsed()))).is_some() {}
+            began.elapsed()
+        });
+        // The reader takes the library's events (the log's current content, then waits).
+        let first = stream.next_within(Some(Duration::from_secs(10)));
+        assert!(matches!(first, Some(Ok(_))), "{:?}", first.map(|r| r.err()));
+        let reader = s.spawn(move || {
+            let _ = stream.next_within(Some(Duration::from_secs(3)));
+        });
+        ctx.wakeup();
+        let waited = waiter.join().unwrap();
+        reader.join().unwrap();
+        assert!(waited < Duration::from_secs(10), "the wakeup did not end next_event ({:?})", waited);
+    });
 }
 
 /// Window 4: a stream nobody reads while 30 statements are logged holds at most 4 items (then stops),
