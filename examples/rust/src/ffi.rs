@@ -65,6 +65,7 @@ extern "C" {
     pub fn pglift_ctx_event_fd(ctx: *mut pglift_ctx) -> c_int;
     pub fn pglift_ctx_set_log_level(ctx: *mut pglift_ctx, level: c_int, err: *mut *mut pglift_error) -> c_int;
     pub fn pglift_ctx_dropped_events(ctx: *const pglift_ctx) -> u64;
+    pub fn pglift_ctx_set_stream_window(ctx: *mut pglift_ctx, window: usize, err: *mut *mut pglift_error) -> c_int; // wt-rust
 
     pub fn pglift_instance_create(
         ctx: *mut pglift_ctx,

@@ -26,17 +26,17 @@ mod hba; // pgconf (wt-pgconf)
 pub mod json;
 mod patroni; // Patroni members and topology (wt-conform): Context::switchover...
 mod roles;
+mod router; // one router of the C queue's events per context (wt-rust)
 mod streams; // log chunks and cluster events as iterators (wt-bind-rust)
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::ffi::{CStr, CString};
 use std::fmt;
 use std::os::raw::{c_char, c_int, c_void};
 use std::path::PathBuf;
 use std::ptr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 pub use apply::{ApplyResult, ConfigurationResult, FieldChange, InstanceChanges, ObjectChange};
 pub use cluster::{Cluster, ClusterHistoryEntry, ConfigIssue, ConfigValidation}; // wt-bind-rust
@@ -534,23 +534,25 @@ pub struct Event {
 }
 
 impl Event {
-    unsafe fn take(ev: *mut ffi::pglift_event) -> Event {
-        let kind = match ffi::pglift_event_kind_of(ev) {
-            ffi::PGLIFT_EVENT_OP_DONE => EventKind::OpDone {
-                state: OpState::of(ffi::pglift_event_op_state(ev)),
-                status: ffi::pglift_event_status(ev),
-            },
-            ffi::PGLIFT_EVENT_LOG => EventKind::Log {
-                level: ffi::pglift_event_log_level(ev),
-                target: borrowed(ffi::pglift_event_target(ev)),
-            },
-            ffi::PGLIFT_EVENT_PROGRESS => EventKind::Progress { begin: ffi::pglift_event_progress_phase(ev) == 0 },
-            ffi::PGLIFT_EVENT_DATA => EventKind::Data { target: borrowed(ffi::pglift_event_target(ev)) },
-            k => EventKind::Other(k),
-        };
-        let event = Event { kind, tag: ffi::pglift_event_tag(ev), message: borrowed(ffi::pglift_event_message(ev)) };
-        ffi::pglift_event_free(ev);
-        event
+    /// A copy of a C event (which stays the caller's).
+    fn of(raw: &router::RawEvent) -> Event {
+        let ev = raw.as_ptr();
+        unsafe {
+            let kind = match ffi::pglift_event_kind_of(ev) {
+                ffi::PGLIFT_EVENT_OP_DONE => EventKind::OpDone {
+                    state: OpState::of(ffi::pglift_event_op_state(ev)),
+                    status: ffi::pglift_event_status(ev),
+                },
+                ffi::PGLIFT_EVENT_LOG => EventKind::Log {
+                    level: ffi::pglift_event_log_level(ev),
+                    target: borrowed(ffi::pglift_event_target(ev)),
+                },
+                ffi::PGLIFT_EVENT_PROGRESS => EventKind::Progress { begin: ffi::pglift_event_progress_phase(ev) == 0 },
+                ffi::PGLIFT_EVENT_DATA => EventKind::Data { target: borrowed(ffi::pglift_event_target(ev)) },
+                k => EventKind::Other(k),
+            };
+            Event { kind, tag: ffi::pglift_event_tag(ev), message: borrowed(ffi::pglift_event_message(ev)) }
+        }
     }
 }
 
@@ -630,40 +632,16 @@ impl Drop for Op {
 
 // --- context -----------------------------------------------------------------------------------------
 
-/// A libpglift context: settings, library threads, the event queue. Thread-safe (`Send + Sync`);
-/// dropping it cancels pending ops and waits for their reverts.
+/// A libpglift context: settings, library threads, the event queue. Thread-safe (`Send + Sync`):
+/// streams, futures, `next_event` and the blocking calls may be used at once from several threads (see
+/// [`Context::next_event`] for how the events find their owner). Dropping it cancels pending ops and
+/// waits for their reverts.
 pub struct Context {
     ctx: *mut ffi::pglift_ctx,
-    /// Events of other ops taken by a [`Stream`] or by the futures' thread: [`Context::next_event`]
-    /// returns them first.
-    stash: Arc<Stash>,
-    reactor: Arc<future::Reactor>,
-}
-
-const STASH_CAPACITY: usize = 4096;
-
-/// Events set aside: at most STASH_CAPACITY; beyond, the oldest log or progress one is dropped (counted).
-#[derive(Default)]
-struct Stash {
-    events: Mutex<VecDeque<Event>>,
-    dropped: AtomicU64,
-}
-
-impl Stash {
-    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Event>> {
-        self.events.lock().unwrap_or_else(|p| p.into_inner())
-    }
-    fn push(&self, event: Event) {
-        let mut events = self.lock();
-        if events.len() >= STASH_CAPACITY {
-            let droppable = |e: &Event| matches!(e.kind, EventKind::Log { .. } | EventKind::Progress { .. });
-            if let Some(i) = events.iter().position(droppable) {
-                events.remove(i);
-                self.dropped.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        events.push_back(event);
-    }
+    /// Routes each event taken from the C queue to its owner: a stream, a future, `next_event`.
+    router: Arc<router::Router>,
+    /// The futures' thread.
+    reactor: future::Reactor,
 }
 
 unsafe impl Send for Context {}
@@ -671,14 +649,20 @@ unsafe impl Sync for Context {}
 
 impl Drop for Context {
     fn drop(&mut self) {
-        self.reactor.shutdown();
+        self.reactor.shutdown(&self.router);
+        {
+            // No stream or future is left (they borrow the context): free what is still routed.
+            let mut routes = self.router.lock();
+            routes.streams.clear();
+            routes.stash.clear();
+        }
         unsafe { ffi::pglift_ctx_free(self.ctx) }
     }
 }
 
 impl Context {
     fn wrap(ctx: *mut ffi::pglift_ctx) -> Context {
-        Context { ctx, stash: Arc::new(Stash::default()), reactor: Arc::new(future::Reactor::default()) }
+        Context { ctx, router: Arc::new(router::Router::new(ctx)), reactor: future::Reactor::default() }
     }
 
     /// A context with settings from the environment, as the pglift CLI loads them. Refuses root.
@@ -886,31 +870,33 @@ impl Context {
     }
 
     // -- events ------------------------------------------------------------------------------------
-    /// The oldest queued event, waiting up to `timeout` (None: no limit); None on timeout or wakeup.
-    /// Events that a [`Stream`] set aside (those of other ops) come first.
+    /// The oldest event for the program, waiting up to `timeout` (None: no limit); None on timeout or
+    /// wakeup. Every thread that takes events from the library's queue (this call, a [`Stream`]'s reader,
+    /// the futures' thread) routes each to its owner, so several threads may call this, iterate streams
+    /// and await futures of the context at once:
+    /// - a stream's items and end go to that stream only (kept as the library's events, so that at most
+    ///   the stream window of them are held: see [`Context::set_stream_window`]); those of a dropped
+    ///   stream are freed;
+    /// - the end (OpDone) of an op awaited as a future goes to that future only;
+    /// - everything else comes here: log and progress events (beyond 4096 waiting here, the oldest are
+    ///   dropped and counted in [`Context::dropped_events`]), the OpDone of other ops, the DATA events of
+    ///   raw streaming ops ([`Context::instance_logs_async`]...).
+    ///
+    /// [`Context::event_fd`] is readable while the library's queue holds events; events another thread
+    /// already routed here are not signalled by it: with an event loop, take them with a zero timeout.
     pub fn next_event(&self, timeout: Option<Duration>) -> Option<Event> {
-        if let Some(event) = self.stash.lock().pop_front() {
-            return Some(event);
-        }
-        self.next_native_event(timeout)
+        self.router.wait_for(timeout, true, |r| r.stash.pop_front())
     }
 
-    fn next_native_event(&self, timeout: Option<Duration>) -> Option<Event> {
-        let mut ev = ptr::null_mut();
-        if unsafe { ffi::pglift_ctx_next_event(self.ctx, millis(timeout), &mut ev) } == 1 {
-            Some(unsafe { Event::take(ev) })
-        } else {
-            None
-        }
-    }
-
-    /// Makes one pending or the next `next_event` return None.
+    /// Makes one pending or the next `next_event` return None (a stream's reader is not stopped).
     pub fn wakeup(&self) {
-        unsafe { ffi::pglift_ctx_wakeup(self.ctx) }
+        self.router.lock().wakeup = true;
+        self.router.cv.notify_all();
+        self.router.interrupt();
     }
 
-    /// Readable while events are queued (for event loops: tokio `AsyncFd`, mio...). Owned by the
-    /// context: never read, write or close it.
+    /// Readable while events are queued in the library (for event loops: tokio `AsyncFd`, mio...). Owned
+    /// by the context: never read, write or close it.
     pub fn event_fd(&self) -> c_int {
         unsafe { ffi::pglift_ctx_event_fd(self.ctx) }
     }
@@ -920,48 +906,19 @@ impl Context {
         call(|e| unsafe { ffi::pglift_ctx_set_log_level(self.ctx, level, e) })
     }
 
-    /// Log and progress events dropped because the queue (or a stream's set-aside, see [`Stream`]) was
-    /// full.
+    /// The window of the streams started from now on (256 by default): at most `window` items of one
+    /// stream are held at once, in its buffer or queued in the library; at the window the stream's
+    /// producer waits until its reader takes one, so a stream nobody reads stops by itself (nothing is
+    /// lost) while the context's other events flow. 0: [`ErrorKind::InvalidSpec`] (field "window").
+    pub fn set_stream_window(&self, window: usize) -> Result<(), Error> {
+        call(|e| unsafe { ffi::pglift_ctx_set_stream_window(self.ctx, window, e) })
+    }
+
+    /// Log and progress events dropped because the library's queue, or the events waiting for
+    /// [`Context::next_event`], were full.
     pub fn dropped_events(&self) -> u64 {
         let native = unsafe { ffi::pglift_ctx_dropped_events(self.ctx) };
-        native + self.stash.dropped.load(Ordering::Relaxed)
-    }
-
-    /// Sets an event aside for [`Context::next_event`] (a stream took it while looking for its own).
-    fn stash(&self, event: Event) {
-        self.stash.push(event)
-    }
-    fn stash_handle(&self) -> Arc<Stash> {
-        self.stash.clone()
-    }
-    /// Whether the OpDone of `tag` was set aside.
-    fn stash_has_done(&self, tag: u64) -> bool {
-        self.stash.lock().iter().any(|e| e.tag == tag && matches!(e.kind, EventKind::OpDone { .. }))
-    }
-    /// Forgets the set-aside OpDone of `tag` (an awaited op's; its log events stay for next_event).
-    fn unstash_done(&self, tag: u64) {
-        self.stash.lock().retain(|e| e.tag != tag || !matches!(e.kind, EventKind::OpDone { .. }))
-    }
-
-    /// The next event tagged `tag` (set-aside ones first), setting the others aside; None when
-    /// `timeout` passed (None: no limit). Wakeups are absorbed.
-    fn next_event_of(&self, tag: u64, timeout: Option<Duration>) -> Option<Event> {
-        {
-            let mut stash = self.stash.lock();
-            if let Some(i) = stash.iter().position(|e| e.tag == tag) {
-                return stash.remove(i);
-            }
-        }
-        let deadline = timeout.map(|t| Instant::now() + t);
-        loop {
-            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            match self.next_native_event(left) {
-                Some(event) if event.tag == tag => return Some(event),
-                Some(event) => self.stash(event),
-                None if left.map_or(false, |l| l.is_zero()) => return None,
-                None => {} // a wakeup, or the time is not over yet
-            }
-        }
+        native + self.router.lock().dropped
     }
 
     /// Takes events until the OpDone of `op` (waiting up to `timeout` in all), handing the others to

@@ -13,15 +13,18 @@
 //! # Ok::<(), pglift::Error>(())
 //! ```
 //!
-//! A stream takes events from its context's queue: those of other ops it meets are set aside, and
-//! [`Context::next_event`] returns them first (the context's `event_fd` does not signal them: take
-//! events with a zero timeout after using a stream). Its op's own log records are not kept. Iterate a
-//! stream from one thread, and do not drain the same context from another thread meanwhile (an event of
-//! the stream taken there is lost to it).
+//! A stream's items and end reach it whichever thread takes them from the context's queue (its own
+//! reader, another stream's, a `next_event`, the futures' thread): see [`Context::next_event`]. They are
+//! kept as the library's events until the reader takes them, so a stream holds at most its window
+//! ([`Context::set_stream_window`]) of items, and one nobody reads stops by itself, nothing lost, while
+//! the context's other events flow. Its op's own log records go to `next_event`. A stream is `Send`:
+//! iterate it on any thread, while others use the same context.
+use std::collections::VecDeque;
 use std::os::raw::{c_char, c_int};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use crate::router::Item;
 use crate::{cstring, ffi, Context, Error, Event, EventKind, Json, Op, OpState};
 
 type OpOut = *mut *mut ffi::pglift_op;
@@ -48,9 +51,6 @@ const STREAM_TAG_BIT: u64 = 1 << 63;
 fn stream_tag() -> u64 {
     STREAM_TAG_BIT | NEXT_STREAM_TAG.fetch_add(1, Ordering::Relaxed)
 }
-
-/// How long dropping an unfinished stream waits for its op's end after cancelling it.
-const DROP_DRAIN: Duration = Duration::from_secs(30);
 
 /// A change of a Patroni cluster, as its keys in etcd show it.
 ///
@@ -90,8 +90,9 @@ fn log_chunk(text: &str) -> Result<String, Error> {
 }
 
 /// The items of a streaming op: an iterator of `Result<T, Error>`, ending (None) when the op ends;
-/// a failed op yields its error last. Dropping an unfinished stream cancels its op and takes the
-/// events left of it. See the module documentation for how it shares the context's queue.
+/// a failed op yields its error last. Dropping an unfinished stream cancels its op and frees the items it
+/// holds; what of it still comes is freed as it comes (nothing of it reaches `next_event`). See the module
+/// documentation for how it shares the context's queue.
 pub struct Stream<'a, T> {
     ctx: &'a Context,
     op: Op,
@@ -123,6 +124,11 @@ impl<'a, T> Stream<'a, T> {
         self.op.cancel()
     }
 
+    /// How many items (and its end) wait in the stream's buffer: at most its window.
+    pub fn buffered(&self) -> usize {
+        self.ctx.router.lock().streams.get(&self.op.tag()).map_or(0, |items| items.len())
+    }
+
     /// The next item, waiting up to `timeout` (None: no limit): None when the stream ended, an
     /// [`crate::ErrorKind::Timeout`] error when nothing came in time.
     pub fn next_within(&mut self, timeout: Option<Duration>) -> Option<Result<T, Error>> {
@@ -130,29 +136,29 @@ impl<'a, T> Stream<'a, T> {
             return None;
         }
         let tag = self.op.tag();
-        let deadline = timeout.map(|t| Instant::now() + t);
-        loop {
-            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-            let event = match self.ctx.next_event_of(tag, left) {
-                Some(event) => event,
-                None => {
-                    let mut e = Error::local(-8, "no item of the stream in time");
-                    e.retriable = true;
-                    return Some(Err(e));
-                }
-            };
-            match event {
-                Event { kind: EventKind::Data { .. }, message, .. } => return Some((self.decode)(&message)),
-                Event { kind: EventKind::OpDone { state, status }, message, .. } => {
-                    self.ended = true;
-                    if state != OpState::Failed {
-                        return None; // succeeded (read to the end) or cancelled
+        let item = self.ctx.router.wait_for(timeout, false, |r| r.streams.get_mut(&tag).and_then(VecDeque::pop_front));
+        match item {
+            None => {
+                let mut e = Error::local(-8, "no item of the stream in time");
+                e.retriable = true;
+                Some(Err(e))
+            }
+            Some(Item::Data(raw)) => {
+                let text = Event::of(&raw).message;
+                drop(raw); // frees its place in the window
+                Some((self.decode)(&text))
+            }
+            Some(Item::Done(Event { kind, message, .. })) => {
+                self.ended = true;
+                self.ctx.router.lock().streams.remove(&tag);
+                match kind {
+                    EventKind::OpDone { state: OpState::Failed, status } => {
+                        // The op's state is final once its OpDone is queued; its error has every field.
+                        self.op.wait(Some(Duration::from_secs(5)));
+                        Some(Err(self.op.outcome().err().unwrap_or_else(|| Error::local(status, &message))))
                     }
-                    // The op's state is final once its OpDone is queued; its error has every field.
-                    self.op.wait(Some(Duration::from_secs(5)));
-                    return Some(Err(self.op.outcome().err().unwrap_or_else(|| Error::local(status, &message))));
+                    _ => None, // succeeded (read to the end) or cancelled
                 }
-                _ => {} // the op's own log records and progress steps
             }
         }
     }
@@ -172,18 +178,34 @@ impl<T> Drop for Stream<'_, T> {
         }
         self.op.cancel();
         let tag = self.op.tag();
-        let deadline = Instant::now() + DROP_DRAIN;
-        while let Some(event) = self.ctx.next_event_of(tag, Some(deadline.saturating_duration_since(Instant::now()))) {
-            if let EventKind::OpDone { .. } = event.kind {
-                return;
+        let items = {
+            let mut routes = self.ctx.router.lock();
+            let items = routes.streams.remove(&tag).unwrap_or_default();
+            if !items.iter().any(|i| matches!(i, Item::Done(_))) {
+                routes.discard.insert(tag); // its OpDone (and any DATA) still to come: freed as they come
             }
-        }
+            items
+        };
+        drop(items); // the kept C events freed (the op itself is freed with `self.op`)
     }
 }
 
 impl Context {
-    fn stream<T>(&self, op: Op, decode: fn(&str) -> Result<T, Error>) -> Stream<'_, T> {
-        Stream { ctx: self, op, decode, timeout: None, ended: false }
+    /// Registers the stream's buffer before its op starts (so that its first item finds it).
+    fn stream<T>(
+        &self,
+        start: impl FnOnce(u64) -> Result<Op, Error>,
+        decode: fn(&str) -> Result<T, Error>,
+    ) -> Result<Stream<'_, T>, Error> {
+        let tag = stream_tag();
+        self.router.lock().streams.insert(tag, VecDeque::new());
+        match start(tag) {
+            Ok(op) => Ok(Stream { ctx: self, op, decode, timeout: None, ended: false }),
+            Err(e) => {
+                self.router.lock().streams.remove(&tag);
+                Err(e)
+            }
+        }
     }
 
     /// The instance's current PostgreSQL log file as text (not followed). Passwords are masked.
@@ -195,12 +217,12 @@ impl Context {
     /// Follows the instance's PostgreSQL log (from the current file's start, across rotations) until the
     /// stream is dropped or cancelled: chunks of whole lines.
     pub fn follow_logs(&self, instance: &str) -> Result<LogStream<'_>, Error> {
-        Ok(self.stream(self.instance_logs_async(instance, true, stream_tag())?, log_chunk))
+        self.stream(|tag| self.instance_logs_async(instance, true, tag), log_chunk)
     }
 
     /// The current log file's content as chunks; the stream ends after it.
     pub fn read_logs(&self, instance: &str) -> Result<LogStream<'_>, Error> {
-        Ok(self.stream(self.instance_logs_async(instance, false, stream_tag())?, log_chunk))
+        self.stream(|tag| self.instance_logs_async(instance, false, tag), log_chunk)
     }
 
     /// Watches the Patroni cluster of member `instance` in its DCS until the stream is dropped or
@@ -208,7 +230,7 @@ impl Context {
     /// paused when paused), then one event per change. Ends with an error: not a Patroni member
     /// ([`crate::ErrorKind::State`]), etcd gone for more than 30 s ([`crate::ErrorKind::Dcs`]).
     pub fn watch_cluster(&self, instance: &str) -> Result<ClusterWatch<'_>, Error> {
-        Ok(self.stream(self.cluster_watch_async(instance, stream_tag())?, ClusterEvent::from_json))
+        self.stream(|tag| self.cluster_watch_async(instance, tag), ClusterEvent::from_json)
     }
 
     /// The raw op behind [`Context::follow_logs`] / [`Context::read_logs`]: DATA events (target "log")

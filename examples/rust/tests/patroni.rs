@@ -1,6 +1,7 @@
 //! A Patroni pair from Rust, with typed results: the members in `Instance::patroni`, switchover and
 //! failover outcomes (`TopologyResult`, blocking and as ops), pause and resume, promote, the log file,
-//! an unknown candidate refused (`ErrorKind::InvalidSpec`, field "candidate"), the drops. Needs a private
+//! an unknown candidate refused (`ErrorKind::InvalidSpec`, field "candidate"), the replica reinitialized,
+//! the drops (the cluster's keys left), then the cluster removed from the DCS. Needs a private
 //! etcd: run through tests/capi/with_prefix.sh with LIBPGLIFT_TEST_WITH_ETCD=1 (skipped without it).
 use std::io::Write;
 use std::net::TcpListener;
@@ -202,8 +203,16 @@ fn patroni_pair_topology() {
     assert_eq!(op.path().unwrap(), log);
     let e = ctx.cluster_remove(&cluster).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::State, "removing a cluster whose members live: {}", e);
-    drop(cleanup); // the replica, then the last member with the cluster's keys
+    // Both members dropped without the cluster's keys, which stay in the DCS; then the cluster removed.
+    while let Some(name) = cleanup.left.pop() {
+        ctx.drop_instance(name).unwrap();
+    }
+    drop(cleanup);
     assert_eq!(ctx.list(None).unwrap(), Vec::new(), "instances left after the drops");
+    assert_eq!(ctx.cluster_from_dcs(&cluster).unwrap().name, cluster, "the drops left the cluster's keys");
+    ctx.cluster_remove(&cluster).unwrap();
+    let e = ctx.cluster_from_dcs(&cluster).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "the removed cluster: {}", e);
 }
 
 /// `postgresql.parameters` of a Patroni configuration document, to edit.
@@ -300,5 +309,14 @@ fn cluster_and_configuration(ctx: &Context, cluster: &str) {
     assert_eq!((e.kind(), e.field.as_str()), (ErrorKind::InvalidSpec, "member"), "{}", e);
     let e = ctx.cluster_reinit("rstopo2", "rstopo1").unwrap_err();
     assert_eq!(e.kind(), ErrorKind::State, "reinit of the leader: {}", e);
+
+    // Reinit of the replica: cloned anew from the leader (a new postmaster), streaming again.
+    let before = ctx.status("rstopo2").unwrap().pid;
+    ctx.cluster_reinit("rstopo1", "rstopo2").unwrap();
+    let after = ctx.status("rstopo2").unwrap();
+    assert!(after.running() && after.pid.is_some() && after.pid != before, "{:?} -> {:?}", before, after);
+    let c = ctx.cluster("rstopo1").unwrap();
+    let replica = c.member("rstopo2").expect("the reinitialized replica is a member");
+    assert_eq!(replica.role, "replica", "{:?}", c.members);
     settled(ctx, "rstopo1");
 }
