@@ -241,20 +241,13 @@ static const char *w2_promoted(const char *all) {
 }
 
 static void cluster(pglift_ctx *ctx) {
-  char spec[512], *json = NULL, *all = NULL;
+  char *json = NULL, *all = NULL;
   size_t len = 0;
   pglift_op *op = NULL;
   const char *names[2] = {"w1", "w2"};
   int i;
-  for (i = 0; i < 2; ++i) {
-    snprintf(spec, sizeof spec,
-             "{\"name\": \"%s\", \"port\": %d, \"patroni\": {\"cluster\": \"watched\", \"node\": \"%s\", "
-             "\"restapi\": {\"connect_address\": \"127.0.1.%d:%d\"}, \"postgresql\": {\"connect_host\": "
-             "\"127.0.1.%d\"}}}",
-             names[i], free_port(), names[i], i + 1, free_port(), i + 1);
-    OK(pglift_instance_create(ctx, spec, strlen(spec), PGLIFT_CREATE_DEFAULT, &json, ERR));
-    pglift_free(json);
-  }
+  patroni_member_create(ctx, names[0], "watched", "127.0.1.1");
+  patroni_member_create(ctx, names[1], "watched", "127.0.1.2");
   FAILS(PGLIFT_E_INVALID_ARGUMENT, pglift_cluster_watch_async(ctx, NULL, 1, &op, ERR));
 
   OK(pglift_cluster_watch_async(ctx, "w1", 5, &op, ERR));
@@ -286,26 +279,10 @@ static void cluster(pglift_ctx *ctx) {
 }
 
 int main(void) {
-  const char *prefix = test_prefix(), *endpoint = getenv("LIBPGLIFT_TEST_ETCD");
-  pglift_settings *settings = NULL;
-  pglift_ctx *ctx = NULL;
-  char json[1024];
-  if (!endpoint) {
-    puts("SKIP: no etcd (run through with_prefix.sh with LIBPGLIFT_TEST_WITH_ETCD=1)");
-    return 77;
-  }
-  snprintf(json, sizeof json,
-           "{\"prefix\": \"%s\", \"run_prefix\": \"%s/run\", \"patroni\": {\"etcd\": {\"hosts\": [\"%s\"]}, "
-           "\"loop_wait\": 2, \"ttl\": 10, \"retry_timeout\": 3, \"create_timeout\": 120}}",
-           prefix, prefix, endpoint);
-  OK(pglift_settings_from_json(json, strlen(json), &settings, ERR));
-  OK(pglift_ctx_new(settings, &ctx, ERR));
-  OK(pglift_ctx_set_log_level(ctx, PGLIFT_LOG_OFF, ERR));
+  pglift_ctx *ctx = patroni_test_ctx(PGLIFT_LOG_OFF);
   logs(ctx);
   cluster(ctx);
-  pglift_ctx_free(ctx);
-  pglift_settings_free(settings);
-  pglift_error_free(test_err);
+  test_end(ctx);
   fprintf(stderr, "ok\n");
   return 0;
 }
