@@ -57,16 +57,18 @@ if [ "${PGLIFT_TEST_HOSTS:-1}" != 0 ]; then
   logs+=("$build/meson-logs/hosts.json")
 fi
 
-# The library again under ASan+UBSan: the C ABI tests, the unit, functional and Patroni ones, and the
-# Python binding with the runtime preloaded into python3 (Go and Rust build test binaries the preloaded
-# runtime does not fit: Go runs under -race above). PGLIFT_TEST_SANITIZERS=0 skips it.
+# The library again under ASan+UBSan: the C ABI tests (their Patroni ones drive the library's Patroni,
+# Cluster, PatroniConfig and watch code: the C++ Patroni suite, minutes of Patroni loops, is not run a
+# second time), the unit and functional ones, and the Python binding with the runtime preloaded into
+# python3 (Go and Rust build test binaries the preloaded runtime does not fit: Go runs under -race
+# above). PGLIFT_TEST_SANITIZERS=0 skips it.
 if [ "${PGLIFT_TEST_SANITIZERS:-1}" != 0 ]; then
   echo "== building with ASan+UBSan in $build-asan"
   build_as_user "$src" "$build-asan" -Db_sanitize=address,undefined -Dexamples=false
-  echo "== running the unit, func, patroni, capi and bindings suites under ASan+UBSan"
+  echo "== running the unit, func, capi and bindings suites under ASan+UBSan"
   as_user env UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 LIBPGLIFT_TEST_SWEEP_RUN="1/$capi_runs" \
     meson test -C "$build-asan" --print-errorlogs --num-processes 2 \
-    --suite unit --suite func --suite patroni --suite capi --suite bindings || status=$?
+    --suite unit --suite func --suite capi --suite bindings || status=$?
   logs+=("$build-asan/meson-logs/testlog.json")
   capi_again "$build-asan" ASan+UBSan
 fi
