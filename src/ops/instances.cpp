@@ -27,6 +27,7 @@
 #include "postgres/control.hpp"
 #include "postgres/layout.hpp"
 #include "postgres/session.hpp"
+#include "postgres/wire.hpp"
 #include "proc/process.hpp"
 
 namespace pglift {
@@ -54,14 +55,19 @@ struct Observed {
 };
 
 Observed query_running(const Settings& settings, const Layout& l, int port) {
-  postgres::Session s(postgres::conninfo(settings, l, port));
-  auto rows = s.query(
+  static const std::string sql =
       "SELECT coalesce((SELECT bool_or(pending_restart) FROM pg_settings), false), d.datcollate, d.datctype, "
       "pg_encoding_to_char(d.encoding), current_setting('data_checksums') "
-      "FROM pg_database d WHERE d.datname = 'template1'");
+      "FROM pg_database d WHERE d.datname = 'template1'";
+  // Straight on the socket when local connections need no password (no libpq to load: most of a
+  // get's time otherwise); through libpq, which knows the passfile and SCRAM, when they do.
+  const postgres::wire::Endpoint endpoint{
+      .socket_directory = l.socket_directory, .port = port, .user = settings.postgresql.surole.name};
+  auto rows = postgres::wire::query_without_password(endpoint, sql, std::chrono::seconds(10));
+  if (!rows) rows = postgres::Session(postgres::conninfo(settings, l, port)).query(sql);
   Observed o;
-  if (rows.empty()) return o;
-  const auto& r = rows.front();
+  if (rows->empty()) return o;
+  const auto& r = rows->front();
   o.pending_restart = r[0] == "t";
   if (r[1] && r[1] == r[2]) o.locale = r[1];
   o.encoding = r[3];

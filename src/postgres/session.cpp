@@ -34,7 +34,6 @@ struct Libpq {
   decltype(&::PQgetvalue) getvalue;
   decltype(&::PQnfields) nfields;
   decltype(&::PQntuples) ntuples;
-  decltype(&::PQping) ping;
   decltype(&::PQputCopyEnd) putCopyEnd;
   decltype(&::PQresStatus) resStatus;
   decltype(&::PQresultErrorField) resultErrorField;
@@ -73,7 +72,6 @@ const Libpq& pq() {
     load(l.getvalue, "PQgetvalue");
     load(l.nfields, "PQnfields");
     load(l.ntuples, "PQntuples");
-    load(l.ping, "PQping");
     load(l.putCopyEnd, "PQputCopyEnd");
     load(l.resStatus, "PQresStatus");
     load(l.resultErrorField, "PQresultErrorField");
@@ -103,12 +101,6 @@ std::string conninfo(const Settings& settings, const Layout& layout, int port, c
                    " application_name=pglift connect_timeout=10";
   if (settings.postgresql.auth.passfile) ci += " " + kv("passfile", settings.postgresql.auth.passfile->string());
   return ci;
-}
-
-bool ping(const std::string& ci) {
-  // A probe must end soon even when the server hangs (SIGSTOPped, overloaded): 2 s is libpq's minimum.
-  const std::string bounded = ci + " connect_timeout=2";
-  return pq().ping(bounded.c_str()) == PQPING_OK;
 }
 
 Session::Session(const std::string& ci) : conn_(pq().connectdb(ci.c_str())) {

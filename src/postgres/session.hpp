@@ -21,9 +21,6 @@ std::string kv(const std::string& key, const std::string& value);
 /// "host=<socket dir> port=<port> user=<surole> dbname=postgres ..." (values quoted for libpq).
 std::string conninfo(const Settings& settings, const Layout& layout, int port, const std::string& dbname = "postgres");
 
-/// PQping: true when the server accepts connections.
-bool ping(const std::string& conninfo);
-
 class Session {
  public:
   explicit Session(const std::string& conninfo);  ///< throws StateError with libpq's message

@@ -428,6 +428,51 @@ TEST_CASE("SQL quoting is libpq's: a replication role whose name needs quoting i
   drop_instance(*env, InstanceRef::parse("main"));
 }
 
+TEST_CASE("get when local connections need a password: through libpq and the passfile, the same answers") {
+  // get speaks the protocol itself when the server lets the superuser in without a password (peer, as
+  // here by default), and goes through libpq when it asks for one: both must tell the same.
+  fs::path prefix = Env::make_prefix();
+  Env env(prefix, R"({"postgresql": {"auth": {"passfile": ")" + (prefix / "pgpass").string() + R"("}}})");
+  create_instance(*env, spec("main", free_port()));
+  const Instance peer = get_instance(*env, InstanceRef::parse("main"));
+  REQUIRE(peer.locale);
+
+  REQUIRE(sql(*env, "main", "ALTER ROLE postgres PASSWORD 'wire-test-pw'") == "");
+  {
+    std::ofstream(prefix / "pgpass") << "*:*:*:postgres:wire-test-pw\n";
+    fs::permissions(prefix / "pgpass", fs::perms::owner_read | fs::perms::owner_write);
+  }
+  const fs::path hba = env.datadir("main") / "pg_hba.conf";
+  std::string text;
+  {
+    std::ifstream in(hba);
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  // Every local line asks for SCRAM now.
+  for (std::size_t at; (at = text.find("peer map=pglift")) != std::string::npos;)
+    text.replace(at, std::string("peer map=pglift").size(), "scram-sha-256");
+  std::ofstream(hba) << text;
+  reload_instance(*env, InstanceRef::parse("main"));
+  REQUIRE(sql(*env, "main", "SELECT 1").find("password") != std::string::npos);  // peer no longer lets us in
+
+  const Instance scram = get_instance(*env, InstanceRef::parse("main"));
+  CHECK(scram.state == InstanceState::started);
+  CHECK(scram.locale == peer.locale);
+  CHECK(scram.encoding == peer.encoding);
+  CHECK(scram.data_checksums == peer.data_checksums);
+  CHECK(scram.pending_restart == peer.pending_restart);
+  CHECK_FALSE(env.logged("did not answer"));
+
+  // A wrong password: get still tells what the files say, and warns with libpq's reason.
+  std::ofstream(prefix / "pgpass") << "*:*:*:postgres:not-the-password\n";
+  const Instance refused = get_instance(*env, InstanceRef::parse("main"));
+  CHECK(refused.state == InstanceState::started);
+  CHECK_FALSE(refused.locale);
+  CHECK(env.logged("password authentication failed"));
+  CHECK_FALSE(env.shown("not-the-password"));
+  drop_instance(*env, InstanceRef::parse("main"));
+}
+
 TEST_CASE("get of a running instance whose server refuses connections (smart shutdown) tells what its files say, with a warning") {
   Env env;
   create_instance(*env, spec("main", free_port()));
