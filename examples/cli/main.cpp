@@ -23,8 +23,10 @@ namespace {
 
 constexpr int usage_status = 2;
 
+std::string version_text() { return std::string("pglift version ") + pglift::version(); }
+
 void add_global_options(CLI::App& app, cli::GlobalOptions& globals) {
-  app.set_version_flag("--version", std::string("pglift version ") + pglift::version(), "Show program version.");
+  app.set_version_flag("--version", version_text(), "Show program version.");
   app.add_option_function<std::string>(
          "-L,--log-level",
          [&globals](const std::string& level) { globals.console.threshold = cli::parse_threshold(level); },
@@ -125,6 +127,12 @@ int run(const cli::Action& action, const cli::GlobalOptions& globals) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // `pglift --version` alone needs none of the command tree (a thousand options and callbacks to build
+  // before parsing): the same answer as CLI11's flag below, in a fraction of the time.
+  if (argc == 2 && std::string_view(argv[1]) == "--version") {
+    std::cout << version_text() << std::endl;
+    return 0;
+  }
   CLI::App app{"Deploy production-ready instances of PostgreSQL", "pglift"};
   cli::GlobalOptions globals;
   globals.environment_passwords = cli::take_environment_passwords();

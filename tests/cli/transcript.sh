@@ -163,6 +163,12 @@ wal_directory=$PREFIX/srv/pgsql/15/main/wal" "$(json_summary '"\n".join([
   "pending_restart=%s" % d["pending_restart"], "data_directory=%s" % d["data_directory"],
   "wal_directory=%s" % d["wal_directory"]])')"
 
+# Nor by a get (or a start) of a running instance that lets the superuser in without a password: the
+# library speaks the protocol itself there.
+COMMAND="pglift instance get main, stop, start (LD_DEBUG=libs)"
+expect_no_match "loads no libpq" 'libpq\.so' "$(LD_DEBUG=libs "$PGLIFT" instance get main -o json 2>&1 >/dev/null
+  LD_DEBUG=libs "$PGLIFT" instance stop main 2>&1 >/dev/null; LD_DEBUG=libs "$PGLIFT" instance start main 2>&1 >/dev/null)"
+
 pglift instance get main
 expect_status 0
 expect_match "shows the port in a table" "^port +$PORT\$" "$OUT"
