@@ -227,7 +227,10 @@ PGLIFT_API int pglift_instance_create(pglift_ctx *ctx, const char *spec_json, si
  * "state", "pending_restart", "data_directory", "wal_directory"} (`pglift instance get -o json`); a Patroni
  * member adds "patroni", with "discarded_on_rejoin": {"at", "outcome": "rejoined" | "refused", "description",
  * "commits": n | null} while a record of commits Patroni's own pg_rewind discarded is not acknowledged by a
- * start. Results may gain keys in later versions: ignore those you do not know. */
+ * start. Results may gain keys in later versions: ignore those you do not know.
+ * On a running instance whose local connections need no password, the context keeps the connection of a
+ * get open for the next one, for 2 seconds without use (one server backend, application_name "pglift");
+ * a stop through the context and pglift_ctx_free close it. */
 PGLIFT_API int pglift_instance_get(pglift_ctx *ctx, const char *instance, char **out_json,
                                    pglift_error **err) PGLIFT_NOEXCEPT;
 /* A JSON array of {"name", "version", "port", "datadir", "status": "running" | "not_running"};

@@ -14,6 +14,9 @@ namespace pglift {
 /// Lifetime: destroy a Context before the program's exit handlers run (not as a function-local static):
 /// its threads then end before libcrypto's atexit cleanup, which otherwise leaves their per-thread state
 /// (from password encryption) unfreed, a leak LeakSanitizer reports at exit.
+/// Connections: a get of a running instance whose local connections need no password leaves its
+/// connection open for the next get of the context, for 2 seconds without use (one backend per
+/// postmaster, application_name "pglift"); a stop through the context and its destruction close it.
 class Context {
  public:
   /// Loads settings from the environment (Settings::load()).

@@ -12,6 +12,10 @@ namespace boost::asio {
 class thread_pool;
 }
 
+namespace pglift::postgres {
+class SessionCache;
+}
+
 namespace pglift::core {
 
 struct Op {
@@ -20,6 +24,8 @@ struct Op {
   boost::asio::thread_pool& blocking_pool;
   std::uint64_t tag = 0;
   bool dry_run = false;  ///< OpOptions::dry_run, for the bodies that honour it (ops::dry_runnable)
+  /// The context's kept connections (postgres/session_cache.hpp); none outside a Context.
+  postgres::SessionCache* sessions = nullptr;
 
   /// Every log record goes through redact_secrets: a command's output or argv logged at DEBUG is not
   /// ours, and no sink (C++ embedder, C ABI queue, CLI) may ever see a password in it.

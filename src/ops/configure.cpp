@@ -41,8 +41,8 @@ awaitable<std::pair<std::string, bool>> reload_state(const core::Op& op, const p
   // Owns its copies (core::cancellable may abandon it); a named closure (g++ 12: no class-type capture
   // in a temporary of a co_await expression).
   auto query = [&settings = op.settings, layout, port] {
-    postgres::Session s(postgres::conninfo(settings, layout, port));
-    auto rows = s.query("SELECT pg_conf_load_time()::text, coalesce((SELECT bool_or(pending_restart) FROM pg_settings), false)");
+    auto rows = postgres::query_once(settings, layout, port,
+                                     "SELECT pg_conf_load_time()::text, coalesce((SELECT bool_or(pending_restart) FROM pg_settings), false)");
     return std::pair<std::string, bool>{rows.at(0)[0].value_or(""), rows.at(0)[1] == "t"};
   };
   co_return co_await core::cancellable(op, query);

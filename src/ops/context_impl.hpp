@@ -19,6 +19,7 @@
 
 #include "core/asio.hpp"
 #include "core/op.hpp"
+#include "postgres/session_cache.hpp"
 #include "pglift/context.hpp"
 #include "pglift/errors.hpp"
 #include "pglift/operations.hpp"
@@ -41,9 +42,12 @@ class Context::Impl {
   EventSink sink;
   asio::io_context io;
   asio::thread_pool pool{4};
+  /// After io and pool: destroyed first, once ~Impl has joined their threads.
+  postgres::SessionCache sessions{io.get_executor(), std::chrono::seconds(2)};
 
   core::Op op(std::uint64_t tag, bool dry_run = false) const {
-    return core::Op{settings, sink, const_cast<asio::thread_pool&>(pool), tag, dry_run};
+    return core::Op{settings, sink, const_cast<asio::thread_pool&>(pool), tag, dry_run,
+                    const_cast<postgres::SessionCache*>(&sessions)};
   }
   bool on_io_thread() const { return std::this_thread::get_id() == io_thread_.get_id(); }
 

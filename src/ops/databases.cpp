@@ -191,6 +191,8 @@ awaitable<Database> create(const core::Op& op, const sql::Target& t, const Datab
 }
 
 awaitable<Database> alter(const core::Op& op, const sql::Target& t, const DatabaseSpec& spec) {
+  // SET TABLESPACE of `postgres` would find the context's kept connection in it.
+  if (op.sessions) op.sessions->forget(t.layout.socket_directory);
   co_await sql::require_primary(op, t);
   auto fn = [&](Session& s) {
     if (!exists(s, spec.name)) throw NotFound("database", spec.name);
@@ -222,6 +224,8 @@ awaitable<Database> alter(const core::Op& op, const sql::Target& t, const Databa
 }
 
 awaitable<void> drop(const core::Op& op, const sql::Target& t, const std::string& name, bool force) {
+  // The context's kept connection (to `postgres`) would hold a drop of that database back.
+  if (op.sessions) op.sessions->forget(t.layout.socket_directory);
   co_await sql::require_primary(op, t);
   auto fn = [&](Session& s) {
     if (!exists(s, name)) throw NotFound("database", name);

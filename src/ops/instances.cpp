@@ -27,7 +27,6 @@
 #include "postgres/control.hpp"
 #include "postgres/layout.hpp"
 #include "postgres/session.hpp"
-#include "postgres/wire.hpp"
 #include "proc/process.hpp"
 
 namespace pglift {
@@ -54,20 +53,17 @@ struct Observed {
   std::optional<bool> checksums;
 };
 
-Observed query_running(const Settings& settings, const Layout& l, int port) {
+Observed query_running(const Settings& settings, const Layout& l, int port, postgres::SessionCache* cache, int pid) {
   static const std::string sql =
       "SELECT coalesce((SELECT bool_or(pending_restart) FROM pg_settings), false), d.datcollate, d.datctype, "
       "pg_encoding_to_char(d.encoding), current_setting('data_checksums') "
       "FROM pg_database d WHERE d.datname = 'template1'";
-  // Straight on the socket when local connections need no password (no libpq to load: most of a
-  // get's time otherwise); through libpq, which knows the passfile and SCRAM, when they do.
-  const postgres::wire::Endpoint endpoint{
-      .socket_directory = l.socket_directory, .port = port, .user = settings.postgresql.surole.name};
-  auto rows = postgres::wire::query_without_password(endpoint, sql, std::chrono::seconds(10));
-  if (!rows) rows = postgres::Session(postgres::conninfo(settings, l, port)).query(sql);
+  // Straight on the socket when it needs no password (loading libpq was most of a get's time), on the
+  // connection the context kept from the previous get when there is one.
+  auto rows = postgres::query_once(settings, l, port, sql, cache, pid);
   Observed o;
-  if (rows->empty()) return o;
-  const auto& r = rows->front();
+  if (rows.empty()) return o;
+  const auto& r = rows.front();
   o.pending_restart = r[0] == "t";
   if (r[1] && r[1] == r[2]) o.locale = r[1];
   o.encoding = r[3];
@@ -113,9 +109,10 @@ awaitable<Instance> observe(const core::Op& op, const Layout& l, bool warn_when_
     // temporary of a co_await expression.
     // A server that does not answer (starting, shutting down, restarting under Patroni) is reported
     // from its files, with a warning: get tells what it can rather than fail.
-    auto query = [&settings = op.settings, l, port]() -> std::pair<std::optional<Observed>, std::string> {
+    auto query = [&settings = op.settings, cache = op.sessions, pid = pm->pid, l,
+                  port]() -> std::pair<std::optional<Observed>, std::string> {
       try {
-        return {query_running(settings, l, port), {}};
+        return {query_running(settings, l, port, cache, pid), {}};
       } catch (const StateError& e) {
         return {std::nullopt, e.what()};
       }

@@ -30,13 +30,24 @@ std::optional<pid_t> running(const Files& files);
 /// cannot be reached.
 awaitable<void> validate(const core::Op& op, const PatroniSettings& settings, const Files& files);
 
+/// Whether spawn() can have Patroni's validator run by the launcher, in the process that becomes Patroni
+/// (pglift-patroni-launch.py --validation-report): Patroni is a Python script and the launcher is there.
+bool launcher_validates(const PatroniSettings& settings);
+/// <logdir>/validation-report: the launcher's outcome of that validation.
+std::filesystem::path validation_report_path(const Files& files);
+/// The report's verdict: throws as validate() does when it says invalid; warns when the launcher could
+/// not validate; nothing when valid or absent. The report is removed.
+void check_validation_report(const core::Op& op, const Files& files);
+
 /// Starts Patroni under pglift-supervisor, as a daemon (clean environment, its own session); the pid file
 /// and the returned process are the supervisor's, which lives exactly as long as Patroni (and fences
 /// the postmaster of `layout` when Patroni dies without a requested stop).
 /// `accepted_rejoin` ("TLI:LSN"): the range of WAL this start accepted to lose, which Patroni's own
 /// rewind may then discard whatever the site's automatic policy (see pglift-patroni-launch.py).
+/// `validate`: the launcher runs Patroni's validator first (launcher_validates()), its verdict in
+/// validation_report_path(); Patroni is not run when the configuration is invalid.
 proc::Watched spawn(const core::Op& op, const PatroniSettings& settings, const postgres::Layout& layout, const Files& files,
-                    const std::optional<std::string>& accepted_rejoin = std::nullopt);
+                    const std::optional<std::string>& accepted_rejoin = std::nullopt, bool validate = false);
 
 enum class Readiness { leader, replica, running };
 

@@ -11,6 +11,7 @@
 #include "core/files.hpp"
 #include "core/text.hpp"
 #include "postgres/conf.hpp"
+#include "postgres/session_cache.hpp"
 #include "postgres/wire.hpp"
 #include "proc/process.hpp"
 
@@ -136,6 +137,8 @@ awaitable<void> start(const core::Op& op, const Layout& layout, int port, std::c
 }
 
 awaitable<bool> stop(const core::Op& op, const Layout& layout, StopMode mode, std::chrono::milliseconds timeout) {
+  // Our kept connections first: a smart shutdown would wait for them.
+  if (op.sessions) op.sessions->forget(layout.socket_directory);
   auto pm = running_postmaster(layout);
   if (!pm) co_return false;
   proc::Watched postmaster = proc::watch(pm->pid);

@@ -7,6 +7,8 @@
 
 #include "core/text.hpp"
 #include "pglift/errors.hpp"
+#include "postgres/session_cache.hpp"
+#include "postgres/wire.hpp"
 
 namespace pglift::postgres {
 
@@ -101,6 +103,16 @@ std::string conninfo(const Settings& settings, const Layout& layout, int port, c
                    " application_name=pglift connect_timeout=10";
   if (settings.postgresql.auth.passfile) ci += " " + kv("passfile", settings.postgresql.auth.passfile->string());
   return ci;
+}
+
+std::vector<Row> query_once(const Settings& settings, const Layout& layout, int port, const std::string& sql,
+                            SessionCache* cache, int postmaster_pid) {
+  const wire::Endpoint endpoint{
+      .socket_directory = layout.socket_directory, .port = port, .user = settings.postgresql.surole.name};
+  auto rows = cache ? cache->query(endpoint, postmaster_pid, sql, std::chrono::seconds(10))
+                    : wire::query_without_password(endpoint, sql, std::chrono::seconds(10));
+  if (rows) return std::move(*rows);
+  return Session(conninfo(settings, layout, port)).query(sql);
 }
 
 Session::Session(const std::string& ci) : conn_(pq().connectdb(ci.c_str())) {

@@ -13,6 +13,8 @@ struct pg_conn;
 
 namespace pglift::postgres {
 
+class SessionCache;
+
 using Row = std::vector<std::optional<std::string>>;
 
 /// "key='value'" for a libpq connection string: the value quoted, ' and \ escaped.
@@ -20,6 +22,13 @@ std::string kv(const std::string& key, const std::string& value);
 
 /// "host=<socket dir> port=<port> user=<surole> dbname=postgres ..." (values quoted for libpq).
 std::string conninfo(const Settings& settings, const Layout& layout, int port, const std::string& dbname = "postgres");
+
+/// One statement (no parameters) as the superuser on the instance's socket: spoken directly when local
+/// connections need no password (postgres/wire.hpp: no libpq to load), through libpq, which knows the
+/// passfile and SCRAM, when they do. Throws StateError as Session does. With `cache` (a Context's) and
+/// the postmaster's pid, a password-free connection is kept for the next statement (session_cache.hpp).
+std::vector<Row> query_once(const Settings& settings, const Layout& layout, int port, const std::string& sql,
+                            SessionCache* cache = nullptr, int postmaster_pid = 0);
 
 class Session {
  public:

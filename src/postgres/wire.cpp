@@ -131,6 +131,8 @@ Notice parse_error(std::string_view payload) {
   return n;
 }
 
+}  // namespace
+
 class Connection {
  public:
   Connection(const std::string& path, Clock::time_point deadline) : deadline_(deadline), path_(path) {
@@ -187,6 +189,15 @@ class Connection {
     [[maybe_unused]] auto n = ::send(fd_, bye, sizeof bye, MSG_NOSIGNAL);
   }
 
+  void set_deadline(Clock::time_point deadline) { deadline_ = deadline; }
+
+  /// Nothing unread, nothing pending on the socket, no hang-up.
+  bool quiet() const {
+    if (pos_ < buf_.size()) return false;
+    pollfd p{.fd = fd_, .events = POLLIN, .revents = 0};
+    return ::poll(&p, 1, 0) == 0;
+  }
+
  private:
   void wait(short events) {
     for (;;) {
@@ -225,6 +236,57 @@ class Connection {
   std::size_t pos_ = 0;
 };
 
+namespace {
+
+/// Startup, authentication, then the parameters and the key, until the server is ready for a query.
+/// False when it asks for a password.
+bool authenticate(Connection& c, const Endpoint& e) {
+  c.send(startup_packet(e));
+  for (;;) {
+    auto [type, payload] = c.next();
+    switch (type) {
+      case 'R':
+        if (Reader(payload).int32() != 0) return false;  // a password (or GSS, SSPI): libpq's job
+        break;
+      case 'E': throw StateError(c.failed() + parse_error(payload).text());
+      case 'Z': return true;
+      default: break;  // 'S' ParameterStatus, 'K' BackendKeyData, 'N' NoticeResponse, 'v' NegotiateProtocolVersion
+    }
+  }
+}
+
+/// The rows, or the server's error (the connection is then ready for the next statement all the same).
+std::pair<std::vector<Row>, std::optional<std::string>> run_query(Connection& c, const std::string& sql) {
+  std::string message(1, 'Q');
+  put_int32(message, 0);
+  message.append(sql).push_back('\0');
+  put_length(message, 1);
+  c.send(message);
+  std::vector<Row> rows;
+  std::optional<std::string> error;
+  for (;;) {
+    auto [type, payload] = c.next();
+    if (type == 'D') {
+      Reader r(payload);
+      Row row;
+      for (int i = 0, n = r.int16(); i < n; ++i) {
+        std::int32_t len = r.int32();
+        if (len < 0) {
+          row.emplace_back(std::nullopt);
+        } else {
+          row.emplace_back(std::string(r.bytes(static_cast<std::size_t>(len))));
+        }
+      }
+      rows.push_back(std::move(row));
+    } else if (type == 'E') {
+      if (!error) error = parse_error(payload).text();
+    } else if (type == 'Z') {
+      break;
+    }  // 'T' RowDescription, 'C' CommandComplete, 'I' EmptyQueryResponse, 'N', 'S': nothing to keep
+  }
+  return {std::move(rows), std::move(error)};
+}
+
 }  // namespace
 
 std::string socket_path(const Endpoint& e) {
@@ -257,60 +319,49 @@ PingResult ping(const Endpoint& e, std::chrono::milliseconds timeout) {
   }
 }
 
-std::optional<std::vector<Row>> query_without_password(const Endpoint& e, const std::string& sql,
-                                                       std::chrono::milliseconds timeout) {
-  if (sql.find('\0') != std::string::npos) throw StateError("a query holds a NUL byte");
+Session::Session(std::unique_ptr<Connection> c) : c_(std::move(c)) {}
+Session::Session(Session&&) noexcept = default;
+Session& Session::operator=(Session&&) noexcept = default;
+Session::~Session() {
+  if (c_ && !broken_) c_->terminate();
+}
+
+std::optional<Session> Session::open(const Endpoint& e, std::chrono::milliseconds timeout) {
   const std::string path = socket_path(e);
-  std::string message = startup_packet(e);
-  std::optional<Connection> c;
   try {
-    c.emplace(path, Clock::now() + timeout);
-    c->send(message);
-    // Authentication, then the parameters and the key, until the server is ready for a query.
-    for (bool ready = false; !ready;) {
-      auto [type, payload] = c->next();
-      switch (type) {
-        case 'R':
-          if (Reader(payload).int32() != 0) return std::nullopt;  // a password (or GSS, SSPI): libpq's job
-          break;
-        case 'E': throw StateError(c->failed() + parse_error(payload).text());
-        case 'Z': ready = true; break;
-        default: break;  // 'S' ParameterStatus, 'K' BackendKeyData, 'N' NoticeResponse, 'v' NegotiateProtocolVersion
-      }
-    }
-    message.assign(1, 'Q');
-    put_int32(message, 0);
-    message.append(sql).push_back('\0');
-    put_length(message, 1);
-    c->send(message);
-    std::vector<Row> rows;
-    std::optional<std::string> error;
-    for (;;) {
-      auto [type, payload] = c->next();
-      if (type == 'D') {
-        Reader r(payload);
-        Row row;
-        for (int i = 0, n = r.int16(); i < n; ++i) {
-          std::int32_t len = r.int32();
-          if (len < 0) {
-            row.emplace_back(std::nullopt);
-          } else {
-            row.emplace_back(std::string(r.bytes(static_cast<std::size_t>(len))));
-          }
-        }
-        rows.push_back(std::move(row));
-      } else if (type == 'E') {
-        if (!error) error = parse_error(payload).text();
-      } else if (type == 'Z') {
-        break;
-      }  // 'T' RowDescription, 'C' CommandComplete, 'I' EmptyQueryResponse, 'N', 'S': nothing to keep
-    }
-    c->terminate();
-    if (error) throw StateError(*error);
-    return rows;
+    auto c = std::make_unique<Connection>(path, Clock::now() + timeout);
+    if (!authenticate(*c, e)) return std::nullopt;
+    return Session(std::move(c));
   } catch (const Unreachable& u) {
     throw StateError(u.reason);
   }
+}
+
+std::vector<Row> Session::query(const std::string& sql, std::chrono::milliseconds timeout) {
+  if (broken_) throw StateError("the connection to PostgreSQL was lost");
+  if (sql.find('\0') != std::string::npos) throw StateError("a query holds a NUL byte");
+  c_->set_deadline(Clock::now() + timeout);
+  std::pair<std::vector<Row>, std::optional<std::string>> result;
+  try {
+    result = run_query(*c_, sql);
+  } catch (const Unreachable& u) {
+    broken_ = true;
+    throw StateError(u.reason);
+  } catch (...) {  // a malformed answer, a failed poll: nothing more to expect of this connection
+    broken_ = true;
+    throw;
+  }
+  if (result.second) throw StateError(*result.second);
+  return std::move(result.first);
+}
+
+bool Session::usable() const { return c_ && !broken_ && c_->quiet(); }
+
+std::optional<std::vector<Row>> query_without_password(const Endpoint& e, const std::string& sql,
+                                                       std::chrono::milliseconds timeout) {
+  auto session = Session::open(e, timeout);
+  if (!session) return std::nullopt;
+  return session->query(sql, timeout);
 }
 
 }  // namespace pglift::postgres::wire

@@ -6,6 +6,7 @@
 #pragma once
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +33,32 @@ enum class PingResult {
 /// What libpq's PQping tells, without libpq: a startup packet and the server's first answer. Throws
 /// StateError only when no probe can be made (a socket path too long): waiting would not help.
 PingResult ping(const Endpoint& endpoint, std::chrono::milliseconds timeout);
+
+class Connection;
+
+/// A connection as the superuser, authenticated without a password, kept for further statements.
+class Session {
+ public:
+  /// nullopt when the server asks for a password (libpq's job); throws StateError as
+  /// query_without_password does.
+  static std::optional<Session> open(const Endpoint& endpoint, std::chrono::milliseconds timeout);
+  Session(Session&&) noexcept;
+  Session& operator=(Session&&) noexcept;
+  ~Session();  ///< says goodbye ('X') and closes
+
+  /// One statement through the simple query protocol: its rows, as text. Throws StateError (the
+  /// server's message, or the connection's failure); after a failure of the connection itself, usable()
+  /// is false.
+  std::vector<Row> query(const std::string& sql, std::chrono::milliseconds timeout);
+  /// Open, idle and quiet: nothing came from the server since the last answer (a backend terminated
+  /// by a shutdown or pg_terminate_backend sends an error, then closes).
+  bool usable() const;
+
+ private:
+  explicit Session(std::unique_ptr<Connection> c);
+  std::unique_ptr<Connection> c_;
+  bool broken_ = false;
+};
 
 /// Runs `sql` (one statement, the simple query protocol) and returns its rows, as text. nullopt when the
 /// server asks for a password: the caller then goes through libpq (postgres::Session), which knows the

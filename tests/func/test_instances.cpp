@@ -455,21 +455,76 @@ TEST_CASE("get when local connections need a password: through libpq and the pas
   reload_instance(*env, InstanceRef::parse("main"));
   REQUIRE(sql(*env, "main", "SELECT 1").find("password") != std::string::npos);  // peer no longer lets us in
 
-  const Instance scram = get_instance(*env, InstanceRef::parse("main"));
+  // In contexts of their own: env's keeps the connection of its first get, authenticated before pg_hba
+  // changed (as any open session stays).
+  std::vector<std::string> logged;
+  auto get_fresh = [&] {
+    Context fresh(env.ctx->settings(), [&logged](const Event& e) {
+      if (auto* r = std::get_if<LogRecord>(&e)) logged.push_back(r->message);
+    });
+    return get_instance(fresh, InstanceRef::parse("main"));
+  };
+  auto was_logged = [&](const std::string& text) {
+    return std::any_of(logged.begin(), logged.end(), [&](const std::string& m) { return m.find(text) != std::string::npos; });
+  };
+  const Instance scram = get_fresh();
   CHECK(scram.state == InstanceState::started);
   CHECK(scram.locale == peer.locale);
   CHECK(scram.encoding == peer.encoding);
   CHECK(scram.data_checksums == peer.data_checksums);
   CHECK(scram.pending_restart == peer.pending_restart);
-  CHECK_FALSE(env.logged("did not answer"));
+  CHECK_FALSE(was_logged("did not answer"));
 
   // A wrong password: get still tells what the files say, and warns with libpq's reason.
   std::ofstream(prefix / "pgpass") << "*:*:*:postgres:not-the-password\n";
-  const Instance refused = get_instance(*env, InstanceRef::parse("main"));
+  const Instance refused = get_fresh();
   CHECK(refused.state == InstanceState::started);
   CHECK_FALSE(refused.locale);
-  CHECK(env.logged("password authentication failed"));
-  CHECK_FALSE(env.shown("not-the-password"));
+  CHECK(was_logged("password authentication failed"));
+  CHECK_FALSE(was_logged("not-the-password"));
+  drop_instance(*env, InstanceRef::parse("main"));
+}
+
+TEST_CASE("a context keeps get's connection for the next get: one backend, reused, closed when idle, on stop and with the context") {
+  Env env;
+  create_instance(*env, spec("main", free_port()));
+  const std::string ours = "SELECT string_agg(pid::text, ',') FROM pg_stat_activity WHERE application_name = 'pglift'";
+  auto sessions = [&] { return sql(*env, "main", ours); };
+  // The create's own read-back left its connection in env's context: closed after 2 s idle.
+  CHECK(eventually(6s, [&] { return sessions().empty(); }));
+  {
+    Context polling(env.ctx->settings());
+    Instance first = get_instance(polling, InstanceRef::parse("main"));
+    REQUIRE(first.locale);
+    const std::string backend = sessions();
+    CHECK(backend.find(',') == std::string::npos);
+    CHECK_FALSE(backend.empty());
+    for (int i = 0; i < 5; ++i) CHECK(get_instance(polling, InstanceRef::parse("main")).locale == first.locale);
+    CHECK(sessions() == backend);  // the same backend, five times over
+
+    // Killed under it (as a restart would): the next get reconnects, and answers all the same.
+    CHECK(sql(*env, "main", "SELECT pg_terminate_backend(" + backend + ")") == "t");
+    CHECK(eventually(5s, [&] { return sessions() != backend; }));
+    CHECK(get_instance(polling, InstanceRef::parse("main")).locale == first.locale);
+    const std::string second = sessions();
+    CHECK_FALSE(second.empty());
+    CHECK(second != backend);
+
+    // Idle for longer than the context keeps it: closed.
+    CHECK(eventually(6s, [&] { return sessions().empty(); }));
+
+    // A smart stop by the same context does not wait for it.
+    get_instance(polling, InstanceRef::parse("main"));
+    REQUIRE_FALSE(sessions().empty());
+    const auto t0 = std::chrono::steady_clock::now();
+    stop_instance(polling, InstanceRef::parse("main"), StopMode::smart);
+    CHECK(std::chrono::steady_clock::now() - t0 < 2s);
+    start_instance(polling, InstanceRef::parse("main"));
+    get_instance(polling, InstanceRef::parse("main"));
+    REQUIRE_FALSE(sessions().empty());
+  }
+  // The context is gone: so is its connection, said goodbye to (no "unexpected EOF" in the log).
+  CHECK(eventually(5s, [&] { return sessions().empty(); }));
   drop_instance(*env, InstanceRef::parse("main"));
 }
 

@@ -212,15 +212,22 @@ TEST_CASE("a Patroni failure after the configuration is written reverts everythi
     CHECK_FALSE(fs::exists(env.prefix / "etc/patroni/15-pg1.yaml"));
   }
   SUBCASE("127.0.0.1 as connect address: Patroni's validator, turned into a clear error") {
+    // The validator runs beside Patroni's start: Patroni may be bootstrapping when it reports. The
+    // create still fails with the validator's words, and its undo leaves no process, file or key.
     Env env(patroni_settings(etcd));
+    const std::string cluster = unique("lo");
     try {
-      create_instance(*env, member("pg1", unique("lo"), "127.0.0.1", free_port()));
+      create_instance(*env, member("pg1", cluster, "127.0.0.1", free_port()));
       FAIL("expected invalid configuration");
     } catch (const Error& e) {
       CHECK(e.code() == ErrorCode::invalid_spec);
+      CHECK(std::string(e.what()).find("invalid Patroni configuration") != std::string::npos);
       CHECK(std::string(e.what()).find("127.0.1.1") != std::string::npos);  // the hint
     }
     CHECK(env.nothing_in_srv());
+    CHECK_FALSE(fs::exists(env.prefix / "etc/patroni/15-pg1.yaml"));
+    CHECK(processes_mentioning(env.prefix.string() + "/").empty());
+    CHECK(etcd.keys("/service/" + cluster + "/") == "");
   }
 }
 

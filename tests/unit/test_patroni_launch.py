@@ -95,4 +95,33 @@ client = FakeClient()
 check("the key is ours on this lease: the keepalive was the update, nothing written",
       update(client, "same", "same") is True and client.txns == [] and client.puts == [])
 
+# --validation-report: Patroni's validator in the launcher's process; an invalid configuration is reported
+# (0600) and Patroni is not run.
+import os
+import subprocess
+import tempfile
+
+with tempfile.TemporaryDirectory() as d:
+    config = os.path.join(d, "patroni.yaml")
+    with open(config, "w") as out:
+        out.write("scope: c\nname: m1\nrestapi:\n  listen: 127.0.0.1:1\n  connect_address: 127.0.0.1:1\n"
+                  "postgresql:\n  data_dir: %s/data\n  listen: 127.0.0.1:2\n  connect_address: 127.0.0.1:2\n"
+                  "  bin_dir: /nonexistent\n  authentication:\n    superuser: {username: postgres}\n"
+                  "    replication: {username: replication}\n" % d)
+    report = os.path.join(d, "validation-report")
+    check("validate(): False on an invalid configuration", launch.validate(report, config) is False)
+    text = open(report).read()
+    check("... reported as invalid, with the validator's words: " + repr(text[:120]),
+          text.startswith("invalid\n") and "127.0.0.1" in text)
+    check("... in a file of mode 0600", os.stat(report).st_mode & 0o777 == 0o600)
+    os.remove(report)
+    script = os.path.join(d, "fake-patroni")
+    ran = os.path.join(d, "ran")
+    with open(script, "w") as out:
+        out.write("open(%r, 'w').close()\n" % ran)
+    p = subprocess.run([sys.executable, sys.argv[1], "--validation-report", report, script, config],
+                       capture_output=True, text=True)
+    check("the launcher exits 3 and does not run Patroni: %d %s" % (p.returncode, p.stderr.strip()[-200:]),
+          p.returncode == 3 and not os.path.exists(ran) and open(report).read().startswith("invalid\n"))
+
 sys.exit(1 if failures else 0)
