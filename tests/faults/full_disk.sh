@@ -34,6 +34,7 @@ libc = ctypes.CDLL(None, use_errno=True)
 if libc.mount(b"tmpfs", sys.argv[1].encode(), b"tmpfs", 0, b"size=96m,mode=0750") != 0:
     sys.exit("mount: " + os.strerror(ctypes.get_errno()))
 PY
+FAULT_MOUNT=$PREFIX/srv
 echo "# prefix $PREFIX, srv/ on a 96 MB tmpfs"
 
 PORT=$(free_port)

@@ -39,6 +39,10 @@ fault_cleanup() {
   stop_postmasters  # Patroni, then postgres, then anything else under the prefix
   for pid in "${EXTRA_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
   stop_etcd
+  # A filesystem the test mounted (full_disk.sh), detached before the prefix goes.
+  [[ -n ${FAULT_MOUNT:-} ]] && "$PYTHON" -c '
+import ctypes, sys
+ctypes.CDLL(None).umount2(sys.argv[1].encode(), 2)  # MNT_DETACH' "$FAULT_MOUNT"
   chmod -R u+w "$PREFIX" 2>/dev/null
   rm -rf "$PREFIX"
 }
