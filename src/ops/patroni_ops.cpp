@@ -7,6 +7,7 @@
 #include "core/coro.hpp"
 #include "core/files.hpp"
 #include "core/system.hpp"
+#include "core/test_hooks.hpp"
 #include "core/text.hpp"
 #include "ops/configure.hpp"
 #include "ops/patroni_view.hpp"
@@ -663,6 +664,7 @@ awaitable<void> drop(const core::Op& op, const Layout& l, const DropOptions& opt
     dcs_reachable = false;
     op.warning(std::string("cannot reach the DCS: ") + err.what(), "pglift.patroni");
   }
+  co_await core::test_hook(op, "drop.dcs_checked");
   if (options.remove_cluster) {
     if (!dcs_reachable) throw Error(ErrorCode::dcs, "cannot remove cluster '" + e.member.cluster + "': the DCS is unreachable");
     if (!others_alive.empty())
@@ -736,6 +738,7 @@ awaitable<TopologyResult> switchover(const core::Op& op, const Layout& l, const 
   co_await wait_candidate(op, l, e, candidate);
   core::Object body{{"leader", leader}, {"candidate", candidate}};
   if (options.scheduled_at) body.emplace_back("scheduled_at", *options.scheduled_at);
+  co_await core::test_hook(op, "switchover.requesting");
   op.info("switching over cluster '" + e.member.cluster + "' from " + leader + " to " + candidate, "pglift.patroni");
   auto r = co_await e.rest.call("POST", "/switchover", body, 2min);
   const std::string text = core::trim(r.body);
