@@ -179,6 +179,9 @@ bool took_initialize(const Files& files) {
 }
 
 void remove_member_files(const Settings& settings, const Layout& l, const Files& files) {
+  // A bootstrap that failed makes Patroni rename the data directory and the WAL directory it points to
+  // (`<dir>.failed`, Postgresql.move_data_directory): they are this member's too.
+  for (const fs::path& dir : {l.datadir, l.waldir}) core::remove_tree(fs::path(dir.string() + ".failed"));
   postgres::remove_files(settings, l);
   std::error_code ec;
   fs::remove(files.config, ec);
