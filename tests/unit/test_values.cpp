@@ -19,6 +19,9 @@ TEST_CASE("templates: render and list variables, escapes, unknown variables") {
 
 TEST_CASE("quoting for postgresql.conf (SQL is quoted by libpq: see the func suite)") {
   CHECK(core::quote_conf("a'b\\c") == "'a''b\\\\c'");
+  // One parameter a line: a newline in a value is escaped (PostgreSQL's lexer reads \n), never a new line.
+  CHECK(core::quote_conf("a\nfsync = off") == "'a\\nfsync = off'");
+  CHECK(core::quote_conf("a\rb") == "'a\\rb'");
 }
 
 TEST_CASE("instance spec validation names the field and the value") {
