@@ -312,6 +312,7 @@ etcd_mid_switchover() {
   wait_for 60 "the switchover reaches its request" grep -q 'test hook switchover.requesting' "$SCRATCH/bg.stderr" || return
   stop_etcd
   wait_background
+  echo "# ${ERR//$'\n'/ | }" | cut -c1-600
   expect_status 1
   expect_within 90
   expect_match "says why" 'etcd|DCS|switchover' "$ERR"

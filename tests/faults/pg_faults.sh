@@ -27,6 +27,7 @@ port_taken() {
   expect_status 0
   listen_on "$port"
   pglift instance start pg1
+  echo "# ${ERR//$'\n'/ | }" | cut -c1-400
   expect_status 1
   expect_within 30
   expect_match "names the port" "$port" "$ERR"
