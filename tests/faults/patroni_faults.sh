@@ -28,7 +28,8 @@ echo "# case $CASE, prefix $PREFIX, cluster $CLUSTER"
 create_member() {
   local name=$1 n=$2
   shift 2
-  local api=127.0.1.$n:$(free_port)
+  local api
+  api=127.0.1.$n:$(free_port)
   printf -v "API_$name" '%s' "$api"
   pglift -L INFO instance create "$name" --port "$(free_port)" --patroni-cluster "$CLUSTER" --patroni-node "$name" \
     --patroni-restapi-connect-address "$api" --patroni-restapi-listen "$api" \
@@ -38,7 +39,8 @@ create_member() {
 # create_member_in_background NAME N: the same, in the background (BG_PID; BG_OUT/BG_ERR its output).
 create_member_in_background() {
   local name=$1 n=$2
-  local api=127.0.1.$n:$(free_port)
+  local api
+  api=127.0.1.$n:$(free_port)
   printf -v "API_$name" '%s' "$api"
   BG_T0=$(now_ms)
   COMMAND="pglift instance create $name (in the background)"
@@ -115,6 +117,14 @@ patroni_pid() {
 }
 postmaster_pid() { head -n 1 "$PREFIX/srv/pgsql/15/$1/data/postmaster.pid" 2>/dev/null; }
 
+# Predicates for wait_for.
+has_dcs_key() { dcs_keys "$CLUSTER" | grep -q -- "$1"; }
+no_dcs_key() { ! has_dcs_key "$1"; }
+topology_is() { [[ $(topology_of "$1") == "$2" ]]; }
+leads() { [[ $(topology_of "$1") == "leader=$1 "* ]]; }
+has_one_leader_of_two() { [[ $(topology_of "$1") =~ ^leader=pg[12]\ members=pg1,pg2$ ]]; }
+basebackup_runs() { pgrep -u "$(id -u)" -f "pg_basebackup.*$PREFIX/srv/pgsql/15/$1" >/dev/null; }
+
 expect_no_dcs_keys() { expect_equal "leaves no key of cluster $CLUSTER in etcd" "" "$(dcs_keys "$CLUSTER")"; }
 
 # --- Patroni cannot start -------------------------------------------------------------------------------
@@ -190,7 +200,7 @@ etcd_stopped_mid_bootstrap() {
   fault_settings "\"patroni\": {\"etcd\": {\"hosts\": [\"$ETCD_ENDPOINT\"]}, \"loop_wait\": 2, \"ttl\": 10,
     \"retry_timeout\": 3, \"create_timeout\": 20}"
   create_member_in_background pg1 1
-  wait_for 30 "Patroni takes the initialize key" eval '[[ -n $(dcs_keys "$CLUSTER" | grep initialize) ]]' || return
+  wait_for 30 "Patroni takes the initialize key" has_dcs_key initialize || return
   stop_etcd
   wait_background
   expect_status 1
@@ -229,8 +239,7 @@ rest_api_hangs() {
   expect_match "warns that the API of the member does not answer" "WARNING .*Patroni 15-pg1 runs, but its REST API does not answer" "$ERR"
   pglift instance status pg1
   expect_within 15
-  echo "# status: exit $STATUS"; sed 's/^/# | /' <<<"$OUT
-$ERR"
+  echo "# status: exit $STATUS: ${OUT//$'\n'/ | } | ${ERR//$'\n'/ | }"
   # Acting through the API: a Timeout naming the member.
   pglift instance reload pg1
   expect_within 20
@@ -239,7 +248,7 @@ $ERR"
   expect_match "names the member" 'pg1' "$ERR"
   kill -CONT "$pid"
   unset 'EXTRA_PIDS[-1]'
-  wait_for 30 "pg1 leads again" eval '[[ $(topology_of pg1) == "leader=pg1 members=pg1" ]]'
+  wait_for 30 "pg1 leads again" topology_is pg1 "leader=pg1 members=pg1"
   expect_running pg1
 }
 
@@ -257,7 +266,7 @@ kill_during_clone() {
   pglift instance exec pg1 -- psql -qc 'CREATE TABLE filler AS SELECT g, repeat(md5(g::text), 4) AS t FROM generate_series(1, 300000) g'
   expect_status 0
   create_member_in_background pg2 2
-  wait_for 60 "pg_basebackup of pg2 runs" eval 'pgrep -u "$(id -u)" -f "pg_basebackup.*$PREFIX/srv/pgsql/15/pg2" >/dev/null' || return
+  wait_for 60 "pg_basebackup of pg2 runs" basebackup_runs pg2 || return
   local pid
   pid=$(patroni_pid pg2)
   kill -KILL "$pid"
@@ -267,7 +276,7 @@ kill_during_clone() {
   expect_match "says Patroni exited" '[Pp]atroni' "$ERR"
   expect_equal "leaves no process of pg2" "" "$(prefix_processes | grep -E 'pg2|15-pg2' || true)"
   expect_no_files pg2
-  wait_for 15 "pg2 leaves the DCS" eval '[[ -z $(dcs_keys "$CLUSTER" | grep members/pg2) ]]'
+  wait_for 15 "pg2 leaves the DCS" no_dcs_key members/pg2
   expect_equal "pg1 leads alone" "leader=pg1 members=pg1" "$(topology_of pg1)"
   pglift instance exec pg1 -- psql -tAc 'SELECT count(*) FROM pg_replication_slots'
   expect_equal "no slot is left on the leader" "0" "$OUT"
@@ -288,7 +297,7 @@ kill_leader() {
   t0=$(now_ms)
   kill -KILL "$(patroni_pid pg1)" "$(postmaster_pid pg1)"
   COMMAND="SIGKILL of pg1's Patroni and postmaster, then pglift instance get pg2"
-  wait_for $((TTL + LOOP_WAIT + 10)) "pg2 reports itself the leader" eval '[[ $(topology_of pg2) == leader=pg2* ]]'
+  wait_for $((TTL + LOOP_WAIT + 10)) "pg2 reports itself the leader" leads pg2
   elapsed=$(($(now_ms) - t0))
   if ((elapsed <= (TTL + LOOP_WAIT) * 1000)); then pass "$COMMAND: pg2 leads within ttl + loop_wait (${elapsed} ms)"
   else fail "$COMMAND: pg2 leads within ttl + loop_wait ($((TTL + LOOP_WAIT)) s)" "took ${elapsed} ms"; fi
@@ -317,9 +326,11 @@ etcd_mid_switchover() {
   expect_within 90
   expect_match "says why" 'etcd|DCS|switchover' "$ERR"
   restart_etcd
-  wait_for 60 "the cluster has a leader again" eval '[[ $(topology_of pg1) =~ ^leader=pg[12]\ members=pg1,pg2$ ]]' || return
+  wait_for 60 "the cluster has a leader again" has_one_leader_of_two pg1 || return
   local leader other
-  leader=$(topology_of pg1 | sed 's/^leader=\([^ ]*\) .*/\1/')
+  leader=$(topology_of pg1)
+  leader=${leader#leader=}
+  leader=${leader%% *}
   other=pg1
   [[ $leader == pg1 ]] && other=pg2
   wait_for 60 "$other streams from $leader" streaming "$other" "$leader"
@@ -348,8 +359,8 @@ etcd_mid_drop() {
   expect_equal "leaves no process of pg2" "" "$(prefix_processes | grep -E 'pg2|15-pg2' || true)"
   expect_no_files pg2
   restart_etcd
-  wait_for $((TTL + 20)) "pg2 leaves the DCS" eval '[[ -z $(dcs_keys "$CLUSTER" | grep members/pg2) ]]'
-  wait_for 30 "pg1 leads alone" eval '[[ $(topology_of pg1) == "leader=pg1 members=pg1" ]]'
+  wait_for $((TTL + 20)) "pg2 leaves the DCS" no_dcs_key members/pg2
+  wait_for 30 "pg1 leads alone" topology_is pg1 "leader=pg1 members=pg1"
   expect_running pg1
 }
 
