@@ -99,6 +99,20 @@ void check_patroni_name(const std::string& field, const std::string& value) {
   if (!std::all_of(value.begin(), value.end(), [](unsigned char c) { return core::is_ascii_alnum(c) || c == '_' || c == '.' || c == '-'; }))
     throw InvalidSpec(field, value, "must contain only letters, digits, '_', '.' and '-'");
   if (value.front() == '-' || value.front() == '.') throw InvalidSpec(field, value, "must not start with '-' or '.'");
+  // A node's replication slot is named after it, and slot names stop at 63 bytes (NAMEDATALEN - 1): two
+  // longer names would share a slot. Host names stop there too (a DNS label).
+  if (value.size() > 63) throw InvalidSpec(field, value.substr(0, 63) + "...", "must be at most 63 characters long");
+}
+
+/// A host name or an IP address (IPv6 with or without brackets, with a zone): it goes into Patroni's YAML
+/// and conninfo strings.
+void check_host(const std::string& field, const std::string& value) {
+  if (value.empty()) throw InvalidSpec(field, value, "must not be empty");
+  if (value.size() > 253 ||
+      !std::all_of(value.begin(), value.end(), [](unsigned char c) {
+        return core::is_ascii_alnum(c) || c == '.' || c == '-' || c == '_' || c == ':' || c == '%' || c == '[' || c == ']';
+      }))
+    throw InvalidSpec(field, value, "expecting a host name or an IP address");
 }
 
 Value member_value(const ClusterMember& m) {
@@ -152,6 +166,10 @@ void check_instance_name(const std::string& field, const std::string& name) {
   if (name.find('-') != std::string::npos) throw InvalidSpec(field, name, "instance name must not contain dashes");
   if (!std::all_of(name.begin(), name.end(), [](unsigned char c) { return core::is_ascii_alnum(c) || c == '_'; }))
     throw InvalidSpec(field, name, "instance name must contain only letters, digits and underscores");
+  // It is part of file and directory names (the lock file, the Patroni YAML and its backups, log files with
+  // a date...), which stop at 255 bytes: a long name failed half-way ("File name too long"). 63, as an SQL
+  // identifier, leaves room for every suffix.
+  if (name.size() > 63) throw InvalidSpec(field, name.substr(0, 63) + "...", "instance name must be at most 63 characters long");
 }
 
 /// "roles": [{...}, ...] read item by item by `read` (the role or database reader), whose errors are
@@ -255,8 +273,7 @@ void InstanceSpec::validate() const {
     if (patroni->node) check_patroni_name("patroni.node", *patroni->node);
     if (patroni->restapi_connect_address) check_address("patroni.restapi.connect_address", *patroni->restapi_connect_address);
     if (patroni->restapi_listen) check_address("patroni.restapi.listen", *patroni->restapi_listen);
-    if (patroni->postgresql_connect_host && patroni->postgresql_connect_host->empty())
-      throw InvalidSpec("patroni.postgresql.connect_host", "", "must not be empty");
+    if (patroni->postgresql_connect_host) check_host("patroni.postgresql.connect_host", *patroni->postgresql_connect_host);
     if (patroni->replication_ssl_cert.has_value() != patroni->replication_ssl_key.has_value())
       throw InvalidSpec("patroni.postgresql.replication.ssl", "", "cert and key go together");
     if (patroni->synchronous_mode_strict.value_or(false) && patroni->synchronous_mode == std::optional<bool>(false))
@@ -413,14 +430,20 @@ Value patroni_schema() {
         {"description", std::string("A site setting (patroni.restapi.") + key + "): accepted here and ignored."}});
   };
   auto read_only = [](const char* desc) { return Value(core::Object{{"readOnly", true}, {"description", desc}}); };
-  Value cluster = core::Object{{"type", "string"}, {"description", "Name (scope) of the Patroni cluster."}, {"pattern", name_pattern}};
+  Value cluster = core::Object{{"type", "string"}, {"description", "Name (scope) of the Patroni cluster."}, {"pattern", name_pattern},
+                               {"maxLength", 63}};
   Value node = nullable("string", "Name of the Patroni node (default: the host name).");
   node.set("pattern", name_pattern);
+  node.set("maxLength", 63);
+  // check_host: a host name or an IP address.
+  const char* host_pattern = "^[A-Za-z0-9._:%\\[\\]-]+$";
   Value connect_host = nullable("string", "Host or IP address through which PostgreSQL is externally accessible.");
-  connect_host.set("minLength", 1);
+  connect_host.set("pattern", host_pattern);
+  connect_host.set("maxLength", 253);
   Value legacy_host = nullable("string", "Former name of postgresql.connect_host.");
   legacy_host.set("deprecated", true);
-  legacy_host.set("minLength", 1);
+  legacy_host.set("pattern", host_pattern);
+  legacy_host.set("maxLength", 253);
   Value ssl = object("Client certificate of this member for replication connections: cert and key go together.",
                      core::Object{{"cert", nullable("string", "Client certificate file.")},
                                   {"key", nullable("string", "Private key file of the client certificate.")}});
@@ -483,7 +506,7 @@ std::string InstanceSpec::json_schema() {
        core::Object{
            {"name", Value(core::Object{{"type", "string"},
                                        {"description", "Instance name: letters, digits and underscores"},
-                                       {"pattern", "^[A-Za-z0-9_]+$"}})},
+                                       {"pattern", "^[A-Za-z0-9_]+$"}, {"maxLength", 63}})},
            {"version", Value(core::Object{{"type", core::Array{"string", "null"}},
                                           {"description", "PostgreSQL major version"},
                                           {"pattern", "^[0-9]+$"}})},

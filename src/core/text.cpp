@@ -77,8 +77,14 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep) {
 std::string quote_conf(std::string_view s) {
   std::string out = "'";
   for (char c : s) {
-    if (c == '\'' || c == '\\') out += c == '\'' ? '\'' : '\\';
-    out += c;
+    // A raw newline would end the quoted string and the line (and start another parameter): escaped, as
+    // PostgreSQL's configuration lexer reads them (and parse_conf_value).
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else {
+      if (c == '\'' || c == '\\') out += c == '\'' ? '\'' : '\\';
+      out += c;
+    }
   }
   return out + "'";
 }

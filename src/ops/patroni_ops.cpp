@@ -7,6 +7,7 @@
 #include "core/coro.hpp"
 #include "core/files.hpp"
 #include "core/system.hpp"
+#include "core/test_hooks.hpp"
 #include "core/text.hpp"
 #include "ops/configure.hpp"
 #include "ops/patroni_view.hpp"
@@ -178,6 +179,9 @@ bool took_initialize(const Files& files) {
 }
 
 void remove_member_files(const Settings& settings, const Layout& l, const Files& files) {
+  // A bootstrap that failed makes Patroni rename the data directory and the WAL directory it points to
+  // (`<dir>.failed`, Postgresql.move_data_directory): they are this member's too.
+  for (const fs::path& dir : {l.datadir, l.waldir}) core::remove_tree(fs::path(dir.string() + ".failed"));
   postgres::remove_files(settings, l);
   std::error_code ec;
   fs::remove(files.config, ec);
@@ -678,6 +682,7 @@ awaitable<void> drop(const core::Op& op, const Layout& l, const DropOptions& opt
     dcs_reachable = false;
     op.warning(std::string("cannot reach the DCS: ") + err.what(), "pglift.patroni");
   }
+  co_await core::test_hook(op, "drop.dcs_checked");
   if (options.remove_cluster) {
     if (!dcs_reachable) throw Error(ErrorCode::dcs, "cannot remove cluster '" + e.member.cluster + "': the DCS is unreachable");
     if (!others_alive.empty())
@@ -751,6 +756,7 @@ awaitable<TopologyResult> switchover(const core::Op& op, const Layout& l, const 
   co_await wait_candidate(op, l, e, candidate);
   core::Object body{{"leader", leader}, {"candidate", candidate}};
   if (options.scheduled_at) body.emplace_back("scheduled_at", *options.scheduled_at);
+  co_await core::test_hook(op, "switchover.requesting");
   op.info("switching over cluster '" + e.member.cluster + "' from " + leader + " to " + candidate, "pglift.patroni");
   auto r = co_await e.rest.call("POST", "/switchover", body, 2min);
   const std::string text = core::trim(r.body);

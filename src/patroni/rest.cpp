@@ -30,7 +30,8 @@ Rest::Rest(const PatroniSettings& settings, const Member& member)
                                      member.restapi_listen.empty() ? std::nullopt
                                                                    : std::optional(net::Endpoint::parse(member.restapi_listen)))),
       options_(options_for(settings)),
-      own_member_(true) {
+      own_member_(true),
+      member_("member '" + member.node + "' of cluster '" + member.cluster + "'") {
   if (member.restapi_auth) options_.auth = net::BasicAuth{member.restapi_auth->username, member.restapi_auth->password};
   else if (settings.restapi.username) options_.auth = net::BasicAuth{*settings.restapi.username, *settings.restapi.password};
 }
@@ -109,7 +110,16 @@ awaitable<net::Response> Rest::call(const std::string& method, const std::string
   // A local, not a conditional in the co_await expression: g++ 12 destroys such temporaries twice.
   std::string text;
   if (!body.is_null()) text = core::to_json(body);
-  co_return co_await net::request(method, endpoint_, path, std::move(text), o);
+  // An API that accepts and never answers (a hung Patroni) ends in a Timeout that names the member.
+  try {
+    co_return co_await net::request(method, endpoint_, path, std::move(text), o);
+  } catch (const Timeout& e) {
+    if (member_.empty()) throw;
+    throw Timeout("the REST API of Patroni " + member_ + " did not answer in time: " + e.what());
+  } catch (const Error& e) {
+    if (member_.empty() || e.code() != ErrorCode::http) throw;
+    throw Error(ErrorCode::http, "the REST API of Patroni " + member_ + " cannot be reached: " + e.what());
+  }
 }
 
 }  // namespace pglift::patroni

@@ -35,8 +35,8 @@ class Rest {
   awaitable<std::optional<core::Value>> get_json(const std::string& path, std::chrono::milliseconds timeout = 2s) const;
   /// GET /cluster members; empty when unreachable.
   awaitable<std::vector<ClusterMember>> cluster(std::chrono::milliseconds timeout = 2s) const;
-  /// A request whose failure to reach the API is an error (Error http, naming the URL). On an api_url
-  /// client, any method but GET or HEAD throws StateError before anything is sent.
+  /// A request whose failure to reach the API is an error (Error http or Timeout, naming the member and
+  /// the URL). On an api_url client, any method but GET or HEAD throws StateError before anything is sent.
   awaitable<net::Response> call(const std::string& method, const std::string& path, const core::Value& body,
                                 std::chrono::milliseconds timeout) const;
 
@@ -49,6 +49,7 @@ class Rest {
   net::Endpoint endpoint_;
   net::RequestOptions options_;
   bool own_member_ = false;  ///< an address from our own configuration, not from the DCS
+  std::string member_;       ///< "member 'pg1' of cluster 'main'", for call()'s errors (own member only)
 };
 
 /// Parses one GET /cluster member (the reference payloads: role leader/replica, lag int or "unknown").

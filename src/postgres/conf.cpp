@@ -86,7 +86,7 @@ ConfValue parse_conf_value(std::string_view raw) {
         ++i;
       } else if (c == '\\' && i + 2 < raw.size()) {
         char n = raw[++i];
-        out += n == 'n' ? '\n' : n == 't' ? '\t' : n;
+        out += n == 'n' ? '\n' : n == 't' ? '\t' : n == 'r' ? '\r' : n;
       } else {
         out += c;
       }

@@ -1,5 +1,6 @@
 #include "postgres/parameter_check.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
@@ -156,6 +157,10 @@ void add_pg_settings_row(ParameterCatalog& catalog, const std::vector<std::optio
 }
 
 void check_parameter(const ParameterCatalog& catalog, const std::string& name, const ConfValue& value) {
+  // postgresql.conf has one parameter a line: a newline in a value would add lines (`fsync = off`).
+  if (const auto* s = std::get_if<std::string>(&value);
+      s && std::any_of(s->begin(), s->end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
+    throw InvalidSpec(name, *s, "must not contain control characters (newlines, tabs...)");
   auto it = catalog.find(lower(name));
   if (it == catalog.end()) {
     auto dot = name.find('.');

@@ -19,10 +19,14 @@
 //   operation on the instance reports. Then we exit with Patroni's status.
 // - A postmaster still running after a requested stop is stopped too (fast, then immediate, then
 //   SIGKILL): never a postmaster without its Patroni. No fence record then.
+// - Then any other process Patroni ran that outlived it (re-parented to us: a pg_basebackup cloning into
+//   the data directory when Patroni was killed) is stopped too (SIGTERM, then SIGKILL), as systemd stops
+//   a unit's cgroup.
 // - Signals arrive through a signalfd (no handler, nothing async-signal-unsafe); every wait is a poll
 //   with a deadline on a pidfd, never a blind sleep.
 // C and libc only: it is tiny, starts fast, and must work when everything else is broken.
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -47,6 +51,9 @@
 #define FAST_STOP_DEADLINE_MS 20000
 /// How long the kernel may take to end a process group after SIGKILL.
 #define KILL_DEADLINE_MS 5000
+
+/// How long a process that outlived Patroni (a pg_basebackup, say) may take to end after SIGTERM.
+#define LEFTOVER_DEADLINE_MS 3000
 
 static const char* data_dir;
 static const char* log_dir;
@@ -284,6 +291,71 @@ static void stop_leftover_postmaster(pid_t patroni, int status) {
   close(pm.pidfd);
 }
 
+/// Our children still running (not zombies): processes that Patroni ran and that outlived it, re-parented
+/// to us (the subreaper). Up to `max` of them in `out`; their number.
+static size_t running_children(pid_t self, pid_t* out, size_t max) {
+  size_t n = 0;
+  DIR* proc = opendir("/proc");
+  if (!proc) return 0;
+  struct dirent* e;
+  while ((e = readdir(proc)) != NULL && n < max) {
+    char* end;
+    long pid = strtol(e->d_name, &end, 10);
+    if (*end != '\0' || pid <= 1) continue;
+    char path[64], stat[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    if (!read_file(path, stat, sizeof stat)) continue;
+    // "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses, the last ')' ends it.
+    const char* after = strrchr(stat, ')');
+    char state;
+    long ppid;
+    if (!after || sscanf(after + 1, " %c %ld", &state, &ppid) != 2) continue;
+    if (ppid == (long)self && state != 'Z' && state != 'X') out[n++] = (pid_t)pid;
+  }
+  closedir(proc);
+  return n;
+}
+
+/// What systemd's cgroup would end with the unit: a pg_basebackup, pg_rewind or initdb that Patroni ran
+/// and that outlived it (Patroni killed during a replica clone), still writing into the data directory.
+/// They are our children until reaped (their PIDs cannot be reused): SIGTERM, then SIGKILL after
+/// LEFTOVER_DEADLINE_MS, reaping as they go.
+static void stop_leftover_children(void) {
+  const pid_t self = getpid();
+  pid_t kids[64];
+  int ignored;
+  reap_children(-1, &ignored);
+  size_t n = running_children(self, kids, 64);
+  if (n == 0) return;
+  for (size_t k = 0; k < n; ++k) {
+    char path[64], comm[64] = "?";
+    snprintf(path, sizeof path, "/proc/%ld/comm", (long)kids[k]);
+    if (read_file(path, comm, sizeof comm)) comm[strcspn(comm, "\n")] = '\0';
+    log_line("%s (PID %ld) outlived Patroni: stopping it (SIGTERM)", comm, (long)kids[k]);
+    kill(kids[k], SIGTERM);
+  }
+  const long long deadline = now_ms() + LEFTOVER_DEADLINE_MS;
+  bool killed = false;
+  for (;;) {
+    reap_children(-1, &ignored);
+    n = running_children(self, kids, 64);
+    if (n == 0) return;
+    if (now_ms() >= deadline) {
+      if (killed) {
+        log_line("%zu process(es) still running after SIGKILL", n);
+        return;
+      }
+      for (size_t k = 0; k < n; ++k) {
+        log_line("PID %ld still running: SIGKILL", (long)kids[k]);
+        kill(kids[k], SIGKILL);
+      }
+      killed = true;
+    }
+    struct timespec step = {.tv_sec = 0, .tv_nsec = 20 * 1000 * 1000};  // polled: exits come as SIGCHLD, blocked here
+    nanosleep(&step, NULL);
+  }
+}
+
 static int usage(void) {
   fprintf(stderr, "usage: pglift-supervisor --data-dir DIR --log-dir DIR -- PROGRAM [ARGS...]\n");
   return 2;
@@ -371,6 +443,7 @@ int main(int argc, char** argv) {
   }
   if (stop_requested) stop_leftover_postmaster(patroni, status);
   else fence(patroni, status);
+  stop_leftover_children();
   int ignored;
   reap_children(-1, &ignored);
   if (WIFEXITED(status)) return WEXITSTATUS(status);

@@ -96,6 +96,13 @@ TEST_CASE("parameter check: unknown names, wrong types, units and ranges name th
   CHECK(field_of(c, "wal_level", true) == "wal_level=on");
 }
 
+TEST_CASE("parameter check: a control character in a value is refused (postgresql.conf has one parameter a line)") {
+  auto c = running();
+  CHECK(field_of(c, "application_name", std::string("a\nfsync = off")) == "application_name=a\nfsync = off");
+  CHECK(field_of(c, "my.custom", std::string("x\ty")).starts_with("my.custom="));
+  CHECK(field_of(c, "application_name", std::string("plain")) == "ok");
+}
+
 TEST_CASE("parameter check: the message says what is expected") {
   auto c = running();
   auto message = [&](const std::string& name, const ConfValue& v) {

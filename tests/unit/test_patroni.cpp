@@ -163,6 +163,14 @@ TEST_CASE("patroni spec: validation and JSON") {
   CHECK(bad(R"({"name": "pg1", "patroni": {"cluster": "c", "restapi": {"connect_address": "::1:8008"}}})") ==
         "patroni.restapi.connect_address");
   CHECK(bad(R"({"name": "pg1", "patroni": {"cluster": "c", "restapi": {"connect_address": "[::1]:8008"}}})") == "ok");
+  // connect_host: a host name or an IP address, nothing that would add a line to the YAML or a conninfo key.
+  auto with_host = [](const std::string& host) {
+    return std::string(R"({"name": "pg1", "patroni": {"cluster": "c", "postgresql": {"connect_host": ")") + host + R"("}}})";
+  };
+  for (const char* host : {"127.0.1.1", "db-1.example.com", "::1", "fe80::1%eth0"})
+    CHECK_MESSAGE(bad(with_host(host).c_str()) == "ok", host);
+  for (const char* host : {"", "127.0.0.1\\nfoo: bar", "a b", "h'ost", "host=evil", "a#b"})
+    CHECK_MESSAGE(bad(with_host(host).c_str()) == "patroni.postgresql.connect_host", host);
 }
 
 TEST_CASE("patroni config: the generated YAML, unmanaged keys kept, parameters the single source of truth") {

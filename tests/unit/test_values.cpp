@@ -19,6 +19,9 @@ TEST_CASE("templates: render and list variables, escapes, unknown variables") {
 
 TEST_CASE("quoting for postgresql.conf (SQL is quoted by libpq: see the func suite)") {
   CHECK(core::quote_conf("a'b\\c") == "'a''b\\\\c'");
+  // One parameter a line: a newline in a value is escaped (PostgreSQL's lexer reads \n), never a new line.
+  CHECK(core::quote_conf("a\nfsync = off") == "'a\\nfsync = off'");
+  CHECK(core::quote_conf("a\rb") == "'a\\rb'");
 }
 
 TEST_CASE("instance spec validation names the field and the value") {
@@ -205,6 +208,9 @@ TEST_CASE("instance names: letters, digits and underscores only, the field named
   for (const char* name : {"main", "pg1", "Main_2", "_x", "15"}) CHECK_MESSAGE(refused_field({.name = name}) == "ok", name);
   for (const char* name : {"x'\\!id;#", "a.b", "a b", "a\tb", "bad-name", "bad/name", "..", "a%n", "a:b", "é", "a\nb", "x'"})
     CHECK_MESSAGE(refused_field({.name = name}) == "name", name);
+  CHECK(refused_field({.name = std::string(63, 'a')}) == "ok");
+  CHECK(refused_field({.name = std::string(64, 'a')}) == "name");
+  CHECK(refused_field({.name = std::string(1024, 'a')}) == "name");
   CHECK_THROWS_WITH(InstanceSpec{.name = "x'\\!id;#"}.validate(),
                     doctest::Contains("for field 'name': instance name must contain only letters, digits and underscores"));
   // Control characters are shown escaped: an error message cannot drive the terminal it is printed on.
@@ -234,6 +240,11 @@ TEST_CASE("Patroni cluster and node names: letters, digits, '_', '.', '-', not s
     CHECK_MESSAGE(refused_field(patroni_member(name)) == "patroni.cluster", name);
     CHECK_MESSAGE(refused_field(patroni_member("c", std::string(name))) == "patroni.node", name);
   }
+  // At most 63 characters: a node's replication slot is named after it (slot names stop there).
+  CHECK(refused_field(patroni_member(std::string(63, 'a'))) == "ok");
+  CHECK(refused_field(patroni_member("c", std::string(63, 'a'))) == "ok");
+  CHECK(refused_field(patroni_member(std::string(64, 'a'))) == "patroni.cluster");
+  CHECK(refused_field(patroni_member("c", std::string(1024, 'a'))) == "patroni.node");
 }
 
 // --- secrets: never echoed in errors, never in JSON output ---------------------------------------------
