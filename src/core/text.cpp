@@ -77,7 +77,17 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep) {
 std::string quote_conf(std::string_view s) {
   std::string out = "'";
   for (char c : s) {
-    if (c == '\'' || c == '\\') out += c == '\'' ? '\'' : '\\';
+    // PostgreSQL's lexer (guc-file.l) reads these escapes in a quoted value; a raw newline ends the entry.
+    switch (c) {
+      case '\n': out += "\\n"; continue;
+      case '\r': out += "\\r"; continue;
+      case '\t': out += "\\t"; continue;
+      case '\b': out += "\\b"; continue;
+      case '\f': out += "\\f"; continue;
+      case '\'': out += '\''; break;
+      case '\\': out += '\\'; break;
+      default: break;
+    }
     out += c;
   }
   return out + "'";
