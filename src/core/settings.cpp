@@ -72,7 +72,8 @@ class Section {
     std::optional<std::string> text;
     optional_string(key, text);
     if (!text) return;
-    if (must_exist && !fs::exists(*text))
+    std::error_code ec;  // a name too long, a loop of links...: not found either, never a filesystem_error
+    if (must_exist && !fs::exists(*text, ec))
       throw SettingsError("invalid setting '" + key_path(key) + "' = " + *text + ": file not found");
     out = fs::path(*text);
   }
