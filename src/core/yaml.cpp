@@ -85,6 +85,9 @@ void emit(YAML::Emitter& out, const Value& value) {
         } else {
           out << YAML::BeginMap;
           for (const auto& [k, v] : x) {
+            // YAML allows an implicit key of 1024 characters at most (escapes included): a longer one
+            // is written as an explicit key ("? key").
+            if (k.size() > 128) out << YAML::LongKey;
             out << YAML::Key << k << YAML::Value;
             emit(out, v);
           }

@@ -221,13 +221,15 @@ TEST_CASE("YAML: an alias inside its own anchor, deep nesting and alias bombs ar
   CHECK(core::parse_yaml("a: &a {k: v}\nb: *a\nc: *a\n").find("c")->find("k")->as_string() == "v");
 }
 
-TEST_CASE("YAML: numbers keep their type through to_yaml; no NaN nor infinity (found by fuzzing)") {
+TEST_CASE("YAML: numbers keep their type through to_yaml, long keys too; no NaN nor infinity (found by fuzzing)") {
   const core::Value doc = core::parse_yaml("a: 127.0\nb: 1e+20\nc: -0.5\nd: 12\ne: nan\nf: .inf\ng: inf\n");
   CHECK(doc.find("a")->is_double());
   CHECK(doc.find("e")->as_string() == "nan");
   CHECK(doc.find("f")->as_string() == ".inf");
   CHECK(doc.find("g")->as_string() == "inf");
   CHECK(core::parse_yaml(core::to_yaml(doc)) == doc);
+  const core::Value long_key = core::Object{{std::string(2000, 'k'), 1}, {"short", core::Object{{std::string(200, '\x01'), 2}}}};
+  CHECK(core::parse_yaml(core::to_yaml(long_key)) == long_key);
 }
 
 TEST_CASE("instance names: letters, digits and underscores only, the field named") {
