@@ -38,7 +38,7 @@ capi_again() {  # BUILD LABEL: runs 2..$capi_runs of the capi suite
 
 echo "== running tests as $PGLIFT_USER (capi: run 1 of $capi_runs)"
 as_user env LIBPGLIFT_TEST_SWEEP_RUN="1/$capi_runs" meson test -C "$build" --print-errorlogs --num-processes 2 \
-  --no-suite hosts "$@" || status=$?
+  --no-suite hosts --no-suite fuzz "$@" || status=$?
 logs+=("$build/meson-logs/testlog.json")
 capi_again "$build" normal
 
@@ -59,16 +59,17 @@ fi
 
 # The library again under ASan+UBSan: the C ABI tests (their Patroni ones drive the library's Patroni,
 # Cluster, PatroniConfig and watch code: the C++ Patroni suite, minutes of Patroni loops, is not run a
-# second time), the unit and functional ones, and the Python binding with the runtime preloaded into
+# second time), the unit and functional ones, the Python binding with the runtime preloaded into
 # python3 (Go and Rust build test binaries the preloaded runtime does not fit: Go runs under -race
-# above). PGLIFT_TEST_SANITIZERS=0 skips it.
+# above), and the fuzz targets (tests/fuzz: each replays its seed corpus, then mutates for 20 s; they
+# run only here, where the sanitizers see what an input breaks). PGLIFT_TEST_SANITIZERS=0 skips it.
 if [ "${PGLIFT_TEST_SANITIZERS:-1}" != 0 ]; then
   echo "== building with ASan+UBSan in $build-asan"
   build_as_user "$src" "$build-asan" -Db_sanitize=address,undefined -Dexamples=false
-  echo "== running the unit, func, capi and bindings suites under ASan+UBSan"
+  echo "== running the unit, func, capi, bindings and fuzz suites under ASan+UBSan"
   as_user env UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 LIBPGLIFT_TEST_SWEEP_RUN="1/$capi_runs" \
     meson test -C "$build-asan" --print-errorlogs --num-processes 2 \
-    --suite unit --suite func --suite capi --suite bindings || status=$?
+    --suite unit --suite func --suite capi --suite bindings --suite fuzz || status=$?
   logs+=("$build-asan/meson-logs/testlog.json")
   capi_again "$build-asan" ASan+UBSan
 fi

@@ -72,7 +72,8 @@ class Section {
     std::optional<std::string> text;
     optional_string(key, text);
     if (!text) return;
-    if (must_exist && !fs::exists(*text))
+    std::error_code ec;  // a name too long, a loop of links...: not found either, never a filesystem_error
+    if (must_exist && !fs::exists(*text, ec))
       throw SettingsError("invalid setting '" + key_path(key) + "' = " + *text + ": file not found");
     out = fs::path(*text);
   }
@@ -175,6 +176,21 @@ fs::path resolve_under(const std::string& value, const fs::path& base) {
   return p.is_absolute() ? p : base / p;
 }
 
+/// resolve_under for a template: the braces of what comes from the base (or the home directory) are
+/// doubled, so that a prefix such as /srv/{x} stays text and only the template's own variables remain.
+std::string resolve_template_under(const std::string& value, const fs::path& base) {
+  auto escaped = [](const fs::path& p) {
+    std::string out;
+    for (char c : p.string()) {
+      if (c == '{' || c == '}') out += c;
+      out += c;
+    }
+    return fs::path(out);
+  };
+  if (value.starts_with("~/")) return (escaped(core::current_user().home) / value.substr(2)).string();
+  return fs::path(value).is_absolute() ? value : (escaped(base) / value).string();
+}
+
 void check_template(const std::string& key, const std::string& value, const std::set<std::string>& expected) {
   std::set<std::string> used;
   try {
@@ -237,10 +253,10 @@ PatroniSettings read_patroni(Section&& ps, const Settings& s) {
   check_template("patroni.configpath", configpath, {"name"});
   check_template("patroni.pid_file", pid_file, {"name"});
   check_template("patroni.passfile", passfile, {"name"});
-  p.configpath = resolve_under(configpath, s.prefix / "etc").string();
+  p.configpath = resolve_template_under(configpath, s.prefix / "etc");
   p.logpath = resolve_under(logpath, s.prefix / "log");
-  p.pid_file = resolve_under(pid_file, s.run_prefix).string();
-  p.passfile = resolve_under(passfile, s.prefix / "etc").string();
+  p.pid_file = resolve_template_under(pid_file, s.run_prefix);
+  p.passfile = resolve_template_under(passfile, s.prefix / "etc");
   {
     Section etcd = ps.section("etcd");
     etcd.string_list("hosts", p.etcd.hosts);
@@ -387,8 +403,8 @@ Settings build(const Value& doc, std::vector<fs::path> config_dirs) {
   pgs.string("socket_directory", socket_directory);
   check_template("postgresql.datadir", datadir, {"name", "version"});
   check_template("postgresql.waldir", waldir, {"name", "version"});
-  pg.datadir = resolve_under(datadir, s.prefix / "srv").string();
-  pg.waldir = resolve_under(waldir, s.prefix / "srv").string();
+  pg.datadir = resolve_template_under(datadir, s.prefix / "srv");
+  pg.waldir = resolve_template_under(waldir, s.prefix / "srv");
   pg.logpath = resolve_under(logpath, s.prefix / "log");
   pg.socket_directory = resolve_under(socket_directory, s.run_prefix);
 

@@ -77,16 +77,44 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep) {
 std::string quote_conf(std::string_view s) {
   std::string out = "'";
   for (char c : s) {
-    // A raw newline would end the quoted string and the line (and start another parameter): escaped, as
-    // PostgreSQL's configuration lexer reads them (and parse_conf_value).
-    if (c == '\n') out += "\\n";
-    else if (c == '\r') out += "\\r";
-    else {
-      if (c == '\'' || c == '\\') out += c == '\'' ? '\'' : '\\';
-      out += c;
+    // PostgreSQL's lexer (guc-file.l) reads these escapes in a quoted value; a raw newline ends the entry.
+    switch (c) {
+      case '\n': out += "\\n"; continue;
+      case '\r': out += "\\r"; continue;
+      case '\t': out += "\\t"; continue;
+      case '\b': out += "\\b"; continue;
+      case '\f': out += "\\f"; continue;
+      case '\'': out += '\''; break;
+      case '\\': out += '\\'; break;
+      default: break;
     }
+    out += c;
   }
   return out + "'";
+}
+
+std::size_t utf8_length(std::string_view text, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return i + k < text.size() ? static_cast<unsigned char>(text[i + k]) : 0u; };
+  const unsigned c = byte(0);
+  const auto cont = [&](std::size_t k, unsigned lo = 0x80, unsigned hi = 0xBF) { return byte(k) >= lo && byte(k) <= hi; };
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+  if (c == 0xE0) return cont(1, 0xA0) && cont(2) ? 3 : 0;
+  if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) return cont(1) && cont(2) ? 3 : 0;
+  if (c == 0xED) return cont(1, 0x80, 0x9F) && cont(2) ? 3 : 0;
+  if (c == 0xF0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
+  if (c >= 0xF1 && c <= 0xF3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
+  if (c == 0xF4) return cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : 0;
+  return 0;
+}
+
+bool valid_utf8(std::string_view text) {
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t n = utf8_length(text, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
 }
 
 }  // namespace pglift::core

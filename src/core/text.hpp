@@ -19,7 +19,12 @@ std::string trim(std::string_view s);
 /// An ASCII letter or digit, whatever the locale (names are checked against this, never isalnum).
 inline bool is_ascii_alnum(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
-/// Single-quoted for postgresql.conf, SQL literals and shells alike (' doubled... for conf and SQL).
+/// Single-quoted for postgresql.conf: ' and \ doubled; newline, CR, tab, backspace and form feed as \n, \r,
+/// \t, \b and \f (a raw newline would end the entry); what postgres::parse_conf_value reads back.
 std::string quote_conf(std::string_view s);
+/// The length of the valid UTF-8 sequence at text[i] (1 for ASCII), 0 when invalid: overlong forms,
+/// surrogates and code points over U+10FFFF are invalid (RFC 3629).
+std::size_t utf8_length(std::string_view text, std::size_t i);
+bool valid_utf8(std::string_view text);
 
 }  // namespace pglift::core

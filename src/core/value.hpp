@@ -74,7 +74,11 @@ inline constexpr std::size_t max_json_bytes = 4 << 20;
 /// Refused: more than max_json_bytes, nesting deeper than max_json_depth, a NUL byte, invalid UTF-8.
 Value parse_json(std::string_view text);
 std::string to_json(const Value& value, bool pretty = false);
-Value parse_yaml(std::string_view text);                  // throws ParseError
+/// What parse_yaml gives at most: aliases are expanded, and a few lines of them may stand for billions.
+inline constexpr std::size_t max_yaml_values = 1 << 20;
+/// Throws ParseError. Refused as by parse_json: nesting deeper than max_json_depth (an alias inside its
+/// own anchor too), a NUL character, invalid UTF-8; and more than max_yaml_values values.
+Value parse_yaml(std::string_view text);
 /// Block-style YAML; every string double-quoted so that PyYAML never reads 'on' or '5432' as non-strings.
 std::string to_yaml(const Value& value);
 

@@ -257,6 +257,8 @@ void write_parameters(const fs::path& path, const ConfParameters& parameters) {
     if (k != "listen_addresses" && k != "port") params.emplace_back(k, conf_value(v));
   Value* pg = const_cast<Value*>(doc.find("postgresql"));
   if (!pg) pg = &doc.set("postgresql", core::Object{});
+  if (!pg->is_object() && !pg->is_null())
+    throw SystemError("invalid Patroni configuration " + path.string() + ": 'postgresql' is not a mapping");
   pg->set("parameters", params);
   core::write_file_atomic(path, core::to_yaml(doc), 0600);
 }

@@ -86,18 +86,22 @@ awaitable<std::optional<core::Value>> Rest::get_json(const std::string& path, st
 
 ClusterMember parse_member(const core::Value& v) { return core::cluster_member(v); }
 
-awaitable<std::vector<ClusterMember>> Rest::cluster(std::chrono::milliseconds timeout) const {
+std::vector<ClusterMember> parse_cluster(std::string_view body) {
   std::vector<ClusterMember> members;
-  auto r = co_await get("/cluster", timeout);
-  if (!r || r->status != 200) co_return members;
   try {
-    auto doc = core::parse_json(r->body);
+    auto doc = core::parse_json(body);
     if (const auto* list = doc.find("members"); list && list->is_array())
       for (const auto& m : list->as_array())
         if (m.is_object()) members.push_back(parse_member(m));
   } catch (const core::ParseError&) {
   }
-  co_return members;
+  return members;
+}
+
+awaitable<std::vector<ClusterMember>> Rest::cluster(std::chrono::milliseconds timeout) const {
+  auto r = co_await get("/cluster", timeout);
+  if (!r || r->status != 200) co_return std::vector<ClusterMember>{};
+  co_return parse_cluster(r->body);
 }
 
 awaitable<net::Response> Rest::call(const std::string& method, const std::string& path, const core::Value& body,

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/asio.hpp"
@@ -54,6 +55,8 @@ class Rest {
 
 /// Parses one GET /cluster member (the reference payloads: role leader/replica, lag int or "unknown").
 ClusterMember parse_member(const core::Value& v);
+/// A GET /cluster body's members (those that are objects); none when it is not JSON.
+std::vector<ClusterMember> parse_cluster(std::string_view body);
 /// "master" and "primary" (Patroni >= 4) both mean the leader's PostgreSQL role.
 inline bool is_leader_role(const std::string& role) { return role == "master" || role == "primary" || role == "leader"; }
 

@@ -86,7 +86,7 @@ ConfValue parse_conf_value(std::string_view raw) {
         ++i;
       } else if (c == '\\' && i + 2 < raw.size()) {
         char n = raw[++i];
-        out += n == 'n' ? '\n' : n == 't' ? '\t' : n == 'r' ? '\r' : n;
+        out += n == 'n' ? '\n' : n == 't' ? '\t' : n == 'r' ? '\r' : n == 'b' ? '\b' : n == 'f' ? '\f' : n;
       } else {
         out += c;
       }
@@ -125,7 +125,8 @@ std::string render_conf_value(const ConfValue& value) {
         else if constexpr (std::is_same_v<T, std::int64_t>) return std::to_string(v);
         else if constexpr (std::is_same_v<T, double>) {
           char buf[64];
-          auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
+          // -0 would read back as the integer 0: the same value for PostgreSQL, written as such.
+          auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v == 0 ? 0.0 : v);
           return std::string(buf, p);
         } else return core::quote_conf(v);
       },

@@ -153,12 +153,14 @@ HbaEdit remove_hba(const std::vector<std::string>& lines, const std::vector<HbaR
   std::vector<bool> found(wanted.size(), false);
   for (const auto& l : lines) {
     const auto tokens = hba_tokens(l);
-    auto it = tokens.empty() ? wanted.end() : std::find(wanted.begin(), wanted.end(), tokens);
-    if (it == wanted.end()) {
+    bool matched = false;
+    // Every record equal to the line is found (the same record may be given twice).
+    for (std::size_t i = 0; i < wanted.size() && !tokens.empty(); ++i)
+      if (wanted[i] == tokens) found[i] = matched = true;
+    if (!matched) {
       e.lines.push_back(l);
       continue;
     }
-    found[static_cast<std::size_t>(it - wanted.begin())] = true;
     e.removed.push_back(l);
   }
   for (std::size_t i = 0; i < records.size(); ++i)

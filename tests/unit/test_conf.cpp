@@ -50,6 +50,14 @@ TEST_CASE("postgresql.conf rendering round-trips through parsing") {
   CHECK(postgres::parse_conf(text) == params);
 }
 
+TEST_CASE("postgresql.conf rendering: a value with a newline stays on its line (found by fuzzing)") {
+  const ConfParameters params{{"application_name", std::string("a\nb\r\tc\b\f'\\")}};
+  const std::string text = postgres::render_managed_conf(layout(), params);
+  CHECK(text.find("application_name = 'a\\nb\\r\\tc\\b\\f''\\\\'\n") != std::string::npos);
+  CHECK(postgres::parse_conf(text) == params);
+  CHECK(postgres::render_conf_value(-0.0) == "0");
+}
+
 TEST_CASE("computed configuration: template, locale, port, manifest, memory percentages, placeholders") {
   auto conf = postgres::compute_config(settings(), layout(),
                                        {"fr_FR.UTF-8", 5499, {{"work_mem", std::string("8MB")}, {"lc_time", std::string("C")}}});

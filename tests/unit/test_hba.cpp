@@ -116,6 +116,13 @@ TEST_CASE("pg_hba edits: add keeps other lines and skips what is there; remove n
   CHECK_THROWS_AS(postgres::remove_hba(lines, {host("10.0.0.0/8"), host("127.0.0.1/32")}), NotFound);
 }
 
+TEST_CASE("pg_hba edits: a record given twice is removed once, and found (found by fuzzing)") {
+  const std::vector<std::string> lines{"local all all peer", "host all all 127.0.0.1/32 scram-sha-256"};
+  auto r = postgres::remove_hba(lines, {host("127.0.0.1/32"), host("127.0.0.1/32")});
+  CHECK(r.removed == std::vector<std::string>{"host all all 127.0.0.1/32 scram-sha-256"});
+  CHECK(r.lines == std::vector<std::string>{"local all all peer"});
+}
+
 TEST_CASE("unified diff") {
   CHECK(core::unified_diff("a\nb\n", "a\nb\n", "x", "y").empty());
   CHECK(core::unified_diff("a\nb\nc\n", "a\nc\nd\n", "x", "y") == "--- x\n+++ y\n@@ -1,3 +1,3 @@\n a\n-b\n c\n+d\n");

@@ -7,6 +7,7 @@
 #include "core/files.hpp"
 #include "pglift/errors.hpp"
 #include "pglift/settings.hpp"
+#include "postgres/layout.hpp"
 
 using namespace pglift;
 namespace fs = std::filesystem;
@@ -40,6 +41,13 @@ struct TempDir {
 
 const std::string base = R"({"prefix": "/srv/p", "run_prefix": "/run/p"})";
 }  // namespace
+
+TEST_CASE("settings: braces in the prefix are text, not template variables (found by fuzzing)") {
+  auto s = Settings::from_documents({R"({"prefix": "/srv/{x}", "run_prefix": "/run/p}"})"});
+  CHECK(s.postgresql.datadir == "/srv/{{x}}/srv/pgsql/{version}/{name}/data");
+  CHECK(postgres::Layout::of(s, "main", s.default_version()).datadir == "/srv/{x}/srv/pgsql/" + s.default_version() + "/main/data");
+  CHECK(Settings::from_documents({s.to_json()}).to_json() == s.to_json());
+}
 
 TEST_CASE("settings: defaults resolve relative paths under prefix and run_prefix") {
   auto s = Settings::from_documents({base});

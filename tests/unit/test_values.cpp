@@ -204,6 +204,37 @@ InstanceSpec patroni_member(const std::string& cluster, const std::optional<std:
 }
 }  // namespace
 
+TEST_CASE("YAML: invalid UTF-8 or a NUL in a string or a key is refused, as in JSON (found by fuzzing)") {
+  using namespace std::string_literals;
+  for (const std::string& text : {"bindir: /usr/\xff/bin\n"s, "\xc3\x28: 1\n"s, "a: \"x\\0y\"\n"s, "a: [\"\\0\"]\n"s})
+    CHECK_THROWS_WITH_AS(core::parse_yaml(text), "invalid YAML: a string with invalid UTF-8 or a NUL character (not shown)",
+                         core::ParseError);
+  CHECK(core::parse_yaml("a: \"\\u00e9t\xc3\xa9\"\n").find("a")->as_string() == "\xc3\xa9t\xc3\xa9");
+}
+
+TEST_CASE("YAML: an alias inside its own anchor, deep nesting and alias bombs are refused (found by fuzzing)") {
+  CHECK_THROWS_WITH_AS(core::parse_yaml("base: &base\n  name: x\n  again: *base\n"),
+                       doctest::Contains("an alias inside its own anchor"), core::ParseError);
+  CHECK_THROWS_AS(core::parse_yaml(std::string(65, '[') + std::string(65, ']')), core::ParseError);
+  CHECK(core::parse_yaml(std::string(64, '[') + std::string(64, ']')).is_array());
+  std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  for (char c = 'b'; c <= 'g'; ++c)  // 10^7 values
+    bomb += std::string(1, c) + ": &" + c + " [" + core::join(std::vector<std::string>(10, std::string("*") + char(c - 1)), ", ") + "]\n";
+  CHECK_THROWS_WITH_AS(core::parse_yaml(bomb), doctest::Contains("values (aliases expanded)"), core::ParseError);
+  CHECK(core::parse_yaml("a: &a {k: v}\nb: *a\nc: *a\n").find("c")->find("k")->as_string() == "v");
+}
+
+TEST_CASE("YAML: numbers keep their type through to_yaml, long keys too; no NaN nor infinity (found by fuzzing)") {
+  const core::Value doc = core::parse_yaml("a: 127.0\nb: 1e+20\nc: -0.5\nd: 12\ne: nan\nf: .inf\ng: inf\n");
+  CHECK(doc.find("a")->is_double());
+  CHECK(doc.find("e")->as_string() == "nan");
+  CHECK(doc.find("f")->as_string() == ".inf");
+  CHECK(doc.find("g")->as_string() == "inf");
+  CHECK(core::parse_yaml(core::to_yaml(doc)) == doc);
+  const core::Value long_key = core::Object{{std::string(2000, 'k'), 1}, {"short", core::Object{{std::string(200, '\x01'), 2}}}};
+  CHECK(core::parse_yaml(core::to_yaml(long_key)) == long_key);
+}
+
 TEST_CASE("instance names: letters, digits and underscores only, the field named") {
   for (const char* name : {"main", "pg1", "Main_2", "_x", "15"}) CHECK_MESSAGE(refused_field({.name = name}) == "ok", name);
   for (const char* name : {"x'\\!id;#", "a.b", "a b", "a\tb", "bad-name", "bad/name", "..", "a%n", "a:b", "é", "a\nb", "x'"})
