@@ -535,6 +535,11 @@ TEST_CASE("get of a running instance whose server refuses connections (smart shu
   std::string ci = "host=" + vars["PGHOST"] + " port=" + vars["PGPORT"] + " user=" + vars["PGUSER"] + " dbname=postgres";
   PGconn* held = PQconnectdb(ci.c_str());  // keeps a smart shutdown waiting, the postmaster refusing newcomers
   REQUIRE(PQstatus(held) == CONNECTION_OK);
+  // The create's read-back connection, kept by the context (which would still answer: a smart shutdown
+  // lets open sessions work), closes after 2 s idle: the get below must be a newcomer.
+  CHECK(eventually(6s, [&] {
+    return sql(*env, "main", "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pglift'") == "0";
+  }));
   auto pid = instance_status(*env, InstanceRef::parse("main")).pid;
   REQUIRE(pid);
   REQUIRE(::kill(*pid, SIGTERM) == 0);  // smart shutdown
