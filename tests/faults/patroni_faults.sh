@@ -283,15 +283,20 @@ kill_during_clone() {
   expect_running pg1
 }
 
-# The leader's Patroni and postmaster are SIGKILLed: `instance get` on the replica reports it as the new
-# leader within ttl + loop_wait.
-kill_leader() {
+# A private etcd, then pg1 (the leader) and pg2 (its replica) created on it, each create's status checked.
+two_members() {
   fault_etcd
   patroni_settings
   create_member pg1 1
   expect_status 0
   create_member pg2 2
   expect_status 0
+}
+
+# The leader's Patroni and postmaster are SIGKILLed: `instance get` on the replica reports it as the new
+# leader within ttl + loop_wait.
+kill_leader() {
+  two_members
   wait_for 60 "pg2 streams" streaming pg2 pg1 || return
   local t0 elapsed
   t0=$(now_ms)
@@ -310,12 +315,7 @@ kill_leader() {
 # etcd stops once the switchover has checked the candidate, before it asks Patroni: a bounded failure that
 # says why; with etcd back, the cluster has one leader and its replica streams (nothing half-done).
 etcd_mid_switchover() {
-  fault_etcd
-  patroni_settings
-  create_member pg1 1
-  expect_status 0
-  create_member pg2 2
-  expect_status 0
+  two_members
   wait_for 60 "pg2 streams" streaming pg2 pg1 || return
   LIBPGLIFT_TEST_HOOKS=switchover.requesting=sleep:2000 in_background -L DEBUG patroni -i pg1 switchover --candidate pg2
   wait_for 60 "the switchover reaches its request" grep -q 'test hook switchover.requesting' "$SCRATCH/bg.stderr" || return
@@ -342,12 +342,7 @@ etcd_mid_switchover() {
 # bounds and warns that it could not remove the member's key; no process and no file of pg2 is left; with
 # etcd back, pg2's key goes with its lease (ttl), the leader is intact.
 etcd_mid_drop() {
-  fault_etcd
-  patroni_settings
-  create_member pg1 1
-  expect_status 0
-  create_member pg2 2
-  expect_status 0
+  two_members
   LIBPGLIFT_TEST_HOOKS=drop.dcs_checked=sleep:2000 in_background -L DEBUG --non-interactive instance drop pg2
   wait_for 60 "the drop has asked the DCS" grep -q 'test hook drop.dcs_checked' "$SCRATCH/bg.stderr" || return
   stop_etcd
