@@ -3,7 +3,9 @@
 // is `fail` (the operation fails there) or `sleep:MS` (it pauses there, e.g. to open a race window).
 // The variable is read at each hook, so that one test process can set it for one case.
 #pragma once
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <optional>
 #include <string>
@@ -31,6 +33,19 @@ inline awaitable<void> test_hook(const Op& op, std::string point) {
   op.debug("test hook " + point + ": " + *action, "pglift.test");
   if (*action == "fail") throw Error(ErrorCode::internal, "test hook " + point + ": fail");
   if (action->starts_with("sleep:")) co_await sleep_for(std::chrono::milliseconds(std::atoi(action->c_str() + 6)));
+}
+
+/// Crash safety (issue 14): LIBPGLIFT_TEST_CRASH_AT=N kills this process with SIGKILL, as a power cut
+/// or an OOM kill would stop it, at the Nth crash point it reaches (after each step of a transaction,
+/// between the stages of a drop or of a configuration change). With the variable set (0: never), each
+/// point reached is logged at DEBUG, numbered, so that a test can count them first.
+inline void crash_point(const Op& op, const std::string& name) {
+  const char* at = std::getenv("LIBPGLIFT_TEST_CRASH_AT");
+  if (!at) return;
+  static std::atomic<int> reached{0};
+  const int n = ++reached;
+  op.debug("crash point " + std::to_string(n) + ": " + name, "pglift.test");
+  if (std::atoi(at) == n) std::raise(SIGKILL);
 }
 
 }  // namespace pglift::core

@@ -298,8 +298,10 @@ awaitable<void> drop(const core::Op& op, const Layout& l, const DropOptions& opt
     throw StateError("instance " + l.display() + " is not managed by Patroni: there is no cluster to remove");
   op.info("dropping instance " + l.display(), "pglift.instances");
   co_await ops::stop(op, l, StopMode::immediate);
+  core::crash_point(op, "drop: stopped");
   op.info("deleting PostgreSQL cluster", "pglift.instances");
   postgres::remove_files(op.settings, l);
+  core::crash_point(op, "drop: files removed");
 }
 
 namespace {
@@ -330,6 +332,7 @@ awaitable<ConfigurationResult> configure(const core::Op& op, const Layout& l, co
   if (auto it = params.find("port"); it != params.end() && !std::holds_alternative<std::int64_t>(it->second))
     throw InvalidSpec("port", postgres::render_conf_value(it->second), "expecting an integer");
   core::write_file_atomic(l.conf(), postgres::render_managed_conf(l, params), 0600);
+  core::crash_point(op, "configure: postgresql.conf written");
   auto pm = postgres::running_postmaster(l);
   if (!pm) co_return result;
   std::vector<std::string> names;
@@ -343,6 +346,7 @@ awaitable<ConfigurationResult> configure(const core::Op& op, const Layout& l, co
   if (!reloadable.empty())
     op.info("instance " + l.display() + " needs reload due to parameter changes: " + core::join(reloadable, ", "), "pglift.instances");
   result.pending_restart = co_await reload_confirmed(op, l, port, before.first);
+  core::crash_point(op, "configure: reloaded");
   result.reloaded = true;
   if (!result.needs_restart.empty())
     op.warning("instance " + l.display() + " needs restart due to parameter changes: " + core::join(result.needs_restart, ", "),

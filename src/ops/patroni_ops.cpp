@@ -354,7 +354,17 @@ awaitable<void> create(const core::Op& op, const InstanceSpec& spec, const Creat
   const auto& ps = patroni_settings(op);
   const Files files = Files::of(ps, l);
   patroni::Member member = patroni::resolve_member(*spec.patroni, port, spec.settings);
-  if (fs::exists(files.config)) throw AlreadyExists("Patroni configuration " + files.config.string() + " already exists");
+  if (fs::exists(files.config)) {
+    // Under the instance's lock, and its data and WAL directories absent (checked by our caller): a
+    // create interrupted after writing the configuration, before Patroni made anything (killed, a
+    // power cut). No instance to drop: this create takes its place, unless its Patroni runs.
+    if (patroni::running(files))
+      throw AlreadyExists("Patroni configuration " + files.config.string() + " already exists, and its Patroni runs");
+    op.warning("Patroni configuration " + files.config.string() +
+                   " is left from an interrupted create of this member (no data directory): replacing it",
+               "pglift.patroni");
+    remove_member_files(op.settings, l, files);
+  }
   const auto rest_listen = net::Endpoint::parse(member.restapi_listen);
   check_bind("patroni.restapi.listen", rest_listen.host, rest_listen.port);
   if (member.listen_host.find(',') == std::string::npos && member.listen_host != "*")
@@ -709,11 +719,14 @@ awaitable<void> drop(const core::Op& op, const Layout& l, const DropOptions& opt
       core::write_file_atomic(pgpass_backup, *pgpass, 0600);
     }
   }
+  core::crash_point(op, "drop: DCS checked, backup written");
   if (!co_await stop_member(op, l, e.files, e.rest))
     op.warning("instance " + l.display() + " is already stopped", "pglift.instances");
-  op.info("deleting PostgreSQL cluster", "pglift.instances");
-  remove_member_files(op.settings, l, e.files);
-  if (options.remove_cluster) {
+  core::crash_point(op, "drop: member stopped");
+  // The DCS before the files: a drop interrupted between the two is found again by the next drop (its
+  // files name the member and its cluster), which finishes it; the other way round, the cluster's keys
+  // would be left with nothing to find them by.
+  if (options.remove_cluster) {  // the DCS was reachable a moment ago (checked above): a failure now fails the drop
     auto n = co_await etcd.delete_prefix(prefix);
     op.info("removed cluster '" + e.member.cluster + "' from the DCS (" + std::to_string(n) + " keys)", "pglift.patroni");
   } else if (dcs_reachable) {
@@ -726,6 +739,9 @@ awaitable<void> drop(const core::Op& op, const Layout& l, const DropOptions& opt
       op.warning(std::string("could not remove member '") + e.member.node + "' from the DCS: " + err.what(), "pglift.patroni");
     }
   }
+  core::crash_point(op, "drop: DCS cleaned");
+  op.info("deleting PostgreSQL cluster", "pglift.instances");
+  remove_member_files(op.settings, l, e.files);
 }
 
 awaitable<TopologyResult> switchover(const core::Op& op, const Layout& l, const SwitchoverOptions& options) {
@@ -850,6 +866,7 @@ awaitable<ConfigurationResult> configure(const core::Op& op, const Layout& l, co
   }
   // The YAML is the single source of truth: never read Patroni-injected values back into it.
   patroni::write_parameters(e.files.config, params);
+  core::crash_point(op, "configure: Patroni's YAML written");
   auto pm = postgres::running_postmaster(l);
   if (!patroni::running(e.files) || !pm) co_return result;
   std::vector<std::string> names;

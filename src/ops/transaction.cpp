@@ -1,6 +1,7 @@
 #include "ops/transaction.hpp"
 
 #include "core/coro.hpp"
+#include "core/test_hooks.hpp"
 
 namespace pglift::ops {
 
@@ -17,6 +18,7 @@ awaitable<void> Transaction::step(std::string title, Action action, std::string 
     throw;
   }
   op_.progress(ProgressRecord::Phase::end, title);
+  core::crash_point(op_, "after '" + title + "'");
 }
 
 awaitable<void> Transaction::revert() {

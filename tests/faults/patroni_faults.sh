@@ -310,6 +310,32 @@ kill_leader() {
   expect_status 0
 }
 
+# SIGKILL of the leader's pglift-supervisor alone (the process that fences PostgreSQL when Patroni dies):
+# Patroni, its child, gets SIGTERM from the kernel (PR_SET_PDEATHSIG), stops PostgreSQL cleanly and
+# releases the leader key. The documented outcome: pg2 leads well within ttl (no key to wait out), pg1 is
+# left stopped (no Patroni, no postmaster: never a primary without its fence), and `instance start pg1`
+# brings it back as pg2's replica.
+kill_supervisor() {
+  two_members
+  wait_for 60 "pg2 streams" streaming pg2 pg1 || return
+  local t0 elapsed patroni postmaster
+  patroni=$(patroni_pid pg1)
+  postmaster=$(postmaster_pid pg1)
+  t0=$(now_ms)
+  kill -KILL "$(supervisor_pid pg1)"
+  COMMAND="SIGKILL of pg1's supervisor, then pglift instance get pg2"
+  wait_for $((TTL + LOOP_WAIT + 10)) "pg2 reports itself the leader" leads pg2 || return
+  elapsed=$(($(now_ms) - t0))
+  if ((elapsed < TTL * 1000)); then pass "$COMMAND: pg2 leads within ttl, the key released (${elapsed} ms)"
+  else fail "$COMMAND: pg2 leads within ttl (the key released, not expired)" "took ${elapsed} ms"; fi
+  wait_for 30 "pg1's Patroni and postmaster end" gone "$patroni" "$postmaster" || return
+  pass "pg1's Patroni (PID $patroni) and postmaster (PID $postmaster) ended"
+  pglift instance start pg1
+  expect_status 0
+  wait_for 60 "pg1 streams from pg2" streaming pg1 pg2
+}
+gone() { ! kill -0 "$1" 2>/dev/null && ! kill -0 "$2" 2>/dev/null; }
+
 # --- etcd stops mid-operation ----------------------------------------------------------------------------
 
 # etcd stops once the switchover has checked the candidate, before it asks Patroni: a bounded failure that
@@ -367,6 +393,7 @@ case $CASE in
   rest-api-hangs) rest_api_hangs ;;
   kill-during-clone) kill_during_clone ;;
   kill-leader) kill_leader ;;
+  kill-supervisor) kill_supervisor ;;
   etcd-mid-switchover) etcd_mid_switchover ;;
   etcd-mid-drop) etcd_mid_drop ;;
   *) echo "unknown case $CASE" >&2; exit 2 ;;
