@@ -20,6 +20,7 @@
 
 using namespace pglift;
 using namespace std::chrono_literals;
+using namespace std::string_literals;
 namespace wire = pglift::postgres::wire;
 
 namespace {
@@ -108,7 +109,7 @@ TEST_CASE("wire ping: what libpq's PQping would tell, from the server's first an
     FakeServer s(started);
     CHECK(wire::ping(s.endpoint(), 2s) == wire::PingResult::ok);
     const std::string& received = s.done();
-    CHECK(received.find(std::string("user\0postgres\0database\0postgres\0application_name\0pglift\0\0", 56)) !=
+    CHECK(received.find("user\0postgres\0database\0postgres\0application_name\0pglift\0\0"s) !=
           std::string::npos);
     CHECK(received.substr(4, 4) == int32(3 << 16));
   }
@@ -164,7 +165,7 @@ TEST_CASE("wire query: rows as text with NULLs, errors with the server's words, 
     }
   }
   SUBCASE("a failed statement: its message, detail and hint, never its text") {
-    std::string err = msg('E', std::string("SERROR\0VERROR\0C42P01\0Mrelation \"t\" does not exist\0P15\0Dsome detail\0Hsome hint\0\0", 83));
+    std::string err = msg('E', "SERROR\0VERROR\0C42P01\0Mrelation \"t\" does not exist\0P15\0Dsome detail\0Hsome hint\0\0"s);
     FakeServer s(started, true, err + ready);
     try {
       (void)wire::query_without_password(s.endpoint(), "SELECT secret FROM t", 2s);
