@@ -2,9 +2,11 @@
 # object, a fake pg_rewind (its --dry-run output) and a fake pglift-rejoin-scan (its verdict).
 #   /usr/bin/python3 test_patroni_launch_rejoin.py path/to/pglift-patroni-launch.py
 # The scene is Patroni rewinding a former leader by itself: Rewind.execute -> Rewind.pg_rewind.
+import atexit
 import importlib.util
 import json
 import os
+import shutil
 import stat
 import sys
 import tempfile
@@ -17,6 +19,7 @@ launch = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(launch)
 
 tmp = tempfile.mkdtemp(prefix="pglift-launch-rejoin-")
+atexit.register(shutil.rmtree, tmp, ignore_errors=True)  # the fake programs and their record go with the test
 bindir = os.path.join(tmp, "bin")
 os.mkdir(bindir)
 calls = os.path.join(tmp, "calls")
