@@ -85,14 +85,15 @@ awaitable<std::optional<bool>> checksums_from_control(const core::Op& op, const 
   co_return std::nullopt;
 }
 
-/// What the files tell of an instance without asking the server: its identity, directories and port.
-Instance identity(const Settings& settings, const Layout& l) {
+/// What the files tell of an instance without asking the server: its identity, directories and port
+/// (the running postmaster's, when the caller has read it already).
+Instance identity(const Settings& settings, const Layout& l, const std::optional<postgres::Postmaster>& pm = std::nullopt) {
   Instance i;
   i.name = l.name;
   i.version = l.version;
   i.data_directory = l.datadir;
   i.wal_directory = wal_directory(l);
-  i.port = port_of(settings, l);
+  i.port = pm && pm->port > 0 ? pm->port : port_of(settings, l);
   return i;
 }
 
@@ -100,8 +101,8 @@ Instance identity(const Settings& settings, const Layout& l) {
 
 awaitable<Instance> observe(const core::Op& op, const Layout& l, bool warn_when_stopped) {
   co_await core::test_hook(op, "observe");
-  Instance i = identity(op.settings, l);
-  auto pm = postgres::running_postmaster(l);
+  auto pm = postgres::running_postmaster(l);  // once: its pid file and /proc, read for the port too
+  Instance i = identity(op.settings, l, pm);
   const int port = i.port;
   if (pm) {
     // Files and libpq in parallel: the query waits on the server, the files on the disk.

@@ -67,8 +67,7 @@ bool launcher_validates(const PatroniSettings& settings) {
   std::string warning;
   const fs::path supervisor = supervisor_program();
   const auto argv = patroni_command(supervisor, settings.execpath, warning);
-  return argv.size() > 1 && argv.back() == settings.execpath.string() &&
-         std::find(argv.begin(), argv.end(), (supervisor.parent_path() / "pglift-patroni-launch.py").string()) != argv.end();
+  return std::find(argv.begin(), argv.end(), (supervisor.parent_path() / "pglift-patroni-launch.py").string()) != argv.end();
 }
 
 fs::path validation_report_path(const Files& files) { return files.logdir / "validation-report"; }

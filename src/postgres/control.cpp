@@ -97,8 +97,7 @@ awaitable<void> start(const core::Op& op, const Layout& layout, int port, std::c
   core::make_dirs(layout.logpath, 0700);
   proc::Watched postmaster = proc::spawn_daemon(
       op, {.argv = {layout.program("postgres").string(), "-D", layout.datadir.string()}, .log_file = layout.startup_log()});
-  const wire::Endpoint endpoint{
-      .socket_directory = layout.socket_directory, .port = port, .user = op.settings.postgresql.surole.name};
+  const wire::Endpoint endpoint = wire::superuser(op.settings, layout, port);
   auto fail_fast = [&] {
     if (postmaster.exited())
       throw StateError("PostgreSQL " + layout.display() + " exited while starting\n" + log_tails(layout));

@@ -107,8 +107,7 @@ std::string conninfo(const Settings& settings, const Layout& layout, int port, c
 
 std::vector<Row> query_once(const Settings& settings, const Layout& layout, int port, const std::string& sql,
                             SessionCache* cache, int postmaster_pid) {
-  const wire::Endpoint endpoint{
-      .socket_directory = layout.socket_directory, .port = port, .user = settings.postgresql.surole.name};
+  const wire::Endpoint endpoint = wire::superuser(settings, layout, port);
   auto rows = cache ? cache->query(endpoint, postmaster_pid, sql, std::chrono::seconds(10))
                     : wire::query_without_password(endpoint, sql, std::chrono::seconds(10));
   if (rows) return std::move(*rows);

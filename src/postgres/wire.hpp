@@ -21,6 +21,11 @@ struct Endpoint {
   std::string user, dbname = "postgres";
 };
 
+/// The superuser on an instance's socket, as libpq's conninfo() names it.
+inline Endpoint superuser(const Settings& settings, const Layout& layout, int port) {
+  return {.socket_directory = layout.socket_directory, .port = port, .user = settings.postgresql.surole.name};
+}
+
 /// "<socket_directory>/.s.PGSQL.<port>"; throws StateError when it does not fit in a sockaddr_un.
 std::string socket_path(const Endpoint& endpoint);
 
