@@ -7,14 +7,9 @@
 # Usage: bad_input.sh PGLIFT_EXE   (as an unprivileged user; PostgreSQL 15)
 set -u -o pipefail
 
-if [[ $# -ne 1 ]]; then
-  echo "usage: $0 PGLIFT_EXE" >&2
-  exit 2
-fi
-PGLIFT=$(realpath "$1")
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-require_unprivileged
+fault_args "PGLIFT_EXE" "$@"
 fault_begin
 echo "# prefix $PREFIX"
 BASE_SETTINGS=$SETTINGS

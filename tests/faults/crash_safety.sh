@@ -8,27 +8,27 @@
 # patroni-drop; as an unprivileged user; PostgreSQL 15, and Patroni and etcd for the patroni cases)
 set -u -o pipefail
 
-if [[ $# -ne 2 ]]; then
-  echo "usage: $0 PGLIFT_EXE CASE" >&2
-  exit 2
-fi
-PGLIFT=$(realpath "$1")
-CASE=$2
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-require_unprivileged
+fault_args "PGLIFT_EXE CASE" "$@"
 [[ $CASE == patroni-* ]] && require_patroni_and_etcd
 fault_begin
-CLUSTER=crash$RANDOM
+CLUSTER_BASE=crash$RANDOM  # each Patroni case's own cluster: CLUSTER_BASE0, CLUSTER_BASE1...
 echo "# case $CASE, prefix $PREFIX"
 
-# crash_points ARGS...: how many crash points `pglift ARGS...` passes (a run to its end, counting them).
-crash_points() {
-  LIBPGLIFT_TEST_CRASH_AT=0 pglift -L DEBUG "$@"
+# counted_points: after a run to its end with LIBPGLIFT_TEST_CRASH_AT=0 and DEBUG logs, how many crash
+# points it passed (POINTS), listed.
+counted_points() {
   expect_status 0
   POINTS=$(grep -c 'crash point [0-9]*:' <<<"$ERR")
   grep -o 'crash point [0-9]*: .*' <<<"$ERR" | sed 's/^/#   /'
   if ((POINTS > 0)); then pass "$COMMAND: passes $POINTS crash points"; else fail "$COMMAND: passes crash points" "none logged"; fi
+}
+
+# crash_points ARGS...: how many crash points `pglift ARGS...` passes.
+crash_points() {
+  LIBPGLIFT_TEST_CRASH_AT=0 pglift -L DEBUG "$@"
+  counted_points
 }
 
 # crash_at N ARGS...: `pglift ARGS...` killed at its Nth crash point (exit status 137: SIGKILL).
@@ -51,13 +51,6 @@ dropped() {
   else fail "$COMMAND: drops what is left" "exit $STATUS: ${ERR: -600}"; fi
   expect_nothing_running
   expect_no_files "$name"
-}
-
-create_member() {  # create_member NAME CLUSTER
-  local api
-  api=127.0.1.1:$(free_port)
-  pglift -L INFO instance create "$1" --port "$(free_port)" --patroni-cluster "$2" --patroni-node "$1" \
-    --patroni-restapi-connect-address "$api" --patroni-restapi-listen "$api" --patroni-postgresql-connect-host 127.0.1.1
 }
 
 plain_create() {
@@ -114,39 +107,43 @@ pgconf() {
 patroni_create() {
   fault_etcd
   patroni_settings "$ETCD_ENDPOINT"
-  crash_points instance create m0 --port "$(free_port)" --patroni-cluster "${CLUSTER}0" --patroni-node m0 \
-    --patroni-restapi-connect-address "127.0.1.1:$(free_port)" --patroni-postgresql-connect-host 127.0.1.1
+  CLUSTER=${CLUSTER_BASE}0
+  LIBPGLIFT_TEST_CRASH_AT=0 LOG_LEVEL=DEBUG create_member m0 1
+  counted_points
   dropped m0 --remove-cluster
   local n
   for ((n = 1; n <= POINTS; n++)); do
-    LIBPGLIFT_TEST_CRASH_AT=$n create_member "m$n" "$CLUSTER$n"
+    CLUSTER=$CLUSTER_BASE$n
+    LIBPGLIFT_TEST_CRASH_AT=$n create_member "m$n" 1
     expect_equal "killed at crash point $n" 137 "$STATUS"
     pglift --non-interactive instance drop "m$n" --remove-cluster
     if [[ $STATUS -eq 2 ]]; then
       # Killed before PostgreSQL existed (its configuration written, Patroni not started yet): not an
       # instance to drop; a create of the same member converges instead.
       pass "$COMMAND: nothing to drop yet (exit 2)"
-      create_member "m$n" "$CLUSTER$n"
+      create_member "m$n" 1
       expect_status 0
     fi
     dropped "m$n" --remove-cluster
-    expect_equal "leaves no key of cluster $CLUSTER$n in etcd" "" "$(dcs_keys "$CLUSTER$n")"
+    expect_equal "leaves no key of cluster $CLUSTER in etcd" "" "$(dcs_keys "$CLUSTER")"
   done
 }
 
 patroni_drop() {
   fault_etcd
   patroni_settings "$ETCD_ENDPOINT"
-  create_member m0 "${CLUSTER}0"
+  CLUSTER=${CLUSTER_BASE}0
+  create_member m0 1
   expect_status 0
   crash_points --non-interactive instance drop m0 --remove-cluster
   local n
   for ((n = 1; n <= POINTS; n++)); do
-    create_member "m$n" "$CLUSTER$n"
+    CLUSTER=$CLUSTER_BASE$n
+    create_member "m$n" 1
     expect_status 0
     crash_at "$n" --non-interactive instance drop "m$n" --remove-cluster
     dropped "m$n" --remove-cluster
-    expect_equal "leaves no key of cluster $CLUSTER$n in etcd" "" "$(dcs_keys "$CLUSTER$n")"
+    expect_equal "leaves no key of cluster $CLUSTER in etcd" "" "$(dcs_keys "$CLUSTER")"
   done
 }
 

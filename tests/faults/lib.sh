@@ -47,6 +47,22 @@ ctypes.CDLL(None).umount2(sys.argv[1].encode(), 2)  # MNT_DETACH' "$FAULT_MOUNT"
   rm -rf "$PREFIX"
 }
 
+# fault_args USAGE ARGS...: the script's arguments as USAGE names them ("PGLIFT_EXE" or "PGLIFT_EXE CASE"):
+# PGLIFT (the executable) and CASE; the usage and exit status 2 otherwise. Refuses root.
+fault_args() {
+  local usage=$1 words
+  shift
+  read -ra words <<<"$usage"
+  if [[ $# -ne ${#words[@]} ]]; then
+    echo "usage: $0 $usage" >&2
+    exit 2
+  fi
+  PGLIFT=$(realpath "$1")
+  # shellcheck disable=SC2034 # read by the scripts that source this file
+  CASE=${2:-}
+  require_unprivileged
+}
+
 # fault_begin: PREFIX (a new temporary directory, removed at exit with every process under it), SCRATCH,
 # no PG*/PSQL*/PATRONI*/ETCD* variable of the caller, SETTINGS on this prefix (the caller may extend it
 # with fault_settings).
@@ -114,6 +130,19 @@ while time.monotonic() < deadline:
         os.kill(int(sys.argv[3]), 0); time.sleep(0.01)
 sys.exit(1)
 PY
+}
+
+# create_member NAME N [ARGS...]: `instance create NAME` as member NAME of CLUSTER on 127.0.1.N (its REST
+# API on a free port, API_<NAME> holds the address), logging at LOG_LEVEL (default INFO).
+create_member() {
+  local name=$1 n=$2
+  shift 2
+  local api
+  api=127.0.1.$n:$(free_port)
+  printf -v "API_$name" '%s' "$api"
+  pglift -L "${LOG_LEVEL:-INFO}" instance create "$name" --port "$(free_port)" --patroni-cluster "$CLUSTER" \
+    --patroni-node "$name" --patroni-restapi-connect-address "$api" --patroni-restapi-listen "$api" \
+    --patroni-postgresql-connect-host "127.0.1.$n" "$@"
 }
 
 # --- checks ---------------------------------------------------------------------------------------------

@@ -7,34 +7,15 @@
 # Exit status 77 (meson's "skipped") when Patroni or etcd is not installed.
 set -u -o pipefail
 
-if [[ $# -ne 2 ]]; then
-  echo "usage: $0 PGLIFT_EXE CASE" >&2
-  exit 2
-fi
-PGLIFT=$(realpath "$1")
-CASE=$2
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-require_unprivileged
+fault_args "PGLIFT_EXE CASE" "$@"
 require_patroni_and_etcd
 fault_begin
 CLUSTER=fault$RANDOM
 TTL=10
 LOOP_WAIT=2
 echo "# case $CASE, prefix $PREFIX, cluster $CLUSTER"
-
-# create_member NAME N [ARGS...]: `instance create NAME` as member NAME of CLUSTER on 127.0.1.N (its REST
-# API on a free port, API_<NAME> holds the address).
-create_member() {
-  local name=$1 n=$2
-  shift 2
-  local api
-  api=127.0.1.$n:$(free_port)
-  printf -v "API_$name" '%s' "$api"
-  pglift -L INFO instance create "$name" --port "$(free_port)" --patroni-cluster "$CLUSTER" --patroni-node "$name" \
-    --patroni-restapi-connect-address "$api" --patroni-restapi-listen "$api" \
-    --patroni-postgresql-connect-host "127.0.1.$n" "$@"
-}
 
 # create_member_in_background NAME N: the same, in the background (BG_PID; BG_OUT/BG_ERR its output).
 create_member_in_background() {

@@ -4,15 +4,9 @@
 # Usage: pg_faults.sh PGLIFT_EXE CASE   (as an unprivileged user; PostgreSQL 15)
 set -u -o pipefail
 
-if [[ $# -ne 2 ]]; then
-  echo "usage: $0 PGLIFT_EXE CASE" >&2
-  exit 2
-fi
-PGLIFT=$(realpath "$1")
-CASE=$2
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-require_unprivileged
+fault_args "PGLIFT_EXE CASE" "$@"
 fault_begin
 echo "# case $CASE, prefix $PREFIX"
 
