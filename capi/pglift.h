@@ -25,8 +25,10 @@
  *
  * Process-wide effects (what embedding libpglift does to your process)
  * - Each context runs library threads (currently one I/O thread and a pool of 4 for blocking work),
- *   from pglift_ctx_new until pglift_ctx_free returns. They inherit the signal mask of the thread calling
- *   pglift_ctx_new: block the signals you handle with sigwait() before it.
+ *   each started when first needed and ended by pglift_ctx_free: a blocking call made while nothing else
+ *   runs on the context runs its operation on the calling thread (a call of another thread meanwhile
+ *   moves it to the I/O thread). Whichever thread starts them, they get the signal mask of the thread
+ *   calling pglift_ctx_new: block the signals you handle with sigwait() before it.
  * - It spawns processes (initdb, pg_controldata, postgres) with fork+exec, argv only (no shell),
  *   with default signal dispositions and an empty signal mask in the child. It waits only for the PIDs it
  *   forked, with waitpid(pid) on each: do not set SIGCHLD to SIG_IGN and do not reap with wait()/
@@ -199,8 +201,9 @@ PGLIFT_API int pglift_ctx_settings_json(pglift_ctx *ctx, char **out_json, pglift
 /* ---- Instance operations ------------------------------------------------------------------------- */
 
 /* An INSTANCE argument is "VERSION/NAME" ("15/main") or "NAME" when only one version has it; it must
- * not be NULL. Blocking calls run on library threads and return when the operation ended; they log to
- * the event queue with tag 0. Each has an asynchronous twin (below). */
+ * not be NULL. Blocking calls return when the operation ended (run on the calling thread when nothing
+ * else runs on the context, else on library threads); they log to the event queue with tag 0. Each has
+ * an asynchronous twin (below). */
 
 typedef enum pglift_stop_mode {
   PGLIFT_STOP_SMART = 0,

@@ -11,6 +11,10 @@ namespace pglift {
 /// Thread safety: a Context may be used from any number of threads at once; operations on different
 /// instances run in parallel, a second mutation of the same instance fails with Busy.
 /// Blocking calls must not be made from the sink or from completion callbacks (library threads).
+/// Threads: a blocking call made while nothing else runs on the context runs its operation on the
+/// calling thread (should another thread use the context meanwhile, the operation moves to the I/O
+/// thread); the I/O thread and the pool of 4 start when first needed, with the signal mask of the
+/// thread that made the Context. A context that only lists instances starts no thread.
 /// Lifetime: destroy a Context before the program's exit handlers run (not as a function-local static):
 /// its threads then end before libcrypto's atexit cleanup, which otherwise leaves their per-thread state
 /// (from password encryption) unfreed, a leak LeakSanitizer reports at exit.

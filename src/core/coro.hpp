@@ -10,6 +10,7 @@
 #include <type_traits>
 
 #include "core/asio.hpp"
+#include "core/blocking_pool.hpp"
 #include "core/op.hpp"
 #include "pglift/errors.hpp"
 
@@ -34,7 +35,7 @@ struct Offloaded {
 template <class R, class F>
 std::shared_ptr<Offloaded<R>> post_to_pool(const Op& op, const asio::any_io_executor& ex, F fn) {
   auto state = std::make_shared<Offloaded<R>>(ex);
-  asio::post(op.blocking_pool, [state, fn = std::move(fn)]() mutable {
+  asio::post(op.blocking_pool.get(), [state, fn = std::move(fn)]() mutable {
     try {
       if constexpr (std::is_void_v<R>) {
         fn();

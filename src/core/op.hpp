@@ -1,5 +1,5 @@
 // What every layer receives from a running operation: settings, the event sink, the op tag, and the
-// pool for blocking calls (libpq). Light: no Asio here.
+// pool for blocking calls (libpq; core/blocking_pool.hpp). Light: no Asio here.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -8,20 +8,18 @@
 #include "pglift/events.hpp"
 #include "pglift/settings.hpp"
 
-namespace boost::asio {
-class thread_pool;
-}
-
 namespace pglift::postgres {
 class SessionCache;
 }
 
 namespace pglift::core {
 
+class BlockingPool;
+
 struct Op {
   const Settings& settings;
   const EventSink& sink;
-  boost::asio::thread_pool& blocking_pool;
+  BlockingPool& blocking_pool;
   std::uint64_t tag = 0;
   bool dry_run = false;  ///< OpOptions::dry_run, for the bodies that honour it (ops::dry_runnable)
   /// The context's kept connections (postgres/session_cache.hpp); none outside a Context.

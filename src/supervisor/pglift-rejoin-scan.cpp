@@ -12,7 +12,6 @@
 // "commits": n|null, ...}. Exit 0 whenever it printed a verdict; 2 on bad arguments.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_future.hpp>
 #include <chrono>
 #include <cstdio>
@@ -23,6 +22,7 @@
 #include <map>
 #include <string>
 
+#include "core/blocking_pool.hpp"
 #include "core/files.hpp"
 #include "core/system.hpp"
 #include "core/text.hpp"
@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
   layout.name = layout.datadir.filename().string();
   Settings settings;
   EventSink sink;  // pg_waldump's and pg_controldata's lines stay out of Patroni's log
-  asio::thread_pool pool(1);
+  core::BlockingPool pool(1);
   const core::Op op{settings, sink, pool};
 
   std::optional<patroni::Discarded> lost;

@@ -2,6 +2,7 @@
 #include <boost/asio/use_future.hpp>
 #include <sys/wait.h>
 
+#include <atomic>
 #include <future>
 
 #include "fixture.hpp"
@@ -39,6 +40,19 @@ TEST_CASE("the whole lifecycle of a plain instance: create, get, list, env, stop
   REQUIRE(list.size() == 1);
   CHECK(list[0].status == RunStatus::running);
   CHECK(list[0].port == port);
+  {
+    // A blocking call made while nothing else runs is run on the caller's thread, and list and status
+    // block on nothing: a context that only lists starts no thread at all (no I/O thread, no pool).
+    auto threads = [] { return std::distance(fs::directory_iterator("/proc/self/task"), fs::directory_iterator()); };
+    const auto before = threads();
+    Context lister(env.ctx->settings());
+    CHECK(list_instances(lister).size() == 1);
+    CHECK(instance_status(lister, InstanceRef::parse("main")).postgresql == RunStatus::running);
+    CHECK(threads() == before);
+    // A get keeps its connection, whose idle timer needs a runner once the call is over: the I/O thread.
+    CHECK(get_instance(lister, InstanceRef::parse("main")).state == InstanceState::started);
+    CHECK(threads() > before);
+  }
 
   // Not a Patroni member, in a site without Patroni: a state of the instance, as with Patroni enabled.
   CHECK_THROWS_AS(Cluster::of(*env, InstanceRef::parse("main")), StateError);
@@ -305,6 +319,32 @@ void check_intact(Context& ctx, const std::string& name) {
 }
 
 }  // namespace
+
+TEST_CASE("a blocking call runs its operation on the caller's thread; another thread's call meanwhile is not held up") {
+  Env env;
+  create_instance(*env, spec("b", free_port()));
+  auto threads = [] { return std::distance(fs::directory_iterator("/proc/self/task"), fs::directory_iterator()); };
+  const auto before = threads();
+  Context ctx(env.ctx->settings());  // nothing runs on it: the first blocking call borrows the I/O role
+  std::atomic<bool> created{false};
+  std::string failure;
+  std::thread creator([&] {
+    failure = outcome([&] { create_instance(ctx, spec("a", free_port())); });  // initdb, start: seconds
+    created = true;
+  });
+  // Once the create is under way, a call from this thread: the creator hands the role over to an I/O
+  // thread at its next handler, and both go on there; the get does not wait for the create.
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (!fs::exists(env.datadir("a")) && !created && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(1ms);
+  REQUIRE(fs::exists(env.datadir("a")));
+  CHECK(get_instance(ctx, InstanceRef::parse("b")).state == InstanceState::started);
+  CHECK_FALSE(created.load());
+  CHECK(threads() > before + 1);  // the creator and the I/O thread
+  creator.join();
+  CHECK(failure == "created");  // initdb and the postmaster, forked on the creator's thread, were not killed
+  CHECK(get_instance(ctx, InstanceRef::parse("a")).state == InstanceState::started);
+}
 
 TEST_CASE("concurrent creates of one name from several threads: exactly one succeeds, the winner keeps its data") {
   Env env;

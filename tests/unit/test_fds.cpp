@@ -16,6 +16,7 @@
 #include <set>
 #include <thread>
 
+#include "core/blocking_pool.hpp"
 #include "core/files.hpp"
 #include "core/system.hpp"
 #include "core/text.hpp"
@@ -34,7 +35,7 @@ using Clock = std::chrono::steady_clock;
 struct Harness {
   Settings settings = Settings::from_documents({R"({"prefix": "/p", "run_prefix": "/r"})"});
   EventSink sink = [](const Event&) {};
-  asio::thread_pool pool{1};
+  core::BlockingPool pool{1};
   core::Op op{settings, sink, pool, 1};
   asio::io_context io;
 

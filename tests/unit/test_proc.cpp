@@ -4,7 +4,9 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/io_context.hpp>
+#include <filesystem>
 #include <future>
+#include <thread>
 
 #include "run_coroutine.hpp"
 #include "core/coro.hpp"
@@ -26,7 +28,7 @@ struct Harness {
     std::lock_guard l(mutex);
     if (auto* r = std::get_if<LogRecord>(&e)) logs.push_back(*r);
   };
-  asio::thread_pool pool{1};
+  core::BlockingPool pool{1};
   core::Op op{settings, sink, pool, 7};
   asio::io_context io;
 
@@ -41,6 +43,26 @@ struct Harness {
   }
 };
 }  // namespace
+
+TEST_CASE("the blocking pool starts its threads on first use, and blocking() runs on them") {
+  auto threads = [] {
+    return std::distance(std::filesystem::directory_iterator("/proc/self/task"), std::filesystem::directory_iterator());
+  };
+  const auto before = threads();
+  Settings settings = Settings::from_documents({R"({"prefix": "/p", "run_prefix": "/r"})"});
+  EventSink sink;
+  core::BlockingPool pool{2};
+  core::Op op{settings, sink, pool};
+  CHECK_FALSE(pool.started());
+  CHECK(threads() == before);
+  asio::io_context io;
+  const auto caller = std::this_thread::get_id();
+  auto ran_on = testing::run_coroutine(io, core::blocking(op, [] { return std::this_thread::get_id(); }));
+  CHECK(pool.started());
+  CHECK(ran_on != caller);
+  CHECK(threads() == before + 2);
+  pool.join();
+}
 
 TEST_CASE("proc::run streams output lines as DEBUG events tagged with the op") {
   Harness h;
