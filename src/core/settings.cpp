@@ -172,7 +172,7 @@ Value environment_layer() {
 
 fs::path resolve_under(const std::string& value, const fs::path& base) {
   fs::path p = value;
-  if (value.starts_with("~/")) return core::current_user().home / value.substr(2);
+  if (value.starts_with("~/")) return core::home_directory() / value.substr(2);
   return p.is_absolute() ? p : base / p;
 }
 
@@ -187,7 +187,7 @@ std::string resolve_template_under(const std::string& value, const fs::path& bas
     }
     return fs::path(out);
   };
-  if (value.starts_with("~/")) return (escaped(core::current_user().home) / value.substr(2)).string();
+  if (value.starts_with("~/")) return (escaped(core::home_directory()) / value.substr(2)).string();
   return fs::path(value).is_absolute() ? value : (escaped(base) / value).string();
 }
 
@@ -322,7 +322,7 @@ PatroniSettings read_patroni(Section&& ps, const Settings& s) {
 }
 
 Settings build(const Value& doc, std::vector<fs::path> config_dirs) {
-  const auto& user = core::current_user();
+  const uid_t uid = ::geteuid();
   Settings s;
   s.config_dirs = std::move(config_dirs);
   Section root(&doc, "");
@@ -331,14 +331,14 @@ Settings build(const Value& doc, std::vector<fs::path> config_dirs) {
   root.optional_string("prefix", prefix);
   root.optional_string("run_prefix", run_prefix);
   if (prefix) s.prefix = *prefix;
-  else if (user.uid == 0) s.prefix = "/";
+  else if (uid == 0) s.prefix = "/";
   else if (auto xdg = core::env("XDG_DATA_HOME")) s.prefix = fs::path(*xdg) / "pglift";
-  else s.prefix = user.home / ".local/share/pglift";
+  else s.prefix = core::home_directory() / ".local/share/pglift";
   if (run_prefix) s.run_prefix = *run_prefix;
-  else if (user.uid == 0) s.run_prefix = "/run/pglift";
+  else if (uid == 0) s.run_prefix = "/run/pglift";
   else if (auto xdg = core::env("XDG_RUNTIME_DIR"); xdg && fs::is_directory(*xdg)) s.run_prefix = fs::path(*xdg) / "pglift";
-  else if (fs::path run = "/run/user/" + std::to_string(user.uid); fs::is_directory(run)) s.run_prefix = run / "pglift";
-  else s.run_prefix = fs::temp_directory_path() / ("pglift-" + std::to_string(user.uid));
+  else if (fs::path run = "/run/user/" + std::to_string(uid); fs::is_directory(run)) s.run_prefix = run / "pglift";
+  else s.run_prefix = fs::temp_directory_path() / ("pglift-" + std::to_string(uid));
   if (!s.prefix.is_absolute()) throw SettingsError("invalid setting 'prefix' = " + s.prefix.string() + ": must be an absolute path");
   if (!s.run_prefix.is_absolute())
     throw SettingsError("invalid setting 'run_prefix' = " + s.run_prefix.string() + ": must be an absolute path");
@@ -385,7 +385,7 @@ Settings build(const Value& doc, std::vector<fs::path> config_dirs) {
     auth.choice("hostssl", pg.auth.hostssl, hostssl);
     std::optional<std::string> passfile;
     auth.optional_string("passfile", passfile);
-    if (passfile) pg.auth.passfile = resolve_under(*passfile, user.home);
+    if (passfile) pg.auth.passfile = resolve_under(*passfile, core::home_directory());
   }
   {
     Section surole = pgs.section("surole");
@@ -427,7 +427,7 @@ Settings Settings::load() {
     config_dirs = {*dir};  // exclusive
   } else {
     auto xdg = core::env("XDG_CONFIG_HOME");
-    config_dirs = {(xdg ? fs::path(*xdg) : core::current_user().home / ".config") / "pglift", "/etc/pglift"};
+    config_dirs = {(xdg ? fs::path(*xdg) : core::home_directory() / ".config") / "pglift", "/etc/pglift"};
   }
   // Lowest precedence first: /etc, then the user's directory.
   for (auto it = config_dirs.rbegin(); it != config_dirs.rend(); ++it) {

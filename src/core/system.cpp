@@ -39,6 +39,11 @@ const User& current_user() {
   return user;
 }
 
+std::filesystem::path home_directory() {
+  if (auto home = env("HOME")) return *home;
+  return current_user().home;
+}
+
 std::optional<std::string> env(const char* name) {
   const char* v = std::getenv(name);
   if (!v || !*v) return std::nullopt;

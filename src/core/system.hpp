@@ -18,6 +18,9 @@ struct User {
 };
 
 const User& current_user();
+/// $HOME when set (as pglift's Path.home()), else the passwd entry's: without the NSS lookup of
+/// current_user() (nscd's socket, nsswitch.conf, /etc/passwd) when HOME tells.
+std::filesystem::path home_directory();
 inline const std::string& current_user_name() { return current_user().name; }
 std::optional<std::string> env(const char* name);  ///< unset and empty both give nullopt
 /// The current UTC time formatted by strftime(3): "%Y-%m-%dT%H:%M:%SZ" (ISO 8601), "%Y%m%dT%H%M%SZ"...
