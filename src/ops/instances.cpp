@@ -249,7 +249,7 @@ awaitable<Instance> create(const core::Op& op, InstanceSpec spec, CreateOptions 
       co_return;
     });
     co_await tx.step(
-        "starting PostgreSQL " + l.display(), [&]() -> awaitable<void> { co_await postgres::start(op, l, port); },
+        "starting PostgreSQL " + l.display(), [&]() -> awaitable<void> { co_await postgres::start(op, l); },
         "stopping PostgreSQL " + l.display(),
         [&]() -> awaitable<void> { co_await postgres::stop(op, l, StopMode::immediate); });
     if (settings.postgresql.replrole)
@@ -272,7 +272,7 @@ awaitable<void> start(const core::Op& op, const Layout& l, const StartOptions& o
     co_return;
   }
   op.info("starting PostgreSQL " + l.display(), "pglift.instances");
-  co_await postgres::start(op, l, postgres::configured_port(l));
+  co_await postgres::start(op, l);
 }
 
 awaitable<void> stop(const core::Op& op, const Layout& l, StopMode mode) {
@@ -290,7 +290,7 @@ awaitable<void> restart(const core::Op& op, const Layout& l, StopMode mode) {
   if (patroni::is_member(op.settings, l)) co_return co_await patroni_member::restart(op, l);
   op.info("restarting instance " + l.display(), "pglift.instances");
   if (postgres::running_postmaster(l)) co_await postgres::stop(op, l, mode);
-  co_await postgres::start(op, l, postgres::configured_port(l));
+  co_await postgres::start(op, l);
 }
 
 awaitable<void> drop(const core::Op& op, const Layout& l, const DropOptions& options) {

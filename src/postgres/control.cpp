@@ -12,7 +12,6 @@
 #include "core/text.hpp"
 #include "postgres/conf.hpp"
 #include "postgres/session_cache.hpp"
-#include "postgres/wire.hpp"
 #include "proc/process.hpp"
 
 namespace pglift::postgres {
@@ -38,6 +37,16 @@ class SecretFile {
  private:
   fs::path dir_, path_;
 };
+
+/// The status line of postmaster.pid ("starting", "ready", "standby", "stopping") when the file is
+/// the postmaster `pid`'s; empty before it writes its own (a stale file names another PID).
+std::string own_status(const Layout& layout, pid_t pid) {
+  auto content = core::read_file_if_exists(layout.pidfile());
+  if (!content) return {};
+  auto lines = core::split(*content, '\n');
+  if (lines.size() < 8 || core::trim(lines[0]) != std::to_string(pid)) return {};
+  return std::string(core::trim(lines[7]));
+}
 
 std::string log_tails(const Layout& layout) {
   std::string out = core::tail(layout.startup_log(), 15);
@@ -92,28 +101,29 @@ int configured_port(const Layout& layout) {
   return 5432;
 }
 
-awaitable<void> start(const core::Op& op, const Layout& layout, int port, std::chrono::milliseconds timeout) {
+awaitable<void> start(const core::Op& op, const Layout& layout, std::chrono::milliseconds timeout) {
   core::make_dirs(layout.socket_directory, 0755);
   core::make_dirs(layout.logpath, 0700);
   proc::Watched postmaster = proc::spawn_daemon(
       op, {.argv = {layout.program("postgres").string(), "-D", layout.datadir.string()}, .log_file = layout.startup_log()});
-  const wire::Endpoint endpoint = wire::superuser(op.settings, layout, port);
   auto fail_fast = [&] {
     if (postmaster.exited())
       throw StateError("PostgreSQL " + layout.display() + " exited while starting\n" + log_tails(layout));
   };
-  // A probe (PQping's exchange without loading libpq: postgres/wire.hpp) costs about 0.1 ms on the Unix
-  // socket, where nothing listens until the postmaster is about to accept: probe every 1 ms, as the
-  // floor in bench/ does (pg_ctl start -w polls every 100 ms). It runs on the pool (it blocks; the I/O
-  // thread never does), bounded by 2 s, and a cancellation does not wait for it.
+  // Ready when our postmaster says so in postmaster.pid (as pg_ctl reads it): "ready" once it accepts
+  // connections, "standby" for a standby without hot_standby, which never will. Read every 1 ms, as
+  // the floor in bench/ probes (pg_ctl start -w: every 100 ms): a file read, where a connection
+  // attempt makes the starting postmaster fork a backend only to refuse it (the CPU of several starts
+  // at once on few cores went there).
   const std::string reason = "readiness of PostgreSQL " + layout.display();
-  auto probe = [&] {
-    return core::cancellable(op, [endpoint] { return wire::ping(endpoint, 2s) == wire::PingResult::ok; });
+  auto ready = [&] {
+    const auto status = own_status(layout, postmaster.pid);
+    return status == "ready" || status == "standby";
   };
   std::exception_ptr failure;
   try {
     co_await core::wait_until(
-        core::Clock::now() + timeout, reason, probe, fail_fast, [&] { return log_tails(layout); },
+        core::Clock::now() + timeout, reason, ready, fail_fast, [&] { return log_tails(layout); },
         std::chrono::milliseconds(1));
     co_return;
   } catch (...) {

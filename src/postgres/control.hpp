@@ -1,4 +1,4 @@
-// PostgreSQL process control: initdb, start (daemon + PQping readiness), stop (signal + pidfd wait),
+// PostgreSQL process control: initdb, start (daemon + postmaster.pid readiness), stop (signal + pidfd wait),
 // reload (SIGHUP). No pg_ctl: we hold the pidfd, so waits are events, not polls of a pid file.
 #pragma once
 #include <chrono>
@@ -22,9 +22,10 @@ struct InitdbOptions {
 
 awaitable<void> initdb(const core::Op& op, const Layout& layout, const InitdbOptions& options);
 
-/// Starts postgres as a daemon and waits until it accepts connections. Fails fast, with the tail of
+/// Starts postgres as a daemon and waits until its postmaster.pid says it accepts connections (or,
+/// a standby without hot_standby, that it never will: pg_ctl's reading). Fails fast, with the tail of
 /// its log, when the postmaster exits.
-awaitable<void> start(const core::Op& op, const Layout& layout, int port, std::chrono::milliseconds timeout = 60s);
+awaitable<void> start(const core::Op& op, const Layout& layout, std::chrono::milliseconds timeout = 60s);
 
 /// Stops the postmaster; false when it was not running.
 awaitable<bool> stop(const core::Op& op, const Layout& layout, StopMode mode, std::chrono::milliseconds timeout = 60s);
