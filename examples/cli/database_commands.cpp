@@ -283,19 +283,18 @@ void add_database_commands(CLI::App& root, Commands& commands) {
   c->add_option("-r,--role", a->roles, "Role to inspect.");
   c->add_flag("--default", a->defaults, "Display default privileges.");
   add_output_format(*c, a->json);
+}
 
+void add_instance_privileges(CLI::App& instance, Commands& commands) {
   // `pglift instance privileges [INSTANCE] [-d DB]... [-r ROLE]... [--default]`
-  // (added after add_instance_commands: get_subcommand throws when the group is missing).
-  {
-    auto* instance = root.get_subcommand("instance");
-    auto itarget = std::make_shared<Target>();
-    a = add_command(*instance, commands, itarget, "privileges", "List privileges on instance's databases.", privileges, &c);
-    add_instance_argument(*c, *itarget);
-    c->add_option("-d,--database", a->databases, "Database to inspect (all when none is given).");
-    c->add_option("-r,--role", a->roles, "Role to inspect.");
-    c->add_flag("--default", a->defaults, "Display default privileges.");
-    add_output_format(*c, a->json);
-  }
+  auto target = std::make_shared<Target>();
+  CLI::App* c = nullptr;
+  auto a = add_command(instance, commands, target, "privileges", "List privileges on instance's databases.", privileges, &c);
+  add_instance_argument(*c, *target);
+  c->add_option("-d,--database", a->databases, "Database to inspect (all when none is given).");
+  c->add_option("-r,--role", a->roles, "Role to inspect.");
+  c->add_flag("--default", a->defaults, "Display default privileges.");
+  add_output_format(*c, a->json);
 }
 
 }  // namespace cli

@@ -1,9 +1,11 @@
 #include "instance_commands.hpp"
 
+#include <algorithm>
 #include <iostream>
 #include <memory>
 
 #include "apply_commands.hpp"
+#include "database_commands.hpp"
 #include "instance_actions.hpp"
 #include "json_text.hpp"
 
@@ -259,21 +261,33 @@ void add_exec(CLI::App& group, Commands& commands) {
 
 }  // namespace
 
-void add_instance_commands(CLI::App& root, Commands& commands) {
+void add_instance_commands(CLI::App& root, Commands& commands, std::string_view only) {
   auto* group = root.add_subcommand("instance", "Manage instances.");
   group->require_subcommand(1);
   group->add_flag_callback("--schema", print_schema, "Print the JSON schema of instance model and exit.");
-  add_create(*group, commands);
-  add_get(*group, commands);
-  add_list(*group, commands);
-  add_status(*group, commands);
-  add_controls(*group, commands);
-  add_drop(*group, commands);
-  add_promote(*group, commands);
-  add_env(*group, commands);
-  add_exec(*group, commands);
-  add_logs(*group, commands);
-  add_alter_and_apply(*group, commands);
+  struct Leaves {
+    std::initializer_list<std::string_view> names;
+    void (*add)(CLI::App&, Commands&);
+  };
+  // In the order of `pglift instance --help`.
+  const Leaves leaves[] = {
+      {{"create"}, add_create},
+      {{"get"}, add_get},
+      {{"list"}, add_list},
+      {{"status"}, add_status},
+      {{"start", "stop", "restart", "reload"}, add_controls},
+      {{"drop"}, add_drop},
+      {{"promote"}, add_promote},
+      {{"env"}, add_env},
+      {{"exec"}, add_exec},
+      {{"logs"}, add_logs},
+      {{"alter", "apply"}, add_alter_and_apply},
+      {{"privileges"}, add_instance_privileges},
+  };
+  auto names = [only](const Leaves& l) { return std::find(l.names.begin(), l.names.end(), only) != l.names.end(); };
+  const bool named = std::any_of(std::begin(leaves), std::end(leaves), names);
+  for (const auto& l : leaves)
+    if (!named || names(l)) l.add(*group, commands);
 }
 
 }  // namespace cli
