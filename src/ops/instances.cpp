@@ -86,14 +86,14 @@ awaitable<std::optional<bool>> checksums_from_control(const core::Op& op, const 
 }
 
 /// What the files tell of an instance without asking the server: its identity, directories and port
-/// (the running postmaster's, when the caller has read it already).
-Instance identity(const Settings& settings, const Layout& l, const std::optional<postgres::Postmaster>& pm = std::nullopt) {
+/// (the running postmaster `pm`'s, as the caller read it; nullopt: not running).
+Instance identity(const Settings& settings, const Layout& l, const std::optional<postgres::Postmaster>& pm) {
   Instance i;
   i.name = l.name;
   i.version = l.version;
   i.data_directory = l.datadir;
   i.wal_directory = wal_directory(l);
-  i.port = pm && pm->port > 0 ? pm->port : port_of(settings, l);
+  i.port = port_of(settings, l, pm);
   return i;
 }
 
@@ -160,7 +160,7 @@ awaitable<Instance> read_back(const core::Op& op, const Layout& l, InstanceState
     op.warning("could not read instance " + l.display() + " back after its creation: " + e.what(), "pglift.instances");
   }
   co_await asio::this_coro::reset_cancellation_state();
-  Instance i = identity(op.settings, l);
+  Instance i = identity(op.settings, l, postgres::running_postmaster(l));
   i.state = state;
   co_return i;
 }
@@ -451,7 +451,7 @@ auto list_body(std::optional<std::string> version) {
     std::vector<InstanceListItem> items;
     for (const auto& l : postgres::find_instances(op.settings, version)) {
       auto pm = postgres::running_postmaster(l);
-      items.push_back({l.name, l.version, ops::port_of(op.settings, l), l.datadir,
+      items.push_back({l.name, l.version, ops::port_of(op.settings, l, pm), l.datadir,
                        pm ? RunStatus::running : RunStatus::not_running});
     }
     co_return items;

@@ -27,8 +27,10 @@ Layout lookup(const Settings& settings, const InstanceRef& ref) {
   return found.front();
 }
 
-int port_of(const Settings& settings, const Layout& l) {
-  if (auto pm = postgres::running_postmaster(l); pm && pm->port > 0) return pm->port;
+int port_of(const Settings& settings, const Layout& l) { return port_of(settings, l, postgres::running_postmaster(l)); }
+
+int port_of(const Settings& settings, const Layout& l, const std::optional<postgres::Postmaster>& pm) {
+  if (pm && pm->port > 0) return pm->port;
   if (patroni::is_member(settings, l))
     if (int port = patroni::member_of(patroni::read(patroni::Files::of(*settings.patroni, l).config)).port; port > 0) return port;
   return postgres::configured_port(l);

@@ -13,5 +13,7 @@ postgres::Layout lookup(const Settings& settings, const InstanceRef& ref);
 /// The port of the instance: the running postmaster's, else the Patroni YAML's (Patroni passes it on
 /// the command line, not in postgresql.conf), else postgresql.conf's.
 int port_of(const Settings& settings, const postgres::Layout& l);
+/// The same, from the running postmaster `pm` the caller read already (nullopt: not running).
+int port_of(const Settings& settings, const postgres::Layout& l, const std::optional<postgres::Postmaster>& pm);
 
 }  // namespace pglift::ops
