@@ -143,7 +143,8 @@ Fd open_devnull() {
 /// ends, not the process: were it a pool thread that exits on its own, a running initdb would be
 /// killed. So the fork must happen on an io_context's thread: in the library, the Context's I/O thread,
 /// which lives as long as the Context (whose destructor waits for every operation, hence every child,
-/// before joining it); in tests, the thread calling io_context::run.
+/// before joining it), or the thread of a blocking call running its own operation, which waits for it
+/// (ops/context_impl.hpp: no other operation runs there); in tests, the thread calling io_context::run.
 void require_io_context_thread(const asio::any_io_executor& ex) {
   const auto* io = ex.target<asio::io_context::executor_type>();
   if (!io || !io->running_in_this_thread())
