@@ -2,6 +2,7 @@
 // that stops every postmaster found under the prefix (by the PID in postmaster.pid), even on failure.
 #pragma once
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <libpq-fe.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -55,11 +56,22 @@ struct PortHolder {
   ~PortHolder() { ::close(fd); }
 };
 
+/// A /proc file's content, empty when it cannot be read: the process may end between the open and the
+/// read (ESRCH, which an istreambuf_iterator throws as ios_failure: out of a destructor, a crash).
+inline std::string read_proc(const std::string& path) {
+  std::string out;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return out;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
+  ::close(fd);
+  return out;
+}
+
 /// Alive and not a zombie: stopped daemons are reaped by init, not at once.
 inline bool process_alive(pid_t pid) {
   if (pid <= 0 || (::kill(pid, 0) != 0 && errno != EPERM)) return false;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), {});
+  std::string stat = read_proc("/proc/" + std::to_string(pid) + "/stat");
   auto close = stat.rfind(')');
   return close == std::string::npos || close + 2 >= stat.size() || (stat[close + 2] != 'Z' && stat[close + 2] != 'X');
 }
@@ -68,8 +80,7 @@ inline bool process_alive(pid_t pid) {
 inline std::string command_lines(const std::vector<pid_t>& pids) {
   std::string out;
   for (pid_t pid : pids) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
-    std::string cmd((std::istreambuf_iterator<char>(in)), {});
+    std::string cmd = read_proc("/proc/" + std::to_string(pid) + "/cmdline");
     std::replace(cmd.begin(), cmd.end(), '\0', ' ');
     out += std::to_string(pid) + ": " + cmd + "\n";
   }
@@ -82,8 +93,7 @@ inline std::vector<pid_t> processes_mentioning(const std::string& path) {
   for (const auto& e : fs::directory_iterator("/proc")) {
     std::string name = e.path().filename();
     if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
-    std::ifstream in(e.path() / "cmdline");
-    std::string cmd((std::istreambuf_iterator<char>(in)), {});
+    std::string cmd = read_proc(e.path() / "cmdline");
     if (cmd.find(path) != std::string::npos) found.push_back(std::stoi(name));
   }
   return found;

@@ -344,6 +344,9 @@ TEST_CASE("a blocking call runs its operation on the caller's thread; another th
   creator.join();
   CHECK(failure == "created");  // initdb and the postmaster, forked on the creator's thread, were not killed
   CHECK(get_instance(ctx, InstanceRef::parse("a")).state == InstanceState::started);
+  drop_instance(ctx, InstanceRef::parse("a"));
+  drop_instance(*env, InstanceRef::parse("b"));
+  CHECK(env.nothing_in_srv());
 }
 
 TEST_CASE("concurrent creates of one name from several threads: exactly one succeeds, the winner keeps its data") {
