@@ -67,12 +67,10 @@ class Context::Impl {
     return me == io_thread_.get_id() || (runner_ == Runner::borrowed && borrower_ == me);
   }
 
-  /// Runs `body(op)` as a coroutine on the I/O thread; `done` gets its outcome.
+  /// Runs `body(op)` as a coroutine on the I/O thread; `done` gets its outcome. `own`: the operation
+  /// of the blocking call that borrows the I/O role (run() only).
   template <class T, class Body, class Done>
-  Operation launch(OpOptions options, Body body, Done done);
-  /// `own`: the operation of the blocking call that borrows the I/O role (run()).
-  template <class T, class Body, class Done>
-  Operation launch(OpOptions options, Body body, Done done, bool own);
+  Operation launch(OpOptions options, Body body, Done done, bool own = false);
 
   /// Blocking face: launches and waits (refused on the I/O thread, where it would deadlock).
   template <class T, class Body>
@@ -131,11 +129,6 @@ DryRunnable<Body> dry_runnable(Body body) {
   return DryRunnable<Body>{std::move(body)};
 }
 }  // namespace ops
-
-template <class T, class Body, class Done>
-Operation Context::Impl::launch(OpOptions options, Body body, Done done) {
-  return launch<T>(options, std::move(body), std::move(done), false);
-}
 
 template <class T, class Body, class Done>
 Operation Context::Impl::launch(OpOptions options, Body body, Done done, bool own) {

@@ -38,16 +38,6 @@ class SecretFile {
   fs::path dir_, path_;
 };
 
-/// The status line of postmaster.pid ("starting", "ready", "standby", "stopping") when the file is
-/// the postmaster `pid`'s; empty before it writes its own (a stale file names another PID).
-std::string own_status(const Layout& layout, pid_t pid) {
-  auto content = core::read_file_if_exists(layout.pidfile());
-  if (!content) return {};
-  auto lines = core::split(*content, '\n');
-  if (lines.size() < 8 || core::trim(lines[0]) != std::to_string(pid)) return {};
-  return std::string(core::trim(lines[7]));
-}
-
 std::string log_tails(const Layout& layout) {
   std::string out = core::tail(layout.startup_log(), 15);
   if (auto file = current_log_file(layout))
@@ -117,8 +107,8 @@ awaitable<void> start(const core::Op& op, const Layout& layout, std::chrono::mil
   // at once on few cores went there).
   const std::string reason = "readiness of PostgreSQL " + layout.display();
   auto ready = [&] {
-    const auto status = own_status(layout, postmaster.pid);
-    return status == "ready" || status == "standby";
+    auto pm = read_pidfile(layout);  // ours once it names our PID (a stale file names another)
+    return pm && pm->pid == postmaster.pid && (pm->status == "ready" || pm->status == "standby");
   };
   std::exception_ptr failure;
   try {

@@ -60,32 +60,37 @@ bool exists(const Layout& layout) {
   return fs::exists(layout.conf(), ec);
 }
 
-std::optional<Postmaster> running_postmaster(const Layout& layout) {
+std::optional<Postmaster> read_pidfile(const Layout& layout) {
   auto content = core::read_file_if_exists(layout.pidfile());
   if (!content) return std::nullopt;
   auto lines = core::split(*content, '\n');
   if (lines.size() < 4) return std::nullopt;
-  pid_t pid = 0;
+  Postmaster pm;
   try {
-    pid = static_cast<pid_t>(std::stol(lines[0]));
+    pm.pid = static_cast<pid_t>(std::stol(lines[0]));
   } catch (const std::exception&) {
     return std::nullopt;
   }
-  if (pid <= 0) return std::nullopt;
-  // A stale file after a crash: the PID may be gone or reused by something else.
-  if (!core::process_running(pid)) return std::nullopt;
-  if (auto cmdline = core::read_file_if_exists("/proc/" + std::to_string(pid) + "/cmdline");
-      cmdline && cmdline->find("postgres") == std::string::npos)
-    return std::nullopt;
-  if (core::trim(lines[1]) != layout.datadir.string() &&
-      fs::weakly_canonical(core::trim(lines[1])) != fs::weakly_canonical(layout.datadir))
-    return std::nullopt;
-  Postmaster pm{pid, 0, {}};
+  if (pm.pid <= 0) return std::nullopt;
   try {
     pm.port = std::stoi(lines[3]);
   } catch (const std::exception&) {
   }
   if (lines.size() > 7) pm.status = core::trim(lines[7]);
+  pm.datadir = core::trim(lines[1]);
+  return pm;
+}
+
+std::optional<Postmaster> running_postmaster(const Layout& layout) {
+  auto pm = read_pidfile(layout);
+  if (!pm) return std::nullopt;
+  // A stale file after a crash: the PID may be gone or reused by something else.
+  if (!core::process_running(pm->pid)) return std::nullopt;
+  if (auto cmdline = core::read_file_if_exists("/proc/" + std::to_string(pm->pid) + "/cmdline");
+      cmdline && cmdline->find("postgres") == std::string::npos)
+    return std::nullopt;
+  if (pm->datadir != layout.datadir.string() && fs::weakly_canonical(pm->datadir) != fs::weakly_canonical(layout.datadir))
+    return std::nullopt;
   return pm;
 }
 

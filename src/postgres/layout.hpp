@@ -40,12 +40,17 @@ std::optional<fs::path> current_log_file(const Layout& layout);
 /// datadir/PG_VERSION matches and postgresql.conf exists.
 bool exists(const Layout& layout);
 
-/// The postmaster.pid of a running postmaster (pid alive, same datadir); nullopt otherwise.
+/// What postmaster.pid says.
 struct Postmaster {
-  pid_t pid;
-  int port;
+  pid_t pid = 0;
+  int port = 0;
   std::string status;  ///< "ready", "starting", "stopping", "standby"
+  std::string datadir;  ///< as the postmaster was given it
 };
+/// The file's word alone, whether or not that postmaster still runs (nullopt: no file, or not yet
+/// written whole).
+std::optional<Postmaster> read_pidfile(const Layout& layout);
+/// The postmaster.pid of a running postmaster (pid alive, same datadir); nullopt otherwise.
 std::optional<Postmaster> running_postmaster(const Layout& layout);
 
 /// Every instance on the host, for every installed version (or one), from the datadir template.

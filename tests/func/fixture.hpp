@@ -76,6 +76,11 @@ inline bool process_alive(pid_t pid) {
   return close == std::string::npos || close + 2 >= stat.size() || (stat[close + 2] != 'Z' && stat[close + 2] != 'X');
 }
 
+/// The threads of this process now.
+inline long thread_count() {
+  return std::distance(fs::directory_iterator("/proc/self/task"), fs::directory_iterator());
+}
+
 /// The command lines of `pids`, for failure messages.
 inline std::string command_lines(const std::vector<pid_t>& pids) {
   std::string out;

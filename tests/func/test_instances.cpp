@@ -43,15 +43,14 @@ TEST_CASE("the whole lifecycle of a plain instance: create, get, list, env, stop
   {
     // A blocking call made while nothing else runs is run on the caller's thread, and list and status
     // block on nothing: a context that only lists starts no thread at all (no I/O thread, no pool).
-    auto threads = [] { return std::distance(fs::directory_iterator("/proc/self/task"), fs::directory_iterator()); };
-    const auto before = threads();
+    const auto before = thread_count();
     Context lister(env.ctx->settings());
     CHECK(list_instances(lister).size() == 1);
     CHECK(instance_status(lister, InstanceRef::parse("main")).postgresql == RunStatus::running);
-    CHECK(threads() == before);
+    CHECK(thread_count() == before);
     // A get keeps its connection, whose idle timer needs a runner once the call is over: the I/O thread.
     CHECK(get_instance(lister, InstanceRef::parse("main")).state == InstanceState::started);
-    CHECK(threads() > before);
+    CHECK(thread_count() > before);
   }
 
   // Not a Patroni member, in a site without Patroni: a state of the instance, as with Patroni enabled.
@@ -323,8 +322,7 @@ void check_intact(Context& ctx, const std::string& name) {
 TEST_CASE("a blocking call runs its operation on the caller's thread; another thread's call meanwhile is not held up") {
   Env env;
   create_instance(*env, spec("b", free_port()));
-  auto threads = [] { return std::distance(fs::directory_iterator("/proc/self/task"), fs::directory_iterator()); };
-  const auto before = threads();
+  const auto before = thread_count();
   Context ctx(env.ctx->settings());  // nothing runs on it: the first blocking call borrows the I/O role
   std::atomic<bool> created{false};
   std::string failure;
@@ -340,7 +338,7 @@ TEST_CASE("a blocking call runs its operation on the caller's thread; another th
   REQUIRE(fs::exists(env.datadir("a")));
   CHECK(get_instance(ctx, InstanceRef::parse("b")).state == InstanceState::started);
   CHECK_FALSE(created.load());
-  CHECK(threads() > before + 1);  // the creator and the I/O thread
+  CHECK(thread_count() > before + 1);  // the creator and the I/O thread
   creator.join();
   CHECK(failure == "created");  // initdb and the postmaster, forked on the creator's thread, were not killed
   CHECK(get_instance(ctx, InstanceRef::parse("a")).state == InstanceState::started);
