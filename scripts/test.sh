@@ -17,6 +17,25 @@ build=${PGLIFT_TEST_BUILD:-/var/tmp/pglift-test-build}
 echo "== building in $build"
 build_as_user "$src" "$build"
 
+# The sanitizer builds (scripts/sanitizer-builds.sh: ASan+UBSan, then ThreadSanitizer) go on in the
+# background, at the lowest CPU and I/O priority, while the runs below wait on PostgreSQL, Patroni and
+# etcd: those leave the 2 cores of a CI machine about three-quarters idle, and any of their processes
+# that wakes takes a core from the compiler at once (nice 19 against 0). Waited for before their runs;
+# stopped, with everything it started, when this script ends first.
+sanitizer_log=$build.sanitizer-builds.log
+setsid nice -n 19 ionice -c 3 bash "$here/scripts/sanitizer-builds.sh" "$src" "$build" >"$sanitizer_log" 2>&1 &
+sanitizer_pid=$!
+trap 'kill -- -"$sanitizer_pid" 2>/dev/null || true' EXIT
+wait_sanitizer_builds() {
+  [ -n "$sanitizer_pid" ] || return 0
+  echo "== waiting for the sanitizer builds ($sanitizer_log)"
+  local rc=0
+  wait "$sanitizer_pid" || rc=$?
+  sanitizer_pid=
+  cat "$sanitizer_log"
+  [ "$rc" = 0 ] || { echo "the sanitizer builds failed ($rc)" >&2; exit 1; }
+}
+
 # The capi suite runs $capi_runs times in a row in the normal and the ASan+UBSan builds (the C ABI's
 # promises must hold every time, not once): the first time with the other suites, then alone. Each run
 # sweeps cancellation over the whole of a create at $capi_runs steps apart, shifted by one step each run
@@ -63,9 +82,8 @@ fi
 # python3 (Go and Rust build test binaries the preloaded runtime does not fit: Go runs under -race
 # above), and the fuzz targets (tests/fuzz: each replays its seed corpus, then mutates for 20 s; they
 # run only here, where the sanitizers see what an input breaks). PGLIFT_TEST_SANITIZERS=0 skips it.
+wait_sanitizer_builds
 if [ "${PGLIFT_TEST_SANITIZERS:-1}" != 0 ]; then
-  echo "== building with ASan+UBSan in $build-asan"
-  build_as_user "$src" "$build-asan" -Db_sanitize=address,undefined -Dexamples=false
   echo "== running the unit, func, capi, bindings and fuzz suites under ASan+UBSan"
   as_user env UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 LIBPGLIFT_TEST_SWEEP_RUN="1/$capi_runs" \
     meson test -C "$build-asan" --print-errorlogs --num-processes 2 \
@@ -76,16 +94,8 @@ fi
 
 # The C ABI again under ThreadSanitizer: only the library and the capi tests are built (the threads
 # stress, the cancellation sweep, ops shared by threads); one run, with the whole sweep. PGLIFT_TEST_TSAN=0
-# skips it.
+# skips it (and its build).
 if [ "${PGLIFT_TEST_TSAN:-1}" != 0 ]; then
-  echo "== building the C ABI tests with ThreadSanitizer in $build-tsan"
-  rm -rf "$build-tsan" && mkdir -p "$build-tsan" && chown "$PGLIFT_USER" "$build-tsan"
-  as_user meson setup "$build-tsan" "$src" --wrap-mode=nofallback -Dbuildtype=debug -Db_sanitize=thread \
-    -Dexamples=false -Dbindings=false >"$build-tsan.setup.log" 2>&1 || { cat "$build-tsan.setup.log"; exit 1; }
-  # The tests, and the supervisor's copy next to the library (the Patroni sweep starts Patroni under it).
-  tsan_targets="$(cd "$src/tests/capi" && ls test_*.c | sed 's|^test_\(.*\)\.c$|tests/capi/test_capi_\1|') capi/pglift-supervisor"
-  # shellcheck disable=SC2086 # one target per word
-  as_user ninja -C "$build-tsan" -j"$(nproc)" $tsan_targets
   echo "== running the capi suite under ThreadSanitizer"
   as_user meson test -C "$build-tsan" --no-rebuild --print-errorlogs --num-processes 2 --suite capi || status=$?
   logs+=("$build-tsan/meson-logs/testlog.json")
