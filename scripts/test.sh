@@ -26,14 +26,21 @@ sanitizer_log=$build.sanitizer-builds.log
 setsid nice -n 19 ionice -c 3 bash "$here/scripts/sanitizer-builds.sh" "$src" "$build" >"$sanitizer_log" 2>&1 &
 sanitizer_pid=$!
 trap 'kill -- -"$sanitizer_pid" 2>/dev/null || true' EXIT
-wait_sanitizer_builds() {
-  [ -n "$sanitizer_pid" ] || return 0
+sanitizers_built=0
+wait_sanitizer_builds() {  # a failed build fails the run, which still ends with its summary
   echo "== waiting for the sanitizer builds ($sanitizer_log)"
   local rc=0
   wait "$sanitizer_pid" || rc=$?
-  sanitizer_pid=
-  cat "$sanitizer_log"
-  [ "$rc" = 0 ] || { echo "the sanitizer builds failed ($rc)" >&2; exit 1; }
+  if [ "$rc" = 0 ]; then
+    grep '^==' "$sanitizer_log"
+    sanitizers_built=1
+  else
+    tail -n 60 "$sanitizer_log"
+    echo "the sanitizer builds failed ($rc): $sanitizer_log" >&2
+    echo '{"name": "sanitizer-builds", "result": "FAIL"}' >"$build/sanitizer-builds.json"
+    logs+=("$build/sanitizer-builds.json")
+    status=1
+  fi
 }
 
 # The capi suite runs $capi_runs times in a row in the normal and the ASan+UBSan builds (the C ABI's
@@ -83,7 +90,7 @@ fi
 # above), and the fuzz targets (tests/fuzz: each replays its seed corpus, then mutates for 20 s; they
 # run only here, where the sanitizers see what an input breaks). PGLIFT_TEST_SANITIZERS=0 skips it.
 wait_sanitizer_builds
-if [ "${PGLIFT_TEST_SANITIZERS:-1}" != 0 ]; then
+if [ "${PGLIFT_TEST_SANITIZERS:-1}" != 0 ] && [ "$sanitizers_built" = 1 ]; then
   echo "== running the unit, func, capi, bindings and fuzz suites under ASan+UBSan"
   as_user env UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 LIBPGLIFT_TEST_SWEEP_RUN="1/$capi_runs" \
     meson test -C "$build-asan" --print-errorlogs --num-processes 2 \
@@ -95,7 +102,7 @@ fi
 # The C ABI again under ThreadSanitizer: only the library and the capi tests are built (the threads
 # stress, the cancellation sweep, ops shared by threads); one run, with the whole sweep. PGLIFT_TEST_TSAN=0
 # skips it (and its build).
-if [ "${PGLIFT_TEST_TSAN:-1}" != 0 ]; then
+if [ "${PGLIFT_TEST_TSAN:-1}" != 0 ] && [ "$sanitizers_built" = 1 ]; then
   echo "== running the capi suite under ThreadSanitizer"
   as_user meson test -C "$build-tsan" --no-rebuild --print-errorlogs --num-processes 2 --suite capi || status=$?
   logs+=("$build-tsan/meson-logs/testlog.json")
